@@ -1,0 +1,154 @@
+/* The workshop's MiniLLM sentiment classifier: configuration, parameters,
+ * forward and backward. No UI here; see README "Architecture".
+ *
+ * Axis letters used in shape comments throughout model/:
+ *   B batch, T sequence length (<= max_len), C d_model, NH num_heads,
+ *   HS head size d_k = C/NH, F d_ff, V vocab_size, K num_classes, L num_layers.
+ *
+ * Tensor names and shapes follow the notebook's PyTorch state_dict exactly
+ * (Linear weights are [out, in]), so a checkpoint is a plain copy of views.
+ */
+#ifndef MINILLM_MODEL_H
+#define MINILLM_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+
+#define MODEL_PAD_ID 0
+#define MODEL_UNK_ID 1
+#define MODEL_NAME_MAX 96
+/* The notebook's PositionalEncoding registers a [5000, C] buffer. */
+#define MODEL_SINUSOID_BUFFER_LEN 5000
+
+typedef enum { LAYERNORM_WORKSHOP = 0, LAYERNORM_STANDARD = 1 } LayerNormKind;
+typedef enum { POS_ENCODING_SINUSOIDAL = 0, POS_ENCODING_LEARNED = 1 } PosEncodingKind;
+
+typedef struct {
+    int vocab_size;   /* V */
+    int d_model;      /* C */
+    int num_heads;    /* NH, divides d_model */
+    int d_ff;         /* F */
+    int num_layers;   /* L */
+    int num_classes;  /* K */
+    int max_len;      /* longest sequence; learned PE table has max_len rows */
+    float dropout;    /* one rate for every dropout site of the notebook */
+    float embedding_dropout; /* < 0: use `dropout` (the notebook); else its own rate */
+    LayerNormKind layernorm;
+    PosEncodingKind pos_encoding;
+    bool pad_mask;    /* PAD keys get -inf, PAD positions left out of the mean pool */
+    bool causal;      /* decoder mask: query t sees keys <= t */
+} ModelConfig;
+
+/* The workshop's seed configuration (vocab 22, d 64, 4 heads, d_ff 256, 7 layers). */
+ModelConfig model_config_default(void);
+/* 0 if valid, else -1 with a message naming the field and what is allowed. */
+int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len);
+
+/* One named tensor inside the contiguous parameter (and gradient) buffer. */
+typedef struct {
+    char name[MODEL_NAME_MAX]; /* PyTorch state_dict name */
+    int ndim;                  /* 1 or 2 */
+    int shape[2];
+    size_t offset;             /* in floats, into params and grads */
+    size_t numel;
+} ParamView;
+
+/* Parameter count of each component, as the Model view lists them. */
+typedef struct {
+    size_t embedding;       /* V*C */
+    size_t pos_encoding;    /* max_len*C when learned, else 0 (a buffer, not a parameter) */
+    size_t attention;       /* per layer: qkv + output linear, weights and biases */
+    size_t norms;           /* per layer: both LayerNorms */
+    size_t feed_forward;    /* per layer */
+    size_t per_layer;       /* attention + norms + feed_forward */
+    size_t classifier;
+    size_t total;           /* equals PyTorch's sum(p.numel() for p in parameters()) */
+} ParamBudget;
+
+/* Pointers into the parameter buffer for one encoder layer (or its gradients). */
+typedef struct {
+    float *qkv_w;   /* (3C, C) */
+    float *qkv_b;   /* (3C) */
+    float *out_w;   /* (C, C)  attention.linear_layer */
+    float *out_b;   /* (C) */
+    float *ln1_g;   /* (C) norm1.gamma */
+    float *ln1_b;   /* (C) norm1.beta */
+    float *ff1_w;   /* (F, C) */
+    float *ff1_b;   /* (F) */
+    float *ff2_w;   /* (C, F) */
+    float *ff2_b;   /* (C) */
+    float *ln2_g;   /* (C) */
+    float *ln2_b;   /* (C) */
+} LayerWeights;
+
+typedef struct {
+    float *tok_emb;   /* (V, C) encoder.embedding.weight */
+    float *pos_emb;   /* (max_len, C) learned PE, or NULL when sinusoidal */
+    float *cls1_w;    /* (C/2, C) classifier.0.weight */
+    float *cls1_b;    /* (C/2) */
+    float *cls2_w;    /* (K, C/2) classifier.3.weight */
+    float *cls2_b;    /* (K) */
+} ModelWeights;
+
+typedef struct Model {
+    ModelConfig cfg;
+    size_t num_params;
+    float *params;      /* (num_params) one allocation; views below point into it */
+    float *grads;       /* (num_params) same layout */
+    ParamView *views;   /* (num_views) in state_dict order */
+    int num_views;
+    float *sinusoid;    /* (max_len, C) fixed table, used when pos_encoding is sinusoidal */
+    void *internal;     /* owned by model.c */
+} Model;
+
+/* Allocates parameters and initialises them like PyTorch's defaults
+ * (Embedding N(0,1), Linear U(-1/sqrt(in), 1/sqrt(in)) for weight and bias,
+ * LayerNorm gamma 1 beta 0, learned PE N(0,1)*0.02), drawing from `rng`.
+ * Returns NULL with a message in err on an invalid config or out of memory. */
+Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len);
+void model_free(Model *m);
+/* Same config required; copies the parameter values only (cheap memcpy). */
+void model_copy_params(Model *dst, const Model *src);
+/* Views for layer l (params or grads) and for the non-layer tensors. */
+LayerWeights model_layer_params(const Model *m, int l);
+LayerWeights model_layer_grads(const Model *m, int l);
+ModelWeights model_params(const Model *m);
+ModelWeights model_grads(const Model *m);
+/* NULL when no tensor has that name. */
+const ParamView *model_find_view(const Model *m, const char *name);
+ParamBudget model_param_budget(const ModelConfig *cfg);
+/* FLOPs per token for a sequence of length T: matmuls (2 per MAC) and attention. */
+void model_flops_per_token(const ModelConfig *cfg, int T, double *forward, double *training);
+/* PE(pos,2i)=sin(pos/10000^(2i/C)), PE(pos,2i+1)=cos(...), computed as the notebook does. */
+void positional_encoding_sinusoidal(float *out /* (rows, C) */, int rows, int C);
+void model_zero_grad(Model *m);
+
+/* Activations and scratch for one batch shape, kept for backward.
+ * Allocated once by activations_create; the training step never allocates. */
+typedef struct Activations Activations;
+Activations *activations_create(const Model *m, int B, int T);
+void activations_free(Activations *a);
+
+/* Forward for tokens (B, T) (ids, MODEL_PAD_ID = padding), T <= the T reserved.
+ * `dropout_rng` NULL = eval mode (no dropout). Returns logits (B, K), owned by `a`. */
+const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
+                           Rng *dropout_rng);
+/* Softmax cross-entropy of the last forward against labels (B); mean over the batch.
+ * label_smoothing 0 = the notebook. Also stores dlogits for backward.
+ * `correct` (may be NULL) receives how many argmax predictions equal the label. */
+float model_loss(Activations *a, const int *labels, float label_smoothing, int *correct);
+/* Accumulates (+=) into m->grads the gradient of the last model_loss. */
+void model_backward(Model *m, Activations *a);
+
+/* Read-outs of the last forward, for the visualiser and `predict --attention`. */
+const float *activations_attention(const Activations *a, int layer); /* (B, NH, T, T) */
+const float *activations_probs(Activations *a);                        /* (B, K) softmax */
+/* Mean L2 norm over non-pad positions of batch row b: index 0 after the embedding
+ * (+PE), index l+1 after layer l. out has L+1 entries. */
+void activations_layer_norms(const Activations *a, int b, float *out);
+const float *activations_pooled(const Activations *a); /* (B, C) */
+
+#endif

@@ -1,0 +1,60 @@
+/* Labelled sentences from TSV/CSV files (header line; columns found by name), or
+ * from the embedded default dataset. Bad lines are reported as file:line: reason
+ * and skipped. */
+#ifndef MINILLM_DATASET_H
+#define MINILLM_DATASET_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "text.h"
+
+#define DATASET_MAX_CLASSES 64
+
+typedef struct {
+    int n;               /* sentences */
+    char **text;         /* (n) UTF-8 sentences as in the file */
+    int *label;          /* (n) class id in [0, num_classes) */
+    int num_classes;
+    char *label_names[DATASET_MAX_CLASSES]; /* display names; "0","1" for integer labels */
+    int skipped;         /* bad lines skipped */
+} Dataset;
+
+/* Loads path (".csv" = CSV with RFC 4180 quoting, anything else = TSV).
+ * label_names (may be NULL / n_names 0): an existing name->id mapping to reuse
+ * (validation set, checkpoint labels); unknown labels are then bad lines.
+ * Bad lines are written to `log` (may be NULL) as "file:line: reason".
+ * Returns NULL with err naming the file when nothing usable was read. */
+Dataset *dataset_load(const char *path, const char *const *label_names, int n_names,
+                      FILE *log, char *err, size_t err_len);
+/* Same parser over an in-memory buffer; `name` is used in messages. */
+Dataset *dataset_parse(const char *name, const char *data, size_t len,
+                       const char *const *label_names, int n_names,
+                       FILE *log, char *err, size_t err_len);
+/* The toy dataset compiled into the binary (assets/): train and held-out parts. */
+Dataset *dataset_embedded_train(void);
+Dataset *dataset_embedded_heldout(void);
+/* The workshop's 10 sentences. */
+Dataset *dataset_workshop_toy(void);
+/* Deterministic split: every sentence goes to val with probability val_fraction,
+ * decided by a hash of (seed, index). Both outputs are new datasets. */
+void dataset_split(const Dataset *all, double val_fraction, uint64_t seed,
+                   Dataset **train, Dataset **val);
+void dataset_free(Dataset *d);
+
+/* Token ids of a whole dataset, (n, max_len), padded with 0, plus lengths. */
+typedef struct {
+    int n, max_len;
+    int *ids;            /* (n, max_len) */
+    int *len;            /* (n) real tokens kept */
+    int *label;          /* (n) */
+} EncodedDataset;
+
+EncodedDataset *dataset_encode(const Dataset *d, const TokenizerConfig *tc, const Vocab *v,
+                               int max_len);
+void encoded_dataset_free(EncodedDataset *e);
+/* Vocabulary from a dataset's sentences. */
+Vocab *vocab_from_dataset(const Dataset *d, const TokenizerConfig *tc, int min_freq,
+                          int max_size);
+
+#endif

@@ -1,0 +1,45 @@
+/* Tokenizer and vocabulary: lower-case, split on whitespace (the notebook), or
+ * "words" mode that also splits off punctuation. Vocabulary: id 0 <PAD>, id 1 <UNK>,
+ * then the kept words sorted (byte order), filtered by min_freq and max_size. */
+#ifndef MINILLM_TEXT_H
+#define MINILLM_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { TOKENIZER_WHITESPACE = 0, TOKENIZER_WORDS = 1 } TokenizerKind;
+
+typedef struct {
+    TokenizerKind kind;
+    bool lowercase;
+} TokenizerConfig;
+
+/* Splits text into tokens. Returns the number of tokens (may exceed max_tokens:
+ * only the first max_tokens are stored). Each token is a NUL-terminated copy in
+ * `buf` (buf_len bytes); tokens[i] points into buf. */
+int tokenize(const TokenizerConfig *tc, const char *text, char **tokens, int max_tokens,
+             char *buf, size_t buf_len);
+
+typedef struct Vocab Vocab;
+/* Builds from counted tokens of a corpus: call vocab_builder_* then vocab_build. */
+typedef struct VocabBuilder VocabBuilder;
+VocabBuilder *vocab_builder_create(void);
+void vocab_builder_add(VocabBuilder *vb, const char *token);
+/* min_freq >= 1; max_size counts <PAD> and <UNK> (0 = unlimited); ties in frequency
+ * at the max_size cut are broken by byte order of the word. */
+Vocab *vocab_build(VocabBuilder *vb, int min_freq, int max_size);
+void vocab_builder_free(VocabBuilder *vb);
+/* From a list of tokens in id order (a checkpoint's "vocab"); tokens[0] must be <PAD>. */
+Vocab *vocab_from_list(const char *const *tokens, int n, char *err, size_t err_len);
+void vocab_free(Vocab *v);
+int vocab_size(const Vocab *v);
+const char *vocab_token(const Vocab *v, int id);
+int vocab_lookup(const Vocab *v, const char *token); /* MODEL_UNK_ID if absent */
+
+/* Tokenize + look up + truncate to max_len + pad with 0. Returns the number of real
+ * tokens kept (<= max_len). ids has max_len entries. token_text (may be NULL) gets
+ * up to max_len display strings copied into a (max_len x 32) char array. */
+int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text, int max_len,
+                    int *ids, char (*token_text)[32]);
+
+#endif

@@ -1,0 +1,60 @@
+/* Mini-batch training of a Model on an encoded dataset: batching (shuffled,
+ * optionally length-bucketed), learning-rate schedule, clipping, optimizer,
+ * validation, best-by-validation tracking, optional EMA weights. Used by the
+ * headless `train` command and by the TUI's training thread; it never prints. */
+#ifndef MINILLM_TRAINER_H
+#define MINILLM_TRAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "dataset.h"
+#include "model/model.h"
+#include "model/optim.h"
+
+#define TRAINER_MAX_LAYERS 64
+
+typedef struct {
+    long step, total_steps;          /* optimizer steps taken / planned */
+    int epoch, epochs;               /* epoch is 0-based, the one in progress */
+    long step_in_epoch, steps_per_epoch;
+    float loss;                      /* last batch */
+    float loss_avg, acc_avg;         /* running means over the current epoch */
+    float lr;                        /* learning rate used by the last step */
+    float grad_norm;                 /* global, before clipping */
+    float layer_grad_norm[TRAINER_MAX_LAYERS]; /* per encoder layer, last step */
+    bool has_val;
+    float val_loss, val_acc;         /* last validation pass */
+    long val_step;                   /* step of that pass; -1 = none yet */
+    float best_val_acc;
+    long best_step;                  /* -1 = none yet */
+    double sentences_per_s;          /* over the current epoch */
+    double elapsed_s;                /* training time, pauses excluded */
+    bool done;
+} TrainProgress;
+
+typedef struct Trainer Trainer;
+
+/* Takes ownership of model (may be NULL: a fresh one from cfg->model and the seed),
+ * train/val datasets (val may be NULL), vocab and labels stay owned by the caller. */
+Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset *train,
+                        const EncodedDataset *val, char *err, size_t err_len);
+void trainer_free(Trainer *t);
+/* One optimizer step. Returns 0 on success, 1 when training is complete,
+ * -1 on an error (non-finite loss) with err set; the model is left unchanged then. */
+int trainer_step(Trainer *t, char *err, size_t err_len);
+/* Loss and accuracy of the current (or EMA) weights on a dataset, eval mode. */
+int trainer_evaluate(Trainer *t, const EncodedDataset *d, float *loss, float *acc);
+const TrainProgress *trainer_progress(const Trainer *t);
+/* Weights to use for inference and saving (EMA weights when enabled). */
+const Model *trainer_model(const Trainer *t);
+/* The best model by validation accuracy so far (trainer_model when no validation). */
+const Model *trainer_best_model(const Trainer *t);
+Optimizer *trainer_optimizer(Trainer *t);
+void trainer_set_lr_scale(Trainer *t, float scale); /* live +/- in the TUI */
+float trainer_lr_scale(const Trainer *t);
+/* Fresh weights from the seed, optimizer and progress reset. */
+void trainer_reset(Trainer *t);
+
+#endif
