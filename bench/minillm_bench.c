@@ -1,0 +1,577 @@
+/* minillm-bench: training throughput, batch-1 forward latency and peak RSS of the
+ * model core on the configurations of ../shared/reference/bench_ref.py, next to the
+ * machine's cblas_sgemm peak measured in the same run.
+ *
+ * Every configuration (and the sgemm peak) runs in its own forked child so that
+ * ru_maxrss is per configuration and no OpenBLAS state leaks between them; the child
+ * sends one fixed-size BenchResult back through a pipe. The parent never calls BLAS.
+ *
+ * What a training step is (as bench_ref.py): zero grads, forward with dropout 0.1,
+ * softmax cross-entropy, backward, Adam lr 1e-3. Random tokens and labels come from
+ * the seeded Rng, 8 batches cycled. Warm-up steps, then R repeats of S steps;
+ * steps/s = S / wall time of one repeat; we report the median, min and max.
+ *
+ * FLOPs per step, the reference formula (not model_flops_per_token, so that both
+ * programs divide by the same number):
+ *   6*P_mm*B*T + 6*P_cls*B + 12*L*B*T^2*C,  P_mm = L*(4C^2 + 2*C*F),
+ *   P_cls = C*(C/2) + (C/2)*K.
+ */
+#include <cblas.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model/model.h"
+#include "model/optim.h"
+#include "model/rng.h"
+
+/* Axis letters as in model/model.h: V vocab, C d_model, NH heads, F d_ff,
+ * L layers, K classes, B batch, T sequence length. */
+typedef struct {
+    const char *name;
+    int V, C, NH, F, L, K, B, T;
+} BenchConfig;
+
+/* Identical to CONFIGS in ../shared/reference/minillm_ref.py. */
+static const BenchConfig CONFIGS[] = {
+    {"seed", 22, 64, 4, 256, 7, 2, 10, 10},
+    {"small", 8000, 128, 4, 512, 4, 2, 32, 32},
+    {"medium", 16000, 256, 8, 1024, 4, 2, 32, 64},
+    {"large", 16000, 512, 8, 2048, 6, 3, 16, 128},
+};
+#define NUM_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))
+#define NUM_BATCHES 8      /* distinct random batches cycled through, as bench_ref.py */
+#define MAX_REPEATS 1000
+#define PEAK_N 2048        /* the square sgemm for the machine peak */
+
+typedef struct {
+    const char *config;  /* "all" or a config name */
+    int threads;         /* openblas_set_num_threads; 0 = OpenBLAS's default */
+    int repeats;
+    int steps;
+    int warmup;          /* < 0: 10, or 5 for large (bench_ref.py) */
+    int fwd_iters;       /* <= 0: 300, or 100 for large (bench_ref.py) */
+    int peak_trials;
+    uint64_t seed;
+    bool json;
+} BenchOptions;
+
+/* What a child sends back: plain data, no pointers. */
+typedef struct {
+    int ok;
+    char err[256];
+    double params;
+    double flops_per_step;
+    double steps_per_s[MAX_REPEATS];
+    int repeats;
+    double sps_median, sps_min, sps_max;
+    double fwd1_us_median, fwd1_us_p10, fwd1_us_p90;
+    double final_loss;       /* last training loss: same seed and threads, same value */
+    double attn_checksum;    /* sum of the last batch-1 attention maps (keeps the reads) */
+    double peak_rss_mib;
+    int warmup, steps, fwd_iters;
+    /* sgemm peak child */
+    double peak_gflops, peak_median_gflops;
+    int openblas_threads;
+    char openblas_config[160];
+    char openblas_core[48];
+} BenchResult;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v in place. Median of an even count is the mean of the two middle values
+ * (Python's statistics.median, which bench_ref.py uses). */
+static double median_sorted(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, compare_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1.0;
+    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
+}
+
+static double flops_per_step(const BenchConfig *c)
+{
+    double p_mm = (double)c->L * (4.0 * c->C * c->C + 2.0 * c->C * c->F);
+    double p_cls = (double)c->C * (c->C / 2) + (double)(c->C / 2) * c->K;
+    return 6.0 * p_mm * c->B * c->T + 6.0 * p_cls * c->B
+         + 12.0 * c->L * c->B * (double)c->T * c->T * c->C;
+}
+
+static void set_threads(int threads)
+{
+    if (threads > 0)
+        openblas_set_num_threads(threads);
+}
+
+/* ---- child: cblas_sgemm peak, 2048^3 row-major NN, best of peak_trials ---- */
+
+static void measure_sgemm_peak(const BenchOptions *o, BenchResult *r)
+{
+    set_threads(o->threads);
+    const int n = PEAK_N;
+    size_t count = (size_t)n * n;
+    float *a = malloc(count * sizeof *a), *b = malloc(count * sizeof *b),
+          *c = malloc(count * sizeof *c);
+    if (!a || !b || !c) {
+        snprintf(r->err, sizeof r->err, "sgemm peak: out of memory for three %dx%d matrices", n, n);
+        free(a); free(b); free(c);
+        return;
+    }
+    Rng rng;
+    rng_seed(&rng, o->seed);
+    for (size_t i = 0; i < count; i++) {
+        a[i] = rng_uniform(&rng) - 0.5f;
+        b[i] = rng_uniform(&rng) - 0.5f;
+        c[i] = 0.0f;
+    }
+    double flop = 2.0 * n * n * (double)n;
+    /* Warm-up (thread pool start, page faults), then calibrate calls per trial so a
+     * trial lasts >= 0.15 s, as sgemm_peak.c does. */
+    double t0 = now_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+    double one = now_s() - t0;
+    int calls = one >= 0.15 ? 1 : (int)(0.15 / (one > 1e-6 ? one : 1e-6)) + 1;
+    double gf[64];
+    int trials = o->peak_trials < 64 ? o->peak_trials : 64;
+    for (int t = 0; t < trials; t++) {
+        t0 = now_s();
+        for (int k = 0; k < calls; k++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n,
+                        0.0f, c, n);
+        gf[t] = flop * calls / (now_s() - t0) / 1e9;
+    }
+    double med = median_sorted(gf, trials);
+    r->peak_gflops = gf[trials - 1];
+    r->peak_median_gflops = med;
+    r->openblas_threads = openblas_get_num_threads();
+    snprintf(r->openblas_config, sizeof r->openblas_config, "%s", openblas_get_config());
+    snprintf(r->openblas_core, sizeof r->openblas_core, "%s", openblas_get_corename());
+    free(a); free(b); free(c);
+    r->ok = 1;
+}
+
+/* ---- child: one configuration ---- */
+
+typedef struct {
+    Model *model;
+    Activations *acts;
+    Optimizer opt;
+    Rng dropout_rng;
+    const int *tokens;  /* (NUM_BATCHES, B, T) */
+    const int *labels;  /* (NUM_BATCHES, B) */
+    int B, T;
+    long step;
+    float loss;
+} Trainer;
+
+static void train_step(Trainer *tr)
+{
+    int i = (int)(tr->step++ % NUM_BATCHES);
+    model_zero_grad(tr->model);
+    model_forward(tr->model, tr->acts, tr->tokens + (size_t)i * tr->B * tr->T, tr->B, tr->T,
+                  &tr->dropout_rng);
+    tr->loss = model_loss(tr->acts, tr->labels + (size_t)i * tr->B, 0.0f, NULL);
+    model_backward(tr->model, tr->acts);
+    optimizer_step(&tr->opt, tr->model->params, tr->model->grads, tr->opt.cfg.lr);
+}
+
+static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
+{
+    set_threads(o->threads);
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = c->V;
+    cfg.d_model = c->C;
+    cfg.num_heads = c->NH;
+    cfg.d_ff = c->F;
+    cfg.num_layers = c->L;
+    cfg.num_classes = c->K;
+    cfg.max_len = c->T;
+    cfg.dropout = 0.1f;
+    cfg.embedding_dropout = -1.0f;
+    cfg.layernorm = LAYERNORM_WORKSHOP;
+    cfg.pos_encoding = POS_ENCODING_SINUSOIDAL;
+    cfg.pad_mask = false;  /* bench_ref.py: use_mask=False */
+    cfg.causal = false;
+
+    Trainer tr = {0};
+    tr.B = c->B;
+    tr.T = c->T;
+    Rng rng;
+    rng_seed(&rng, o->seed);
+    char err[256] = "";
+    int *tokens = malloc(sizeof(int) * NUM_BATCHES * c->B * c->T);
+    int *labels = malloc(sizeof(int) * NUM_BATCHES * c->B);
+    Activations *acts1 = NULL;
+    if (!tokens || !labels) {
+        snprintf(r->err, sizeof r->err, "%s: out of memory for the token batches", c->name);
+        goto done;
+    }
+    tr.model = model_create(&cfg, &rng, err, sizeof err);
+    if (!tr.model) {
+        snprintf(r->err, sizeof r->err, "%s: model_create: %s", c->name, err);
+        goto done;
+    }
+    for (int i = 0; i < NUM_BATCHES * c->B * c->T; i++)
+        tokens[i] = (int)rng_below(&rng, (uint32_t)c->V);
+    for (int i = 0; i < NUM_BATCHES * c->B; i++)
+        labels[i] = (int)rng_below(&rng, (uint32_t)c->K);
+    tr.tokens = tokens;
+    tr.labels = labels;
+    rng_seed(&tr.dropout_rng, o->seed ^ 0x9e3779b97f4a7c15ull);
+    tr.acts = activations_create(tr.model, c->B, c->T);
+    acts1 = activations_create(tr.model, 1, c->T);
+    if (!tr.acts || !acts1) {
+        snprintf(r->err, sizeof r->err, "%s: activations_create failed (out of memory?)", c->name);
+        goto done;
+    }
+    OptimConfig ocfg = optim_config_default();
+    ocfg.lr = 1e-3f;
+    if (optimizer_init(&tr.opt, &ocfg, tr.model->num_params) != 0) {
+        snprintf(r->err, sizeof r->err, "%s: optimizer_init failed (out of memory?)", c->name);
+        goto done;
+    }
+
+    /* (a) training throughput */
+    bool large = strcmp(c->name, "large") == 0;
+    r->warmup = o->warmup >= 0 ? o->warmup : (large ? 5 : 10);
+    r->steps = o->steps;
+    r->repeats = o->repeats;
+    for (int s = 0; s < r->warmup; s++)
+        train_step(&tr);
+    for (int rep = 0; rep < o->repeats; rep++) {
+        double t0 = now_s();
+        for (int s = 0; s < o->steps; s++)
+            train_step(&tr);
+        r->steps_per_s[rep] = o->steps / (now_s() - t0);
+    }
+    double sorted[MAX_REPEATS];
+    memcpy(sorted, r->steps_per_s, sizeof(double) * (size_t)o->repeats);
+    r->sps_median = median_sorted(sorted, o->repeats);
+    r->sps_min = sorted[0];
+    r->sps_max = sorted[o->repeats - 1];
+    r->final_loss = tr.loss;
+
+    /* (b) batch-1 forward in eval mode with every layer's attention map read back:
+     * the TUI's work per keystroke. Each call timed on its own. */
+    r->fwd_iters = o->fwd_iters > 0 ? o->fwd_iters : (large ? 100 : 300);
+    double *lat = malloc(sizeof(double) * (size_t)r->fwd_iters);
+    if (!lat) {
+        snprintf(r->err, sizeof r->err, "%s: out of memory for latencies", c->name);
+        goto done;
+    }
+    size_t map_len = (size_t)c->NH * c->T * c->T;
+    double checksum = 0.0;
+    for (int it = -20; it < r->fwd_iters; it++) {
+        double t0 = now_s();
+        model_forward(tr.model, acts1, tokens, 1, c->T, NULL);
+        float sum = 0.0f;
+        for (int l = 0; l < c->L; l++) {
+            const float *att = activations_attention(acts1, l);
+            for (size_t k = 0; k < map_len; k++)
+                sum += att[k];
+        }
+        double dt = now_s() - t0;
+        checksum += sum;
+        if (it >= 0)
+            lat[it] = dt * 1e6;
+    }
+    r->fwd1_us_median = median_sorted(lat, r->fwd_iters);
+    r->fwd1_us_p10 = lat[r->fwd_iters / 10];
+    r->fwd1_us_p90 = lat[(9 * r->fwd_iters) / 10];
+    r->attn_checksum = checksum;
+    free(lat);
+
+    r->params = (double)tr.model->num_params;
+    r->flops_per_step = flops_per_step(c);
+    r->peak_rss_mib = peak_rss_mib();
+    r->ok = 1;
+done:
+    optimizer_free(&tr.opt);
+    activations_free(acts1);
+    activations_free(tr.acts);
+    model_free(tr.model);
+    free(tokens);
+    free(labels);
+}
+
+/* ---- parent: fork, collect, print ---- */
+
+/* Runs job in a fresh child and fills r from what it writes to the pipe.
+ * c is NULL for the sgemm peak. 0 on success, -1 with r->err set. */
+static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
+{
+    memset(r, 0, sizeof *r);
+    int fd[2];
+    if (pipe(fd) != 0) {
+        snprintf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(r->err, sizeof r->err, "fork: %s", strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        BenchResult *mine = calloc(1, sizeof *mine);
+        if (!mine)
+            _exit(3);
+        if (c)
+            measure_config(c, o, mine);
+        else
+            measure_sgemm_peak(o, mine);
+        const char *p = (const char *)mine;
+        size_t left = sizeof *mine;
+        while (left > 0) {
+            ssize_t w = write(fd[1], p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                _exit(2);
+            p += w;
+            left -= (size_t)w;
+        }
+        _exit(mine->ok ? 0 : 1);
+    }
+    close(fd[1]);
+    char *p = (char *)r;
+    size_t got = 0;
+    while (got < sizeof *r) {
+        ssize_t n = read(fd[0], p + got, sizeof *r - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    const char *what = c ? c->name : "sgemm peak";
+    if (got != sizeof *r) {
+        memset(r, 0, sizeof *r);
+        if (WIFSIGNALED(status))
+            snprintf(r->err, sizeof r->err, "%s: child killed by signal %d", what, WTERMSIG(status));
+        else
+            snprintf(r->err, sizeof r->err, "%s: child exited with status %d before reporting",
+                     what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return -1;
+    }
+    r->err[sizeof r->err - 1] = '\0';
+    return r->ok ? 0 : -1;
+}
+
+static void usage(FILE *f, const char *argv0)
+{
+    fprintf(f,
+            "usage: %s [--config NAME|all] [--threads N] [--repeats N] [--steps N]\n"
+            "          [--warmup N] [--fwd-iters N] [--peak-trials N] [--seed N] [--json]\n"
+            "\n"
+            "Training throughput, batch-1 forward latency with attention maps and peak RSS\n"
+            "of the MiniLLM model core, on the configurations of bench_ref.py, next to the\n"
+            "cblas_sgemm peak (%d^3) measured in the same run. Each configuration runs in\n"
+            "its own child process.\n"
+            "\n"
+            "  --config NAME|all  seed, small, medium, large or all (default all)\n"
+            "  --threads N        OpenBLAS threads (default 1; 0 = OpenBLAS default)\n"
+            "  --repeats N        timed repeats, median/min/max reported (default 5, max %d)\n"
+            "  --steps N          training steps per repeat (default 20)\n"
+            "  --warmup N         untimed steps first (default 10, 5 for large)\n"
+            "  --fwd-iters N      timed batch-1 forwards (default 300, 100 for large)\n"
+            "  --peak-trials N    sgemm peak trials, best kept (default 5, max 64)\n"
+            "  --seed N           seed of weights, tokens, labels and dropout (default 1234)\n"
+            "  --json             one JSON object per configuration, one per line\n"
+            "  --help             this text\n"
+            "\n"
+            "FLOPs/step = 6*P_mm*B*T + 6*P_cls*B + 12*L*B*T^2*d (bench_ref.py's formula);\n"
+            "mfu = achieved GFLOP/s / sgemm peak GFLOP/s with the same thread count.\n",
+            argv0, PEAK_N, MAX_REPEATS);
+}
+
+/* Parses a non-negative int option value; -1 with a message naming the flag. */
+static int parse_int(const char *flag, const char *s, int min, int max, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "minillm-bench: %s expects an integer in [%d, %d], got '%s'\n", flag,
+                min, max, s ? s : "(nothing)");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* 0 = run, 1 = help printed, -1 = bad arguments (message printed). */
+static int parse_args(int argc, char **argv, BenchOptions *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout, argv[0]);
+            return 1;
+        } else if (!strcmp(a, "--json")) {
+            o->json = true;
+            continue;
+        } else if (!strcmp(a, "--config")) {
+            if (!v) {
+                fprintf(stderr, "minillm-bench: --config expects seed, small, medium, large or all\n");
+                return -1;
+            }
+            o->config = v;
+        } else if (!strcmp(a, "--threads")) {
+            rc = parse_int(a, v, 0, 256, &o->threads);
+        } else if (!strcmp(a, "--repeats")) {
+            rc = parse_int(a, v, 1, MAX_REPEATS, &o->repeats);
+        } else if (!strcmp(a, "--steps")) {
+            rc = parse_int(a, v, 1, INT_MAX, &o->steps);
+        } else if (!strcmp(a, "--warmup")) {
+            rc = parse_int(a, v, 0, INT_MAX, &o->warmup);
+        } else if (!strcmp(a, "--fwd-iters")) {
+            rc = parse_int(a, v, 1, 10000000, &o->fwd_iters);
+        } else if (!strcmp(a, "--peak-trials")) {
+            rc = parse_int(a, v, 1, 64, &o->peak_trials);
+        } else if (!strcmp(a, "--seed")) {
+            int s = 0;
+            rc = parse_int(a, v, 0, INT_MAX, &s);
+            o->seed = (uint64_t)s;
+        } else {
+            fprintf(stderr, "minillm-bench: unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+        if (rc != 0)
+            return -1;
+        i++; /* consumed the value */
+    }
+    if (strcmp(o->config, "all") != 0) {
+        bool known = false;
+        for (int c = 0; c < NUM_CONFIGS; c++)
+            known |= strcmp(o->config, CONFIGS[c].name) == 0;
+        if (!known) {
+            fprintf(stderr, "minillm-bench: --config '%s' is not one of seed, small, medium, "
+                            "large, all\n", o->config);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void print_json(const BenchConfig *c, const BenchOptions *o, const BenchResult *r,
+                       const BenchResult *peak)
+{
+    double gflops = r->flops_per_step * r->sps_median / 1e9;
+    printf("{\"config\": \"%s\", \"params\": %.0f, \"flops_per_step\": %.0f, "
+           "\"train_steps_per_s\": %.6g, \"train_steps_per_s_min\": %.6g, "
+           "\"train_steps_per_s_max\": %.6g, \"seq_per_s\": %.6g, \"tok_per_s\": %.6g, "
+           "\"gflops\": %.6g, \"sgemm_peak_gflops\": %.6g, \"mfu\": %.6g, "
+           "\"fwd1_us\": %.6g, \"fwd1_us_p10\": %.6g, \"fwd1_us_p90\": %.6g, "
+           "\"peak_rss_mib\": %.6g, \"threads\": %d, \"warmup\": %d, \"steps\": %d, "
+           "\"repeats\": %d, \"fwd_iters\": %d, \"seed\": %llu, \"final_loss\": %.9g, "
+           "\"B\": %d, \"T\": %d}\n",
+           c->name, r->params, r->flops_per_step, r->sps_median, r->sps_min, r->sps_max,
+           r->sps_median * c->B, r->sps_median * c->B * c->T, gflops, peak->peak_gflops,
+           peak->peak_gflops > 0 ? gflops / peak->peak_gflops : 0.0, r->fwd1_us_median,
+           r->fwd1_us_p10, r->fwd1_us_p90, r->peak_rss_mib, o->threads, r->warmup, r->steps,
+           r->repeats, r->fwd_iters, (unsigned long long)o->seed, r->final_loss, c->B, c->T);
+    fflush(stdout);
+}
+
+static void print_row(const BenchConfig *c, const BenchResult *r, const BenchResult *peak)
+{
+    double gflops = r->flops_per_step * r->sps_median / 1e9;
+    char sps[48];
+    snprintf(sps, sizeof sps, "%.4g [%.4g..%.4g]", r->sps_median, r->sps_min, r->sps_max);
+    printf("%-7s %10.0f %10.4f %24s %10.4g %10.4g %8.2f %6.1f%% %10.1f %9.1f %10.4f\n", c->name,
+           r->params, r->flops_per_step / 1e9, sps, r->sps_median * c->B,
+           r->sps_median * c->B * c->T, gflops,
+           peak->peak_gflops > 0 ? 100.0 * gflops / peak->peak_gflops : 0.0, r->fwd1_us_median,
+           r->peak_rss_mib, r->final_loss);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    BenchOptions o = {
+        .config = "all", .threads = 1, .repeats = 5, .steps = 20, .warmup = -1,
+        .fwd_iters = 0, .peak_trials = 5, .seed = 1234, .json = false,
+    };
+    int parsed = parse_args(argc, argv, &o);
+    if (parsed != 0)
+        return parsed > 0 ? 0 : 2;
+
+    BenchResult *peak = malloc(sizeof *peak), *res = malloc(sizeof *res);
+    if (!peak || !res) {
+        fprintf(stderr, "minillm-bench: out of memory\n");
+        return 1;
+    }
+    if (run_in_child(NULL, &o, peak) != 0) {
+        fprintf(stderr, "minillm-bench: %s\n", peak->err);
+        free(peak);
+        free(res);
+        return 1;
+    }
+    if (!o.json) {
+        printf("# OpenBLAS %s | core %s | threads %d (asked %d)\n", peak->openblas_config,
+               peak->openblas_core, peak->openblas_threads, o.threads);
+        printf("# cblas_sgemm %d^3: best %.1f GFLOP/s, median %.1f over %d trials\n", PEAK_N,
+               peak->peak_gflops, peak->peak_median_gflops, o.peak_trials);
+        printf("# steps/s: median [min..max] of %d repeats x %d steps after warm-up; "
+               "fwd1 = batch-1 forward + all attention maps, median us\n", o.repeats, o.steps);
+        printf("%-7s %10s %10s %24s %10s %10s %8s %7s %10s %9s %10s\n", "config", "params",
+               "GFLOP/stp", "steps/s", "seq/s", "tok/s", "GFLOP/s", "mfu", "fwd1 us",
+               "RSS MiB", "last loss");
+    }
+    int failures = 0;
+    for (int c = 0; c < NUM_CONFIGS; c++) {
+        if (strcmp(o.config, "all") != 0 && strcmp(o.config, CONFIGS[c].name) != 0)
+            continue;
+        if (run_in_child(&CONFIGS[c], &o, res) != 0) {
+            fprintf(stderr, "minillm-bench: %s\n", res->err);
+            failures++;
+            continue;
+        }
+        if (o.json)
+            print_json(&CONFIGS[c], &o, res, peak);
+        else
+            print_row(&CONFIGS[c], res, peak);
+    }
+    if (!o.json)
+        printf("# FLOPs/step = 6*P_mm*B*T + 6*P_cls*B + 12*L*B*T^2*d; mfu = GFLOP/s / sgemm peak\n");
+    free(peak);
+    free(res);
+    return failures ? 1 : 0;
+}
