@@ -1,2 +1,682 @@
-/* placeholder: replaced by its owner */
-typedef int placeholder_model;
+/* The workshop's MiniLLM: configuration, the parameter buffer and its named views,
+ * initialisation, and the forward/backward of the whole model built from layers.c. */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers.h"
+
+/* Tensors per encoder layer, in state_dict order (see layer_tensor_names). */
+#define LAYER_TENSORS 12
+
+static const char *const layer_tensor_names[LAYER_TENSORS] = {
+    "attention.qkv_layer.weight", "attention.qkv_layer.bias",
+    "attention.linear_layer.weight", "attention.linear_layer.bias",
+    "norm1.gamma", "norm1.beta",
+    "ffn.linear1.weight", "ffn.linear1.bias",
+    "ffn.linear2.weight", "ffn.linear2.bias",
+    "norm2.gamma", "norm2.beta",
+};
+
+ModelConfig model_config_default(void)
+{
+    return (ModelConfig){
+        .vocab_size = 22, .d_model = 64, .num_heads = 4, .d_ff = 256, .num_layers = 7,
+        .num_classes = 2, .max_len = 10, .dropout = 0.1f, .embedding_dropout = -1.0f,
+        .layernorm = LAYERNORM_WORKSHOP, .pos_encoding = POS_ENCODING_SINUSOIDAL,
+        .pad_mask = true, .causal = false,
+    };
+}
+
+int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
+{
+#define FAIL(...) do { if (err && err_len) snprintf(err, err_len, __VA_ARGS__); return -1; } while (0)
+    if (cfg->vocab_size < 2)
+        FAIL("vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)", cfg->vocab_size);
+    if (cfg->d_model < 2 || cfg->d_model % 2 != 0)
+        FAIL("d_model = %d: must be an even number >= 2", cfg->d_model);
+    if (cfg->num_heads < 1 || cfg->d_model % cfg->num_heads != 0)
+        FAIL("num_heads = %d: must be >= 1 and divide d_model = %d", cfg->num_heads, cfg->d_model);
+    if (cfg->d_ff < 1)
+        FAIL("d_ff = %d: must be >= 1", cfg->d_ff);
+    if (cfg->num_layers < 1)
+        FAIL("num_layers = %d: must be >= 1", cfg->num_layers);
+    if (cfg->num_classes < 2)
+        FAIL("num_classes = %d: must be >= 2", cfg->num_classes);
+    if (cfg->max_len < 1 || cfg->max_len > MODEL_SINUSOID_BUFFER_LEN)
+        FAIL("max_len = %d: must be between 1 and %d", cfg->max_len, MODEL_SINUSOID_BUFFER_LEN);
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        FAIL("dropout = %g: must be in [0, 1)", (double)cfg->dropout);
+    if (!(cfg->embedding_dropout < 1.0f) || isnan(cfg->embedding_dropout))
+        FAIL("embedding_dropout = %g: must be < 1 (negative = use dropout)",
+             (double)cfg->embedding_dropout);
+    if (cfg->layernorm != LAYERNORM_WORKSHOP && cfg->layernorm != LAYERNORM_STANDARD)
+        FAIL("layernorm = %d: must be workshop or standard", (int)cfg->layernorm);
+    if (cfg->pos_encoding != POS_ENCODING_SINUSOIDAL && cfg->pos_encoding != POS_ENCODING_LEARNED)
+        FAIL("pos_encoding = %d: must be sinusoidal or learned", (int)cfg->pos_encoding);
+    return 0;
+#undef FAIL
+}
+
+static float embedding_dropout_rate(const ModelConfig *cfg)
+{
+    return cfg->embedding_dropout < 0.0f ? cfg->dropout : cfg->embedding_dropout;
+}
+
+/* ------------------------------------------------------- parameter layout */
+
+/* Fills views (when not NULL) in state_dict order; returns the number of views. */
+static int build_views(const ModelConfig *cfg, ParamView *views, size_t *num_params)
+{
+    const int V = cfg->vocab_size, C = cfg->d_model, F = cfg->d_ff, K = cfg->num_classes;
+    int n = 0;
+    size_t offset = 0;
+#define ADD(NAME, ND, S0, S1) do {                                                  \
+        size_t numel_ = (size_t)(S0) * (size_t)((ND) == 2 ? (S1) : 1);              \
+        if (views) {                                                                \
+            ParamView *v_ = &views[n];                                              \
+            snprintf(v_->name, sizeof v_->name, "%s", NAME);                        \
+            v_->ndim = (ND);                                                        \
+            v_->shape[0] = (S0);                                                    \
+            v_->shape[1] = (ND) == 2 ? (S1) : 0;                                    \
+            v_->offset = offset;                                                    \
+            v_->numel = numel_;                                                     \
+        }                                                                           \
+        offset += numel_;                                                           \
+        n++;                                                                        \
+    } while (0)
+    ADD("encoder.embedding.weight", 2, V, C);
+    if (cfg->pos_encoding == POS_ENCODING_LEARNED)
+        ADD("encoder.pos_encoding.pe", 2, cfg->max_len, C);
+    for (int l = 0; l < cfg->num_layers; l++) {
+        const int shapes[LAYER_TENSORS][3] = {
+            {2, 3 * C, C}, {1, 3 * C, 0}, {2, C, C}, {1, C, 0}, {1, C, 0}, {1, C, 0},
+            {2, F, C},     {1, F, 0},     {2, C, F}, {1, C, 0}, {1, C, 0}, {1, C, 0},
+        };
+        for (int j = 0; j < LAYER_TENSORS; j++) {
+            char name[MODEL_NAME_MAX];
+            snprintf(name, sizeof name, "encoder.layers.%d.%s", l, layer_tensor_names[j]);
+            ADD(name, shapes[j][0], shapes[j][1], shapes[j][2]);
+        }
+    }
+    ADD("classifier.0.weight", 2, C / 2, C);
+    ADD("classifier.0.bias", 1, C / 2, 0);
+    ADD("classifier.3.weight", 2, K, C / 2);
+    ADD("classifier.3.bias", 1, K, 0);
+#undef ADD
+    if (num_params)
+        *num_params = offset;
+    return n;
+}
+
+static int first_layer_view(const Model *m)
+{
+    return m->cfg.pos_encoding == POS_ENCODING_LEARNED ? 2 : 1;
+}
+
+static LayerWeights layer_views(const Model *m, float *base, int l)
+{
+    const ParamView *v = &m->views[first_layer_view(m) + l * LAYER_TENSORS];
+    return (LayerWeights){
+        .qkv_w = base + v[0].offset, .qkv_b = base + v[1].offset,
+        .out_w = base + v[2].offset, .out_b = base + v[3].offset,
+        .ln1_g = base + v[4].offset, .ln1_b = base + v[5].offset,
+        .ff1_w = base + v[6].offset, .ff1_b = base + v[7].offset,
+        .ff2_w = base + v[8].offset, .ff2_b = base + v[9].offset,
+        .ln2_g = base + v[10].offset, .ln2_b = base + v[11].offset,
+    };
+}
+
+static ModelWeights model_views(const Model *m, float *base)
+{
+    const ParamView *cls = &m->views[m->num_views - 4];
+    return (ModelWeights){
+        .tok_emb = base + m->views[0].offset,
+        .pos_emb = m->cfg.pos_encoding == POS_ENCODING_LEARNED ? base + m->views[1].offset : NULL,
+        .cls1_w = base + cls[0].offset, .cls1_b = base + cls[1].offset,
+        .cls2_w = base + cls[2].offset, .cls2_b = base + cls[3].offset,
+    };
+}
+
+LayerWeights model_layer_params(const Model *m, int l) { return layer_views(m, m->params, l); }
+LayerWeights model_layer_grads(const Model *m, int l) { return layer_views(m, m->grads, l); }
+ModelWeights model_params(const Model *m) { return model_views(m, m->params); }
+ModelWeights model_grads(const Model *m) { return model_views(m, m->grads); }
+
+const ParamView *model_find_view(const Model *m, const char *name)
+{
+    for (int i = 0; i < m->num_views; i++)
+        if (strcmp(m->views[i].name, name) == 0)
+            return &m->views[i];
+    return NULL;
+}
+
+void positional_encoding_sinusoidal(float *out, int rows, int C)
+{
+    /* As the notebook, in float32: div_term = exp(2i * (-ln(10000) / C)). */
+    const float k = (float)(-log(10000.0) / C);
+    for (int pos = 0; pos < rows; pos++) {
+        float *row = out + (size_t)pos * C;
+        for (int i = 0; 2 * i < C; i++) {
+            float angle = (float)pos * expf((float)(2 * i) * k);
+            row[2 * i] = sinf(angle);
+            if (2 * i + 1 < C)
+                row[2 * i + 1] = cosf(angle);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void fill_uniform(float *x, size_t n, float bound, Rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
+}
+
+/* PyTorch's default initialisation, tensor by tensor in state_dict order. */
+static void init_params(Model *m, Rng *rng)
+{
+    for (int i = 0; i < m->num_views; i++) {
+        const ParamView *v = &m->views[i];
+        float *x = m->params + v->offset;
+        const char *leaf = strrchr(v->name, '.') + 1;
+        if (i == 0) {
+            for (size_t j = 0; j < v->numel; j++)
+                x[j] = rng_normal(rng);
+        } else if (strcmp(v->name, "encoder.pos_encoding.pe") == 0) {
+            for (size_t j = 0; j < v->numel; j++)
+                x[j] = rng_normal(rng) * 0.02f;
+        } else if (strcmp(leaf, "gamma") == 0) {
+            for (size_t j = 0; j < v->numel; j++)
+                x[j] = 1.0f;
+        } else if (strcmp(leaf, "beta") == 0) {
+            memset(x, 0, v->numel * sizeof(float));
+        } else {
+            /* Linear: weight and bias both U(-1/sqrt(in), 1/sqrt(in)); a bias takes
+             * the fan-in of the weight just before it. */
+            int fan_in = v->ndim == 2 ? v->shape[1] : m->views[i - 1].shape[1];
+            fill_uniform(x, v->numel, 1.0f / sqrtf((float)fan_in), rng);
+        }
+    }
+}
+
+Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len)
+{
+    if (model_config_validate(cfg, err, err_len) != 0)
+        return NULL;
+    Model *m = calloc(1, sizeof *m);
+    if (!m)
+        goto oom;
+    m->cfg = *cfg;
+    m->num_views = build_views(cfg, NULL, &m->num_params);
+    m->views = calloc((size_t)m->num_views, sizeof *m->views);
+    m->params = calloc(m->num_params, sizeof(float));
+    m->grads = calloc(m->num_params, sizeof(float));
+    m->sinusoid = malloc((size_t)cfg->max_len * cfg->d_model * sizeof(float));
+    if (!m->views || !m->params || !m->grads || !m->sinusoid)
+        goto oom;
+    build_views(cfg, m->views, NULL);
+    positional_encoding_sinusoidal(m->sinusoid, cfg->max_len, cfg->d_model);
+    init_params(m, rng);
+    return m;
+oom:
+    model_free(m);
+    if (err && err_len)
+        snprintf(err, err_len, "out of memory creating the model");
+    return NULL;
+}
+
+void model_free(Model *m)
+{
+    if (!m)
+        return;
+    free(m->params);
+    free(m->grads);
+    free(m->views);
+    free(m->sinusoid);
+    free(m);
+}
+
+void model_copy_params(Model *dst, const Model *src)
+{
+    if (dst->num_params == src->num_params)
+        memcpy(dst->params, src->params, src->num_params * sizeof(float));
+}
+
+void model_zero_grad(Model *m)
+{
+    memset(m->grads, 0, m->num_params * sizeof(float));
+}
+
+ParamBudget model_param_budget(const ModelConfig *cfg)
+{
+    const size_t V = (size_t)cfg->vocab_size, C = (size_t)cfg->d_model, F = (size_t)cfg->d_ff;
+    const size_t K = (size_t)cfg->num_classes, H = C / 2;
+    ParamBudget p = {0};
+    p.embedding = V * C;
+    p.pos_encoding = cfg->pos_encoding == POS_ENCODING_LEARNED ? (size_t)cfg->max_len * C : 0;
+    p.attention = 3 * C * C + 3 * C + C * C + C;
+    p.norms = 4 * C;
+    p.feed_forward = F * C + F + C * F + C;
+    p.per_layer = p.attention + p.norms + p.feed_forward;
+    p.classifier = H * C + H + K * H + K;
+    p.total = p.embedding + p.pos_encoding + (size_t)cfg->num_layers * p.per_layer + p.classifier;
+    return p;
+}
+
+void model_flops_per_token(const ModelConfig *cfg, int T, double *forward, double *training)
+{
+    /* Same counting as the reference benchmark: 2 FLOPs per multiply-add of the
+     * encoder's linears, q k^T and att v (2*T*C each per token and layer), the
+     * classifier once per sequence; backward costs twice the forward. Embedding,
+     * softmax, LayerNorm, biases and the optimizer are not counted. */
+    const double C = cfg->d_model, F = cfg->d_ff, K = cfg->num_classes, L = cfg->num_layers;
+    const double p_mm = L * (4.0 * C * C + 2.0 * C * F);
+    const double p_cls = C * (double)(cfg->d_model / 2) + (double)(cfg->d_model / 2) * K;
+    const double t = T > 0 ? T : 1;
+    const double fwd = 2.0 * p_mm + 2.0 * p_cls / t + 4.0 * L * t * C;
+    if (forward)
+        *forward = fwd;
+    if (training)
+        *training = 3.0 * fwd;
+}
+
+/* ----------------------------------------------------------- activations */
+
+typedef struct {
+    float *qkv;       /* (B, T, 3C) */
+    float *att;       /* (B, NH, T, T) probabilities */
+    float *atty;      /* (B, T, C) heads concatenated */
+    float *res1;      /* (B, T, C) x + dropout(attention output) */
+    uint8_t *keep1;   /* (B, T, C) */
+    float *ln1;       /* (B, T, C) */
+    float *ln1_mean, *ln1_rstd, *ln1_std; /* (B, T) */
+    float *ffh;       /* (B, T, F) relu(linear1) */
+    uint8_t *keepff;  /* (B, T, F) */
+    float *ffd;       /* (B, T, F) dropout(ffh); NULL when the model has no dropout */
+    float *res2;      /* (B, T, C) ln1 + dropout(ffn output) */
+    uint8_t *keep2;   /* (B, T, C) */
+    float *ln2;       /* (B, T, C) the layer's output */
+    float *ln2_mean, *ln2_rstd, *ln2_std; /* (B, T) */
+} LayerActs;
+
+struct Activations {
+    ModelConfig cfg;  /* of the model it was made for */
+    int B_max, T_max; /* reserved shape */
+    int B, T;         /* shape of the last forward */
+    bool emb_dropout, dropout; /* whether dropout ran in the last forward */
+    bool has_loss;
+    int *tokens;      /* (B, T) copy of the last forward's input */
+    uint8_t *key_pad; /* (B, T) 1 = PAD; used only when cfg.pad_mask */
+    float *emb;       /* (B, T, C) embedding * sqrt(C) + PE */
+    uint8_t *keep0;   /* (B, T, C) */
+    float *x0;        /* (B, T, C) dropout(emb) */
+    LayerActs *layers;/* (L) */
+    float *pooled;    /* (B, C) */
+    float *cls_h;     /* (B, C/2) relu(classifier.0) */
+    uint8_t *keep_cls;/* (B, C/2) */
+    float *cls_d;     /* (B, C/2) dropout(cls_h) */
+    float *logits;    /* (B, K) */
+    float *probs;     /* (B, K) */
+    float *dlogits;   /* (B, K) */
+    /* backward scratch */
+    float *dx, *da, *db, *dc; /* (B, T, C) each */
+    float *dqkv;      /* (B, T, 3C) */
+    float *dff;       /* (B, T, F) */
+    float *datt;      /* (T, T) */
+    float *dpooled;   /* (B, C) */
+    float *dcls;      /* (B, C/2) */
+    void *block;      /* the one allocation everything above points into */
+};
+
+/* Two passes over the same layout: the first (base NULL) only measures. */
+typedef struct {
+    char *base;
+    size_t used;
+} Arena;
+
+static void *carve(Arena *ar, size_t bytes)
+{
+    size_t at = (ar->used + 63) & ~(size_t)63; /* cache-line aligned */
+    ar->used = at + bytes;
+    return ar->base ? ar->base + at : NULL;
+}
+
+static void layout_activations(Activations *a, Arena *ar)
+{
+    const ModelConfig *cfg = &a->cfg;
+    const size_t B = (size_t)a->B_max, T = (size_t)a->T_max, C = (size_t)cfg->d_model;
+    const size_t F = (size_t)cfg->d_ff, NH = (size_t)cfg->num_heads, K = (size_t)cfg->num_classes;
+    const size_t BT = B * T, BTC = BT * C, BTF = BT * F, H = C / 2;
+    const bool any_dropout = cfg->dropout > 0.0f;
+#define F32(n) ((float *)carve(ar, (n) * sizeof(float)))
+#define U8(n) ((uint8_t *)carve(ar, (n) * sizeof(uint8_t)))
+    a->tokens = (int *)carve(ar, BT * sizeof(int));
+    a->key_pad = U8(BT);
+    a->emb = F32(BTC);
+    a->keep0 = U8(BTC);
+    a->x0 = embedding_dropout_rate(cfg) > 0.0f ? F32(BTC) : NULL;
+    for (int l = 0; l < cfg->num_layers; l++) {
+        LayerActs *la = &a->layers[l];
+        la->qkv = F32(BTC * 3);
+        la->att = F32(B * NH * T * T);
+        la->atty = F32(BTC);
+        la->res1 = F32(BTC);
+        la->keep1 = U8(BTC);
+        la->ln1 = F32(BTC);
+        la->ln1_mean = F32(BT);
+        la->ln1_rstd = F32(BT);
+        la->ln1_std = F32(BT);
+        la->ffh = F32(BTF);
+        la->keepff = U8(BTF);
+        la->ffd = any_dropout ? F32(BTF) : NULL;
+        la->res2 = F32(BTC);
+        la->keep2 = U8(BTC);
+        la->ln2 = F32(BTC);
+        la->ln2_mean = F32(BT);
+        la->ln2_rstd = F32(BT);
+        la->ln2_std = F32(BT);
+    }
+    a->pooled = F32(B * C);
+    a->cls_h = F32(B * H);
+    a->keep_cls = U8(B * H);
+    a->cls_d = F32(B * H);
+    a->logits = F32(B * K);
+    a->probs = F32(B * K);
+    a->dlogits = F32(B * K);
+    a->dx = F32(BTC);
+    a->da = F32(BTC);
+    a->db = F32(BTC);
+    a->dc = F32(BTC);
+    a->dqkv = F32(BTC * 3);
+    a->dff = F32(BTF);
+    a->datt = F32(T * T);
+    a->dpooled = F32(B * C);
+    a->dcls = F32(B * H);
+#undef F32
+#undef U8
+}
+
+Activations *activations_create(const Model *m, int B, int T)
+{
+    if (B < 1 || T < 1 || T > m->cfg.max_len)
+        return NULL;
+    Activations *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->cfg = m->cfg;
+    a->B_max = B;
+    a->T_max = T;
+    a->layers = calloc((size_t)m->cfg.num_layers, sizeof *a->layers);
+    if (!a->layers) {
+        free(a);
+        return NULL;
+    }
+    Arena ar = {NULL, 0};
+    layout_activations(a, &ar);
+    /* calloc: a read-out before the first forward sees zeros, not garbage. */
+    ar.base = calloc(1, ar.used + 64);
+    if (!ar.base) {
+        free(a->layers);
+        free(a);
+        return NULL;
+    }
+    a->block = ar.base;
+    ar.used = 0;
+    layout_activations(a, &ar);
+    return a;
+}
+
+void activations_free(Activations *a)
+{
+    if (!a)
+        return;
+    free(a->block);
+    free(a->layers);
+    free(a);
+}
+
+/* --------------------------------------------------------------- forward */
+
+static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
+                          const ModelConfig *cfg, const uint8_t *key_pad, Rng *rng,
+                          bool dropout, int B, int T)
+{
+    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
+    const size_t NC = (size_t)N * C, NF = (size_t)N * F;
+    const float p = cfg->dropout;
+
+    linear_forward(la->qkv, x, w->qkv_w, w->qkv_b, N, C, 3 * C);
+    attention_forward(la->atty, la->att, la->qkv, key_pad, cfg->causal, B, T, C, NH);
+    linear_forward(la->res1, la->atty, w->out_w, w->out_b, N, C, C);
+    if (dropout)
+        dropout_forward(la->res1, la->keep1, la->res1, p, rng, NC);
+    residual_forward(la->res1, x, la->res1, NC);
+    layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, la->ln1_std, la->res1, w->ln1_g,
+                      w->ln1_b, cfg->layernorm, N, C);
+
+    linear_forward(la->ffh, la->ln1, w->ff1_w, w->ff1_b, N, C, F);
+    relu_forward(la->ffh, la->ffh, NF);
+    const float *ff_in = la->ffh;
+    if (dropout) {
+        dropout_forward(la->ffd, la->keepff, la->ffh, p, rng, NF);
+        ff_in = la->ffd;
+    }
+    linear_forward(la->res2, ff_in, w->ff2_w, w->ff2_b, N, F, C);
+    if (dropout)
+        dropout_forward(la->res2, la->keep2, la->res2, p, rng, NC);
+    residual_forward(la->res2, la->ln1, la->res2, NC);
+    layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->ln2_std, la->res2, w->ln2_g,
+                      w->ln2_b, cfg->layernorm, N, C);
+}
+
+const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
+                           Rng *dropout_rng)
+{
+    const ModelConfig *cfg = &m->cfg;
+    if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || a->cfg.num_layers != cfg->num_layers)
+        return NULL;
+    const int C = cfg->d_model, H = C / 2, K = cfg->num_classes;
+    const size_t BT = (size_t)B * T;
+    for (size_t i = 0; i < BT; i++)
+        if (tokens[i] < 0 || tokens[i] >= cfg->vocab_size)
+            return NULL;
+
+    a->B = B;
+    a->T = T;
+    a->has_loss = false;
+    memcpy(a->tokens, tokens, BT * sizeof(int));
+    const uint8_t *key_pad = NULL;
+    if (cfg->pad_mask) {
+        for (size_t i = 0; i < BT; i++)
+            a->key_pad[i] = tokens[i] == MODEL_PAD_ID;
+        key_pad = a->key_pad;
+    }
+    const float p_emb = embedding_dropout_rate(cfg);
+    a->emb_dropout = dropout_rng && p_emb > 0.0f;
+    a->dropout = dropout_rng && cfg->dropout > 0.0f;
+
+    ModelWeights w = model_params(m);
+    const float *pos = cfg->pos_encoding == POS_ENCODING_LEARNED ? w.pos_emb : m->sinusoid;
+    embedding_forward(a->emb, tokens, w.tok_emb, pos, B, T, C);
+    const float *x = a->emb;
+    if (a->emb_dropout) {
+        dropout_forward(a->x0, a->keep0, a->emb, p_emb, dropout_rng, BT * C);
+        x = a->x0;
+    }
+    for (int l = 0; l < cfg->num_layers; l++) {
+        LayerWeights lw = model_layer_params(m, l);
+        layer_forward(&a->layers[l], x, &lw, cfg, key_pad, dropout_rng, a->dropout, B, T);
+        x = a->layers[l].ln2;
+    }
+    mean_pool_forward(a->pooled, x, key_pad, B, T, C);
+    linear_forward(a->cls_h, a->pooled, w.cls1_w, w.cls1_b, B, C, H);
+    relu_forward(a->cls_h, a->cls_h, (size_t)B * H);
+    const float *cls_in = a->cls_h;
+    if (a->dropout) {
+        dropout_forward(a->cls_d, a->keep_cls, a->cls_h, cfg->dropout, dropout_rng, (size_t)B * H);
+        cls_in = a->cls_d;
+    }
+    linear_forward(a->logits, cls_in, w.cls2_w, w.cls2_b, B, H, K);
+    return a->logits;
+}
+
+float model_loss(Activations *a, const int *labels, float label_smoothing, int *correct)
+{
+    a->has_loss = true;
+    return softmax_cross_entropy(a->probs, a->dlogits, a->logits, labels, label_smoothing, a->B,
+                                 a->cfg.num_classes, correct);
+}
+
+/* -------------------------------------------------------------- backward */
+
+/* dout: gradient w.r.t. the layer's output (in a->dx); on return a->dx holds the
+ * gradient w.r.t. the layer's input x. Uses da, db, dc, dqkv, dff as scratch. */
+static void layer_backward(Activations *a, const LayerActs *la, const float *x,
+                           const LayerWeights *w, const LayerWeights *g, int B, int T)
+{
+    const ModelConfig *cfg = &a->cfg;
+    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
+    const size_t NC = (size_t)N * C, NF = (size_t)N * F;
+    const float p = cfg->dropout;
+    const bool dropout = a->dropout;
+
+    /* norm2: dres2 into da */
+    memset(a->da, 0, NC * sizeof(float));
+    layernorm_backward(a->da, g->ln2_g, g->ln2_b, a->dx, la->res2, w->ln2_g, la->ln2_mean,
+                       la->ln2_rstd, la->ln2_std, cfg->layernorm, N, C);
+    /* feed-forward branch */
+    const float *dff_out = a->da;
+    if (dropout) {
+        memset(a->db, 0, NC * sizeof(float));
+        dropout_backward(a->db, a->da, la->keep2, p, NC);
+        dff_out = a->db;
+    }
+    memset(a->dff, 0, NF * sizeof(float));
+    linear_backward(a->dff, g->ff2_w, g->ff2_b, dff_out, dropout ? la->ffd : la->ffh, w->ff2_w,
+                    N, F, C);
+    if (dropout)
+        dropout_backward(a->dff, a->dff, la->keepff, p, NF);
+    relu_backward(a->dff, a->dff, la->ffh, NF);
+    /* d ln1 = residual + feed-forward input gradient, into dx */
+    memcpy(a->dx, a->da, NC * sizeof(float));
+    linear_backward(a->dx, g->ff1_w, g->ff1_b, a->dff, la->ln1, w->ff1_w, N, C, F);
+    /* norm1: dres1 into da */
+    memset(a->da, 0, NC * sizeof(float));
+    layernorm_backward(a->da, g->ln1_g, g->ln1_b, a->dx, la->res1, w->ln1_g, la->ln1_mean,
+                       la->ln1_rstd, la->ln1_std, cfg->layernorm, N, C);
+    /* attention branch */
+    const float *dattn_out = a->da;
+    if (dropout) {
+        memset(a->db, 0, NC * sizeof(float));
+        dropout_backward(a->db, a->da, la->keep1, p, NC);
+        dattn_out = a->db;
+    }
+    memset(a->dc, 0, NC * sizeof(float));
+    linear_backward(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
+    memset(a->dqkv, 0, NC * 3 * sizeof(float));
+    attention_backward(a->dqkv, a->datt, a->dc, la->qkv, la->att, B, T, C, NH);
+    /* d x = residual + qkv input gradient */
+    memcpy(a->dx, a->da, NC * sizeof(float));
+    linear_backward(a->dx, g->qkv_w, g->qkv_b, a->dqkv, x, w->qkv_w, N, C, 3 * C);
+}
+
+void model_backward(Model *m, Activations *a)
+{
+    if (!a->has_loss)
+        return;
+    const ModelConfig *cfg = &m->cfg;
+    const int B = a->B, T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
+    const size_t BT = (size_t)B * T, NC = BT * C;
+    const uint8_t *key_pad = cfg->pad_mask ? a->key_pad : NULL;
+    ModelWeights w = model_params(m), g = model_grads(m);
+
+    /* classifier */
+    memset(a->dcls, 0, (size_t)B * H * sizeof(float));
+    linear_backward(a->dcls, g.cls2_w, g.cls2_b, a->dlogits, a->dropout ? a->cls_d : a->cls_h,
+                    w.cls2_w, B, H, K);
+    if (a->dropout)
+        dropout_backward(a->dcls, a->dcls, a->keep_cls, cfg->dropout, (size_t)B * H);
+    relu_backward(a->dcls, a->dcls, a->cls_h, (size_t)B * H);
+    memset(a->dpooled, 0, (size_t)B * C * sizeof(float));
+    linear_backward(a->dpooled, g.cls1_w, g.cls1_b, a->dcls, a->pooled, w.cls1_w, B, C, H);
+    memset(a->dx, 0, NC * sizeof(float));
+    mean_pool_backward(a->dx, a->dpooled, key_pad, B, T, C);
+
+    /* encoder layers, last first */
+    for (int l = cfg->num_layers - 1; l >= 0; l--) {
+        const float *x = l > 0 ? a->layers[l - 1].ln2 : (a->emb_dropout ? a->x0 : a->emb);
+        LayerWeights lw = model_layer_params(m, l), lg = model_layer_grads(m, l);
+        layer_backward(a, &a->layers[l], x, &lw, &lg, B, T);
+    }
+
+    /* embedding */
+    if (a->emb_dropout)
+        dropout_backward(a->dx, a->dx, a->keep0, embedding_dropout_rate(cfg), NC);
+    embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, B, T, C);
+}
+
+/* -------------------------------------------------------------- read-outs */
+
+const float *activations_attention(const Activations *a, int layer)
+{
+    if (layer < 0 || layer >= a->cfg.num_layers)
+        return NULL;
+    return a->layers[layer].att;
+}
+
+const float *activations_probs(Activations *a)
+{
+    /* Eval callers may not compute a loss: derive the softmax from the logits. */
+    if (!a->has_loss) {
+        const int K = a->cfg.num_classes;
+        for (int b = 0; b < a->B; b++) {
+            const float *z = a->logits + (size_t)b * K;
+            float *p = a->probs + (size_t)b * K;
+            float maxv = z[0], sum = 0.0f;
+            for (int k = 1; k < K; k++)
+                maxv = z[k] > maxv ? z[k] : maxv;
+            for (int k = 0; k < K; k++) {
+                p[k] = expf(z[k] - maxv);
+                sum += p[k];
+            }
+            for (int k = 0; k < K; k++)
+                p[k] /= sum;
+        }
+    }
+    return a->probs;
+}
+
+void activations_layer_norms(const Activations *a, int b, float *out)
+{
+    const int T = a->T, C = a->cfg.d_model;
+    if (b < 0 || b >= a->B) {
+        memset(out, 0, (size_t)(a->cfg.num_layers + 1) * sizeof(float));
+        return;
+    }
+    for (int l = 0; l <= a->cfg.num_layers; l++) {
+        const float *x = l == 0 ? a->emb : a->layers[l - 1].ln2;
+        double sum = 0.0;
+        int count = 0;
+        for (int t = 0; t < T; t++) {
+            if (a->tokens[(size_t)b * T + t] == MODEL_PAD_ID)
+                continue;
+            const float *row = x + ((size_t)b * T + t) * C;
+            double ss = 0.0;
+            for (int c = 0; c < C; c++)
+                ss += (double)row[c] * row[c];
+            sum += sqrt(ss);
+            count++;
+        }
+        out[l] = count > 0 ? (float)(sum / count) : 0.0f;
+    }
+}
+
+const float *activations_pooled(const Activations *a)
+{
+    return a->pooled;
+}

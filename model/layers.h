@@ -1,0 +1,82 @@
+/* The model's operations as forward/backward pairs, side by side (llm.c style):
+ * outputs first, then inputs, then sizes. Every backward ADDS into the gradients
+ * it is given (the caller zeroes them once), and a NULL input gradient is skipped.
+ * Row-major everywhere; Linear weights are [out, in] like PyTorch.
+ * Axis letters as in model.h; N = number of rows (usually B*T). */
+#ifndef MINILLM_LAYERS_H
+#define MINILLM_LAYERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "rng.h"
+
+/* out (N, OC) = inp (N, IC) @ weight^T (OC, IC) + bias (OC, may be NULL). */
+void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    int N, int IC, int OC);
+void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int N, int IC, int OC);
+
+/* out (B, T, C) = tok_emb[tokens] * sqrt(C) + pos_table[t] (pos_table: (>=T, C)). */
+void embedding_forward(float *out, const int *tokens, const float *tok_emb,
+                       const float *pos_table, int B, int T, int C);
+/* dpos_emb NULL when the positional table is the fixed sinusoid. */
+void embedding_backward(float *dtok_emb, float *dpos_emb, const float *dout,
+                        const int *tokens, int B, int T, int C);
+
+/* Multi-head self-attention core, as the notebook: qkv (B, T, 3C) is the fused
+ * projection whose row holds, for head h, [q_h | k_h | v_h] at columns h*3HS.
+ * att (B, NH, T, T) receives softmax(q k^T / sqrt(HS) + mask); out (B, T, C) the
+ * heads' values concatenated head-major. key_pad (B, T) nonzero = PAD key, may
+ * be NULL; causal: query t sees keys <= t. A query with every key masked gets an
+ * all-zero row (PyTorch would give NaN). */
+void attention_forward(float *out, float *att, const float *qkv, const uint8_t *key_pad,
+                       bool causal, int B, int T, int C, int NH);
+/* scratch: (T, T) floats. Masked entries have probability 0, so they get no gradient. */
+void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                        const float *att, int B, int T, int C, int NH);
+
+/* LayerNorm over the last axis of inp (N, C).
+ * workshop: gamma * (x - mean) / (std_unbiased + eps) + beta
+ * standard: gamma * (x - mean) / sqrt(var_biased + eps) + beta
+ * Per row it keeps mean and rstd (the factor multiplying x - mean), and for the
+ * workshop kind the unbiased std (needed by its backward). std may be NULL for
+ * the standard kind. */
+#define LAYERNORM_EPS 1e-5f
+void layernorm_forward(float *out, float *mean, float *rstd, float *std, const float *inp,
+                       const float *gamma, const float *beta, LayerNormKind kind, int N, int C);
+void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                        const float *inp, const float *gamma, const float *mean,
+                        const float *rstd, const float *std, LayerNormKind kind, int N, int C);
+
+/* In place is fine for both (out == inp; dinp == dout masks the gradient instead
+ * of adding). The backward reads the
+ * forward's output: out > 0 exactly where inp > 0. */
+void relu_forward(float *out, const float *inp, size_t n);
+void relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+
+/* Inverted dropout: keep[i] = 1 with probability 1-p, out = inp * keep / (1-p).
+ * The mask is drawn from rng in index order, so a seed fixes it. */
+void dropout_forward(float *out, uint8_t *keep, const float *inp, float p, Rng *rng, size_t n);
+/* dinp == dout: scales in place instead of adding. */
+void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, float p, size_t n);
+
+/* out = a + b. (Backward of a residual is the identity into both branches.) */
+void residual_forward(float *out, const float *a, const float *b, size_t n);
+
+/* out (B, C) = mean over t of inp (B, T, C); with key_pad, PAD positions are left
+ * out and the sum is divided by max(count, 1). */
+void mean_pool_forward(float *out, const float *inp, const uint8_t *key_pad, int B, int T, int C);
+void mean_pool_backward(float *dinp, const float *dout, const uint8_t *key_pad, int B, int T, int C);
+
+/* Softmax cross-entropy with PyTorch's label smoothing: target distribution
+ * (1 - s) * onehot + s / K. Writes probs (B, K) and dlogits (B, K) (the gradient
+ * of the batch-mean loss, so divided by B; overwritten, not added), returns the
+ * mean loss. correct (may be NULL) counts argmax == label. */
+float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
+                            const int *labels, float label_smoothing, int B, int K,
+                            int *correct);
+
+#endif
