@@ -1,0 +1,62 @@
+#include "gradcheck.h"
+
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <math.h>
+
+GradCheck gradcheck(float *x, const float *analytic, size_t n, int count, float eps,
+                    LossFn loss, void *ctx, Rng *rng)
+{
+    GradCheck g = {0};
+    double diff2 = 0.0, num2 = 0.0, ana2 = 0.0;
+    size_t total = (count <= 0 || (size_t)count >= n) ? n : (size_t)count;
+    for (size_t j = 0; j < total; j++) {
+        size_t i = total == n ? j : rng_below(rng, (uint32_t)n);
+        const float x0 = x[i];
+        const float xp = x0 + eps, xm = x0 - eps;
+        x[i] = xp;
+        double lp = loss(ctx);
+        x[i] = xm;
+        double lm = loss(ctx);
+        x[i] = x0;
+        double numeric = (lp - lm) / ((double)xp - (double)xm);
+        double d = numeric - analytic[i];
+        diff2 += d * d;
+        num2 += numeric * numeric;
+        ana2 += (double)analytic[i] * analytic[i];
+        if (fabs(d) > g.max_abs_err)
+            g.max_abs_err = fabs(d);
+        if (fabs(analytic[i]) > g.max_abs_grad)
+            g.max_abs_grad = fabs(analytic[i]);
+        g.checked++;
+    }
+    double denom = fmax(sqrt(fmax(num2, ana2)), 1e-12);
+    g.rel_err = sqrt(diff2) / denom;
+    return g;
+}
+
+void gradcheck_assert(const char *what, GradCheck g, double rel_tol, double abs_tol)
+{
+    double bound = abs_tol * fmax(g.max_abs_grad, 1e-3);
+    cr_log_info("%-40s %4d entries  rel err %.2e  max abs err %.2e  max |grad| %.2e\n", what,
+                g.checked, g.rel_err, g.max_abs_err, g.max_abs_grad);
+    cr_expect(g.checked > 0, "%s: nothing checked", what);
+    cr_expect(g.max_abs_grad > 0.0, "%s: analytic gradient is all zero", what);
+    cr_expect(g.rel_err <= rel_tol, "%s: relative error %.3e > %.1e", what, g.rel_err, rel_tol);
+    cr_expect(g.max_abs_err <= bound, "%s: max abs error %.3e > %.3e", what, g.max_abs_err,
+              bound);
+}
+
+void fill_normal(float *x, size_t n, float scale, Rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = rng_normal(rng) * scale;
+}
+
+double dot_double(const float *x, const float *r, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i] * r[i];
+    return s;
+}

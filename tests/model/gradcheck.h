@@ -1,0 +1,36 @@
+/* Central finite differences for the gradient tests.
+ *
+ * The code under test is float; the probe is a scalar loss that the test
+ * accumulates in double (e.g. sum(out * R) for a fixed random R), perturbed by
+ * +-eps in float. With eps ~1e-2..1e-3 the float rounding of the forward gives
+ * differences good to ~1e-4 relative, which the tolerances below allow for. */
+#ifndef MINILLM_TEST_GRADCHECK_H
+#define MINILLM_TEST_GRADCHECK_H
+
+#include <stddef.h>
+
+#include "model/rng.h"
+
+typedef double (*LossFn)(void *ctx);
+
+typedef struct {
+    double max_abs_err;   /* max |numeric - analytic| over checked entries */
+    double max_abs_grad;  /* max |analytic| over checked entries */
+    double rel_err;       /* ||numeric - analytic|| / max(||numeric||, ||analytic||, tiny) */
+    int checked;
+} GradCheck;
+
+/* Checks analytic[i] against d loss / d x[i] for `count` entries (all when
+ * count <= 0 or count >= n, else a random sample drawn from rng). x is restored. */
+GradCheck gradcheck(float *x, const float *analytic, size_t n, int count, float eps,
+                    LossFn loss, void *ctx, Rng *rng);
+
+/* Fails the running Criterion test when rel_err > rel_tol or any entry is off by
+ * more than abs_tol * max(max_abs_grad, 1e-3). Logs the numbers either way. */
+void gradcheck_assert(const char *what, GradCheck g, double rel_tol, double abs_tol);
+
+void fill_normal(float *x, size_t n, float scale, Rng *rng);
+/* sum(x * r) in double */
+double dot_double(const float *x, const float *r, size_t n);
+
+#endif
