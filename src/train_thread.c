@@ -1,2 +1,260 @@
-/* placeholder: replaced by its owner */
-typedef int placeholder_train_thread;
+/* Background training thread for the TUI: see train_thread.h. */
+#include "train_thread.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+
+#define SAVE_PATH_MAX 1024
+
+struct TrainThread {
+    Trainer *trainer;
+    Snapshot *snap;
+    TrainThreadConfig cfg;
+    pthread_t thread;
+
+    /* commands posted by the UI */
+    atomic_bool quit;
+    atomic_int paused;               /* 0 or 1 (atomic_fetch_xor needs an integer) */
+    atomic_int reset_requests;
+    atomic_int lr_clicks;
+    atomic_int save_requests;
+    pthread_mutex_t save_mutex;  /* guards save_path */
+    char save_path[SAVE_PATH_MAX];
+
+    /* private to the thread: the block it publishes */
+    SnapshotData data;
+    long val_step_seen;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void set_status(TrainThread *tt, const char *msg)
+{
+    snprintf(tt->data.status, sizeof tt->data.status, "%s", msg);
+    tt->data.status_seq++;
+}
+
+static void clear_histories(SnapshotData *d)
+{
+    metric_history_clear(&d->train_loss);
+    metric_history_clear(&d->train_acc);
+    metric_history_clear(&d->val_loss);
+    metric_history_clear(&d->val_acc);
+}
+
+/* Copies progress in and extends the curves with what the last step added. */
+static void record_step(TrainThread *tt)
+{
+    const TrainProgress *p = trainer_progress(tt->trainer);
+    tt->data.progress = *p;
+    tt->data.lr_scale = trainer_lr_scale(tt->trainer);
+    metric_history_push(&tt->data.train_loss, p->step, p->loss_avg);
+    metric_history_push(&tt->data.train_acc, p->step, p->acc_avg);
+    if (p->has_val && p->val_step >= 0 && p->val_step != tt->val_step_seen) {
+        metric_history_push(&tt->data.val_loss, p->val_step, p->val_loss);
+        metric_history_push(&tt->data.val_acc, p->val_step, p->val_acc);
+        tt->val_step_seen = p->val_step;
+    }
+}
+
+static void publish_weights(TrainThread *tt)
+{
+    const Model *m = trainer_model(tt->trainer);
+    snapshot_publish_weights(tt->snap, m->params, trainer_progress(tt->trainer)->step);
+}
+
+static void do_save(TrainThread *tt)
+{
+    char path[SAVE_PATH_MAX], err[512], msg[SNAPSHOT_STATUS_LEN];
+    pthread_mutex_lock(&tt->save_mutex);
+    memcpy(path, tt->save_path, sizeof path);
+    pthread_mutex_unlock(&tt->save_mutex);
+    if (checkpoint_save(path, trainer_model(tt->trainer), tt->cfg.tokenizer, tt->cfg.vocab,
+                        tt->cfg.labels, tt->cfg.num_labels, err, sizeof err) == 0) {
+        char opt_path[SAVE_PATH_MAX + 8];
+        snprintf(opt_path, sizeof opt_path, "%s.optim", path);
+        if (optimizer_state_save(opt_path, trainer_optimizer(tt->trainer), err, sizeof err) == 0)
+            snprintf(msg, sizeof msg, "saved %.200s (step %ld)", path,
+                     trainer_progress(tt->trainer)->step);
+        else
+            snprintf(msg, sizeof msg, "saved %.100s; optimizer state not saved: %.100s", path, err);
+    } else {
+        snprintf(msg, sizeof msg, "save failed: %.200s", err);
+    }
+    set_status(tt, msg);
+}
+
+/* Applies pending commands; returns true when something changed that the UI
+ * should see at once. */
+static bool apply_commands(TrainThread *tt)
+{
+    bool changed = false;
+    int clicks = atomic_exchange(&tt->lr_clicks, 0);
+    if (clicks != 0) {
+        float scale = trainer_lr_scale(tt->trainer) * powf(TRAIN_THREAD_LR_FACTOR, (float)clicks);
+        if (scale < 1.0f / 1024.0f)
+            scale = 1.0f / 1024.0f;
+        if (scale > 1024.0f)
+            scale = 1024.0f;
+        trainer_set_lr_scale(tt->trainer, scale);
+        tt->data.lr_scale = scale;
+        char msg[64];
+        snprintf(msg, sizeof msg, "learning rate x%.3g", (double)scale);
+        set_status(tt, msg);
+        changed = true;
+    }
+    if (atomic_exchange(&tt->reset_requests, 0) > 0) {
+        trainer_reset(tt->trainer);
+        tt->data.progress = *trainer_progress(tt->trainer);
+        tt->data.lr_scale = trainer_lr_scale(tt->trainer);
+        clear_histories(&tt->data);
+        tt->val_step_seen = -1;
+        if (tt->data.state == TRAIN_STATE_DONE || tt->data.state == TRAIN_STATE_ERROR)
+            tt->data.state = atomic_load(&tt->paused) != 0 ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
+        set_status(tt, "model reset to fresh weights");
+        publish_weights(tt);
+        changed = true;
+    }
+    if (atomic_exchange(&tt->save_requests, 0) > 0) {
+        do_save(tt);
+        changed = true;
+    }
+    return changed;
+}
+
+static void *train_thread_main(void *arg)
+{
+    TrainThread *tt = arg;
+    char err[512];
+    double last_publish = 0.0, last_weights = 0.0;
+    int publish_ms = tt->cfg.publish_interval_ms > 0 ? tt->cfg.publish_interval_ms : 5;
+    int weights_ms = tt->cfg.weights_interval_ms > 0 ? tt->cfg.weights_interval_ms : 50;
+
+    publish_weights(tt);
+    while (!atomic_load(&tt->quit)) {
+        bool changed = apply_commands(tt);
+        bool paused = atomic_load(&tt->paused) != 0;
+        TrainState idle = tt->data.state;
+        if (paused && idle != TRAIN_STATE_ERROR && idle != TRAIN_STATE_DONE)
+            idle = TRAIN_STATE_PAUSED;
+        if (!paused && idle == TRAIN_STATE_PAUSED)
+            idle = TRAIN_STATE_RUNNING;
+        if (!paused && idle == TRAIN_STATE_ERROR)
+            idle = TRAIN_STATE_RUNNING; /* resumed by the user: try again */
+        if (idle != tt->data.state) {
+            tt->data.state = idle;
+            changed = true;
+        }
+        if (paused || tt->data.state == TRAIN_STATE_DONE) {
+            if (changed)
+                snapshot_publish(tt->snap, &tt->data);
+            sleep_ms(10);
+            continue;
+        }
+        int rc = trainer_step(tt->trainer, err, sizeof err);
+        if (rc < 0) {
+            /* the model is unchanged; stop here until the user resumes or resets */
+            atomic_store(&tt->paused, 1);
+            tt->data.state = TRAIN_STATE_ERROR;
+            char msg[SNAPSHOT_STATUS_LEN];
+            snprintf(msg, sizeof msg, "training error (paused): %.200s", err);
+            set_status(tt, msg);
+            snapshot_publish(tt->snap, &tt->data);
+            continue;
+        }
+        record_step(tt);
+        if (rc == 1) {
+            tt->data.state = TRAIN_STATE_DONE;
+            set_status(tt, "training complete (r: start again)");
+            changed = true;
+        }
+        double t = now_ms();
+        if (rc == 1 || t - last_weights >= weights_ms) {
+            publish_weights(tt);
+            last_weights = t;
+        }
+        if (changed || t - last_publish >= publish_ms) {
+            snapshot_publish(tt->snap, &tt->data);
+            last_publish = t;
+        }
+    }
+    snapshot_publish(tt->snap, &tt->data);
+    return NULL;
+}
+
+TrainThread *train_thread_start(Trainer *trainer, Snapshot *snap, const TrainThreadConfig *cfg,
+                                char *err, size_t err_len)
+{
+    TrainThread *tt = calloc(1, sizeof *tt);
+    if (!tt) {
+        snprintf(err, err_len, "out of memory starting the training thread");
+        trainer_free(trainer);
+        return NULL;
+    }
+    tt->trainer = trainer;
+    tt->snap = snap;
+    tt->cfg = *cfg;
+    atomic_init(&tt->quit, false);
+    atomic_init(&tt->paused, cfg->start_paused ? 1 : 0);
+    atomic_init(&tt->reset_requests, 0);
+    atomic_init(&tt->lr_clicks, 0);
+    atomic_init(&tt->save_requests, 0);
+    pthread_mutex_init(&tt->save_mutex, NULL);
+    clear_histories(&tt->data);
+    tt->data.progress = *trainer_progress(trainer);
+    tt->data.lr_scale = trainer_lr_scale(trainer);
+    tt->data.state = cfg->start_paused ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
+    tt->val_step_seen = -1;
+    snapshot_publish(snap, &tt->data);
+    if (pthread_create(&tt->thread, NULL, train_thread_main, tt) != 0) {
+        snprintf(err, err_len, "cannot start the training thread");
+        pthread_mutex_destroy(&tt->save_mutex);
+        trainer_free(trainer);
+        free(tt);
+        return NULL;
+    }
+    return tt;
+}
+
+void train_thread_stop(TrainThread *tt)
+{
+    if (!tt)
+        return;
+    atomic_store(&tt->quit, true);
+    pthread_join(tt->thread, NULL);
+    pthread_mutex_destroy(&tt->save_mutex);
+    trainer_free(tt->trainer);
+    free(tt);
+}
+
+void train_thread_set_paused(TrainThread *tt, bool paused) { atomic_store(&tt->paused, paused ? 1 : 0); }
+bool train_thread_paused(TrainThread *tt) { return atomic_load(&tt->paused) != 0; }
+void train_thread_toggle_pause(TrainThread *tt) { atomic_fetch_xor(&tt->paused, 1); }
+void train_thread_request_reset(TrainThread *tt) { atomic_fetch_add(&tt->reset_requests, 1); }
+void train_thread_scale_lr(TrainThread *tt, int clicks) { atomic_fetch_add(&tt->lr_clicks, clicks); }
+
+void train_thread_request_save(TrainThread *tt, const char *path)
+{
+    pthread_mutex_lock(&tt->save_mutex);
+    snprintf(tt->save_path, sizeof tt->save_path, "%s", path);
+    pthread_mutex_unlock(&tt->save_mutex);
+    atomic_fetch_add(&tt->save_requests, 1);
+}

@@ -1,0 +1,75 @@
+/* What the training thread shows the UI: one plain-data block (no pointers
+ * inside) published under a mutex and copied whole by the UI once per frame,
+ * plus a copy of the weights for live inference, versioned by step.
+ * Neither side ever holds the lock for more than a memcpy. */
+#ifndef MINILLM_SNAPSHOT_H
+#define MINILLM_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trainer.h"
+
+/* Points kept per curve; when full, neighbouring points are merged in pairs so
+ * the whole run stays on screen at a halved resolution. Must be even. */
+#define METRIC_HISTORY_CAP 512
+#define SNAPSHOT_STATUS_LEN 256
+
+/* A curve of (step, value) points over the whole run, in fixed storage. */
+typedef struct {
+    int n;                          /* points stored */
+    int per_point;                  /* raw samples merged into one point */
+    int pending_count;              /* raw samples in the point being filled */
+    double pending_sum;
+    float step[METRIC_HISTORY_CAP]; /* (n) step of the last sample of each point */
+    float value[METRIC_HISTORY_CAP];/* (n) mean of the samples of each point */
+} MetricHistory;
+
+void metric_history_clear(MetricHistory *h);
+void metric_history_push(MetricHistory *h, long step, float value);
+/* Smallest and largest finite value; returns false when there is none. */
+bool metric_history_range(const MetricHistory *h, float *lo, float *hi);
+
+typedef enum {
+    TRAIN_STATE_STARTING = 0,
+    TRAIN_STATE_RUNNING,
+    TRAIN_STATE_PAUSED,
+    TRAIN_STATE_DONE,   /* all epochs trained; reset starts again */
+    TRAIN_STATE_ERROR,  /* a step failed (non-finite loss): paused, message in status */
+} TrainState;
+
+typedef struct {
+    uint64_t seq;                   /* bumped by every publish */
+    TrainState state;
+    TrainProgress progress;         /* copy of trainer_progress() */
+    float lr_scale;                 /* live multiplier set by +/- */
+    MetricHistory train_loss, train_acc, val_loss, val_acc;
+    uint64_t status_seq;            /* bumped when status changes */
+    char status[SNAPSHOT_STATUS_LEN]; /* last event: save path, error, reset */
+    long weights_version;           /* version of the weights copy below */
+    long weights_step;              /* training step those weights come from */
+} SnapshotData;
+
+typedef struct {
+    pthread_mutex_t mutex;
+    SnapshotData data;              /* guarded by mutex */
+    float *weights;                 /* (num_params) guarded by mutex */
+    size_t num_params;
+} Snapshot;
+
+/* num_params: size of the weight copy (Model.num_params); 0 = no weights. */
+int snapshot_init(Snapshot *s, size_t num_params);
+void snapshot_destroy(Snapshot *s);
+/* Writer side: copy a whole block in (seq is set here). */
+void snapshot_publish(Snapshot *s, const SnapshotData *d);
+/* Writer side: copy the parameters in; version and step are recorded in data. */
+void snapshot_publish_weights(Snapshot *s, const float *params, long step);
+/* Reader side: copy the whole block out. */
+void snapshot_read(Snapshot *s, SnapshotData *out);
+/* Reader side: when the weights version differs from *version, copy them into
+ * params (num_params floats), update *version and return true. */
+bool snapshot_read_weights(Snapshot *s, float *params, long *version, long *step);
+
+#endif

@@ -1,0 +1,50 @@
+/* The TUI's background training thread. It owns the Trainer, steps it as fast
+ * as it can, publishes a Snapshot after each step (at most every few ms) and
+ * the weights at most every weights_interval_ms, and obeys commands the UI
+ * posts through atomics: pause/resume, reset, learning-rate scale, save, quit.
+ * Training never waits for drawing and the UI never waits for a step. */
+#ifndef MINILLM_TRAIN_THREAD_H
+#define MINILLM_TRAIN_THREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "snapshot.h"
+#include "text.h"
+#include "trainer.h"
+
+/* Multiplier applied to the lr scale by one `+` (one `-` divides by it). */
+#define TRAIN_THREAD_LR_FACTOR 1.25f
+
+typedef struct {
+    /* For checkpoint_save; owned by the caller, must outlive the thread. */
+    const TokenizerConfig *tokenizer;
+    const Vocab *vocab;
+    const char *const *labels;
+    int num_labels;
+    int publish_interval_ms;   /* progress block; 0 = 5 ms */
+    int weights_interval_ms;   /* weight copy; 0 = 50 ms */
+    bool start_paused;
+} TrainThreadConfig;
+
+typedef struct TrainThread TrainThread;
+
+/* Takes ownership of trainer (freed by train_thread_stop, also on failure).
+ * snap must be initialised with the trainer model's num_params and outlive the
+ * thread. Returns NULL with err set when the thread cannot start. */
+TrainThread *train_thread_start(Trainer *trainer, Snapshot *snap,
+                                const TrainThreadConfig *cfg, char *err, size_t err_len);
+/* Asks the thread to finish its step, joins it and frees the trainer. */
+void train_thread_stop(TrainThread *tt);
+
+void train_thread_set_paused(TrainThread *tt, bool paused);
+bool train_thread_paused(TrainThread *tt);
+void train_thread_toggle_pause(TrainThread *tt);
+void train_thread_request_reset(TrainThread *tt);
+/* clicks > 0 multiplies the lr scale by TRAIN_THREAD_LR_FACTOR^clicks. */
+void train_thread_scale_lr(TrainThread *tt, int clicks);
+/* Saves trainer_model() atomically to path (copied) between two steps; the
+ * outcome shows in the snapshot status ("saved <path>" or the error). */
+void train_thread_request_save(TrainThread *tt, const char *path);
+
+#endif

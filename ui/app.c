@@ -1,2 +1,0 @@
-/* placeholder: replaced by its owner */
-typedef int placeholder_app;
