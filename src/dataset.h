@@ -18,9 +18,25 @@ typedef struct {
     int num_classes;
     char *label_names[DATASET_MAX_CLASSES]; /* display names; "0","1" for integer labels */
     int skipped;         /* bad lines skipped */
+    char *storage;       /* owned: the block text[] points into (private) */
 } Dataset;
 
+/* A line (CSV: a record) longer than this is a bad line. */
+#define DATASET_MAX_LINE_BYTES 65536
+/* At most this many bad-line messages are written to the log per file. */
+#define DATASET_MAX_LOGGED 1000
+
 /* Loads path (".csv" = CSV with RFC 4180 quoting, anything else = TSV).
+ * Header line: the text column is the first named sentence, text, content or
+ * review; the label column the first named label, sentiment, class or polarity
+ * (either order, case-insensitive, other columns ignored). Blank lines are ignored.
+ * Labels without a mapping: when every label is an integer, ids are those integers
+ * (0..63, num_classes = max + 1 but at least 2, names "0", "1", ...); otherwise
+ * each distinct name is a class, ids in byte order of the names ("negative" 0,
+ * "positive" 1).
+ * Bad lines: missing column, empty text, empty or unknown label, label out of
+ * range, invalid UTF-8, a line longer than DATASET_MAX_LINE_BYTES, CSV quoting
+ * errors.
  * label_names (may be NULL / n_names 0): an existing name->id mapping to reuse
  * (validation set, checkpoint labels); unknown labels are then bad lines.
  * Bad lines are written to `log` (may be NULL) as "file:line: reason".
@@ -31,16 +47,21 @@ Dataset *dataset_load(const char *path, const char *const *label_names, int n_na
 Dataset *dataset_parse(const char *name, const char *data, size_t len,
                        const char *const *label_names, int n_names,
                        FILE *log, char *err, size_t err_len);
-/* The toy dataset compiled into the binary (assets/): train and held-out parts. */
+/* The toy dataset compiled into the binary (assets/): train and held-out parts.
+ * Labels "negative" (0) and "positive" (1); the held-out part shares no sentence
+ * with the train part. NULL only when out of memory. */
 Dataset *dataset_embedded_train(void);
 Dataset *dataset_embedded_heldout(void);
-/* The workshop's 10 sentences. */
+/* The workshop's 10 sentences, labels as in the notebook (0 negative, 1 positive). */
 Dataset *dataset_workshop_toy(void);
 /* Deterministic split: every sentence goes to val with probability val_fraction,
  * decided by a hash of (seed, index). Both outputs are new datasets. */
 void dataset_split(const Dataset *all, double val_fraction, uint64_t seed,
                    Dataset **train, Dataset **val);
 void dataset_free(Dataset *d);
+
+/* The class names of d as dataset_load's label_names argument (a validation set). */
+#define DATASET_LABEL_NAMES(d) ((const char *const *)(d)->label_names)
 
 /* Token ids of a whole dataset, (n, max_len), padded with 0, plus lengths. */
 typedef struct {
