@@ -190,15 +190,18 @@ typedef struct {
     float loss;
 } Trainer;
 
-static void train_step(Trainer *tr)
+/* false when model_forward refused the batch (it returns NULL on bad input). */
+static bool train_step(Trainer *tr)
 {
     int i = (int)(tr->step++ % NUM_BATCHES);
     model_zero_grad(tr->model);
-    model_forward(tr->model, tr->acts, tr->tokens + (size_t)i * tr->B * tr->T, tr->B, tr->T,
-                  &tr->dropout_rng);
+    if (!model_forward(tr->model, tr->acts, tr->tokens + (size_t)i * tr->B * tr->T, tr->B,
+                       tr->T, &tr->dropout_rng))
+        return false;
     tr->loss = model_loss(tr->acts, tr->labels + (size_t)i * tr->B, 0.0f, NULL);
     model_backward(tr->model, tr->acts);
     optimizer_step(&tr->opt, tr->model->params, tr->model->grads, tr->opt.cfg.lr);
+    return true;
 }
 
 static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
@@ -260,14 +263,23 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     /* (a) training throughput */
     bool large = strcmp(c->name, "large") == 0;
     r->warmup = o->warmup >= 0 ? o->warmup : (large ? 5 : 10);
+    if (r->warmup < 1)
+        r->warmup = 1; /* the checked first step below */
     r->steps = o->steps;
     r->repeats = o->repeats;
-    for (int s = 0; s < r->warmup; s++)
-        train_step(&tr);
+    /* One checked step first, so a refused batch or a diverging model is reported
+     * instead of timed. */
+    if (!train_step(&tr) || !isfinite(tr.loss)) {
+        snprintf(r->err, sizeof r->err, "%s: the first training step failed (%s)", c->name,
+                 isfinite(tr.loss) ? "model_forward returned NULL" : "loss is not finite");
+        goto done;
+    }
+    for (int s = 1; s < r->warmup; s++)
+        (void)train_step(&tr);
     for (int rep = 0; rep < o->repeats; rep++) {
         double t0 = now_s();
         for (int s = 0; s < o->steps; s++)
-            train_step(&tr);
+            (void)train_step(&tr);
         r->steps_per_s[rep] = o->steps / (now_s() - t0);
     }
     double sorted[MAX_REPEATS];
