@@ -1,2 +1,589 @@
-/* placeholder: replaced by its owner */
-typedef int placeholder_trainer;
+/* Mini-batch training loop. Everything a step needs (batch buffers, orderings,
+ * activations, EMA and best copies) is allocated by trainer_create, so that
+ * trainer_step itself never allocates.
+ *
+ * Randomness is derived, not carried: the shuffle of epoch e is seeded from
+ * (seed, e) and the dropout stream of step s from (seed, s). A run resumed at
+ * step s therefore continues exactly as the uninterrupted run would have. */
+#include "trainer.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Length buckets: sentences are sorted by length inside chunks of this many batches,
+ * so batches hold similar lengths while the epoch order stays random. */
+#define BUCKET_CHUNK_BATCHES 32
+
+struct Trainer {
+    AppConfig cfg;
+    Model *model;               /* trained weights */
+    Model *ema;                 /* running average of model; NULL when ema_decay == 0 */
+    Model *best;                /* copy of trainer_model at the best validation; NULL without val */
+    const EncodedDataset *train;
+    const EncodedDataset *val;  /* NULL or empty: no validation */
+    Activations *acts;          /* (batch_size, max_T) for model */
+    Activations *ema_acts;      /* same for ema (evaluation only) */
+    int batch_size;             /* B reserved (training and evaluation batches) */
+    int train_B;                /* B of training batches: batch_size, at most n */
+    int max_T;                  /* T reserved */
+    Optimizer opt;
+    LrSchedule schedule;
+    float lr_scale;
+
+    int *order;                 /* (n) sentence indices in epoch order */
+    long *sort_keys;            /* (n) scratch for length buckets */
+    int *sort_scratch;          /* (n) */
+    int *batch_start;           /* (num_batches) offset into order of each batch, shuffled */
+    int num_batches;
+    int prepared_epoch;         /* epoch whose order is in `order`; -1 none */
+
+    int *tokens;                /* (B, max_T) batch being fed */
+    int *labels;                /* (B) */
+    int *view_layer;            /* (num_views) encoder layer of each tensor, -1 for others */
+
+    bool epoch_started;         /* running sums belong to the current epoch */
+    double loss_sum;            /* sum over sentences of this epoch */
+    long correct_sum, seen;
+    double epoch_time_s;
+    TrainProgress prog;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* An independent stream per (purpose, index): splitmix inside rng_seed decorrelates. */
+static void seed_stream(Rng *rng, uint64_t seed, uint64_t purpose, uint64_t index)
+{
+    rng_seed(rng, seed ^ (purpose * 0xD1B54A32D192ED03ull) ^ (index * 0x9E3779B97F4A7C15ull));
+}
+
+#define STREAM_SHUFFLE 1u
+#define STREAM_DROPOUT 2u
+
+/* In-place heap sort of distinct keys: qsort may allocate, and this runs inside a step. */
+static void sift_down(long *a, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && a[child + 1] > a[child])
+            child++;
+        if (a[root] >= a[child])
+            return;
+        long tmp = a[root];
+        a[root] = a[child];
+        a[child] = tmp;
+        root = child;
+    }
+}
+
+static void heap_sort(long *a, size_t n)
+{
+    if (n < 2)
+        return;
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(a, i, n);
+    for (size_t end = n - 1; end > 0; end--) {
+        long tmp = a[0];
+        a[0] = a[end];
+        a[end] = tmp;
+        sift_down(a, 0, end);
+    }
+}
+
+static void prepare_epoch(Trainer *t, int epoch)
+{
+    const EncodedDataset *d = t->train;
+    int n = d->n, B = t->train_B;
+    Rng rng;
+    seed_stream(&rng, t->cfg.train.seed, STREAM_SHUFFLE, (uint64_t)epoch);
+    for (int i = 0; i < n; i++)
+        t->order[i] = i;
+    rng_shuffle(&rng, t->order, n);
+    for (int b = 0; b < t->num_batches; b++)
+        t->batch_start[b] = b * B;
+    if (t->cfg.data.length_buckets) {
+        int chunk = B * BUCKET_CHUNK_BATCHES;
+        for (int c0 = 0; c0 < n; c0 += chunk) {
+            int m = n - c0 < chunk ? n - c0 : chunk;
+            /* key = (length, position): distinct, so the sort is deterministic. */
+            for (int i = 0; i < m; i++) {
+                t->sort_keys[i] = (long)d->len[t->order[c0 + i]] * n + i;
+                t->sort_scratch[i] = t->order[c0 + i];
+            }
+            heap_sort(t->sort_keys, (size_t)m);
+            for (int i = 0; i < m; i++)
+                t->order[c0 + i] = t->sort_scratch[t->sort_keys[i] % n];
+        }
+        rng_shuffle(&rng, t->batch_start, t->num_batches);
+    }
+    t->prepared_epoch = epoch;
+}
+
+/* Sequence length to feed for a batch whose longest sentence has `longest` tokens.
+ * With the padding mask the result does not depend on T, so short batches run short;
+ * without it the pads take part in attention and pooling, so every batch is padded
+ * to the same length, as inference does. */
+static int batch_T(const Trainer *t, int longest)
+{
+    if (!t->model->cfg.pad_mask)
+        return t->max_T;
+    if (longest < 1)
+        longest = 1;
+    return longest < t->max_T ? longest : t->max_T;
+}
+
+/* Copies rows idx[0..count) of d into the batch buffers; returns T. */
+static int fill_batch(Trainer *t, const EncodedDataset *d, const int *idx, int count)
+{
+    int longest = 0;
+    for (int i = 0; i < count; i++)
+        if (d->len[idx[i]] > longest)
+            longest = d->len[idx[i]];
+    int T = batch_T(t, longest);
+    int copy = T < d->max_len ? T : d->max_len;
+    for (int i = 0; i < count; i++) {
+        const int *row = d->ids + (size_t)idx[i] * (size_t)d->max_len;
+        int *dst = t->tokens + (size_t)i * (size_t)T;
+        memcpy(dst, row, (size_t)copy * sizeof *dst);
+        for (int j = copy; j < T; j++)
+            dst[j] = MODEL_PAD_ID;
+        t->labels[i] = d->label[idx[i]];
+    }
+    return T;
+}
+
+static int check_dataset(const EncodedDataset *d, const ModelConfig *mc, const char *which,
+                         char *err, size_t err_len)
+{
+    for (int i = 0; i < d->n; i++) {
+        if (d->label[i] < 0 || d->label[i] >= mc->num_classes) {
+            snprintf(err, err_len, "%s sentence %d: label %d out of range (the model has %d classes)",
+                     which, i + 1, d->label[i], mc->num_classes);
+            return -1;
+        }
+        for (int j = 0; j < d->max_len; j++) {
+            int id = d->ids[(size_t)i * (size_t)d->max_len + (size_t)j];
+            if (id < 0 || id >= mc->vocab_size) {
+                snprintf(err, err_len, "%s sentence %d: token id %d out of range (vocabulary of %d)",
+                         which, i + 1, id, mc->vocab_size);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static Model *model_clone(const Model *src, char *err, size_t err_len)
+{
+    Rng rng;
+    rng_seed(&rng, 0);
+    Model *m = model_create(&src->cfg, &rng, err, err_len);
+    if (m)
+        model_copy_params(m, src);
+    return m;
+}
+
+static void reset_progress(Trainer *t)
+{
+    int spe = t->num_batches;
+    TrainProgress *p = &t->prog;
+    memset(p, 0, sizeof *p);
+    p->epochs = t->cfg.train.epochs;
+    p->steps_per_epoch = spe;
+    p->total_steps = (long)spe * p->epochs;
+    p->has_val = t->val != NULL && t->val->n > 0;
+    p->val_step = -1;
+    p->best_step = -1;
+    p->lr = lr_schedule_at(&t->schedule, 0) * t->lr_scale;
+    p->done = p->total_steps == 0;
+    t->epoch_started = false;
+    t->loss_sum = 0;
+    t->correct_sum = t->seen = 0;
+    t->epoch_time_s = 0;
+    t->prepared_epoch = -1;
+}
+
+Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset *train,
+                        const EncodedDataset *val, char *err, size_t err_len)
+{
+    if (!train || train->n <= 0) {
+        snprintf(err, err_len, "no training sentences");
+        model_free(model);
+        return NULL;
+    }
+    if (cfg->train.epochs < 1 || cfg->train.batch_size < 1) {
+        snprintf(err, err_len, "epochs and batch_size must be at least 1 (got %d and %d)",
+                 cfg->train.epochs, cfg->train.batch_size);
+        model_free(model);
+        return NULL;
+    }
+    Trainer *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_len, "out of memory");
+        model_free(model);
+        return NULL;
+    }
+    t->cfg = *cfg;
+    t->train = train;
+    t->val = val;
+    t->lr_scale = 1.0f;
+    if (cfg->train.threads > 0)
+        openblas_set_num_threads(cfg->train.threads);
+
+    if (!model) {
+        Rng rng;
+        rng_seed(&rng, cfg->train.seed);
+        model = model_create(&cfg->model, &rng, err, err_len);
+        if (!model)
+            goto fail;
+    }
+    t->model = model;
+    const ModelConfig *mc = &model->cfg;
+    t->cfg.model = *mc;
+    if (check_dataset(train, mc, "training", err, err_len) != 0)
+        goto fail;
+    if (val && check_dataset(val, mc, "validation", err, err_len) != 0)
+        goto fail;
+
+    /* B for training batches; the reserved B also covers validation batches. */
+    int n = train->n;
+    t->train_B = cfg->train.batch_size < n ? cfg->train.batch_size : n;
+    int largest = val && val->n > n ? val->n : n;
+    t->batch_size = cfg->train.batch_size < largest ? cfg->train.batch_size : largest;
+    int longest = train->max_len;
+    if (val && val->max_len > longest)
+        longest = val->max_len;
+    t->max_T = longest < mc->max_len ? longest : mc->max_len;
+    if (t->max_T < 1)
+        t->max_T = 1;
+    t->num_batches = (n + t->train_B - 1) / t->train_B;
+    t->order = malloc((size_t)n * sizeof *t->order);
+    t->sort_keys = malloc((size_t)n * sizeof *t->sort_keys);
+    t->sort_scratch = malloc((size_t)n * sizeof *t->sort_scratch);
+    t->batch_start = malloc((size_t)t->num_batches * sizeof *t->batch_start);
+    t->tokens = malloc((size_t)t->batch_size * (size_t)t->max_T * sizeof *t->tokens);
+    t->labels = malloc((size_t)t->batch_size * sizeof *t->labels);
+    t->view_layer = malloc((size_t)model->num_views * sizeof *t->view_layer);
+    t->acts = activations_create(model, t->batch_size, t->max_T);
+    if (!t->order || !t->sort_keys || !t->sort_scratch || !t->batch_start || !t->tokens ||
+        !t->labels || !t->view_layer || !t->acts) {
+        snprintf(err, err_len, "out of memory (batch %d x %d)", t->batch_size, t->max_T);
+        goto fail;
+    }
+    for (int v = 0; v < model->num_views; v++) {
+        int layer = -1;
+        if (sscanf(model->views[v].name, "encoder.layers.%d.", &layer) != 1)
+            layer = -1;
+        t->view_layer[v] = layer;
+    }
+    if (cfg->train.ema_decay > 0) {
+        t->ema = model_clone(model, err, err_len);
+        if (!t->ema)
+            goto fail;
+        t->ema_acts = activations_create(t->ema, t->batch_size, t->max_T);
+        if (!t->ema_acts) {
+            snprintf(err, err_len, "out of memory (EMA activations)");
+            goto fail;
+        }
+    }
+    if (val && val->n > 0) {
+        t->best = model_clone(model, err, err_len);
+        if (!t->best)
+            goto fail;
+    }
+    if (optimizer_init(&t->opt, &cfg->train.optim, model->num_params) != 0) {
+        snprintf(err, err_len, "out of memory (optimizer state for %zu parameters)", model->num_params);
+        goto fail;
+    }
+    long total = (long)t->num_batches * cfg->train.epochs;
+    t->schedule = (LrSchedule){
+        .kind = cfg->train.schedule,
+        .peak_lr = cfg->train.optim.lr,
+        .warmup_steps = (long)((double)cfg->train.warmup_fraction * (double)total + 0.5),
+        .total_steps = total,
+        .min_lr = cfg->train.min_lr,
+    };
+    reset_progress(t);
+    return t;
+fail:
+    trainer_free(t);
+    return NULL;
+}
+
+void trainer_free(Trainer *t)
+{
+    if (!t)
+        return;
+    optimizer_free(&t->opt);
+    activations_free(t->acts);
+    activations_free(t->ema_acts);
+    model_free(t->model);
+    model_free(t->ema);
+    model_free(t->best);
+    free(t->order);
+    free(t->sort_keys);
+    free(t->sort_scratch);
+    free(t->batch_start);
+    free(t->tokens);
+    free(t->labels);
+    free(t->view_layer);
+    free(t);
+}
+
+static Model *eval_model(Trainer *t, Activations **acts)
+{
+    if (t->ema) {
+        *acts = t->ema_acts;
+        return t->ema;
+    }
+    *acts = t->acts;
+    return t->model;
+}
+
+int trainer_evaluate(Trainer *t, const EncodedDataset *d, float *loss, float *acc)
+{
+    *loss = 0;
+    *acc = 0;
+    if (!d || d->n <= 0)
+        return -1;
+    Activations *acts;
+    Model *m = eval_model(t, &acts);
+    double loss_sum = 0;
+    long correct = 0;
+    int idx[256];
+    int B = t->batch_size < 256 ? t->batch_size : 256;
+    for (int i0 = 0; i0 < d->n; i0 += B) {
+        int count = d->n - i0 < B ? d->n - i0 : B;
+        for (int i = 0; i < count; i++)
+            idx[i] = i0 + i;
+        int T = fill_batch(t, d, idx, count);
+        if (!model_forward(m, acts, t->tokens, count, T, NULL))
+            return -1;
+        int c = 0;
+        float l = model_loss(acts, t->labels, 0.0f, &c);
+        loss_sum += (double)l * count;
+        correct += c;
+    }
+    *loss = (float)(loss_sum / d->n);
+    *acc = (float)correct / (float)d->n;
+    return isfinite(*loss) ? 0 : -1;
+}
+
+static void validate(Trainer *t)
+{
+    TrainProgress *p = &t->prog;
+    float loss, acc;
+    if (trainer_evaluate(t, t->val, &loss, &acc) != 0 && !isfinite(loss))
+        loss = NAN;
+    p->val_loss = loss;
+    p->val_acc = acc;
+    p->val_step = p->step;
+    if (p->best_step < 0 || acc > p->best_val_acc) {
+        p->best_val_acc = acc;
+        p->best_step = p->step;
+        model_copy_params(t->best, trainer_model(t));
+    }
+}
+
+static void update_ema(Trainer *t)
+{
+    /* Warm-up of the decay so the average is not dominated by the random init. */
+    float decay = t->cfg.train.ema_decay;
+    float warm = (1.0f + (float)t->prog.step) / (10.0f + (float)t->prog.step);
+    if (warm < decay)
+        decay = warm;
+    float *e = t->ema->params;
+    const float *p = t->model->params;
+    for (size_t i = 0; i < t->model->num_params; i++)
+        e[i] = decay * e[i] + (1.0f - decay) * p[i];
+}
+
+static void layer_grad_norms(Trainer *t)
+{
+    double sums[TRAINER_MAX_LAYERS] = {0};
+    const Model *m = t->model;
+    for (int v = 0; v < m->num_views; v++) {
+        int l = t->view_layer[v];
+        if (l < 0 || l >= TRAINER_MAX_LAYERS)
+            continue;
+        const float *g = m->grads + m->views[v].offset;
+        double s = 0;
+        for (size_t i = 0; i < m->views[v].numel; i++)
+            s += (double)g[i] * g[i];
+        sums[l] += s;
+    }
+    for (int l = 0; l < TRAINER_MAX_LAYERS; l++)
+        t->prog.layer_grad_norm[l] = (float)sqrt(sums[l]);
+}
+
+int trainer_step(Trainer *t, char *err, size_t err_len)
+{
+    TrainProgress *p = &t->prog;
+    if (p->done)
+        return 1;
+    double t0 = now_s();
+    if (t->prepared_epoch != p->epoch)
+        prepare_epoch(t, p->epoch);
+    if (!t->epoch_started) {
+        t->loss_sum = 0;
+        t->correct_sum = t->seen = 0;
+        t->epoch_time_s = 0;
+        t->epoch_started = true;
+    }
+
+    int b = (int)p->step_in_epoch;
+    int start = t->batch_start[b];
+    int count = t->train->n - start < t->train_B ? t->train->n - start : t->train_B;
+    int T = fill_batch(t, t->train, t->order + start, count);
+    float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
+
+    Rng dropout;
+    seed_stream(&dropout, t->cfg.train.seed, STREAM_DROPOUT, (uint64_t)p->step);
+    model_zero_grad(t->model);
+    if (!model_forward(t->model, t->acts, t->tokens, count, T, &dropout)) {
+        snprintf(err, err_len, "step %ld: the model rejected a batch of %d x %d tokens",
+                 p->step + 1, count, T);
+        return -1;
+    }
+    int correct = 0;
+    float loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, &correct);
+    if (!isfinite(loss)) {
+        snprintf(err, err_len, "step %ld (epoch %d): the loss is %s; weights left as before this step "
+                 "(try a lower learning rate)", p->step + 1, p->epoch + 1, isnan(loss) ? "NaN" : "infinite");
+        return -1;
+    }
+    model_backward(t->model, t->acts);
+    layer_grad_norms(t);
+    float norm = t->cfg.train.optim.clip_norm > 0
+                     ? grad_clip(t->model->grads, t->model->num_params, t->cfg.train.optim.clip_norm)
+                     : grad_global_norm(t->model->grads, t->model->num_params);
+    if (!isfinite(norm)) {
+        snprintf(err, err_len, "step %ld (epoch %d): the gradient is not finite; weights left as before "
+                 "this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
+        return -1;
+    }
+    optimizer_step(&t->opt, t->model->params, t->model->grads, lr);
+    if (t->ema)
+        update_ema(t);
+
+    p->step++;
+    p->step_in_epoch++;
+    p->loss = loss;
+    p->acc = (float)correct / (float)count;
+    p->lr = lr;
+    p->grad_norm = norm;
+    t->loss_sum += (double)loss * count;
+    t->correct_sum += correct;
+    t->seen += count;
+    p->loss_avg = (float)(t->loss_sum / (double)t->seen);
+    p->acc_avg = (float)t->correct_sum / (float)t->seen;
+
+    bool end_of_epoch = p->step_in_epoch >= p->steps_per_epoch;
+    bool end_of_training = end_of_epoch && p->epoch + 1 >= p->epochs;
+    if (p->has_val) {
+        int every = t->cfg.train.eval_every;
+        if ((every > 0 && p->step % every == 0) || (every <= 0 && end_of_epoch) || end_of_training)
+            validate(t);
+    }
+    double dt = now_s() - t0;
+    t->epoch_time_s += dt;
+    p->elapsed_s += dt;
+    p->sentences_per_s = t->epoch_time_s > 0 ? (double)t->seen / t->epoch_time_s : 0;
+    if (end_of_training) {
+        p->done = true;
+    } else if (end_of_epoch) {
+        p->epoch++;
+        p->step_in_epoch = 0;
+        t->epoch_started = false;
+    }
+    return 0;
+}
+
+const TrainProgress *trainer_progress(const Trainer *t)
+{
+    return &t->prog;
+}
+
+const Model *trainer_model(const Trainer *t)
+{
+    return t->ema ? t->ema : t->model;
+}
+
+const Model *trainer_best_model(const Trainer *t)
+{
+    return t->best && t->prog.best_step >= 0 ? t->best : trainer_model(t);
+}
+
+Model *trainer_train_model(Trainer *t)
+{
+    return t->model;
+}
+
+Optimizer *trainer_optimizer(Trainer *t)
+{
+    return &t->opt;
+}
+
+void trainer_set_lr_scale(Trainer *t, float scale)
+{
+    if (scale > 0 && isfinite(scale))
+        t->lr_scale = scale;
+}
+
+float trainer_lr_scale(const Trainer *t)
+{
+    return t->lr_scale;
+}
+
+int trainer_set_step(Trainer *t, long step, char *err, size_t err_len)
+{
+    TrainProgress *p = &t->prog;
+    if (step < 0 || step > p->total_steps) {
+        snprintf(err, err_len, "cannot resume at step %ld: this run has %ld steps (%d epochs of %ld)",
+                 step, p->total_steps, p->epochs, p->steps_per_epoch);
+        return -1;
+    }
+    reset_progress(t);
+    p->step = step;
+    if (step == p->total_steps) {
+        p->epoch = p->epochs - 1;
+        p->step_in_epoch = p->steps_per_epoch;
+        p->done = true;
+    } else {
+        p->epoch = (int)(step / p->steps_per_epoch);
+        p->step_in_epoch = step % p->steps_per_epoch;
+    }
+    p->lr = lr_schedule_at(&t->schedule, step) * t->lr_scale;
+    if (t->ema)
+        model_copy_params(t->ema, t->model);
+    return 0;
+}
+
+void trainer_reset(Trainer *t)
+{
+    Rng rng;
+    rng_seed(&rng, t->cfg.train.seed);
+    char err[64];
+    Model *fresh = model_create(&t->model->cfg, &rng, err, sizeof err);
+    if (fresh) {
+        model_copy_params(t->model, fresh);
+        model_free(fresh);
+    }
+    if (t->ema)
+        model_copy_params(t->ema, t->model);
+    if (t->best)
+        model_copy_params(t->best, t->model);
+    optimizer_reset(&t->opt);
+    reset_progress(t);
+}

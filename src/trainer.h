@@ -32,6 +32,7 @@ typedef struct {
     double sentences_per_s;          /* over the current epoch */
     double elapsed_s;                /* training time, pauses excluded */
     bool done;
+    float acc;                       /* accuracy of the last batch */
 } TrainProgress;
 
 typedef struct Trainer Trainer;
@@ -54,7 +55,14 @@ const Model *trainer_best_model(const Trainer *t);
 Optimizer *trainer_optimizer(Trainer *t);
 void trainer_set_lr_scale(Trainer *t, float scale); /* live +/- in the TUI */
 float trainer_lr_scale(const Trainer *t);
-/* Fresh weights from the seed, optimizer and progress reset. */
+/* Fresh weights from the seed, optimizer and progress reset (the LR scale is kept). */
 void trainer_reset(Trainer *t);
+/* The weights being optimised (not the EMA copy): what a resumed run continues from. */
+Model *trainer_train_model(Trainer *t);
+/* Resuming: positions the run at `step` (weights and optimizer state already restored
+ * by the caller, e.g. from a checkpoint and its sidecar). The shuffles and dropout are
+ * derived from (seed, epoch) and (seed, step), so the continuation equals the
+ * uninterrupted run. -1 with err when step is beyond the planned total. */
+int trainer_set_step(Trainer *t, long step, char *err, size_t err_len);
 
 #endif
