@@ -1,2 +1,88 @@
-/* placeholder: replaced by its owner */
-typedef int placeholder_cli;
+/* Command dispatch, the no-command form (the TUI), --help and --version. */
+#include "cli.h"
+
+#include <string.h>
+
+#include "cli_util.h"
+#include "version.h"
+
+static const CliOption tui_options[] = {
+    {"config", "FILE", "read settings from this INI file (sections [model] [train] [data] [ui])"},
+    {"data", "FILE", "train on this TSV/CSV file instead of the embedded dataset"},
+    {"val", "FILE", "validate on this file (default: a split of the training data)"},
+    {"checkpoint", "FILE", "start from this saved model instead of fresh weights"},
+    {"version", NULL, "print the version and exit"},
+};
+
+static const CliCommand tui_command = {
+    .command = NULL,
+    .synopsis = "[--config F] [--data F] [--val F] [--checkpoint F]\n"
+                "       " CLI_PROGRAM " train|eval|predict [options]   (see COMMAND --help)",
+    .description =
+        "Builds, trains and explains a small Transformer sentiment classifier live in the\n"
+        "terminal. Without a command, opens the interactive visualiser.\n"
+        "\n"
+        "Commands:\n"
+        "  train     train without the visualiser, save a checkpoint\n"
+        "  eval      accuracy, per-class precision/recall/F1 and confusion matrix\n"
+        "  predict   class probabilities (and attention) for sentences",
+    .options = tui_options,
+    .num_options = (int)(sizeof tui_options / sizeof tui_options[0]),
+    .epilogue = "Exit status: 0 success, 1 error, 2 usage error.",
+};
+
+static int run_tui(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
+{
+    char *positional[argc > 0 ? argc : 1];
+    CliArgs args = {.positional = positional};
+    int rc = cli_parse(&tui_command, argc, argv, 1, &args, err);
+    if (rc != 0)
+        return rc;
+    if (args.help) {
+        cli_print_help(&tui_command, out);
+        return CLI_EXIT_OK;
+    }
+    if (cli_flag(&tui_command, &args, "version")) {
+        fprintf(out, CLI_PROGRAM " %s\n", MINILLM_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (args.num_positional > 0) {
+        cli_error(NULL, err, "unknown command '%s' (commands: train, eval, predict; see '"
+                  CLI_PROGRAM " --help')", args.positional[0]);
+        return CLI_EXIT_USAGE;
+    }
+    AppConfig cfg;
+    rc = cli_load_config(&tui_command, &args, &cfg, err);
+    if (rc != 0)
+        return rc;
+    char msg[1024];
+    if (app_config_validate(&cfg, msg, sizeof msg) != 0) {
+        cli_error(NULL, err, "%s", msg);
+        return CLI_EXIT_FAILURE;
+    }
+    if (!tui) {
+        cli_error(NULL, err, "the interactive visualiser is not part of this binary; "
+                  "use the train, eval or predict commands");
+        return CLI_EXIT_FAILURE;
+    }
+    msg[0] = '\0';
+    if (tui(&cfg, cli_value(&tui_command, &args, "checkpoint"), msg, sizeof msg) != 0) {
+        cli_error(NULL, err, "%s", msg[0] ? msg : "the visualiser stopped with an error");
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_main(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
+{
+    if (argc >= 2) {
+        const char *cmd = argv[1];
+        if (strcmp(cmd, "train") == 0)
+            return cli_train(argc - 1, argv + 1, out, err);
+        if (strcmp(cmd, "eval") == 0)
+            return cli_eval(argc - 1, argv + 1, out, err);
+        if (strcmp(cmd, "predict") == 0)
+            return cli_predict(argc - 1, argv + 1, stdin, out, err);
+    }
+    return run_tui(argc, argv, out, err, tui);
+}

@@ -1,3 +1,10 @@
-/* placeholder: replaced by the CLI owner */
+/* minillm-tui: the command line and, with no command, the TUI. */
 #include <stdio.h>
-int main(void) { fputs("minillm-tui: not built yet\n", stderr); return 1; }
+
+#include "src/cli.h"
+#include "ui/ui.h"
+
+int main(int argc, char **argv)
+{
+    return cli_main(argc, argv, stdout, stderr, ui_run);
+}

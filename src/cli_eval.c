@@ -1,0 +1,240 @@
+/* `minillm-tui eval`: accuracy, per-class precision/recall/F1 and the confusion
+ * matrix of a checkpoint on a labelled file, as text or JSON. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "cli.h"
+#include "cli_util.h"
+#include "dataset.h"
+
+#define EVAL_BATCH 64
+
+static const CliOption eval_options[] = {
+    {"checkpoint", "FILE", "the model to evaluate (safetensors saved by train)"},
+    {"data", "FILE", "labelled TSV or CSV file (default: the embedded held-out sentences)"},
+    {"json", NULL, "print one JSON object: n, accuracy, labels, confusion, per_class"},
+};
+
+static const CliCommand eval_command = {
+    .command = "eval",
+    .synopsis = "--checkpoint F [--data F] [--json]",
+    .description =
+        "Evaluates a saved model: accuracy, per-class precision, recall, F1 and support,\n"
+        "and the confusion matrix (rows: true class, columns: predicted class). The file's\n"
+        "labels must be among the checkpoint's; other lines are reported and skipped.",
+    .options = eval_options,
+    .num_options = (int)(sizeof eval_options / sizeof eval_options[0]),
+    .epilogue = NULL,
+};
+
+static double ratio(long num, long den)
+{
+    return den > 0 ? (double)num / (double)den : 0.0;
+}
+
+/* Rounds for printing: float noise in JSON helps nobody. */
+static double round6(double x)
+{
+    return round(x * 1e6) / 1e6;
+}
+
+/* confusion (K, K): [true][predicted]. Returns 0 or -1 (out of memory / bad forward). */
+static int confusion_matrix(Model *m, const EncodedDataset *e, long *confusion)
+{
+    const ModelConfig *mc = &m->cfg;
+    const int K = mc->num_classes;
+    Activations *a = activations_create(m, EVAL_BATCH, mc->max_len);
+    int *tokens = malloc((size_t)EVAL_BATCH * (size_t)mc->max_len * sizeof *tokens);
+    int rc = a && tokens ? 0 : -1;
+    for (int i0 = 0; rc == 0 && i0 < e->n; i0 += EVAL_BATCH) {
+        int count = e->n - i0 < EVAL_BATCH ? e->n - i0 : EVAL_BATCH;
+        int longest = 0;
+        for (int i = 0; i < count; i++)
+            longest = e->len[i0 + i] > longest ? e->len[i0 + i] : longest;
+        int T = cli_batch_T(mc, longest);
+        int copy = T < e->max_len ? T : e->max_len;
+        for (int i = 0; i < count; i++) {
+            int *dst = tokens + (size_t)i * (size_t)T;
+            memcpy(dst, e->ids + (size_t)(i0 + i) * (size_t)e->max_len, (size_t)copy * sizeof *dst);
+            for (int j = copy; j < T; j++)
+                dst[j] = MODEL_PAD_ID;
+        }
+        if (!model_forward(m, a, tokens, count, T, NULL)) {
+            rc = -1;
+            break;
+        }
+        const float *probs = activations_probs(a);
+        for (int i = 0; i < count; i++) {
+            if (e->label[i0 + i] < 0 || e->label[i0 + i] >= K) {
+                rc = -1;
+                break;
+            }
+            int best = 0;
+            for (int k = 1; k < K; k++)
+                if (probs[(size_t)i * K + k] > probs[(size_t)i * K + best])
+                    best = k;
+            confusion[(size_t)e->label[i0 + i] * K + best]++;
+        }
+    }
+    activations_free(a);
+    free(tokens);
+    return rc;
+}
+
+static void print_text(FILE *out, int K, char *const *labels, const long *confusion, long n)
+{
+    long correct = 0;
+    int width = 9;
+    for (int k = 0; k < K; k++) {
+        correct += confusion[(size_t)k * K + k];
+        int w = (int)strlen(labels[k]);
+        width = w > width ? w : width;
+    }
+    fprintf(out, "sentences %ld, accuracy %.2f%%\n\n", n, 100.0 * ratio(correct, n));
+    fprintf(out, "%-*s  precision  recall     f1  support\n", width, "class");
+    for (int k = 0; k < K; k++) {
+        long tp = confusion[(size_t)k * K + k], predicted = 0, support = 0;
+        for (int j = 0; j < K; j++) {
+            predicted += confusion[(size_t)j * K + k];
+            support += confusion[(size_t)k * K + j];
+        }
+        double p = ratio(tp, predicted), r = ratio(tp, support);
+        double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
+        fprintf(out, "%-*s  %9.4f  %6.4f  %.4f  %7ld\n", width, labels[k], p, r, f1, support);
+    }
+    fprintf(out, "\nconfusion (rows: true, columns: predicted)\n%-*s", width, "");
+    for (int k = 0; k < K; k++)
+        fprintf(out, "  %*s", width, labels[k]);
+    fputc('\n', out);
+    for (int i = 0; i < K; i++) {
+        fprintf(out, "%-*s", width, labels[i]);
+        for (int j = 0; j < K; j++)
+            fprintf(out, "  %*ld", width, confusion[(size_t)i * K + j]);
+        fputc('\n', out);
+    }
+}
+
+static int print_json(FILE *out, int K, char *const *labels, const long *confusion, long n)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return -1;
+    long correct = 0;
+    for (int k = 0; k < K; k++)
+        correct += confusion[(size_t)k * K + k];
+    cJSON_AddNumberToObject(root, "n", (double)n);
+    cJSON_AddNumberToObject(root, "accuracy", round6(ratio(correct, n)));
+    cJSON *jl = cJSON_AddArrayToObject(root, "labels");
+    cJSON *jc = cJSON_AddArrayToObject(root, "confusion");
+    cJSON *jp = cJSON_AddArrayToObject(root, "per_class");
+    for (int i = 0; i < K && jl && jc && jp; i++) {
+        cJSON_AddItemToArray(jl, cJSON_CreateString(labels[i]));
+        cJSON *row = cJSON_CreateArray();
+        long tp = confusion[(size_t)i * K + i], predicted = 0, support = 0;
+        for (int j = 0; j < K; j++) {
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)confusion[(size_t)i * K + j]));
+            predicted += confusion[(size_t)j * K + i];
+            support += confusion[(size_t)i * K + j];
+        }
+        cJSON_AddItemToArray(jc, row);
+        double p = ratio(tp, predicted), r = ratio(tp, support);
+        double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "label", labels[i]);
+        cJSON_AddNumberToObject(c, "precision", round6(p));
+        cJSON_AddNumberToObject(c, "recall", round6(r));
+        cJSON_AddNumberToObject(c, "f1", round6(f1));
+        cJSON_AddNumberToObject(c, "support", (double)support);
+        cJSON_AddItemToArray(jp, c);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text)
+        return -1;
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    return 0;
+}
+
+int cli_eval(int argc, char **argv, FILE *out, FILE *err)
+{
+    const CliCommand *cmd = &eval_command;
+    char *positional[argc > 0 ? argc : 1];
+    CliArgs args = {.positional = positional};
+    int rc = cli_parse(cmd, argc, argv, 1, &args, err);
+    if (rc != 0)
+        return rc;
+    if (args.help) {
+        cli_print_help(cmd, out);
+        return CLI_EXIT_OK;
+    }
+    if (args.num_positional > 0) {
+        cli_error(cmd, err, "unexpected argument '%s' (see '" CLI_PROGRAM " eval --help')",
+                  args.positional[0]);
+        return CLI_EXIT_USAGE;
+    }
+    const char *ckpt_path = cli_value(cmd, &args, "checkpoint");
+    const char *data_path = cli_value(cmd, &args, "data");
+    if (!ckpt_path) {
+        cli_error(cmd, err, "--checkpoint FILE is required (see '" CLI_PROGRAM " eval --help')");
+        return CLI_EXIT_USAGE;
+    }
+    char msg[1024];
+    Checkpoint ck;
+    if (checkpoint_load(ckpt_path, &ck, msg, sizeof msg) != 0) {
+        cli_error(cmd, err, "%s", msg);
+        return CLI_EXIT_FAILURE;
+    }
+    rc = CLI_EXIT_FAILURE;
+    Dataset *d = NULL;
+    EncodedDataset *e = NULL;
+    long *confusion = NULL;
+    const int K = ck.model->cfg.num_classes;
+    if (ck.num_labels != K) {
+        cli_error(cmd, err, "%s: %d label names for a model with %d classes", ckpt_path,
+                  ck.num_labels, K);
+        goto done;
+    }
+    if (data_path) {
+        d = dataset_load(data_path, (const char *const *)ck.labels, ck.num_labels, err, msg, sizeof msg);
+        if (!d) {
+            cli_error(cmd, err, "%s", msg);
+            goto done;
+        }
+        if (d->skipped > 0)
+            cli_error(cmd, err, "%s: skipped %d bad line%s", data_path, d->skipped,
+                      d->skipped == 1 ? "" : "s");
+    } else {
+        d = dataset_embedded_heldout();
+        if (!d || d->num_classes > K) {
+            cli_error(cmd, err, "the embedded held-out sentences have %d classes, the model %d",
+                      d ? d->num_classes : 0, K);
+            goto done;
+        }
+    }
+    e = dataset_encode(d, &ck.tokenizer, ck.vocab, ck.model->cfg.max_len);
+    confusion = calloc((size_t)K * (size_t)K, sizeof *confusion);
+    if (!e || !confusion || confusion_matrix(ck.model, e, confusion) != 0) {
+        cli_error(cmd, err, "%s: evaluation failed (out of memory or labels beyond the model's %d classes)",
+                  data_path ? data_path : "embedded held-out data", K);
+        goto done;
+    }
+    if (cli_flag(cmd, &args, "json")) {
+        if (print_json(out, K, ck.labels, confusion, e->n) != 0) {
+            cli_error(cmd, err, "out of memory writing JSON");
+            goto done;
+        }
+    } else {
+        print_text(out, K, ck.labels, confusion, e->n);
+    }
+    rc = CLI_EXIT_OK;
+done:
+    free(confusion);
+    encoded_dataset_free(e);
+    dataset_free(d);
+    checkpoint_free(&ck);
+    return rc;
+}
