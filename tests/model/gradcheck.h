@@ -18,6 +18,7 @@ typedef struct {
     double max_abs_grad;  /* max |analytic| over checked entries */
     double rel_err;       /* ||numeric - analytic|| / max(||numeric||, ||analytic||, tiny) */
     int checked;
+    int skipped;          /* entries at a ReLU kink (see gradcheck_skip_kinks) */
 } GradCheck;
 
 /* Checks analytic[i] against d loss / d x[i] for `count` entries (all when
@@ -27,6 +28,13 @@ GradCheck gradcheck(float *x, const float *analytic, size_t n, int count, float 
 
 /* Fails the running Criterion test when rel_err > rel_tol or any entry is off by
  * more than abs_tol * max(max_abs_grad, 1e-3). Logs the numbers either way. */
+/* The same, for losses with ReLUs: an entry whose central difference is off by
+ * more than kink_tol but whose one-sided difference on either side agrees
+ * within kink_tol is taken to sit within eps of a ReLU kink and is skipped
+ * (counted in `skipped`). */
+GradCheck gradcheck_skip_kinks(float *x, const float *analytic, size_t n, int count, float eps,
+                               double kink_tol, LossFn loss, void *ctx, Rng *rng);
+
 void gradcheck_assert(const char *what, GradCheck g, double rel_tol, double abs_tol);
 
 void fill_normal(float *x, size_t n, float scale, Rng *rng);

@@ -2,10 +2,13 @@
  * determinism, shapes that shrink, read-outs. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/model.h"
 #include "model/optim.h"
+#include "gradcheck.h"
 #include "toy_data.h"
 
 Test(model, seed_config_counts_pytorch_parameters)
@@ -71,4 +74,254 @@ Test(model, toy_data_trains_to_full_accuracy_notebook)
     cr_log_info("notebook config: loss %g, %d/10 correct\n", (double)loss, correct);
     cr_assert_eq(correct, TOY_N);
     cr_assert_lt(loss, 0.05f);
+}
+
+Test(model, toy_data_trains_to_full_accuracy_pad_mask_and_standard_ln)
+{
+    float loss;
+    int correct;
+    train_toy(true, LAYERNORM_WORKSHOP, &loss, &correct);
+    cr_log_info("pad mask, workshop LN: loss %g, %d/10 correct\n", (double)loss, correct);
+    cr_expect_eq(correct, TOY_N);
+    cr_expect_lt(loss, 0.05f);
+    train_toy(true, LAYERNORM_STANDARD, &loss, &correct);
+    cr_log_info("pad mask, standard LN: loss %g, %d/10 correct\n", (double)loss, correct);
+    cr_expect_eq(correct, TOY_N);
+    cr_expect_lt(loss, 0.05f);
+}
+
+/* ------------------------------------------------ names, config checks */
+
+Test(model, views_follow_state_dict_order)
+{
+    ModelConfig cfg = model_config_default();
+    cfg.pos_encoding = POS_ENCODING_LEARNED;
+    cfg.num_layers = 2;
+    Rng rng;
+    rng_seed(&rng, 3);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    static const char *const want[] = {
+        "encoder.embedding.weight", "encoder.pos_encoding.pe",
+        "encoder.layers.0.attention.qkv_layer.weight", "encoder.layers.0.attention.qkv_layer.bias",
+        "encoder.layers.0.attention.linear_layer.weight", "encoder.layers.0.attention.linear_layer.bias",
+        "encoder.layers.0.norm1.gamma", "encoder.layers.0.norm1.beta",
+        "encoder.layers.0.ffn.linear1.weight", "encoder.layers.0.ffn.linear1.bias",
+        "encoder.layers.0.ffn.linear2.weight", "encoder.layers.0.ffn.linear2.bias",
+        "encoder.layers.0.norm2.gamma", "encoder.layers.0.norm2.beta",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect_str_eq(m->views[i].name, want[i]);
+    cr_assert_eq(m->num_views, 2 + 2 * 12 + 4);
+    cr_expect_str_eq(m->views[m->num_views - 4].name, "classifier.0.weight");
+    cr_expect_str_eq(m->views[m->num_views - 1].name, "classifier.3.bias");
+    const ParamView *qkv = model_find_view(m, "encoder.layers.1.attention.qkv_layer.weight");
+    cr_assert_not_null(qkv);
+    cr_expect_eq(qkv->shape[0], 3 * 64);
+    cr_expect_eq(qkv->shape[1], 64);
+    cr_expect_eq(m->params + qkv->offset, model_layer_params(m, 1).qkv_w);
+    cr_expect_eq(m->grads + qkv->offset, model_layer_grads(m, 1).qkv_w);
+    cr_expect_null(model_find_view(m, "encoder.layers.2.norm1.gamma"));
+    /* views tile the buffer without gaps */
+    size_t offset = 0;
+    for (int i = 0; i < m->num_views; i++) {
+        cr_expect_eq(m->views[i].offset, offset);
+        offset += m->views[i].numel;
+    }
+    cr_expect_eq(offset, m->num_params);
+    ParamBudget pb = model_param_budget(&cfg);
+    cr_expect_eq(pb.pos_encoding, 10 * 64);
+    cr_expect_eq(pb.total, m->num_params);
+    cr_expect_eq(pb.per_layer, 49984);
+    /* LayerNorm init: gamma 1, beta 0 */
+    LayerWeights lw = model_layer_params(m, 0);
+    cr_expect_eq(lw.ln1_g[5], 1.0f);
+    cr_expect_eq(lw.ln2_b[5], 0.0f);
+    model_free(m);
+}
+
+Test(model, config_errors_name_the_field)
+{
+    char err[256];
+    ModelConfig cfg = model_config_default();
+    cfg.num_heads = 5;
+    cr_expect_eq(model_config_validate(&cfg, err, sizeof err), -1);
+    cr_expect(strstr(err, "num_heads") != NULL, "%s", err);
+    cfg = model_config_default();
+    cfg.dropout = 1.0f;
+    cr_expect_eq(model_config_validate(&cfg, err, sizeof err), -1);
+    cr_expect(strstr(err, "dropout") != NULL, "%s", err);
+    cfg = model_config_default();
+    cfg.d_model = 63;
+    cfg.num_heads = 1;
+    Rng rng;
+    rng_seed(&rng, 1);
+    cr_expect_null(model_create(&cfg, &rng, err, sizeof err));
+    cr_expect(strstr(err, "d_model") != NULL, "%s", err);
+    cfg = model_config_default();
+    cr_expect_eq(model_config_validate(&cfg, err, sizeof err), 0);
+}
+
+Test(model, flops_per_token_matches_reference_formula)
+{
+    /* bench_ref.py: 6*P_mm*B*T + 6*P_cls*B + 12*L*B*T^2*d per training step */
+    ModelConfig cfg = model_config_default();
+    const double B = 10, T = 10, d = 64, L = 7;
+    const double p_mm = L * (3 * d * d + d * d + 2 * d * 256), p_cls = d * 32 + 32 * 2;
+    const double want = (6 * p_mm * B * T + 6 * p_cls * B + 12 * L * B * T * T * d) / (B * T);
+    double fwd, train;
+    model_flops_per_token(&cfg, 10, &fwd, &train);
+    cr_expect(fabs(train - want) < 1e-6 * want, "%g vs %g", train, want);
+    cr_expect(fabs(fwd * 3.0 - train) < 1e-9 * train);
+}
+
+/* ------------------------------------------- whole-model gradient check
+ * Loss w.r.t. 8 sampled entries of every parameter tensor, eps 1e-2, loss in
+ * double from the float logits. Tolerance: relative error of the sample <= 1e-2
+ * and each entry within 2e-2 * max|grad| (measured: <= 6e-3, the worst on the
+ * tiniest gradients, ~1e-4 qkv biases, where float noise ~1e-6 dominates). */
+
+typedef struct {
+    Model *m;
+    Activations *a;
+    const int *tokens, *labels;
+    int B, T;
+    float smoothing;
+    bool dropout;
+} ModelCtx;
+
+/* The loss in double from the float logits: no rounding of the loss itself. */
+static double model_probe_loss(void *p)
+{
+    ModelCtx *c = p;
+    Rng rng;
+    rng_seed(&rng, 1234); /* same dropout masks on every evaluation */
+    const float *logits = model_forward(c->m, c->a, c->tokens, c->B, c->T, c->dropout ? &rng : NULL);
+    cr_assert_not_null(logits);
+    const int K = c->m->cfg.num_classes;
+    double total = 0.0;
+    for (int b = 0; b < c->B; b++) {
+        const float *z = logits + b * K;
+        double maxv = z[0], sum = 0.0;
+        for (int k = 1; k < K; k++)
+            maxv = fmax(maxv, z[k]);
+        for (int k = 0; k < K; k++)
+            sum += exp(z[k] - maxv);
+        double lse = maxv + log(sum);
+        for (int k = 0; k < K; k++) {
+            double target = c->smoothing / K + (k == c->labels[b] ? 1.0 - c->smoothing : 0.0);
+            total += target * (lse - z[k]);
+        }
+    }
+    return total / c->B;
+}
+
+static void check_model_gradients(ModelConfig cfg, float smoothing, const char *label)
+{
+    static const int tokens[3 * 5] = {
+        5, 3, 9, 2, 7,
+        4, 11, 6, 0, 0,
+        8, 1, 0, 0, 0,
+    };
+    static const int labels[3] = {2, 0, 1};
+    Rng rng;
+    rng_seed(&rng, 2024);
+    char err[256];
+    Model *m = model_create(&cfg, &rng, err, sizeof err);
+    cr_assert_not_null(m, "%s", err);
+    /* The loss is piecewise smooth: every ReLU pre-activation within eps of 0
+     * puts a kink inside the finite difference of every parameter upstream.
+     * Biases of +-2 in front of each ReLU keep the pre-activations (sd ~0.6)
+     * clear of 0, while half the units stay off (their gradient is 0). */
+    ModelWeights mw = model_params(m);
+    for (int i = 0; i < cfg.d_model / 2; i++)
+        mw.cls1_b[i] = rng_uniform(&rng) < 0.5f ? -2.0f : 2.0f;
+    for (int l = 0; l < cfg.num_layers; l++) {
+        LayerWeights w = model_layer_params(m, l);
+        for (int i = 0; i < cfg.d_ff; i++)
+            w.ff1_b[i] = rng_uniform(&rng) < 0.3f ? -2.0f : 2.0f;
+        /* Non-trivial LayerNorm parameters, so their gradients are exercised. */
+        for (int i = 0; i < cfg.d_model; i++) {
+            w.ln1_g[i] += 0.2f * rng_normal(&rng);
+            w.ln2_g[i] += 0.2f * rng_normal(&rng);
+            w.ln1_b[i] = 0.1f * rng_normal(&rng);
+            w.ln2_b[i] = 0.1f * rng_normal(&rng);
+        }
+    }
+    Activations *a = activations_create(m, 4, cfg.max_len); /* reserved larger than used */
+    cr_assert_not_null(a);
+    ModelCtx c = {m, a, tokens, labels, 3, 5, smoothing, cfg.dropout > 0.0f};
+
+    model_zero_grad(m);
+    double probe = model_probe_loss(&c);
+    float loss = model_loss(a, labels, smoothing, NULL);
+    cr_expect(fabs(loss - probe) < 1e-5 * fmax(1.0, probe), "%s: loss %g vs probe %g", label,
+              (double)loss, probe);
+    model_backward(m, a);
+    float *analytic = malloc(m->num_params * sizeof(float));
+    cr_assert_not_null(analytic);
+    memcpy(analytic, m->grads, m->num_params * sizeof(float));
+
+    for (int i = 0; i < m->num_views; i++) {
+        const ParamView *v = &m->views[i];
+        char what[160];
+        snprintf(what, sizeof what, "%s %s", label, v->name);
+        double max_grad = 0.0;
+        for (size_t j = 0; j < v->numel; j++)
+            max_grad = fmax(max_grad, fabs(analytic[v->offset + j]));
+        GradCheck g = gradcheck_skip_kinks(m->params + v->offset, analytic + v->offset, v->numel,
+                                           8, 1e-2f, 2e-2 * fmax(max_grad, 1e-4),
+                                           model_probe_loss, &c, &rng);
+        cr_expect(g.skipped <= 3, "%s: %d of 8 entries at a ReLU kink", what, g.skipped);
+        /* The embedding rows of unused ids and the PE rows past T have zero
+         * gradient; a sample may only hit those. */
+        if (g.max_abs_grad == 0.0) {
+            cr_expect(g.max_abs_err < 1e-6, "%s: zero gradient but FD %g", what, g.max_abs_err);
+            continue;
+        }
+        gradcheck_assert(what, g, 1e-2, 2e-2);
+    }
+    free(analytic);
+    activations_free(a);
+    model_free(m);
+}
+
+static ModelConfig tiny_config(void)
+{
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = 12;
+    cfg.d_model = 8;
+    cfg.num_heads = 2;
+    cfg.d_ff = 16;
+    cfg.num_layers = 2;
+    cfg.num_classes = 3;
+    cfg.max_len = 6;
+    cfg.dropout = 0.0f;
+    return cfg;
+}
+
+Test(model_grad, notebook_config)
+{
+    ModelConfig cfg = tiny_config();
+    cfg.pad_mask = false;
+    check_model_gradients(cfg, 0.0f, "notebook");
+}
+
+Test(model_grad, pad_mask_standard_ln_learned_pe_causal_smoothing)
+{
+    ModelConfig cfg = tiny_config();
+    cfg.pad_mask = true;
+    cfg.causal = true;
+    cfg.layernorm = LAYERNORM_STANDARD;
+    cfg.pos_encoding = POS_ENCODING_LEARNED;
+    check_model_gradients(cfg, 0.1f, "pad/std/learned/causal");
+}
+
+Test(model_grad, with_dropout)
+{
+    ModelConfig cfg = tiny_config();
+    cfg.pad_mask = true;
+    cfg.dropout = 0.2f;
+    cfg.embedding_dropout = 0.1f;
+    check_model_gradients(cfg, 0.0f, "dropout");
 }
