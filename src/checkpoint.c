@@ -1,2 +1,730 @@
-/* placeholder: replaced by its owner */
-typedef int placeholder_checkpoint;
+/* Checkpoints as safetensors with the notebook's state_dict names, the optimizer
+ * sidecar, and atomic file replacement. The container itself is safetensors.c;
+ * this file decides what goes in it and checks what comes out. */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "safetensors.h"
+
+#define PE_NAME "encoder.pos_encoding.pe"
+/* The file's sinusoid rows that the model uses must equal ours this closely
+ * (both are float32 sin/cos of the same float32 angle; libm may differ by an ulp). */
+#define PE_TOLERANCE 1e-4f
+
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+{
+    if (err && err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ atomic write */
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len)
+{
+    size_t path_len = strlen(path);
+    char *tmp = malloc(path_len + sizeof ".tmp-XXXXXX");
+    char *dir = malloc(path_len + 2);
+    if (!tmp || !dir) {
+        free(tmp);
+        free(dir);
+        return fail(err, err_len, "%s: out of memory", path);
+    }
+    /* Same directory as the target, so that rename() replaces it atomically. */
+    memcpy(tmp, path, path_len);
+    memcpy(tmp + path_len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == path)
+        strcpy(dir, "/");
+    else {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+    }
+
+    int rc = 0;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = fail(err, err_len, "%s: cannot create a temporary file in %s: %s", path, dir,
+                  strerror(errno));
+        goto done;
+    }
+    /* mkstemp makes 0600; a checkpoint is an ordinary file. Keep an old file's mode. */
+    struct stat old;
+    fchmod(fd, stat(path, &old) == 0 ? (old.st_mode & 07777) : 0644);
+    const char *step = "write";
+    bool ok = write_all(fd, data, len) == 0;
+    if (ok) {
+        step = "fsync";
+        ok = fsync(fd) == 0;
+    }
+    int saved_errno = errno;
+    if (close(fd) != 0 && ok) {
+        step = "close";
+        ok = false;
+        saved_errno = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        step = "rename";
+        ok = false;
+        saved_errno = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        rc = fail(err, err_len, "%s: %s failed: %s (the previous file, if any, is unchanged)", path,
+                  step, strerror(saved_errno));
+        goto done;
+    }
+    /* Make the rename itself durable. Best effort: the data is already safe under
+     * one name or the other, and some filesystems refuse fsync on a directory. */
+    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        (void)fsync(dir_fd);
+        close(dir_fd);
+    }
+done:
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
+/* ------------------------------------------------------------ JSON helpers */
+
+/* The shortest decimal that reads back as the same float, so that the JSON says
+ * 0.1 rather than 0.10000000149011612. */
+static double float_for_json(float f)
+{
+    if (!isfinite(f))
+        return 0.0;
+    char buf[32];
+    for (int precision = 1; precision <= 9; precision++) {
+        snprintf(buf, sizeof buf, "%.*g", precision, (double)f);
+        double d = strtod(buf, NULL);
+        if ((float)d == f)
+            return d;
+    }
+    return (double)f;
+}
+
+static char *json_string_array(const char *const *items, int n)
+{
+    cJSON *array = cJSON_CreateArray();
+    bool ok = array != NULL;
+    for (int i = 0; ok && i < n; i++)
+        ok = cJSON_AddItemToArray(array, cJSON_CreateString(items[i]));
+    char *text = ok ? cJSON_PrintUnformatted(array) : NULL;
+    cJSON_Delete(array);
+    return text;
+}
+
+static const char *layernorm_name(LayerNormKind k) { return k == LAYERNORM_STANDARD ? "standard" : "workshop"; }
+static const char *pos_encoding_name(PosEncodingKind k) { return k == POS_ENCODING_LEARNED ? "learned" : "sinusoidal"; }
+static const char *tokenizer_name(TokenizerKind k) { return k == TOKENIZER_WORDS ? "words" : "whitespace"; }
+
+static char *config_json(const ModelConfig *c, const TokenizerConfig *tc)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    bool ok = cJSON_AddNumberToObject(o, "vocab_size", c->vocab_size) &&
+              cJSON_AddNumberToObject(o, "d_model", c->d_model) &&
+              cJSON_AddNumberToObject(o, "num_heads", c->num_heads) &&
+              cJSON_AddNumberToObject(o, "d_ff", c->d_ff) &&
+              cJSON_AddNumberToObject(o, "num_layers", c->num_layers) &&
+              cJSON_AddNumberToObject(o, "num_classes", c->num_classes) &&
+              cJSON_AddNumberToObject(o, "max_len", c->max_len) &&
+              cJSON_AddStringToObject(o, "layernorm", layernorm_name(c->layernorm)) &&
+              cJSON_AddStringToObject(o, "pos_encoding", pos_encoding_name(c->pos_encoding)) &&
+              cJSON_AddBoolToObject(o, "pad_mask", c->pad_mask) &&
+              cJSON_AddBoolToObject(o, "causal", c->causal) &&
+              cJSON_AddStringToObject(o, "tokenizer", tokenizer_name(tc->kind)) &&
+              cJSON_AddBoolToObject(o, "lowercase", tc->lowercase) &&
+              cJSON_AddNumberToObject(o, "dropout", float_for_json(c->dropout)) &&
+              cJSON_AddNumberToObject(o, "embedding_dropout", float_for_json(c->embedding_dropout));
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
+/* Readers of one config key; each names the file and the key on failure. */
+static int get_int(const cJSON *o, const char *key, int *out, const char *file, char *err,
+                   size_t err_len)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!item)
+        return fail(err, err_len, "%s: config: missing key '%s'", file, key);
+    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!(d >= 0.0 && d <= 2147483647.0) || d != floor(d))
+        return fail(err, err_len, "%s: config: key '%s' must be a non-negative integer", file, key);
+    *out = (int)d;
+    return 0;
+}
+
+static int get_bool(const cJSON *o, const char *key, bool *out, const char *file, char *err,
+                    size_t err_len)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!item)
+        return fail(err, err_len, "%s: config: missing key '%s'", file, key);
+    if (!cJSON_IsBool(item))
+        return fail(err, err_len, "%s: config: key '%s' must be true or false", file, key);
+    *out = cJSON_IsTrue(item);
+    return 0;
+}
+
+/* A string among two choices: *out = 0 for `first`, 1 for `second`. */
+static int get_choice(const cJSON *o, const char *key, const char *first, const char *second,
+                      int *out, const char *file, char *err, size_t err_len)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!item)
+        return fail(err, err_len, "%s: config: missing key '%s'", file, key);
+    const char *s = cJSON_IsString(item) ? item->valuestring : "";
+    if (strcmp(s, first) == 0)
+        *out = 0;
+    else if (strcmp(s, second) == 0)
+        *out = 1;
+    else
+        return fail(err, err_len, "%s: config: key '%s' must be \"%s\" or \"%s\"", file, key,
+                    first, second);
+    return 0;
+}
+
+/* Optional float: absent keeps *out. */
+static int get_float(const cJSON *o, const char *key, float *out, const char *file, char *err,
+                     size_t err_len)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!item)
+        return 0;
+    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+        return fail(err, err_len, "%s: config: key '%s' must be a number", file, key);
+    *out = (float)item->valuedouble;
+    return 0;
+}
+
+static const char *const config_keys[] = {
+    "vocab_size", "d_model", "num_heads", "d_ff", "num_layers", "num_classes", "max_len",
+    "layernorm", "pos_encoding", "pad_mask", "causal", "tokenizer", "lowercase",
+    "dropout", "embedding_dropout",
+};
+
+static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, const char *file,
+                        char *err, size_t err_len)
+{
+    cJSON *o = cJSON_Parse(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return fail(err, err_len, "%s: __metadata__ key 'config' is not a JSON object", file);
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, o) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++)
+            known = known || strcmp(item->string, config_keys[i]) == 0;
+        if (!known) {
+            int rc = fail(err, err_len,
+                          "%s: config: unknown key '%s' (allowed: vocab_size, d_model, num_heads, "
+                          "d_ff, num_layers, num_classes, max_len, layernorm, pos_encoding, "
+                          "pad_mask, causal, tokenizer, lowercase, dropout, embedding_dropout)",
+                          file, item->string);
+            cJSON_Delete(o);
+            return rc;
+        }
+    }
+    *c = model_config_default();
+    int layernorm = 0, pos_encoding = 0, tokenizer = 0;
+    int rc = get_int(o, "vocab_size", &c->vocab_size, file, err, err_len);
+    if (rc == 0) rc = get_int(o, "d_model", &c->d_model, file, err, err_len);
+    if (rc == 0) rc = get_int(o, "num_heads", &c->num_heads, file, err, err_len);
+    if (rc == 0) rc = get_int(o, "d_ff", &c->d_ff, file, err, err_len);
+    if (rc == 0) rc = get_int(o, "num_layers", &c->num_layers, file, err, err_len);
+    if (rc == 0) rc = get_int(o, "num_classes", &c->num_classes, file, err, err_len);
+    if (rc == 0) rc = get_int(o, "max_len", &c->max_len, file, err, err_len);
+    if (rc == 0) rc = get_choice(o, "layernorm", "workshop", "standard", &layernorm, file, err, err_len);
+    if (rc == 0) rc = get_choice(o, "pos_encoding", "sinusoidal", "learned", &pos_encoding, file, err, err_len);
+    if (rc == 0) rc = get_bool(o, "pad_mask", &c->pad_mask, file, err, err_len);
+    if (rc == 0) rc = get_bool(o, "causal", &c->causal, file, err, err_len);
+    if (rc == 0) rc = get_choice(o, "tokenizer", "whitespace", "words", &tokenizer, file, err, err_len);
+    if (rc == 0) rc = get_bool(o, "lowercase", &tc->lowercase, file, err, err_len);
+    if (rc == 0) rc = get_float(o, "dropout", &c->dropout, file, err, err_len);
+    if (rc == 0) rc = get_float(o, "embedding_dropout", &c->embedding_dropout, file, err, err_len);
+    cJSON_Delete(o);
+    if (rc != 0)
+        return rc;
+    c->layernorm = layernorm ? LAYERNORM_STANDARD : LAYERNORM_WORKSHOP;
+    c->pos_encoding = pos_encoding ? POS_ENCODING_LEARNED : POS_ENCODING_SINUSOIDAL;
+    tc->kind = tokenizer ? TOKENIZER_WORDS : TOKENIZER_WHITESPACE;
+    char why[256];
+    if (model_config_validate(c, why, sizeof why) != 0)
+        return fail(err, err_len, "%s: config: %s", file, why);
+    return 0;
+}
+
+/* A JSON array of exactly n strings; *out (n) malloc'ed copies. */
+static int parse_string_array(const char *text, const char *key, int n, char ***out,
+                              const char *file, char *err, size_t err_len)
+{
+    *out = NULL;
+    cJSON *array = cJSON_Parse(text);
+    if (!cJSON_IsArray(array)) {
+        cJSON_Delete(array);
+        return fail(err, err_len, "%s: __metadata__ key '%s' is not a JSON array of strings", file,
+                    key);
+    }
+    int count = cJSON_GetArraySize(array);
+    if (count != n) {
+        cJSON_Delete(array);
+        return fail(err, err_len, "%s: __metadata__ key '%s' has %d entries, the config says %d",
+                    file, key, count, n);
+    }
+    char **items = calloc((size_t)(n > 0 ? n : 1), sizeof *items);
+    int rc = items ? 0 : fail(err, err_len, "%s: out of memory", file);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const cJSON *item = cJSON_GetArrayItem(array, i);
+        if (!cJSON_IsString(item))
+            rc = fail(err, err_len, "%s: __metadata__ key '%s': entry %d is not a string", file,
+                      key, i);
+        else if (!(items[i] = strdup(item->valuestring)))
+            rc = fail(err, err_len, "%s: out of memory", file);
+    }
+    cJSON_Delete(array);
+    if (rc != 0) {
+        for (int i = 0; items && i < n; i++)
+            free(items[i]);
+        free(items);
+        return rc;
+    }
+    *out = items;
+    return 0;
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+static void format_shape(char *buf, size_t len, int ndim, const int64_t *shape)
+{
+    if (ndim == 1)
+        snprintf(buf, len, "[%lld]", (long long)shape[0]);
+    else if (ndim == 2)
+        snprintf(buf, len, "[%lld, %lld]", (long long)shape[0], (long long)shape[1]);
+    else
+        snprintf(buf, len, "(rank %d)", ndim);
+}
+
+/* The tensors a model with this config carries, in state_dict order. For the
+ * sinusoidal encoding that includes the notebook's fixed [5000, C] buffer
+ * (`sinusoid_buffer`, which the caller computes) after the embedding. */
+static int expected_tensors(const Model *m, const float *sinusoid_buffer, SafeTensorF32 *out)
+{
+    int n = 0;
+    for (int i = 0; i < m->num_views; i++) {
+        const ParamView *v = &m->views[i];
+        out[n++] = (SafeTensorF32){
+            .name = v->name, .ndim = v->ndim,
+            .shape = {v->shape[0], v->ndim == 2 ? v->shape[1] : 0},
+            .data = m->params + v->offset,
+        };
+        if (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL &&
+            strcmp(v->name, "encoder.embedding.weight") == 0)
+            out[n++] = (SafeTensorF32){
+                .name = PE_NAME, .ndim = 2,
+                .shape = {MODEL_SINUSOID_BUFFER_LEN, m->cfg.d_model},
+                .data = sinusoid_buffer,
+            };
+    }
+    return n;
+}
+
+static float *sinusoid_buffer_create(int C)
+{
+    float *pe = malloc((size_t)MODEL_SINUSOID_BUFFER_LEN * (size_t)C * sizeof(float));
+    if (pe)
+        positional_encoding_sinusoidal(pe, MODEL_SINUSOID_BUFFER_LEN, C);
+    return pe;
+}
+
+int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
+                    const Vocab *v, const char *const *labels, int num_labels,
+                    char *err, size_t err_len)
+{
+    if (vocab_size(v) != m->cfg.vocab_size)
+        return fail(err, err_len, "%s: vocabulary has %d tokens but the model's vocab_size is %d",
+                    path, vocab_size(v), m->cfg.vocab_size);
+    if (num_labels != m->cfg.num_classes)
+        return fail(err, err_len, "%s: %d labels but the model has %d classes", path, num_labels,
+                    m->cfg.num_classes);
+    int rc = -1;
+    const char **tokens = malloc(sizeof *tokens * (size_t)m->cfg.vocab_size);
+    SafeTensorF32 *tensors = malloc(sizeof *tensors * (size_t)(m->num_views + 1));
+    float *pe = m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL
+                    ? sinusoid_buffer_create(m->cfg.d_model) : NULL;
+    char *config = config_json(&m->cfg, tc);
+    char *vocab_text = NULL, *labels_text = NULL;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (tokens) {
+        for (int i = 0; i < m->cfg.vocab_size; i++)
+            tokens[i] = vocab_token(v, i);
+        vocab_text = json_string_array(tokens, m->cfg.vocab_size);
+    }
+    labels_text = json_string_array(labels, num_labels);
+    if (!tokens || !tensors || !config || !vocab_text || !labels_text ||
+        (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && !pe)) {
+        fail(err, err_len, "%s: out of memory preparing the checkpoint", path);
+        goto done;
+    }
+    int n = expected_tensors(m, pe, tensors);
+    const SafeMetadata meta[] = {
+        {"format", CHECKPOINT_FORMAT},
+        {"config", config},
+        {"vocab", vocab_text},
+        {"labels", labels_text},
+    };
+    char why[256];
+    if (safetensors_serialize_f32(&bytes, &len, tensors, n, meta, 4, why, sizeof why) != 0) {
+        fail(err, err_len, "%s: %s", path, why);
+        goto done;
+    }
+    rc = atomic_write_file(path, bytes, len, err, err_len);
+done:
+    free(bytes);
+    cJSON_free(labels_text);
+    cJSON_free(vocab_text);
+    cJSON_free(config);
+    free(pe);
+    free(tensors);
+    free(tokens);
+    return rc;
+}
+
+/* Every expected tensor present with its shape, none unexpected; copies the values. */
+static int load_tensors(Model *m, const SafeTensors *st, const char *file, char *err,
+                        size_t err_len)
+{
+    SafeTensorF32 *expected = malloc(sizeof *expected * (size_t)(m->num_views + 1));
+    float *pe = m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL
+                    ? sinusoid_buffer_create(m->cfg.d_model) : NULL;
+    if (!expected || (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && !pe)) {
+        free(expected);
+        free(pe);
+        return fail(err, err_len, "%s: out of memory", file);
+    }
+    int n = expected_tensors(m, pe, expected);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const SafeTensorF32 *e = &expected[i];
+        const SafeTensor *t = safetensors_find(st, e->name);
+        char want[64], got[64];
+        format_shape(want, sizeof want, e->ndim, e->shape);
+        if (!t) {
+            rc = fail(err, err_len, "%s: missing tensor '%s' (shape %s for this config)", file,
+                      e->name, want);
+            break;
+        }
+        bool same = t->ndim == e->ndim;
+        for (int d = 0; same && d < e->ndim; d++)
+            same = t->shape[d] == e->shape[d];
+        if (!same) {
+            format_shape(got, sizeof got, t->ndim, t->shape);
+            rc = fail(err, err_len, "%s: tensor '%s' has shape %s, the config needs %s", file,
+                      e->name, got, want);
+            break;
+        }
+        if (e->data == pe) {
+            /* The notebook's fixed buffer: nothing to load, but the rows the model
+             * uses must be the sinusoid, or this file came from another model. */
+            float *file_pe = malloc(t->numel * sizeof(float));
+            if (!file_pe) {
+                rc = fail(err, err_len, "%s: out of memory", file);
+                break;
+            }
+            safetensors_copy_f32(file_pe, t);
+            size_t used = (size_t)m->cfg.max_len * (size_t)m->cfg.d_model;
+            for (size_t j = 0; j < used; j++) {
+                if (!(fabsf(file_pe[j] - pe[j]) <= PE_TOLERANCE)) {
+                    rc = fail(err, err_len,
+                              "%s: tensor '%s' row %zu column %zu is %g, not the sinusoid %g",
+                              file, PE_NAME, j / (size_t)m->cfg.d_model,
+                              j % (size_t)m->cfg.d_model, (double)file_pe[j], (double)pe[j]);
+                    break;
+                }
+            }
+            free(file_pe);
+        } else {
+            safetensors_copy_f32((float *)e->data, t);
+        }
+    }
+    for (int i = 0; rc == 0 && i < st->num_tensors; i++) {
+        bool known = false;
+        for (int j = 0; !known && j < n; j++)
+            known = strcmp(st->tensors[i].name, expected[j].name) == 0;
+        if (!known)
+            rc = fail(err, err_len, "%s: unexpected tensor '%s' (not part of a model with this config)",
+                      file, st->tensors[i].name);
+    }
+    free(expected);
+    free(pe);
+    return rc;
+}
+
+static const char *required_metadata(const SafeTensors *st, const char *key, const char *file,
+                                     char *err, size_t err_len)
+{
+    const char *value = safetensors_metadata(st, key);
+    if (!value)
+        fail(err, err_len, "%s: __metadata__ has no '%s' key (a %s checkpoint carries format, "
+             "config, vocab and labels)", file, key, CHECKPOINT_FORMAT);
+    return value;
+}
+
+int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    SafeTensors st;
+    if (safetensors_read_file(&st, path, "F32", err, err_len) != 0)
+        return -1;
+    int rc = -1;
+    char **vocab_tokens = NULL;
+    ModelConfig cfg = {0};
+    if (safetensors_metadata_count(&st) == 0) {
+        fail(err, err_len, "%s: no __metadata__ (a %s checkpoint carries format, config, vocab "
+             "and labels)", path, CHECKPOINT_FORMAT);
+        goto done;
+    }
+    const char *format = required_metadata(&st, "format", path, err, err_len);
+    if (!format)
+        goto done;
+    if (strcmp(format, CHECKPOINT_FORMAT) != 0) {
+        fail(err, err_len, "%s: __metadata__ 'format' is \"%s\"; this program reads \"%s\"", path,
+             format, CHECKPOINT_FORMAT);
+        goto done;
+    }
+    const char *config = required_metadata(&st, "config", path, err, err_len);
+    if (!config || parse_config(config, &cfg, &out->tokenizer, path, err, err_len) != 0)
+        goto done;
+    const char *vocab_text = required_metadata(&st, "vocab", path, err, err_len);
+    if (!vocab_text ||
+        parse_string_array(vocab_text, "vocab", cfg.vocab_size, &vocab_tokens, path, err,
+                           err_len) != 0)
+        goto done;
+    const char *labels_text = required_metadata(&st, "labels", path, err, err_len);
+    if (!labels_text ||
+        parse_string_array(labels_text, "labels", cfg.num_classes, &out->labels, path, err,
+                           err_len) != 0)
+        goto done;
+    out->num_labels = cfg.num_classes;
+    char why[256] = "";
+    out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why, sizeof why);
+    if (!out->vocab) {
+        fail(err, err_len, "%s: __metadata__ 'vocab': %s", path, why);
+        goto done;
+    }
+    Rng rng; /* the values are overwritten by the file's */
+    rng_seed(&rng, 0);
+    out->model = model_create(&cfg, &rng, why, sizeof why);
+    if (!out->model) {
+        fail(err, err_len, "%s: %s", path, why);
+        goto done;
+    }
+    rc = load_tensors(out->model, &st, path, err, err_len);
+done:
+    for (int i = 0; vocab_tokens && i < cfg.vocab_size; i++)
+        free(vocab_tokens[i]);
+    free(vocab_tokens);
+    safetensors_free(&st);
+    if (rc != 0)
+        checkpoint_free(out);
+    return rc;
+}
+
+void checkpoint_free(Checkpoint *c)
+{
+    if (!c)
+        return;
+    model_free(c->model);
+    vocab_free(c->vocab);
+    for (int i = 0; c->labels && i < c->num_labels; i++)
+        free(c->labels[i]);
+    free(c->labels);
+    memset(c, 0, sizeof *c);
+}
+
+void checkpoint_optim_path(const char *model_path, char *out, size_t out_len)
+{
+    snprintf(out, out_len, "%s.optim", model_path);
+}
+
+/* ------------------------------------------------------------ optimizer sidecar */
+
+static char *optim_json(const Optimizer *opt)
+{
+    const OptimConfig *c = &opt->cfg;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    bool ok = cJSON_AddStringToObject(o, "kind", c->kind == OPTIM_ADAMW ? "adamw" : "adam") &&
+              cJSON_AddNumberToObject(o, "lr", float_for_json(c->lr)) &&
+              cJSON_AddNumberToObject(o, "beta1", float_for_json(c->beta1)) &&
+              cJSON_AddNumberToObject(o, "beta2", float_for_json(c->beta2)) &&
+              cJSON_AddNumberToObject(o, "eps", float_for_json(c->eps)) &&
+              cJSON_AddNumberToObject(o, "weight_decay", float_for_json(c->weight_decay)) &&
+              cJSON_AddNumberToObject(o, "clip_norm", float_for_json(c->clip_norm));
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
+int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size_t err_len)
+{
+    char *config = optim_json(opt);
+    char step[32], num_params[32];
+    snprintf(step, sizeof step, "%ld", opt->step);
+    snprintf(num_params, sizeof num_params, "%zu", opt->n);
+    const SafeTensorF32 tensors[] = {
+        {.name = "m", .ndim = 1, .shape = {(int64_t)opt->n}, .data = opt->m},
+        {.name = "v", .ndim = 1, .shape = {(int64_t)opt->n}, .data = opt->v},
+    };
+    const SafeMetadata meta[] = {
+        {"format", CHECKPOINT_OPTIM_FORMAT},
+        {"optimizer", config ? config : ""},
+        {"step", step},
+        {"num_params", num_params},
+    };
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    char why[256];
+    int rc;
+    if (!config)
+        rc = fail(err, err_len, "%s: out of memory", path);
+    else if (safetensors_serialize_f32(&bytes, &len, tensors, 2, meta, 4, why, sizeof why) != 0)
+        rc = fail(err, err_len, "%s: %s", path, why);
+    else
+        rc = atomic_write_file(path, bytes, len, err, err_len);
+    free(bytes);
+    cJSON_free(config);
+    return rc;
+}
+
+static int parse_optim_config(const char *text, OptimConfig *c, const char *file, char *err,
+                              size_t err_len)
+{
+    cJSON *o = cJSON_Parse(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return fail(err, err_len, "%s: __metadata__ key 'optimizer' is not a JSON object", file);
+    }
+    *c = optim_config_default();
+    int kind = 0;
+    int rc = get_choice(o, "kind", "adam", "adamw", &kind, file, err, err_len);
+    static const char *const keys[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "clip_norm"};
+    float *fields[] = {&c->lr, &c->beta1, &c->beta2, &c->eps, &c->weight_decay, &c->clip_norm};
+    for (int i = 0; rc == 0 && i < 6; i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(o, keys[i]))
+            rc = fail(err, err_len, "%s: optimizer: missing key '%s'", file, keys[i]);
+        else
+            rc = get_float(o, keys[i], fields[i], file, err, err_len);
+    }
+    cJSON_Delete(o);
+    c->kind = kind ? OPTIM_ADAMW : OPTIM_ADAM;
+    return rc;
+}
+
+int optimizer_state_load(const char *path, Optimizer *opt, char *err, size_t err_len)
+{
+    SafeTensors st;
+    if (safetensors_read_file(&st, path, "F32", err, err_len) != 0)
+        return -1;
+    int rc = -1;
+    const char *format = safetensors_metadata(&st, "format");
+    const char *config = safetensors_metadata(&st, "optimizer");
+    const char *step_text = safetensors_metadata(&st, "step");
+    const SafeTensor *m = safetensors_find(&st, "m");
+    const SafeTensor *v = safetensors_find(&st, "v");
+    OptimConfig cfg;
+    char *end = NULL;
+    long step = 0;
+    if (!format || strcmp(format, CHECKPOINT_OPTIM_FORMAT) != 0) {
+        fail(err, err_len, "%s: __metadata__ 'format' must be \"%s\" (an optimizer sidecar)",
+             path, CHECKPOINT_OPTIM_FORMAT);
+        goto done;
+    }
+    if (!config) {
+        fail(err, err_len, "%s: __metadata__ has no 'optimizer' key", path);
+        goto done;
+    }
+    if (parse_optim_config(config, &cfg, path, err, err_len) != 0)
+        goto done;
+    if (step_text) {
+        errno = 0;
+        step = strtol(step_text, &end, 10);
+    }
+    if (!step_text || errno != 0 || end == step_text || *end != '\0' || step < 0) {
+        fail(err, err_len, "%s: __metadata__ 'step' must be a non-negative integer", path);
+        goto done;
+    }
+    if (!m || !v) {
+        fail(err, err_len, "%s: missing tensor '%s'", path, m ? "v" : "m");
+        goto done;
+    }
+    if (st.num_tensors != 2) {
+        fail(err, err_len, "%s: unexpected tensor (an optimizer sidecar holds only 'm' and 'v')",
+             path);
+        goto done;
+    }
+    if (m->ndim != 1 || v->ndim != 1 || m->numel != v->numel) {
+        fail(err, err_len, "%s: tensors 'm' and 'v' must both have shape [num_params]", path);
+        goto done;
+    }
+    if (opt->m && opt->n != m->numel) {
+        fail(err, err_len, "%s: holds moments for %zu parameters, the model has %zu", path,
+             m->numel, opt->n);
+        goto done;
+    }
+    if (!opt->m && optimizer_init(opt, &cfg, m->numel) != 0) {
+        fail(err, err_len, "%s: out of memory for the optimizer state", path);
+        goto done;
+    }
+    opt->cfg = cfg;
+    opt->step = step;
+    safetensors_copy_f32(opt->m, m);
+    safetensors_copy_f32(opt->v, v);
+    rc = 0;
+done:
+    safetensors_free(&st);
+    return rc;
+}

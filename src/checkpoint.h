@@ -12,6 +12,7 @@
 #include "text.h"
 
 #define CHECKPOINT_FORMAT "minillm-tui/1"
+#define CHECKPOINT_OPTIM_FORMAT "minillm-tui-optim/1"
 
 typedef struct {
     Model *model;            /* created from the file's config */
@@ -29,11 +30,20 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
 int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len);
 void checkpoint_free(Checkpoint *c);
 
-/* Optimizer sidecar: moments and step, atomically written. */
+/* Optimizer sidecar, itself a safetensors file: tensors "m" and "v" [num_params],
+ * __metadata__ format CHECKPOINT_OPTIM_FORMAT, "optimizer" (JSON config), "step",
+ * "num_params". `path` is the sidecar's own path (see checkpoint_optim_path).
+ * Load restores m, v, step and the config (like PyTorch's load_state_dict); if opt
+ * is not initialised (opt->m NULL) it is initialised for the file's size, otherwise
+ * its size must match. */
 int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size_t err_len);
 int optimizer_state_load(const char *path, Optimizer *opt, char *err, size_t err_len);
+/* "<model_path>.optim". */
+void checkpoint_optim_path(const char *model_path, char *out, size_t out_len);
 
-/* Writes a file atomically: temp file in the same directory, fsync, rename. */
+/* Writes a file atomically: temp file in the same directory, fsync, rename, fsync
+ * of the directory. On failure the old file (if any) is untouched and the temp
+ * file removed. */
 int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len);
 
 #endif
