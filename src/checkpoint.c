@@ -502,6 +502,17 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
     return rc;
 }
 
+/* Floats that any file for this config must hold (the big tensors only), in
+ * doubles so that an absurd config cannot overflow. Checked before allocating
+ * the model, so that a forged config cannot make us allocate terabytes. */
+static double tensor_floats_lower_bound(const ModelConfig *c)
+{
+    double C = c->d_model, F = c->d_ff;
+    double pe = c->pos_encoding == POS_ENCODING_LEARNED ? (double)c->max_len * C
+                                                        : (double)MODEL_SINUSOID_BUFFER_LEN * C;
+    return (double)c->vocab_size * C + pe + (double)c->num_layers * (4.0 * C * C + 2.0 * F * C);
+}
+
 static const char *required_metadata(const SafeTensors *st, const char *key, const char *file,
                                      char *err, size_t err_len)
 {
@@ -552,6 +563,12 @@ int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len
     out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why, sizeof why);
     if (!out->vocab) {
         fail(err, err_len, "%s: __metadata__ 'vocab': %s", path, why);
+        goto done;
+    }
+    if (tensor_floats_lower_bound(&cfg) > (double)st.data_len / sizeof(float)) {
+        fail(err, err_len, "%s: config (vocab_size %d, d_model %d, d_ff %d, num_layers %d) needs more "
+             "tensor data than the file's %zu bytes: the config does not match the tensors",
+             path, cfg.vocab_size, cfg.d_model, cfg.d_ff, cfg.num_layers, st.data_len);
         goto done;
     }
     Rng rng; /* the values are overwritten by the file's */

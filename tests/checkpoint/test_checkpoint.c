@@ -654,7 +654,12 @@ Test(checkpoint, config_values_checked)
         {"\"tokenizer\":\"words\"", "\"tokenizer\":\"bpe\"",
          "config: key 'tokenizer' must be \"whitespace\" or \"words\""},
         {"\"max_len\":8", "\"max_len\":9999", "config: max_len = 9999: must be between 1 and 5000"},
-        {"\"d_model\":4", "\"d_model\":8", "tensor 'encoder.embedding.weight' has shape [10, 4], the config needs [10, 8]"},
+        {"\"d_ff\":6", "\"d_ff\":5", "tensor 'encoder.layers.0.ffn.linear1.weight' has shape [6, 4], the config needs [5, 4]"},
+        {"\"vocab_size\":10", "\"vocab_size\":9", "__metadata__ key 'vocab' has 10 entries, the config says 9"},
+        /* A forged config must not make the loader allocate what the file cannot hold. */
+        {"\"d_ff\":6", "\"d_ff\":2000000000",
+         "config (vocab_size 10, d_model 4, d_ff 2000000000, num_layers 1) needs more tensor data than the file's"},
+        {"\"d_model\":4", "\"d_model\":8", "needs more tensor data than the file's 80840 bytes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char config[1024];
