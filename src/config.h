@@ -1,5 +1,9 @@
 /* Application configuration: INI sections [model] [train] [data] [ui] (inih),
- * built-in defaults equal to assets/default.ini, command-line overrides. */
+ * built-in defaults equal to assets/default.ini, command-line overrides.
+ *
+ * vocab_size and num_classes of [model] are not keys: they come from the data.
+ * Comments start with ';' or '#' at the start of a line (or " ;" after a value).
+ * inih reads lines of at most 197 characters; a longer line is an error. */
 #ifndef MINILLM_CONFIG_H
 #define MINILLM_CONFIG_H
 
@@ -56,5 +60,29 @@ int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len)
 int app_config_parse(AppConfig *cfg, const char *name, const char *text, char *err, size_t err_len);
 /* Cross-field checks (heads divide d_model, ...). */
 int app_config_validate(const AppConfig *cfg, char *err, size_t err_len);
+
+/* One key from the command line (`--set model.d_model=128`, `--epochs 5`): same
+ * checks as in a file. Returns 0, or -1 with err = "section.key: problem (allowed: ...)". */
+int app_config_set(AppConfig *cfg, const char *section, const char *key, const char *value,
+                   char *err, size_t err_len);
+/* The value of a key as the INI file would spell it ("64", "0.001", "adam", "true").
+ * Returns 0, or -1 for an unknown key. */
+int app_config_get(const AppConfig *cfg, const char *section, const char *key, char *out,
+                   size_t out_len);
+
+/* The keys, in assets/default.ini order: section, name, what is allowed. */
+typedef struct {
+    const char *section;
+    const char *name;
+    const char *allowed;
+} ConfigKeyInfo;
+int app_config_num_keys(void);
+const ConfigKeyInfo *app_config_key(int i); /* NULL when out of range */
+
+/* Writes cfg as an INI file (every key, one section after the other) into out;
+ * returns the length it needs (like snprintf). */
+size_t app_config_to_ini(const AppConfig *cfg, char *out, size_t out_len);
+/* The text of assets/default.ini, compiled into the program. */
+const char *app_config_default_ini(void);
 
 #endif

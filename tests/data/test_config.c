@@ -1,3 +1,285 @@
-/* placeholder */
+/* INI configuration: defaults == assets/default.ini, every error kind, validation. */
 #include <criterion/criterion.h>
-Test(config, placeholder) { cr_expect(1); }
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* Every key of a and b spelled the same. */
+static void expect_same_keys(const AppConfig *a, const AppConfig *b, const char *what)
+{
+    for (int i = 0; i < app_config_num_keys(); i++) {
+        const ConfigKeyInfo *k = app_config_key(i);
+        char va[1100], vb[1100];
+        cr_assert_eq(app_config_get(a, k->section, k->name, va, sizeof va), 0);
+        cr_assert_eq(app_config_get(b, k->section, k->name, vb, sizeof vb), 0);
+        cr_expect_str_eq(va, vb, "%s: %s.%s", what, k->section, k->name);
+    }
+}
+
+static char *read_source_file(const char *rel)
+{
+    const char *root = getenv("MINILLM_SOURCE_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root ? root : ".", rel);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s (is MINILLM_SOURCE_ROOT set?)", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+Test(defaults, default_ini_equals_the_built_in_defaults)
+{
+    const AppConfig def = app_config_default();
+    char err[512];
+    /* Parsed over zeroes and over garbage: a key missing from the file would
+     * keep two different values. */
+    AppConfig zero, junk;
+    memset(&zero, 0, sizeof zero);
+    memset(&junk, 0x5A, sizeof junk);
+    cr_assert_eq(app_config_parse(&zero, "default.ini", app_config_default_ini(), err, sizeof err), 0, "%s", err);
+    cr_assert_eq(app_config_parse(&junk, "default.ini", app_config_default_ini(), err, sizeof err), 0, "%s", err);
+    expect_same_keys(&zero, &def, "over zeroes");
+    expect_same_keys(&junk, &def, "over garbage");
+    cr_expect_eq(app_config_validate(&def, err, sizeof err), 0, "%s", err);
+}
+
+Test(defaults, embedded_text_is_assets_default_ini)
+{
+    cr_expect_str_eq(app_config_default_ini(), read_source_file("assets/default.ini"));
+}
+
+Test(defaults, every_key_once_with_a_comment_line_above)
+{
+    const char *text = app_config_default_ini();
+    for (int i = 0; i < app_config_num_keys(); i++) {
+        const ConfigKeyInfo *k = app_config_key(i);
+        char header[64], key[64];
+        snprintf(header, sizeof header, "\n[%s]\n", k->section);
+        snprintf(key, sizeof key, "\n%s =", k->name);
+        const char *sec = strstr(text, header);
+        cr_assert_not_null(sec, "no [%s]", k->section);
+        const char *next = strstr(sec + 1, "\n[");
+        const char *at = strstr(sec, key);
+        cr_assert(at && (!next || at < next), "%s.%s missing from default.ini", k->section, k->name);
+        cr_expect(strstr(at + 1, key) == NULL || (next && strstr(at + 1, key) > next), "%s twice", k->name);
+        const char *line_before = at - 1;
+        while (line_before > text && line_before[-1] != '\n') line_before--;
+        cr_expect(*line_before == ';', "%s.%s has no comment line above it", k->section, k->name);
+    }
+}
+
+Test(defaults, workshop_layer_shape_and_adam)
+{
+    AppConfig c = app_config_default();
+    cr_expect_eq(c.model.d_model, 64);
+    cr_expect_eq(c.model.num_heads, 4);
+    cr_expect_eq(c.model.d_ff, 256);
+    cr_expect(c.model.pad_mask);
+    cr_expect_eq(c.train.optim.kind, OPTIM_ADAM);
+    cr_expect_float_eq(c.train.optim.lr, 1e-3f, 1e-9);
+}
+
+Test(parse, values_of_every_type_and_ini_round_trip)
+{
+    AppConfig c = app_config_default();
+    char err[512];
+    const char *text =
+        "\xEF\xBB\xBF# a comment\n"
+        "[model]\n"
+        "  d_model = 128   ; indented, with an inline comment\n"
+        "num_heads=8\n"
+        "layernorm = standard\n"
+        "pos_encoding = learned\n"
+        "causal = yes\n"
+        "pad_mask = OFF\n"
+        "[train]\n"
+        "seed = 18446744073709551615\n"
+        "optimizer = adamw\n"
+        "lr = 3e-4\n"
+        "schedule = warmup_cosine\n"
+        "[data]\n"
+        "train = /data/my train.csv\n"
+        "tokenizer = whitespace\n"
+        "max_vocab = 0\n"
+        "[ui]\n"
+        "lang = fr\n"
+        "sentence = un film génial\n";
+    cr_assert_eq(app_config_parse(&c, "ok.ini", text, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(c.model.d_model, 128);
+    cr_expect_eq(c.model.num_heads, 8);
+    cr_expect_eq(c.model.layernorm, LAYERNORM_STANDARD);
+    cr_expect_eq(c.model.pos_encoding, POS_ENCODING_LEARNED);
+    cr_expect(c.model.causal);
+    cr_expect_not(c.model.pad_mask);
+    cr_expect_eq(c.train.seed, UINT64_MAX);
+    cr_expect_eq(c.train.optim.kind, OPTIM_ADAMW);
+    cr_expect_float_eq(c.train.optim.lr, 3e-4f, 1e-10);
+    cr_expect_eq(c.train.schedule, LR_WARMUP_COSINE);
+    cr_expect_str_eq(c.data.train_path, "/data/my train.csv");
+    cr_expect_eq(c.data.tokenizer.kind, TOKENIZER_WHITESPACE);
+    cr_expect_eq(c.data.max_vocab, 0);
+    cr_expect_str_eq(c.ui.lang, "fr");
+    cr_expect_str_eq(c.ui.sentence, "un film génial");
+    cr_expect_eq(c.model.d_ff, 256, "keys not in the file keep their value");
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), 0, "%s", err);
+
+    /* Printed as INI and read back over zeroes: the same configuration. */
+    char ini[8192];
+    size_t need = app_config_to_ini(&c, ini, sizeof ini);
+    cr_assert_lt(need, sizeof ini);
+    cr_expect_eq(app_config_to_ini(&c, NULL, 0), need);
+    AppConfig back;
+    memset(&back, 0, sizeof back);
+    cr_assert_eq(app_config_parse(&back, "printed.ini", ini, err, sizeof err), 0, "%s\n%s", err, ini);
+    expect_same_keys(&back, &c, "round trip");
+}
+
+/* Parses text over the defaults and expects exactly `message`. */
+static void expect_error(const char *text, const char *message)
+{
+    AppConfig c = app_config_default();
+    char err[512] = "";
+    cr_expect_eq(app_config_parse(&c, "bad.ini", text, err, sizeof err), -1, "accepted: %s", text);
+    cr_expect_str_eq(err, message);
+}
+
+Test(errors, unknown_section_key_and_key_outside_a_section)
+{
+    expect_error("[model]\nd_model = 64\n[modle]\n", "bad.ini:3: unknown section [modle] (allowed: model, train, data, ui)");
+    expect_error("[ui]\nfps = 10\nfsp = 3\n",
+                 "bad.ini:3: ui.fsp: unknown key (allowed in [ui]: fps, lang, sentence)");
+    expect_error("epochs = 3\n[train]\n",
+                 "bad.ini:1: epochs: key outside a section (allowed sections: model, train, data, ui)");
+    expect_error("[train]\nepochs 3\n", "bad.ini:2: syntax error (allowed: [section], key = value, ; comment)");
+    expect_error("[train\nepochs = 3\n", "bad.ini:1: syntax error (allowed: [section], key = value, ; comment)");
+}
+
+Test(errors, values_that_do_not_parse)
+{
+    expect_error("[model]\nd_model = sixty\n",
+                 "bad.ini:2: model.d_model: \"sixty\" is not an integer (allowed: an even integer from 2 to 4096)");
+    expect_error("[model]\nnum_layers = 2.5\n",
+                 "bad.ini:2: model.num_layers: \"2.5\" is not an integer (allowed: an integer from 1 to 64)");
+    expect_error("[model]\ndropout = lots\n",
+                 "bad.ini:2: model.dropout: \"lots\" is not a number (allowed: a number in [0, 1))");
+    expect_error("[model]\ndropout = nan\n",
+                 "bad.ini:2: model.dropout: \"nan\" is not a number (allowed: a number in [0, 1))");
+    expect_error("[model]\npad_mask = maybe\n",
+                 "bad.ini:2: model.pad_mask: \"maybe\" is not a boolean (allowed: true or false)");
+    expect_error("[model]\nlayernorm = batch\n",
+                 "bad.ini:2: model.layernorm: \"batch\" is not allowed (allowed: workshop, standard)");
+    expect_error("[train]\noptimizer = sgd\n",
+                 "bad.ini:2: train.optimizer: \"sgd\" is not allowed (allowed: adam, adamw)");
+    expect_error("[train]\nschedule = cosine\n",
+                 "bad.ini:2: train.schedule: \"cosine\" is not allowed (allowed: constant, warmup_cosine)");
+    expect_error("[data]\ntokenizer = bpe\n",
+                 "bad.ini:2: data.tokenizer: \"bpe\" is not allowed (allowed: whitespace, words)");
+    expect_error("[ui]\nlang = de\n", "bad.ini:2: ui.lang: \"de\" is not allowed (allowed: auto, en, fr)");
+    expect_error("[train]\nseed = -1\n",
+                 "bad.ini:2: train.seed: \"-1\" is not an integer (allowed: an integer from 0 to 18446744073709551615)");
+    expect_error("[model]\nd_model =\n",
+                 "bad.ini:2: model.d_model: \"\" is not an integer (allowed: an even integer from 2 to 4096)");
+}
+
+Test(errors, values_out_of_range)
+{
+    expect_error("[model]\nnum_layers = 0\n",
+                 "bad.ini:2: model.num_layers: 0 is out of range (allowed: an integer from 1 to 64)");
+    expect_error("[model]\nmax_len = 5001\n",
+                 "bad.ini:2: model.max_len: 5001 is out of range (allowed: an integer from 1 to 5000)");
+    expect_error("[model]\ndropout = 1\n", "bad.ini:2: model.dropout: 1 is out of range (allowed: a number in [0, 1))");
+    expect_error("[train]\nlr = 0\n", "bad.ini:2: train.lr: 0 is out of range (allowed: a number in (0, 10])");
+    expect_error("[train]\nlr = 1e40\n", "bad.ini:2: train.lr: 1e40 is out of range (allowed: a number in (0, 10])");
+    expect_error("[train]\nseed = 18446744073709551616\n",
+                 "bad.ini:2: train.seed: 18446744073709551616 is out of range (allowed: an integer from 0 to 18446744073709551615)");
+    expect_error("[train]\nepochs = 99999999999999999999\n",
+                 "bad.ini:2: train.epochs: 99999999999999999999 is out of range (allowed: an integer from 1 to 1000000)");
+    expect_error("[data]\nmax_vocab = 2\n",
+                 "bad.ini:2: data.max_vocab: 2 is out of range (allowed: 0 (unlimited) or an integer from 3 to 10000000)");
+    expect_error("[data]\nval_fraction = 0.95\n",
+                 "bad.ini:2: data.val_fraction: 0.95 is out of range (allowed: a number in [0, 0.9])");
+    expect_error("[ui]\nfps = 0\n", "bad.ini:2: ui.fps: 0 is out of range (allowed: an integer from 1 to 120)");
+}
+
+Test(errors, long_line_and_first_error_wins)
+{
+    char text[512] = "[data]\ntrain = ";
+    memset(text + strlen(text), 'x', 300);
+    expect_error(text, "bad.ini:2: line longer than 197 characters (allowed: shorter lines)");
+    expect_error("[model]\nd_model = 64\ncausal = perhaps\n[nope]\nfps = -1\n",
+                 "bad.ini:3: model.causal: \"perhaps\" is not a boolean (allowed: true or false)");
+}
+
+Test(errors, set_from_the_command_line)
+{
+    AppConfig c = app_config_default();
+    char err[512];
+    cr_expect_eq(app_config_set(&c, "train", "epochs", "5", err, sizeof err), 0);
+    cr_expect_eq(c.train.epochs, 5);
+    cr_expect_eq(app_config_set(&c, "train", "epochs", "0", err, sizeof err), -1);
+    cr_expect_str_eq(err, "train.epochs: 0 is out of range (allowed: an integer from 1 to 1000000)");
+    cr_expect_eq(app_config_set(&c, "gui", "fps", "5", err, sizeof err), -1);
+    cr_expect_str_eq(err, "gui.fps: unknown section [gui] (allowed: model, train, data, ui)");
+    char long_sentence[300];
+    memset(long_sentence, 'a', 299);
+    long_sentence[299] = '\0';
+    cr_expect_eq(app_config_set(&c, "ui", "sentence", long_sentence, err, sizeof err), -1);
+    cr_expect_str_eq(err, "ui.sentence: value too long (299 bytes; allowed: a sentence of at most 255 bytes)");
+    char value[64];
+    cr_expect_eq(app_config_get(&c, "ui", "nothing", value, sizeof value), -1);
+}
+
+Test(errors, load_names_the_file)
+{
+    AppConfig c = app_config_default();
+    char err[512];
+    cr_expect_eq(app_config_load(&c, "/nonexistent/minillm.ini", err, sizeof err), -1);
+    cr_expect(strstr(err, "/nonexistent/minillm.ini: cannot open") == err, "%s", err);
+
+    char path[] = "/tmp/minillm-config-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    const char *text = "[train]\nepochs = 3\nbatch_size = big\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    cr_expect_eq(app_config_load(&c, path, err, sizeof err), -1);
+    char expect[512];
+    snprintf(expect, sizeof expect,
+             "%s:3: train.batch_size: \"big\" is not an integer (allowed: an integer from 1 to 65536)", path);
+    cr_expect_str_eq(err, expect);
+    cr_expect_eq(c.train.epochs, 3);
+    unlink(path);
+}
+
+Test(validate, cross_field_and_programmatic_ranges)
+{
+    char err[512];
+    AppConfig c = app_config_default();
+    c.model.num_heads = 3;
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: model.num_heads = 3 must divide model.d_model = 64 (allowed: a divisor of d_model)");
+    c = app_config_default();
+    c.model.d_model = 63;
+    c.model.num_heads = 3;
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect(strstr(err, "model.d_model = 63: must be even") != NULL, "%s", err);
+    c = app_config_default();
+    c.train.schedule = LR_WARMUP_COSINE;
+    c.train.min_lr = 0.01f;
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: train.min_lr = 0.01 is larger than train.lr = 0.001 (allowed: min_lr <= lr)");
+    c = app_config_default();
+    c.train.batch_size = 0;
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: train.batch_size: 0 is out of range (allowed: an integer from 1 to 65536)");
+    c = app_config_default();
+    c.model.layernorm = (LayerNormKind)7;
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: model.layernorm: \"7\" is not allowed (allowed: workshop, standard)");
+}
