@@ -325,3 +325,176 @@ Test(model_grad, with_dropout)
     cfg.embedding_dropout = 0.1f;
     check_model_gradients(cfg, 0.0f, "dropout");
 }
+
+/* ------------------------------------------ determinism and shapes */
+
+/* 5 training steps with dropout; returns the losses. */
+static void run_steps(uint64_t seed, float *losses)
+{
+    int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = toy_dataset(tokens, labels);
+    Rng rng;
+    rng_seed(&rng, seed);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    Activations *a = activations_create(m, TOY_N, TOY_MAX_LEN);
+    Optimizer opt;
+    OptimConfig oc = optim_config_default();
+    oc.kind = OPTIM_ADAMW;
+    oc.weight_decay = 0.01f;
+    oc.clip_norm = 1.0f;
+    cr_assert_eq(optimizer_init(&opt, &oc, m->num_params), 0);
+    for (int step = 0; step < 5; step++) {
+        model_zero_grad(m);
+        cr_assert_not_null(model_forward(m, a, tokens, TOY_N, TOY_MAX_LEN, &rng));
+        losses[step] = model_loss(a, labels, 0.1f, NULL);
+        model_backward(m, a);
+        grad_clip(m->grads, m->num_params, oc.clip_norm);
+        optimizer_step(&opt, m->params, m->grads, oc.lr);
+    }
+    optimizer_free(&opt);
+    activations_free(a);
+    model_free(m);
+}
+
+Test(model, same_seed_gives_bitwise_same_losses)
+{
+    float first[5], second[5], other[5];
+    run_steps(7, first);
+    run_steps(7, second);
+    run_steps(8, other);
+    cr_expect_eq(memcmp(first, second, sizeof first), 0, "losses differ: %.9g vs %.9g",
+                 (double)first[4], (double)second[4]);
+    cr_expect_neq(memcmp(first, other, sizeof first), 0, "seed 8 gave the same losses as seed 7");
+    cr_log_info("seed 7 losses: %g %g %g %g %g\n", (double)first[0], (double)first[1],
+                (double)first[2], (double)first[3], (double)first[4]);
+}
+
+Test(model, shorter_sequences_and_smaller_batches_in_reserved_activations)
+{
+    int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = toy_dataset(tokens, labels);
+    Rng rng;
+    rng_seed(&rng, 9);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    Activations *big = activations_create(m, TOY_N, TOY_MAX_LEN);
+    cr_assert_not_null(big);
+    /* The first 4 positions of every sentence ("this movie is great" is the longest). */
+    const int T = 4;
+    int short_tokens[TOY_N * 4];
+    for (int b = 0; b < TOY_N; b++)
+        memcpy(short_tokens + b * T, tokens + b * TOY_MAX_LEN, T * sizeof(int));
+    Activations *exact = activations_create(m, TOY_N, T);
+    float want[TOY_N * 2];
+    memcpy(want, model_forward(m, exact, short_tokens, TOY_N, T, NULL), sizeof want);
+    const float *got = model_forward(m, big, short_tokens, TOY_N, T, NULL);
+    cr_assert_not_null(got);
+    cr_expect_eq(memcmp(got, want, sizeof want), 0, "T = 4 in (10, 10) activations differs");
+
+    /* Batch 1, each sentence alone, agrees with its row of the batch. */
+    for (int b = 0; b < TOY_N; b++) {
+        const float *one = model_forward(m, big, short_tokens + b * T, 1, T, NULL);
+        for (int k = 0; k < 2; k++)
+            cr_expect(fabsf(one[k] - want[b * 2 + k]) <= 1e-5f * (1.0f + fabsf(want[b * 2 + k])),
+                      "row %d: %g vs %g", b, (double)one[k], (double)want[b * 2 + k]);
+    }
+    /* Shapes beyond the reservation are refused, not overrun. */
+    cr_expect_null(model_forward(m, exact, tokens, TOY_N, TOY_MAX_LEN, NULL));
+    cr_expect_null(model_forward(m, big, tokens, TOY_N + 1, TOY_MAX_LEN, NULL));
+    int bad = cfg.vocab_size;
+    cr_expect_null(model_forward(m, big, &bad, 1, 1, NULL));
+    activations_free(exact);
+    activations_free(big);
+    model_free(m);
+}
+
+/* With the padding mask, trailing PADs change nothing; without it (the
+ * notebook) they do, which is why the notebook calls "great story" negative. */
+Test(model, pad_mask_makes_padding_irrelevant)
+{
+    for (int masked = 0; masked <= 1; masked++) {
+        ModelConfig cfg = model_config_default();
+        cfg.pad_mask = masked;
+        Rng rng;
+        rng_seed(&rng, 10);
+        Model *m = model_create(&cfg, &rng, NULL, 0);
+        cr_assert_not_null(m);
+        Activations *a = activations_create(m, 1, 10);
+        const int unpadded[2] = {9, 17};
+        const int padded[10] = {9, 17, 0, 0, 0, 0, 0, 0, 0, 0};
+        float short_logits[2];
+        memcpy(short_logits, model_forward(m, a, unpadded, 1, 2, NULL), sizeof short_logits);
+        const float *long_logits = model_forward(m, a, padded, 1, 10, NULL);
+        float diff = fmaxf(fabsf(short_logits[0] - long_logits[0]), fabsf(short_logits[1] - long_logits[1]));
+        if (masked) {
+            cr_expect(diff < 1e-5f, "pad mask on: padding moved the logits by %g", (double)diff);
+            /* PAD keys get exactly zero attention */
+            const float *att = activations_attention(a, 3);
+            for (int h = 0; h < cfg.num_heads; h++)
+                for (int t = 0; t < 10; t++)
+                    for (int s = 2; s < 10; s++)
+                        cr_expect_eq(att[(h * 10 + t) * 10 + s], 0.0f);
+        } else {
+            cr_expect(diff > 1e-3f, "pad mask off: padding should matter (diff %g)", (double)diff);
+        }
+        activations_free(a);
+        model_free(m);
+    }
+}
+
+Test(model, read_outs)
+{
+    int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = toy_dataset(tokens, labels);
+    cfg.causal = true;
+    Rng rng;
+    rng_seed(&rng, 12);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    Activations *a = activations_create(m, TOY_N, TOY_MAX_LEN);
+    const float *logits = model_forward(m, a, tokens, TOY_N, TOY_MAX_LEN, NULL);
+    cr_assert_not_null(logits);
+    /* probabilities without a loss call: softmax of the logits */
+    const float *probs = activations_probs(a);
+    for (int b = 0; b < TOY_N; b++) {
+        cr_expect(fabsf(probs[b * 2] + probs[b * 2 + 1] - 1.0f) < 1e-6f);
+        float want = 1.0f / (1.0f + expf(logits[b * 2 + 1] - logits[b * 2]));
+        cr_expect(fabsf(probs[b * 2] - want) < 1e-6f);
+    }
+    /* causal: the first query sees only itself */
+    for (int l = 0; l < cfg.num_layers; l++) {
+        const float *att = activations_attention(a, l);
+        cr_assert_not_null(att);
+        cr_expect_eq(att[0], 1.0f);
+        cr_expect_eq(att[1], 0.0f);
+    }
+    cr_expect_null(activations_attention(a, cfg.num_layers));
+    /* layer norms: after the embedding, the mean norm of emb*sqrt(C) + PE;
+     * after a workshop LayerNorm with gamma 1, beta 0, about sqrt(C - 1). */
+    float norms[8];
+    activations_layer_norms(a, 3, norms); /* "wonderful story": 2 tokens */
+    double want0 = 0.0;
+    float pe[2 * 64];
+    positional_encoding_sinusoidal(pe, 2, 64);
+    const float *emb = model_params(m).tok_emb;
+    for (int t = 0; t < 2; t++) {
+        double ss = 0.0;
+        for (int c = 0; c < 64; c++) {
+            double v = emb[tokens[3 * TOY_MAX_LEN + t] * 64 + c] * 8.0 + pe[t * 64 + c];
+            ss += v * v;
+        }
+        want0 += sqrt(ss) / 2.0;
+    }
+    cr_expect(fabs(norms[0] - want0) < 1e-3 * want0, "norm after embedding %g vs %g",
+              (double)norms[0], want0);
+    for (int l = 1; l <= cfg.num_layers; l++)
+        cr_expect(fabsf(norms[l] - sqrtf(63.0f)) < 0.01f, "norm after layer %d: %g", l - 1,
+                  (double)norms[l]);
+    const float *pooled = activations_pooled(a);
+    cr_assert_not_null(pooled);
+    activations_free(a);
+    model_free(m);
+}
