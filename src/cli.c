@@ -8,6 +8,7 @@
 
 static const CliOption tui_options[] = {
     {"config", "FILE", "read settings from this INI file (sections [model] [train] [data] [ui])"},
+    {"set", "S.K=V", "set one config key, e.g. model.d_model=128 (repeatable)"},
     {"data", "FILE", "train on this TSV/CSV file instead of the embedded dataset"},
     {"val", "FILE", "validate on this file (default: a split of the training data)"},
     {"checkpoint", "FILE", "start from this saved model instead of fresh weights"},

@@ -14,6 +14,7 @@
 
 static const CliOption train_options[] = {
     {"config", "FILE", "read settings from this INI file; the flags below override it"},
+    {"set", "S.K=V", "set one config key, e.g. model.d_model=128 (repeatable)"},
     {"data", "FILE", "training data, TSV or CSV (default: the embedded dataset)"},
     {"val", "FILE", "validation data (default: the embedded held-out part, or a split of --data)"},
     {"epochs", "N", "number of epochs (with --resume: the total, counting earlier ones)"},
@@ -90,6 +91,13 @@ static void format_duration(char *buf, size_t len, double s)
         snprintf(buf, len, "%ld:%02ld", total / 60, total % 60);
 }
 
+/* 1-based epoch of the last step: right after an epoch ends, the trainer already
+ * points at the next one. */
+static int last_step_epoch(const TrainProgress *p)
+{
+    return p->step_in_epoch == 0 && !p->done ? p->epoch : p->epoch + 1;
+}
+
 static void progress_line(char *buf, size_t len, const TrainProgress *p, long first_step)
 {
     char val[48] = "";
@@ -99,8 +107,7 @@ static void progress_line(char *buf, size_t len, const TrainProgress *p, long fi
     double eta = done > 0 ? p->elapsed_s / (double)done * (double)(p->total_steps - p->step) : 0;
     char eta_s[32];
     format_duration(eta_s, sizeof eta_s, eta);
-    /* Right after an epoch ends the trainer already points at the next one. */
-    int epoch = p->step_in_epoch == 0 && !p->done ? p->epoch : p->epoch + 1;
+    int epoch = last_step_epoch(p);
     snprintf(buf, len, "epoch %d/%d step %ld/%ld loss %.4f acc %5.1f%%%s %.0f sent/s ETA %s",
              epoch, p->epochs, p->step, p->total_steps, p->loss_avg, 100.0 * p->acc_avg, val,
              p->sentences_per_s, eta_s);
@@ -286,7 +293,7 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
                 r.eval ? r.eval->n : 0, vocab_size(r.vocab), cfg.model.num_classes,
                 trainer_model(r.trainer)->num_params, p->total_steps - p->step);
     bool live = !quiet && isatty(fileno(out));
-    double last_draw = -1;
+    double last_draw = 0;
     char line[256];
     struct sigaction sa = {0}, old_sa;
     sa.sa_handler = on_sigint;
@@ -296,7 +303,7 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
     int step_rc = 0;
     while (!interrupted && (step_rc = trainer_step(r.trainer, msg, sizeof msg)) == 0) {
         if (r.metrics) {
-            fprintf(r.metrics, "%ld,%d,%.6g,%.6f,%.6f,", p->step, p->epoch + 1, (double)p->lr,
+            fprintf(r.metrics, "%ld,%d,%.6g,%.6f,%.6f,", p->step, last_step_epoch(p), (double)p->lr,
                     (double)p->loss, (double)p->acc);
             if (p->val_step == p->step)
                 fprintf(r.metrics, "%.6f,%.6f,", (double)p->val_loss, (double)p->val_acc);
@@ -311,9 +318,11 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
                 fprintf(out, "\r%s\033[K%s", line, epoch_end ? "\n" : "");
                 fflush(out);
                 last_draw = p->elapsed_s;
-            } else if (!live && epoch_end) {
+            } else if (!live && (epoch_end || p->elapsed_s - last_draw >= 10.0)) {
+                /* Plain lines: one per epoch, and every 10 s inside a long epoch. */
                 fprintf(out, "%s\n", line);
                 fflush(out);
+                last_draw = p->elapsed_s;
             }
         }
         int save_every = cfg.train.save_every;

@@ -53,6 +53,7 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, int first, CliArgs *
     memset(args->value, 0, sizeof args->value);
     memset(args->set, 0, sizeof args->set);
     args->num_positional = 0;
+    args->num_sets = 0;
     args->help = false;
     bool options_done = false;
     for (int i = first; i < argc; i++) {
@@ -106,6 +107,13 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, int first, CliArgs *
         }
         args->set[found] = true;
         args->value[found] = value;
+        if (strcmp(o->name, "set") == 0) {
+            if (args->num_sets == CLI_MAX_SETS) {
+                cli_error(cmd, err, "more than %d --set options", CLI_MAX_SETS);
+                return CLI_EXIT_USAGE;
+            }
+            args->sets[args->num_sets++] = value;
+        }
     }
     return 0;
 }
@@ -203,6 +211,22 @@ int cli_load_config(const CliCommand *cmd, const CliArgs *args, AppConfig *cfg, 
     if (path && app_config_load(cfg, path, msg, sizeof msg) != 0) {
         cli_error(cmd, err, "%s", msg);
         return CLI_EXIT_FAILURE;
+    }
+    for (int i = 0; i < args->num_sets; i++) {
+        const char *s = args->sets[i];
+        const char *dot = strchr(s, '.'), *eq = strchr(s, '=');
+        char section[32], key[64];
+        if (!dot || !eq || dot > eq || (size_t)(dot - s) >= sizeof section ||
+            (size_t)(eq - dot - 1) >= sizeof key) {
+            cli_error(cmd, err, "--set: '%s' is not SECTION.KEY=VALUE (e.g. model.d_model=128)", s);
+            return CLI_EXIT_USAGE;
+        }
+        snprintf(section, sizeof section, "%.*s", (int)(dot - s), s);
+        snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
+        if (app_config_set(cfg, section, key, eq + 1, msg, sizeof msg) != 0) {
+            cli_error(cmd, err, "--set: %s", msg);
+            return CLI_EXIT_USAGE;
+        }
     }
     const char *data = cli_value(cmd, args, "data");
     if (data && copy_path(cmd, cfg->data.train_path, sizeof cfg->data.train_path, data, "data", err))

@@ -12,6 +12,7 @@
 
 #define CLI_PROGRAM "minillm-tui"
 #define CLI_MAX_OPTIONS 32
+#define CLI_MAX_SETS 64
 
 typedef struct {
     const char *name;        /* without the dashes: "epochs" */
@@ -33,6 +34,8 @@ typedef struct {
     bool set[CLI_MAX_OPTIONS];
     char **positional;                  /* points into argv (owned by the caller) */
     int num_positional;
+    const char *sets[CLI_MAX_SETS];     /* values of the repeatable --set, in order */
+    int num_sets;
     bool help;
 } CliArgs;
 
@@ -58,8 +61,9 @@ int cli_get_u64(const CliCommand *cmd, const CliArgs *args, const char *name, ui
 int cli_get_float(const CliCommand *cmd, const CliArgs *args, const char *name, double lo,
                   double hi, float *out, FILE *err);
 
-/* Defaults, then --config F when given, then --data/--val when the command has them.
- * Returns 0 or CLI_EXIT_FAILURE after a message naming the file:line and key. */
+/* Defaults, then --config F when given, then every --set SECTION.KEY=VALUE, then
+ * --data/--val when the command has them. Returns 0, CLI_EXIT_FAILURE after a
+ * message naming the file:line and key, or CLI_EXIT_USAGE for a bad --set. */
 int cli_load_config(const CliCommand *cmd, const CliArgs *args, AppConfig *cfg, FILE *err);
 
 /* Sequence length to feed for a batch whose longest sentence has `longest` tokens:

@@ -1,0 +1,425 @@
+/* The command line: train on the embedded data, save, predict, evaluate (in-process,
+ * outputs parsed with cJSON), usage and file errors with their exit codes, --help,
+ * and the real binary run through fork/exec. */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* A small model that still learns the toy data: the tests stay fast. */
+#define SMALL_MODEL "--set", "model.d_model=32", "--set", "model.num_heads=2", "--set", \
+                    "model.d_ff=64", "--set", "model.num_layers=2"
+
+typedef struct {
+    int rc;
+    char *out;
+    char *err;
+} Run;
+
+static void run_free(Run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* cli_main in-process; `in` (may be NULL) is the predict command's standard input. */
+static Run run_argv(const char *in, int argc, const char **argv)
+{
+    Run r = {0};
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&r.out, &out_len);
+    FILE *err = open_memstream(&r.err, &err_len);
+    cr_assert(out && err);
+    char **args = (char **)argv;
+    if (in && strcmp(argv[1], "predict") == 0) {
+        FILE *fin = fmemopen((void *)in, strlen(in), "r");
+        cr_assert_not_null(fin);
+        r.rc = cli_predict(argc - 1, args + 1, fin, out, err);
+        fclose(fin);
+    } else {
+        r.rc = cli_main(argc, args, out, err, NULL);
+    }
+    fclose(out);
+    fclose(err);
+    return r;
+}
+
+#define RUN(...) run_argv(NULL, (int)(sizeof((const char *[]){"minillm-tui", __VA_ARGS__}) / \
+                                      sizeof(const char *)), (const char *[]){"minillm-tui", __VA_ARGS__})
+#define RUN_IN(in, ...) run_argv(in, (int)(sizeof((const char *[]){"minillm-tui", __VA_ARGS__}) / \
+                                           sizeof(const char *)), (const char *[]){"minillm-tui", __VA_ARGS__})
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/minillm-cli-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    static const char *names[] = {"model.safetensors", "model.safetensors.optim", "best.safetensors",
+                                  "metrics.csv", "resumed.safetensors", "resumed.safetensors.optim",
+                                  "data.tsv", "bad.ini", "corrupt.safetensors", "out.txt", "err.txt",
+                                  "half.safetensors", "half.safetensors.optim"};
+    char path[128];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+}
+
+static const char *tmp(const char *name)
+{
+    static char paths[8][128];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 128, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
+static cJSON *parse_json(const Run *r)
+{
+    cJSON *j = cJSON_Parse(r->out);
+    cr_assert_not_null(j, "not JSON: %s", r->out);
+    return j;
+}
+
+static double prob_of(const cJSON *j, int sentence, const char *label)
+{
+    const cJSON *labels = cJSON_GetObjectItem(j, "labels");
+    const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "probs"), sentence);
+    for (int k = 0; k < cJSON_GetArraySize(labels); k++)
+        if (strcmp(cJSON_GetArrayItem(labels, k)->valuestring, label) == 0)
+            return cJSON_GetArrayItem(row, k)->valuedouble;
+    cr_assert_fail("no label %s", label);
+    return -1;
+}
+
+/* Trains the small model on the embedded data once; the other tests reuse it. */
+static void train_small_model(void)
+{
+    Run r = RUN("train", SMALL_MODEL, "--epochs", "30", "--seed", "1", "--save",
+                tmp("model.safetensors"), "--save-best", tmp("best.safetensors"), "--metrics",
+                tmp("metrics.csv"));
+    cr_assert_eq(r.rc, 0, "train failed: %s", r.err);
+    cr_assert(strstr(r.out, "saved the final model") != NULL, "%s", r.out);
+    run_free(&r);
+}
+
+TestSuite(cli, .init = make_tmpdir, .fini = remove_tmpdir);
+
+Test(cli, train_save_predict_eval_on_the_embedded_data, .timeout = 100)
+{
+    train_small_model();
+
+    /* The metrics CSV: a header and one row per step, the last with validation columns. */
+    char *csv = read_file(tmp("metrics.csv"));
+    cr_assert_not_null(csv);
+    const char *header = "step,epoch,lr,loss,acc,val_loss,val_acc,sentences_per_s\n";
+    cr_assert(strncmp(csv, header, strlen(header)) == 0, "%.80s", csv);
+    int rows = 0;
+    for (char *c = csv; *c; c++)
+        rows += *c == '\n';
+    cr_assert_gt(rows, 30, "one row per step");
+    char *last = csv + strlen(csv) - 2;
+    while (last > csv && last[-1] != '\n')
+        last--;
+    long step;
+    int epoch;
+    double lr, loss, acc, val_loss, val_acc;
+    cr_assert_eq(sscanf(last, "%ld,%d,%lf,%lf,%lf,%lf,%lf", &step, &epoch, &lr, &loss, &acc,
+                        &val_loss, &val_acc), 7, "last row: %s", last);
+    cr_assert_eq(epoch, 30);
+    cr_assert_eq(step, rows - 1);
+    free(csv);
+
+    /* Unseen sentences: the two examples. */
+    Run p = RUN("predict", "--checkpoint", tmp("model.safetensors"), "--json", "great story",
+                "terrible and boring");
+    cr_assert_eq(p.rc, 0, "%s", p.err);
+    cJSON *j = parse_json(&p);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "sentences")), 2);
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "sentences"), 0)->valuestring,
+                     "great story");
+    double pos0 = prob_of(j, 0, "positive"), neg0 = prob_of(j, 0, "negative");
+    double pos1 = prob_of(j, 1, "positive"), neg1 = prob_of(j, 1, "negative");
+    cr_assert_float_eq(pos0 + neg0, 1.0, 1e-5);
+    cr_assert_gt(pos0, 0.5, "'great story' positive: %g", pos0);
+    cr_assert_gt(neg1, 0.5, "'terrible and boring' negative: %g", neg1);
+    cr_assert_float_eq(pos1 + neg1, 1.0, 1e-5);
+    cJSON_Delete(j);
+    run_free(&p);
+
+    /* Held-out accuracy (eval defaults to the embedded held-out sentences). */
+    Run e = RUN("eval", "--checkpoint", tmp("model.safetensors"), "--json");
+    cr_assert_eq(e.rc, 0, "%s", e.err);
+    j = parse_json(&e);
+    int n = cJSON_GetObjectItem(j, "n")->valueint;
+    double accuracy = cJSON_GetObjectItem(j, "accuracy")->valuedouble;
+    cr_assert_gt(n, 20, "held-out part of the embedded data");
+    cr_assert_geq(accuracy, 0.85, "held-out accuracy %.3f", accuracy);
+    const cJSON *conf = cJSON_GetObjectItem(j, "confusion");
+    const cJSON *per = cJSON_GetObjectItem(j, "per_class");
+    cr_assert_eq(cJSON_GetArraySize(conf), 2);
+    long total = 0, diag = 0, support = 0;
+    for (int i = 0; i < 2; i++) {
+        for (int k = 0; k < 2; k++) {
+            int v = cJSON_GetArrayItem(cJSON_GetArrayItem(conf, i), k)->valueint;
+            total += v;
+            diag += i == k ? v : 0;
+        }
+        const cJSON *c = cJSON_GetArrayItem(per, i);
+        cr_assert_not_null(cJSON_GetObjectItem(c, "label"));
+        double pr = cJSON_GetObjectItem(c, "precision")->valuedouble;
+        double rc = cJSON_GetObjectItem(c, "recall")->valuedouble;
+        double f1 = cJSON_GetObjectItem(c, "f1")->valuedouble;
+        cr_assert_float_eq(f1, pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0, 2e-6);
+        support += cJSON_GetObjectItem(c, "support")->valueint;
+    }
+    cr_assert_eq(total, n);
+    cr_assert_eq(support, n);
+    cr_assert_float_eq(accuracy, (double)diag / n, 1e-6);
+    cJSON_Delete(j);
+    run_free(&e);
+
+    /* The same through a file, in text form. */
+    write_file(tmp("data.tsv"), "label\tsentence\npositive\ta great film\nnegative\ta boring film\n"
+                                "nonsense\tthis line has an unknown label\n");
+    Run t = RUN("eval", "--checkpoint", tmp("model.safetensors"), "--data", tmp("data.tsv"));
+    cr_assert_eq(t.rc, 0, "%s", t.err);
+    cr_assert(strstr(t.out, "sentences 2, accuracy") != NULL, "%s", t.out);
+    cr_assert(strstr(t.out, "confusion") != NULL, "%s", t.out);
+    cr_assert(strstr(t.err, "data.tsv:4") != NULL, "the bad line is reported: %s", t.err);
+    run_free(&t);
+}
+
+Test(cli, predict_stdin_attention_and_text, .timeout = 100)
+{
+    train_small_model();
+    Run p = RUN_IN("a wonderful film\n\nawful and dull\n", "predict", "--checkpoint",
+                   tmp("model.safetensors"), "--json", "--attention");
+    cr_assert_eq(p.rc, 0, "%s", p.err);
+    cJSON *j = parse_json(&p);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "sentences")), 2, "blank lines skipped");
+    const cJSON *tokens = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "tokens"), 0);
+    const cJSON *att = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "attention"), 0);
+    int T = cJSON_GetArraySize(tokens);
+    cr_assert_geq(T, 3, "the tokens of 'a wonderful film'");
+    cr_assert_str_eq(cJSON_GetArrayItem(tokens, 1)->valuestring, "wonderful");
+    cr_assert_eq(cJSON_GetArraySize(att), 2, "layers");
+    const cJSON *head = cJSON_GetArrayItem(cJSON_GetArrayItem(att, 1), 1);
+    cr_assert_eq(cJSON_GetArraySize(head), T, "queries");
+    for (int q = 0; q < T; q++) {
+        const cJSON *row = cJSON_GetArrayItem(head, q);
+        cr_assert_eq(cJSON_GetArraySize(row), T, "keys");
+        double sum = 0;
+        for (int k = 0; k < T; k++)
+            sum += cJSON_GetArrayItem(row, k)->valuedouble;
+        cr_assert_float_eq(sum, 1.0, 1e-4, "attention row %d sums to %g", q, sum);
+    }
+    cJSON_Delete(j);
+    run_free(&p);
+
+    Run t = RUN("predict", "--checkpoint", tmp("model.safetensors"), "--attention", "great story");
+    cr_assert_eq(t.rc, 0, "%s", t.err);
+    cr_assert(strstr(t.out, "great story") != NULL, "%s", t.out);
+    cr_assert(strstr(t.out, "layer 1 head 1") != NULL, "%s", t.out);
+    cr_assert(strstr(t.out, "positive 0.") != NULL, "%s", t.out);
+    run_free(&t);
+}
+
+Test(cli, resume_continues_from_the_saved_step, .timeout = 100)
+{
+    Run a = RUN("train", SMALL_MODEL, "--epochs", "2", "--save", tmp("half.safetensors"), "--quiet");
+    cr_assert_eq(a.rc, 0, "%s", a.err);
+    run_free(&a);
+    Run b = RUN("train", "--epochs", "3", "--resume", tmp("half.safetensors"), "--save",
+                tmp("resumed.safetensors"));
+    cr_assert_eq(b.rc, 0, "%s", b.err);
+    cr_assert(strstr(b.out, "epoch 3/3") != NULL, "only the third epoch runs: %s", b.out);
+    cr_assert(strstr(b.out, "epoch 1/3") == NULL, "%s", b.out);
+    run_free(&b);
+    Run c = RUN("train", "--epochs", "2", "--resume", tmp("half.safetensors"), "--quiet");
+    cr_assert_eq(c.rc, 0, "%s", c.err);
+    cr_assert(strstr(c.out, "trained 0 steps") != NULL, "nothing left to do: %s", c.out);
+    run_free(&c);
+}
+
+Test(cli, usage_errors_exit_2)
+{
+    struct {
+        Run r;
+        const char *needle;
+    } cases[] = {
+        {RUN("frobnicate"), "unknown command 'frobnicate'"},
+        {RUN("train", "--epochs"), "--epochs"},
+        {RUN("train", "--epochs", "zero"), "--epochs: 'zero'"},
+        {RUN("train", "--epochs", "0"), "1..1000000"},
+        {RUN("train", "--lr", "-1"), "--lr"},
+        {RUN("train", "--bogus"), "unknown option '--bogus'"},
+        {RUN("train", "--quiet=yes"), "takes no value"},
+        {RUN("train", "extra"), "unexpected argument 'extra'"},
+        {RUN("train", "--set", "nodot"), "SECTION.KEY=VALUE"},
+        {RUN("train", "--set", "model.no_such_key=1"), "no_such_key"},
+        {RUN("eval"), "--checkpoint FILE is required"},
+        {RUN("predict", "great"), "--checkpoint FILE is required"},
+        {RUN_IN("\n  \n", "predict", "--checkpoint", "x.safetensors"), ""},
+    };
+    for (size_t i = 0; i + 1 < sizeof cases / sizeof cases[0]; i++) {
+        cr_expect_eq(cases[i].r.rc, 2, "case %zu: rc %d, %s", i, cases[i].r.rc, cases[i].r.err);
+        cr_expect(strstr(cases[i].r.err, cases[i].needle) != NULL, "case %zu: %s", i, cases[i].r.err);
+        cr_expect(strncmp(cases[i].r.err, "minillm-tui", 11) == 0, "case %zu: %s", i, cases[i].r.err);
+        char *nl = strchr(cases[i].r.err, '\n');
+        cr_expect(nl && nl[1] == '\0', "case %zu: one line: %s", i, cases[i].r.err);
+    }
+    /* A missing checkpoint is a file error (1), found before stdin is read. */
+    size_t last = sizeof cases / sizeof cases[0] - 1;
+    cr_expect_eq(cases[last].r.rc, 1);
+    cr_expect(strstr(cases[last].r.err, "x.safetensors") != NULL, "%s", cases[last].r.err);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_free(&cases[i].r);
+}
+
+Test(cli, file_errors_exit_1_and_name_the_file)
+{
+    write_file(tmp("bad.ini"), "[model]\nd_model = banana\n");
+    write_file(tmp("corrupt.safetensors"), "this is not a safetensors file");
+    struct {
+        Run r;
+        const char *needle;
+    } cases[] = {
+        {RUN("train", "--config", tmp("bad.ini")), "bad.ini:2"},
+        {RUN("train", "--config", "/nonexistent/x.ini"), "/nonexistent/x.ini"},
+        {RUN("train", "--data", "/nonexistent/d.tsv"), "/nonexistent/d.tsv"},
+        {RUN("train", "--resume", "/nonexistent/m.safetensors"), "/nonexistent/m.safetensors"},
+        {RUN("eval", "--checkpoint", tmp("corrupt.safetensors")), "corrupt.safetensors"},
+        {RUN("eval", "--checkpoint", "/nonexistent/m.safetensors"), "/nonexistent/m.safetensors"},
+        {RUN("predict", "--checkpoint", tmp("corrupt.safetensors"), "hi"), "corrupt.safetensors"},
+        {RUN(), "not part of this binary"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_expect_eq(cases[i].r.rc, 1, "case %zu: rc %d, %s", i, cases[i].r.rc, cases[i].r.err);
+        cr_expect(strstr(cases[i].r.err, cases[i].needle) != NULL, "case %zu: %s", i, cases[i].r.err);
+        char *nl = strchr(cases[i].r.err, '\n');
+        cr_expect(nl && nl[1] == '\0', "case %zu: one line: %s", i, cases[i].r.err);
+        run_free(&cases[i].r);
+    }
+}
+
+Test(cli, help_describes_each_command)
+{
+    struct {
+        Run r;
+        const char *needles[3];
+    } cases[] = {
+        {RUN("--help"), {"train", "eval", "predict"}},
+        {RUN("train", "--help"), {"--epochs N", "--resume FILE", "--metrics FILE"}},
+        {RUN("eval", "-h"), {"--checkpoint FILE", "--json", "confusion"}},
+        {RUN("predict", "--help"), {"--attention", "standard input", "--json"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_expect_eq(cases[i].r.rc, 0, "case %zu", i);
+        cr_expect_str_empty(cases[i].r.err);
+        for (int k = 0; k < 3; k++)
+            cr_expect(strstr(cases[i].r.out, cases[i].needles[k]) != NULL, "case %zu lacks %s:\n%s",
+                      i, cases[i].needles[k], cases[i].r.out);
+        run_free(&cases[i].r);
+    }
+}
+
+/* ------------------------------------------------------------ the binary */
+
+/* Runs the built executable with stdout/stderr to files; returns the exit status. */
+static int exec_binary(const char *const *args, char **out, char **err)
+{
+    const char *exe = getenv("MINILLM_EXE");
+    if (!exe || access(exe, X_OK) != 0)
+        cr_skip_test("MINILLM_EXE is not set or not executable (run through meson test)");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fo = open(tmp("out.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = open(tmp("err.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fi = open("/dev/null", O_RDONLY);
+        if (fo < 0 || fe < 0 || fi < 0)
+            _exit(127);
+        dup2(fi, 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        const char *argv[16] = {exe};
+        for (int i = 0; args[i] && i < 14; i++)
+            argv[i + 1] = args[i];
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    *out = read_file(tmp("out.txt"));
+    *err = read_file(tmp("err.txt"));
+    cr_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+Test(cli, the_binary_version_and_exit_codes)
+{
+    char *out, *err;
+    int rc = exec_binary((const char *[]){"--version", NULL}, &out, &err);
+    cr_expect_eq(rc, 0);
+    cr_expect(strncmp(out, "minillm-tui ", 12) == 0, "%s", out);
+    cr_expect(strchr(out, '.') != NULL, "a version number: %s", out);
+    free(out);
+    free(err);
+
+    rc = exec_binary((const char *[]){"train", "--epochs", "x", NULL}, &out, &err);
+    cr_expect_eq(rc, 2, "%s", err);
+    cr_expect(strstr(err, "--epochs") != NULL, "%s", err);
+    free(out);
+    free(err);
+
+    rc = exec_binary((const char *[]){"eval", "--checkpoint", "/nonexistent/m.safetensors", NULL},
+                     &out, &err);
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect(strstr(err, "/nonexistent/m.safetensors") != NULL, "%s", err);
+    free(out);
+    free(err);
+
+    /* The TUI needs a terminal; /dev/null is not one: an error naming the problem. */
+    rc = exec_binary((const char *[]){"--config", "/nonexistent/c.ini", NULL}, &out, &err);
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect(strstr(err, "/nonexistent/c.ini") != NULL, "%s", err);
+    free(out);
+    free(err);
+}
