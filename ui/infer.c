@@ -1,0 +1,92 @@
+/* Live inference: see infer.h. */
+#include "infer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
+               const Vocab *vocab, const char *const *labels, int num_labels, char *err,
+               size_t err_len)
+{
+    memset(inf, 0, sizeof *inf);
+    Rng rng;
+    rng_seed(&rng, 1); /* the values are overwritten by the first weight copy */
+    inf->model = model_create(mc, &rng, err, err_len);
+    if (!inf->model)
+        return -1;
+    inf->acts = activations_create(inf->model, 1, mc->max_len);
+    inf->ids = calloc((size_t)mc->max_len, sizeof(int));
+    inf->tokens = calloc((size_t)mc->max_len, sizeof *inf->tokens);
+    if (!inf->acts || !inf->ids || !inf->tokens) {
+        snprintf(err, err_len, "out of memory for the UI's inference buffers");
+        infer_free(inf);
+        return -1;
+    }
+    inf->tc = tc;
+    inf->vocab = vocab;
+    inf->labels = labels;
+    inf->num_labels = num_labels;
+    inf->weights_version = -1;
+    inf->weights_step = -1;
+    return 0;
+}
+
+void infer_free(Inference *inf)
+{
+    activations_free(inf->acts);
+    model_free(inf->model);
+    free(inf->ids);
+    free(inf->tokens);
+    memset(inf, 0, sizeof *inf);
+}
+
+bool infer_refresh_weights(Inference *inf, Snapshot *snap)
+{
+    if (snap->num_params != inf->model->num_params)
+        return false;
+    return snapshot_read_weights(snap, inf->model->params, &inf->weights_version,
+                                 &inf->weights_step);
+}
+
+void infer_run(Inference *inf, const char *sentence)
+{
+    const ModelConfig *mc = &inf->model->cfg;
+    inf->n_tokens = encode_sentence(inf->tc, inf->vocab, sentence, mc->max_len, inf->ids,
+                                    inf->tokens);
+    inf->valid = false;
+    if (inf->n_tokens <= 0)
+        return;
+    int spare = mc->max_len - inf->n_tokens;
+    int pads_shown = spare < 2 ? spare : 2;
+    for (int i = inf->n_tokens; i < inf->n_tokens + pads_shown; i++)
+        snprintf(inf->tokens[i], sizeof inf->tokens[i], "%s", "<pad>");
+    /* Same length rule as training: with the padding mask the result does not
+     * depend on padding, so a short forward suffices; without it the pads take
+     * part as in the notebook, so feed the full max_len. */
+    inf->T = mc->pad_mask ? inf->n_tokens + pads_shown : mc->max_len;
+    inf->shown = inf->n_tokens + pads_shown;
+    model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL);
+    const float *p = activations_probs(inf->acts);
+    int K = mc->num_classes < DATASET_MAX_CLASSES ? mc->num_classes : DATASET_MAX_CLASSES;
+    inf->predicted = 0;
+    for (int k = 0; k < K; k++) {
+        inf->probs[k] = p[k];
+        if (p[k] > p[inf->predicted])
+            inf->predicted = k;
+    }
+    if (mc->num_layers < TRAINER_MAX_LAYERS)
+        activations_layer_norms(inf->acts, 0, inf->norms);
+    inf->valid = true;
+}
+
+float infer_attention(const Inference *inf, int layer, int head, int q, int k, bool *masked)
+{
+    const ModelConfig *mc = &inf->model->cfg;
+    int T = inf->T;
+    bool m = (mc->causal && k > q) || (mc->pad_mask && inf->ids[k] == MODEL_PAD_ID);
+    if (masked)
+        *masked = m;
+    const float *att = activations_attention(inf->acts, layer); /* (1, NH, T, T) */
+    return att[((size_t)head * T + q) * T + k];
+}

@@ -1,0 +1,38 @@
+/* View 1: live loss and accuracy curves, status, epoch progress; on a large
+ * terminal also an attention map and the prediction for the sentence. */
+#include "app.h"
+#include "lang.h"
+#include "plot.h"
+
+void view_dashboard_draw(UiState *ui, const Canvas *c)
+{
+    draw_status_line(ui, c, 0);
+    draw_epoch_bar(ui, c, 1);
+    int top = 2;
+    bool large = c->h >= 30 && c->w >= 100;
+    int bottom_h = large ? 10 : 0;
+    int ch = c->h - top - bottom_h;
+    const SnapshotData *s = &ui->snap;
+    if (c->w >= 90) {
+        int lw = c->w / 2;
+        draw_curves(c, top, 0, ch, lw, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false);
+        draw_curves(c, top, lw, ch, c->w - lw, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc, true);
+    } else {
+        int lh = ch / 2;
+        draw_curves(c, top, 0, lh, c->w, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false);
+        draw_curves(c, top + lh, 0, ch - lh, c->w, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc,
+                    true);
+    }
+    if (!large)
+        return;
+    int y = c->h - bottom_h;
+    draw_sentence_line(ui, c, y);
+    int L = ui->inf.model->cfg.num_layers;
+    int layer = ui->layer < L ? ui->layer : L - 1;
+    int mw = c->w / 2;
+    canvas_printf(c, y + 1, 0, mw, STYLE_TITLE, "%s %d/%d  %s %d/%d", msg(MSG_LAYER), layer + 1, L,
+                  msg(MSG_HEAD), ui->head + 1, ui->inf.model->cfg.num_heads);
+    draw_attention_map(ui, c, y + 2, 0, bottom_h - 2, mw - 2, layer, ui->head, true, false);
+    canvas_text(c, y + 1, mw, -1, msg(MSG_PREDICTION), STYLE_TITLE);
+    draw_class_bars(ui, c, y + 2, mw, c->w - mw, bottom_h - 2);
+}
