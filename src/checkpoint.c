@@ -315,18 +315,22 @@ static int parse_string_array(const char *text, const char *key, int n, char ***
     }
     char **items = calloc((size_t)(n > 0 ? n : 1), sizeof *items);
     int rc = items ? 0 : fail(err, err_len, "%s: out of memory", file);
-    for (int i = 0; rc == 0 && i < n; i++) {
-        const cJSON *item = cJSON_GetArrayItem(array, i);
+    int i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array) { /* not cJSON_GetArrayItem: that walks the list each time */
+        if (rc != 0)
+            break;
         if (!cJSON_IsString(item))
             rc = fail(err, err_len, "%s: __metadata__ key '%s': entry %d is not a string", file,
                       key, i);
         else if (!(items[i] = strdup(item->valuestring)))
             rc = fail(err, err_len, "%s: out of memory", file);
+        i++;
     }
     cJSON_Delete(array);
     if (rc != 0) {
-        for (int i = 0; items && i < n; i++)
-            free(items[i]);
+        for (int j = 0; items && j < n; j++)
+            free(items[j]);
         free(items);
         return rc;
     }
