@@ -392,6 +392,15 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
     if (num_labels != m->cfg.num_classes)
         return fail(err, err_len, "%s: %d labels but the model has %d classes", path, num_labels,
                     m->cfg.num_classes);
+    /* Readers (PyTorch's json, the safetensors library) refuse a header that is not UTF-8. */
+    for (int i = 0; i < m->cfg.vocab_size; i++) {
+        const char *token = vocab_token(v, i);
+        if (!utf8_valid(token, strlen(token)))
+            return fail(err, err_len, "%s: vocabulary token %d is not valid UTF-8", path, i);
+    }
+    for (int i = 0; i < num_labels; i++)
+        if (!utf8_valid(labels[i], strlen(labels[i])))
+            return fail(err, err_len, "%s: label %d is not valid UTF-8", path, i);
     int rc = -1;
     const char **tokens = malloc(sizeof *tokens * (size_t)m->cfg.vocab_size);
     SafeTensorF32 *tensors = malloc(sizeof *tensors * (size_t)(m->num_views + 1));

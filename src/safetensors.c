@@ -13,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "text.h" /* utf8_valid */
+
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
     if (err && err_len > 0) {
@@ -261,6 +263,9 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
                     name, (unsigned long long)header_len, len);
 
     const char *text = (const char *)bytes + 8;
+    if (!utf8_valid(text, (size_t)header_len))
+        return fail(err, err_len, "%s: header is not valid UTF-8 (the format requires UTF-8 JSON)",
+                    name);
     const char *parse_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)header_len, &parse_end, false);
     if (!root) {
@@ -512,6 +517,10 @@ int safetensors_serialize_f32(unsigned char **out, size_t *out_len,
         return fail(err, err_len, "out of memory building the safetensors header");
 
     size_t text_len = strlen(text);
+    if (!utf8_valid(text, text_len)) {
+        free(text);
+        return fail(err, err_len, "a tensor name or metadata string is not valid UTF-8");
+    }
     size_t header_len = text_len + (8 - text_len % 8) % 8; /* data starts 8-byte aligned */
     size_t total = 8 + header_len + offset;
     unsigned char *buf = malloc(total);

@@ -350,6 +350,9 @@ Test(checkpoint, save_rejects_mismatched_vocab_and_labels)
     cr_expect_not_null(strstr(err, "vocabulary has 5 tokens but the model's vocab_size is 10"), "%s", err);
     cr_expect_eq(checkpoint_save(path, f.model, &f.tc, f.vocab, f.labels, 1, err, sizeof err), -1);
     cr_expect_not_null(strstr(err, "1 labels but the model has 2 classes"), "%s", err);
+    const char *latin1[] = {"n\xe9gatif", "positif"};
+    cr_expect_eq(checkpoint_save(path, f.model, &f.tc, f.vocab, latin1, 2, err, sizeof err), -1);
+    cr_expect_not_null(strstr(err, "label 0 is not valid UTF-8"), "%s", err);
     cr_expect_eq(access(path, F_OK), -1, "nothing written");
     vocab_free(small);
     fixture_free(&f);

@@ -124,6 +124,26 @@ Test(safetensors, exact_header_bytes)
     free(buf);
 }
 
+Test(safetensors, utf8_names_and_metadata)
+{
+    float one = 1.0f;
+    SafeTensorF32 t = {.name = "poids.\xc3\xa9t\xc3\xa9", .ndim = 1, .shape = {1}, .data = &one};
+    SafeMetadata m = {"vocab", "[\"\xc3\xa7" "a\",\"\xe2\x9c\x93\"]"};
+    unsigned char *buf;
+    size_t len;
+    char err[256] = "";
+    cr_assert_eq(safetensors_serialize_f32(&buf, &len, &t, 1, &m, 1, err, sizeof err), 0, "%s", err);
+    SafeTensors st;
+    cr_assert_eq(safetensors_parse(&st, buf, len, "mem", "F32", err, sizeof err), 0, "%s", err);
+    cr_expect_not_null(safetensors_find(&st, "poids.\xc3\xa9t\xc3\xa9"));
+    cr_expect_str_eq(safetensors_metadata(&st, "vocab"), m.value);
+    safetensors_free(&st);
+    free(buf);
+    SafeMetadata bad = {"k", "caf\xe9"}; /* Latin-1, not UTF-8 */
+    cr_expect_eq(safetensors_serialize_f32(&buf, &len, &t, 1, &bad, 1, err, sizeof err), -1);
+    cr_expect_str_eq(err, "a tensor name or metadata string is not valid UTF-8");
+}
+
 Test(safetensors, empty_and_zero_sized)
 {
     unsigned char *buf;
@@ -183,6 +203,8 @@ Test(safetensors, bad_json)
     expect_error("{\"a\" 1}", 0, "header is not valid JSON (near byte 5");
     expect_error("[1, 2]   ", 0, "header is not a JSON object");
     expect_error("{}  x", 0, "header has bytes after its JSON object (at byte 4)");
+    expect_error("{\"__metadata__\":{\"k\":\"\xff\"}}", 0, "header is not valid UTF-8");
+    expect_error("{\"__metadata__\":{\"k\":\"\xc3\xa9t\xc3\"}}", 0, "header is not valid UTF-8");
 }
 
 Test(safetensors, entry_checks)
