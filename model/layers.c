@@ -256,24 +256,30 @@ void relu_forward(float *out, const float *inp, size_t n)
 
 void relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
+    /* Branch-free selects: the signs are random, a branch would mispredict. */
     if (dinp == dout) { /* in place: mask the gradient */
         for (size_t i = 0; i < n; i++)
-            if (!(out[i] > 0.0f))
-                dinp[i] = 0.0f;
+            dinp[i] = out[i] > 0.0f ? dinp[i] : 0.0f;
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (out[i] > 0.0f)
-            dinp[i] += dout[i];
+        dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void dropout_forward(float *out, uint8_t *keep, const float *inp, float p, Rng *rng, size_t n)
 {
+    /* keep iff u >= p for u uniform on 24 bits, two draws per 64-bit word:
+     * u >= p  <=>  bits >= ceil(p * 2^24). */
     const float scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) {
-        keep[i] = rng_uniform(rng) >= p;
-        out[i] = keep[i] ? inp[i] * scale : 0.0f;
+    const uint32_t threshold = (uint32_t)ceil((double)p * 16777216.0);
+    for (size_t i = 0; i < n; i += 2) {
+        uint64_t r = rng_next_u64(rng);
+        keep[i] = (uint32_t)(r >> 40) >= threshold;
+        if (i + 1 < n)
+            keep[i + 1] = (uint32_t)((r >> 8) & 0xFFFFFFu) >= threshold;
     }
+    for (size_t i = 0; i < n; i++)
+        out[i] = keep[i] ? inp[i] * scale : 0.0f;
 }
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, float p, size_t n)
@@ -285,8 +291,7 @@ void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, float
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (keep[i])
-            dinp[i] += dout[i] * scale;
+        dinp[i] += keep[i] ? dout[i] * scale : 0.0f;
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t n)

@@ -57,7 +57,8 @@ void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
 void relu_forward(float *out, const float *inp, size_t n);
 void relu_backward(float *dinp, const float *dout, const float *out, size_t n);
 
-/* Inverted dropout: keep[i] = 1 with probability 1-p, out = inp * keep / (1-p).
+/* Inverted dropout: keep[i] = 1 with probability 1-p (24-bit uniforms, two per
+ * 64-bit draw), out = inp * keep / (1-p).
  * The mask is drawn from rng in index order, so a seed fixes it. */
 void dropout_forward(float *out, uint8_t *keep, const float *inp, float p, Rng *rng, size_t n);
 /* dinp == dout: scales in place instead of adding. */
