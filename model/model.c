@@ -309,6 +309,9 @@ struct Activations {
     int B_max, T_max; /* reserved shape */
     int B, T;         /* shape of the last forward */
     bool emb_dropout, dropout; /* whether dropout ran in the last forward */
+    float p_emb, p;   /* the rates it ran with */
+    bool pad_mask;    /* and the switches: the caller may flip them between calls */
+    LayerNormKind layernorm;
     bool has_loss;
     int *tokens;      /* (B, T) copy of the last forward's input */
     uint8_t *key_pad; /* (B, T) 1 = PAD; used only when cfg.pad_mask */
@@ -442,6 +445,18 @@ void activations_free(Activations *a)
 
 /* --------------------------------------------------------------- forward */
 
+/* Activations made for another model serve if the shapes (and the dropout
+ * buffers, allocated only when a rate is > 0) are the same. */
+static bool activations_fit(const Activations *a, const ModelConfig *cfg)
+{
+    const ModelConfig *own = &a->cfg;
+    return own->d_model == cfg->d_model && own->num_heads == cfg->num_heads &&
+           own->d_ff == cfg->d_ff && own->num_layers == cfg->num_layers &&
+           own->num_classes == cfg->num_classes &&
+           (cfg->dropout <= 0.0f || own->dropout > 0.0f) &&
+           (embedding_dropout_rate(cfg) <= 0.0f || embedding_dropout_rate(own) > 0.0f);
+}
+
 static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
                           const ModelConfig *cfg, const uint8_t *key_pad, Rng *rng,
                           bool dropout, int B, int T)
@@ -478,7 +493,7 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
                            Rng *dropout_rng)
 {
     const ModelConfig *cfg = &m->cfg;
-    if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || a->cfg.num_layers != cfg->num_layers)
+    if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || !activations_fit(a, cfg))
         return NULL;
     const int C = cfg->d_model, H = C / 2, K = cfg->num_classes;
     const size_t BT = (size_t)B * T;
@@ -499,6 +514,10 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
     const float p_emb = embedding_dropout_rate(cfg);
     a->emb_dropout = dropout_rng && p_emb > 0.0f;
     a->dropout = dropout_rng && cfg->dropout > 0.0f;
+    a->p_emb = p_emb;
+    a->p = cfg->dropout;
+    a->pad_mask = cfg->pad_mask;
+    a->layernorm = cfg->layernorm;
 
     ModelWeights w = model_params(m);
     const float *pos = cfg->pos_encoding == POS_ENCODING_LEARNED ? w.pos_emb : m->sinusoid;
@@ -542,13 +561,13 @@ static void layer_backward(Activations *a, const LayerActs *la, const float *x,
     const ModelConfig *cfg = &a->cfg;
     const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
     const size_t NC = (size_t)N * C, NF = (size_t)N * F;
-    const float p = cfg->dropout;
+    const float p = a->p;
     const bool dropout = a->dropout;
 
     /* norm2: dres2 into da */
     memset(a->da, 0, NC * sizeof(float));
     layernorm_backward(a->da, g->ln2_g, g->ln2_b, a->dx, la->res2, w->ln2_g, la->ln2_mean,
-                       la->ln2_rstd, la->ln2_std, cfg->layernorm, N, C);
+                       la->ln2_rstd, la->ln2_std, a->layernorm, N, C);
     /* feed-forward branch */
     const float *dff_out = a->da;
     if (dropout) {
@@ -568,7 +587,7 @@ static void layer_backward(Activations *a, const LayerActs *la, const float *x,
     /* norm1: dres1 into da */
     memset(a->da, 0, NC * sizeof(float));
     layernorm_backward(a->da, g->ln1_g, g->ln1_b, a->dx, la->res1, w->ln1_g, la->ln1_mean,
-                       la->ln1_rstd, la->ln1_std, cfg->layernorm, N, C);
+                       la->ln1_rstd, la->ln1_std, a->layernorm, N, C);
     /* attention branch */
     const float *dattn_out = a->da;
     if (dropout) {
@@ -592,7 +611,7 @@ void model_backward(Model *m, Activations *a)
     const ModelConfig *cfg = &m->cfg;
     const int B = a->B, T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
     const size_t BT = (size_t)B * T, NC = BT * C;
-    const uint8_t *key_pad = cfg->pad_mask ? a->key_pad : NULL;
+    const uint8_t *key_pad = a->pad_mask ? a->key_pad : NULL;
     ModelWeights w = model_params(m), g = model_grads(m);
 
     /* classifier */
@@ -600,7 +619,7 @@ void model_backward(Model *m, Activations *a)
     linear_backward(a->dcls, g.cls2_w, g.cls2_b, a->dlogits, a->dropout ? a->cls_d : a->cls_h,
                     w.cls2_w, B, H, K);
     if (a->dropout)
-        dropout_backward(a->dcls, a->dcls, a->keep_cls, cfg->dropout, (size_t)B * H);
+        dropout_backward(a->dcls, a->dcls, a->keep_cls, a->p, (size_t)B * H);
     relu_backward(a->dcls, a->dcls, a->cls_h, (size_t)B * H);
     memset(a->dpooled, 0, (size_t)B * C * sizeof(float));
     linear_backward(a->dpooled, g.cls1_w, g.cls1_b, a->dcls, a->pooled, w.cls1_w, B, C, H);
@@ -616,7 +635,7 @@ void model_backward(Model *m, Activations *a)
 
     /* embedding */
     if (a->emb_dropout)
-        dropout_backward(a->dx, a->dx, a->keep0, embedding_dropout_rate(cfg), NC);
+        dropout_backward(a->dx, a->dx, a->keep0, a->p_emb, NC);
     embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, B, T, C);
 }
 

@@ -127,20 +127,27 @@ void positional_encoding_sinusoidal(float *out /* (rows, C) */, int rows, int C)
 void model_zero_grad(Model *m);
 
 /* Activations and scratch for one batch shape, kept for backward.
- * Allocated once by activations_create; the training step never allocates. */
+ * Allocated once by activations_create for at most B sequences of at most T
+ * tokens (NULL if T > max_len or out of memory); any smaller B and T work.
+ * The training step never allocates. Forward only reads the model, so two
+ * threads may run forward on one Model with their own Activations while
+ * nobody writes its parameters. */
 typedef struct Activations Activations;
 Activations *activations_create(const Model *m, int B, int T);
 void activations_free(Activations *a);
 
 /* Forward for tokens (B, T) (ids, MODEL_PAD_ID = padding), T <= the T reserved.
- * `dropout_rng` NULL = eval mode (no dropout). Returns logits (B, K), owned by `a`. */
+ * `dropout_rng` NULL = eval mode (no dropout). Returns logits (B, K), owned by `a`;
+ * NULL if B or T exceed the reservation, a token id is outside [0, V), or `a`
+ * was made for a model of another shape. */
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
                            Rng *dropout_rng);
 /* Softmax cross-entropy of the last forward against labels (B); mean over the batch.
  * label_smoothing 0 = the notebook. Also stores dlogits for backward.
  * `correct` (may be NULL) receives how many argmax predictions equal the label. */
 float model_loss(Activations *a, const int *labels, float label_smoothing, int *correct);
-/* Accumulates (+=) into m->grads the gradient of the last model_loss. */
+/* Accumulates (+=) into m->grads the gradient of the last model_loss (nothing
+ * if no loss was computed since the last forward). Zero the grads once per step. */
 void model_backward(Model *m, Activations *a);
 
 /* Read-outs of the last forward, for the visualiser and `predict --attention`. */
