@@ -498,3 +498,73 @@ Test(model, read_outs)
     activations_free(a);
     model_free(m);
 }
+
+Test(model, initialisation_follows_pytorch_defaults)
+{
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = 500;
+    cfg.pos_encoding = POS_ENCODING_LEARNED;
+    Rng rng;
+    rng_seed(&rng, 13);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    /* Embedding N(0, 1) */
+    const ParamView *emb = model_find_view(m, "encoder.embedding.weight");
+    double sum = 0.0, sq = 0.0;
+    for (size_t i = 0; i < emb->numel; i++) {
+        sum += m->params[emb->offset + i];
+        sq += (double)m->params[emb->offset + i] * m->params[emb->offset + i];
+    }
+    double mean = sum / emb->numel, sd = sqrt(sq / emb->numel - mean * mean);
+    cr_expect(fabs(mean) < 0.02 && fabs(sd - 1.0) < 0.02, "embedding mean %g sd %g", mean, sd);
+    /* learned PE N(0, 0.02^2) */
+    const ParamView *pe = model_find_view(m, "encoder.pos_encoding.pe");
+    cr_assert_not_null(pe);
+    sq = 0.0;
+    for (size_t i = 0; i < pe->numel; i++)
+        sq += (double)m->params[pe->offset + i] * m->params[pe->offset + i];
+    cr_expect(fabs(sqrt(sq / pe->numel) - 0.02) < 0.003, "PE sd %g", sqrt(sq / pe->numel));
+    /* Linear U(-1/sqrt(in), 1/sqrt(in)), weight and bias: ff2 has in = d_ff */
+    LayerWeights w = model_layer_params(m, 2);
+    float bound = 1.0f / sqrtf(256.0f), max_abs = 0.0f;
+    for (int i = 0; i < 64 * 256; i++)
+        max_abs = fmaxf(max_abs, fabsf(w.ff2_w[i]));
+    for (int i = 0; i < 64; i++)
+        max_abs = fmaxf(max_abs, fabsf(w.ff2_b[i]));
+    cr_expect(max_abs <= bound && max_abs > 0.95f * bound, "ff2 max |w| %g, bound %g",
+              (double)max_abs, (double)bound);
+    bound = 1.0f / sqrtf(32.0f); /* classifier.3: in = d_model / 2 */
+    ModelWeights mw = model_params(m);
+    for (int i = 0; i < 2 * 32; i++)
+        cr_expect(fabsf(mw.cls2_w[i]) <= bound);
+    model_free(m);
+}
+
+Test(model, dropout_only_with_an_rng)
+{
+    int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = toy_dataset(tokens, labels);
+    Rng rng;
+    rng_seed(&rng, 14);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    Activations *a = activations_create(m, TOY_N, TOY_MAX_LEN);
+    float eval1[2 * TOY_N], eval2[2 * TOY_N], train[2 * TOY_N];
+    memcpy(eval1, model_forward(m, a, tokens, TOY_N, TOY_MAX_LEN, NULL), sizeof eval1);
+    memcpy(train, model_forward(m, a, tokens, TOY_N, TOY_MAX_LEN, &rng), sizeof train);
+    memcpy(eval2, model_forward(m, a, tokens, TOY_N, TOY_MAX_LEN, NULL), sizeof eval2);
+    cr_expect_eq(memcmp(eval1, eval2, sizeof eval1), 0, "eval forward is not repeatable");
+    cr_expect_neq(memcmp(eval1, train, sizeof eval1), 0, "dropout changed nothing");
+    /* embedding_dropout 0 with dropout 0: an rng changes nothing */
+    cfg.dropout = 0.0f;
+    cfg.embedding_dropout = 0.0f;
+    Model *m0 = model_create(&cfg, &rng, NULL, 0);
+    Activations *a0 = activations_create(m0, TOY_N, TOY_MAX_LEN);
+    memcpy(eval1, model_forward(m0, a0, tokens, TOY_N, TOY_MAX_LEN, NULL), sizeof eval1);
+    memcpy(train, model_forward(m0, a0, tokens, TOY_N, TOY_MAX_LEN, &rng), sizeof train);
+    cr_expect_eq(memcmp(eval1, train, sizeof eval1), 0);
+    activations_free(a0);
+    model_free(m0);
+    activations_free(a);
+    model_free(m);
+}
