@@ -125,7 +125,7 @@ static int save_model(const TrainRun *r, const Model *m, const TokenizerConfig *
     if (!with_optimizer)
         return 0;
     char sidecar[1100];
-    snprintf(sidecar, sizeof sidecar, "%s.optim", path);
+    checkpoint_optim_path(path, sidecar, sizeof sidecar);
     return optimizer_state_save(sidecar, trainer_optimizer(r->trainer), msg, msg_len);
 }
 
@@ -267,7 +267,7 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
     }
     if (resume_path) {
         char sidecar[1100];
-        snprintf(sidecar, sizeof sidecar, "%s.optim", resume_path);
+        checkpoint_optim_path(resume_path, sidecar, sizeof sidecar);
         if (optimizer_state_load(sidecar, trainer_optimizer(r.trainer), msg, sizeof msg) != 0 ||
             trainer_set_step(r.trainer, trainer_optimizer(r.trainer)->step, msg, sizeof msg) != 0) {
             cli_error(cmd, err, "%s", msg);

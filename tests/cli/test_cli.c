@@ -278,6 +278,34 @@ Test(cli, resume_continues_from_the_saved_step, .timeout = 100)
     run_free(&c);
 }
 
+Test(cli, data_file_without_val_is_split_deterministically)
+{
+    static const char *words[] = {"good", "great", "fine", "nice", "bad", "awful", "dull", "poor"};
+    char text[4096] = "sentence\tlabel\n";
+    for (int i = 0; i < 40; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "a %s film number %d\t%s\n", words[i % 8], i,
+                 i % 8 < 4 ? "pos" : "neg");
+        strcat(text, line);
+    }
+    write_file(tmp("data.tsv"), text);
+    int train_n[2], val_n[2];
+    for (int run = 0; run < 2; run++) {
+        Run r = RUN("train", SMALL_MODEL, "--data", tmp("data.tsv"), "--epochs", "1", "--set",
+                    "data.val_fraction=0.25", "--seed", "3");
+        cr_assert_eq(r.rc, 0, "%s", r.err);
+        cr_assert_eq(sscanf(r.out, "training on %d sentences (%*[^)]), validating on %d", &train_n[run],
+                            &val_n[run]), 2, "%s", r.out);
+        cr_assert(strstr(r.out, "data.tsv") != NULL, "%s", r.out);
+        cr_assert(strstr(r.out, "not saved") != NULL, "%s", r.out);
+        run_free(&r);
+    }
+    cr_assert_eq(train_n[0] + val_n[0], 40);
+    cr_assert_gt(val_n[0], 0);
+    cr_assert_gt(train_n[0], val_n[0]);
+    cr_assert_eq(train_n[0], train_n[1], "the same split twice");
+}
+
 Test(cli, usage_errors_exit_2)
 {
     struct {
