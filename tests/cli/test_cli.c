@@ -69,7 +69,8 @@ static void remove_tmpdir(void)
     static const char *names[] = {"model.safetensors", "model.safetensors.optim", "best.safetensors",
                                   "metrics.csv", "resumed.safetensors", "resumed.safetensors.optim",
                                   "data.tsv", "bad.ini", "corrupt.safetensors", "out.txt", "err.txt",
-                                  "half.safetensors", "half.safetensors.optim"};
+                                  "half.safetensors", "half.safetensors.optim", "full.safetensors",
+                                  "full.safetensors.optim"};
     char path[128];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
@@ -272,6 +273,23 @@ Test(cli, resume_continues_from_the_saved_step, .timeout = 100)
     cr_assert(strstr(b.out, "epoch 3/3") != NULL, "only the third epoch runs: %s", b.out);
     cr_assert(strstr(b.out, "epoch 1/3") == NULL, "%s", b.out);
     run_free(&b);
+    /* The same three epochs without interruption: the very same weights. */
+    Run f = RUN("train", SMALL_MODEL, "--epochs", "3", "--save", tmp("full.safetensors"), "--quiet");
+    cr_assert_eq(f.rc, 0, "%s", f.err);
+    run_free(&f);
+    FILE *fa = fopen(tmp("full.safetensors"), "rb"), *fb = fopen(tmp("resumed.safetensors"), "rb");
+    cr_assert(fa && fb);
+    long bytes = 0;
+    int ca, cb;
+    do {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        cr_assert_eq(ca, cb, "the files differ at byte %ld", bytes);
+        bytes++;
+    } while (ca != EOF);
+    fclose(fa);
+    fclose(fb);
+    cr_assert_gt(bytes, 1000);
     Run c = RUN("train", "--epochs", "2", "--resume", tmp("half.safetensors"), "--quiet");
     cr_assert_eq(c.rc, 0, "%s", c.err);
     cr_assert(strstr(c.out, "trained 0 steps") != NULL, "nothing left to do: %s", c.out);
