@@ -152,9 +152,20 @@ static char *json_string_array(const char *const *items, int n)
     return text;
 }
 
-static const char *layernorm_name(LayerNormKind k) { return k == LAYERNORM_STANDARD ? "standard" : "workshop"; }
-static const char *pos_encoding_name(PosEncodingKind k) { return k == POS_ENCODING_LEARNED ? "learned" : "sinusoidal"; }
-static const char *tokenizer_name(TokenizerKind k) { return k == TOKENIZER_WORDS ? "words" : "whitespace"; }
+static const char *layernorm_name(LayerNormKind k)
+{
+    return k == LAYERNORM_STANDARD ? "standard" : "workshop";
+}
+
+static const char *pos_encoding_name(PosEncodingKind k)
+{
+    return k == POS_ENCODING_LEARNED ? "learned" : "sinusoidal";
+}
+
+static const char *tokenizer_name(TokenizerKind k)
+{
+    return k == TOKENIZER_WORDS ? "words" : "whitespace";
+}
 
 static char *config_json(const ModelConfig *c, const TokenizerConfig *tc)
 {
@@ -181,59 +192,62 @@ static char *config_json(const ModelConfig *c, const TokenizerConfig *tc)
     return text;
 }
 
-/* Readers of one config key; each names the file and the key on failure. */
-static int get_int(const cJSON *o, const char *key, int *out, const char *file, char *err,
-                   size_t err_len)
+/* Readers of one key of a JSON object; messages name the file, the object
+ * (`section`) and the key. */
+static int get_int(const cJSON *o, const char *key, int *out, const char *file,
+                   const char *section, char *err, size_t err_len)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!item)
-        return fail(err, err_len, "%s: config: missing key '%s'", file, key);
+        return fail(err, err_len, "%s: %s: missing key '%s'", file, section, key);
     double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
     if (!(d >= 0.0 && d <= 2147483647.0) || d != floor(d))
-        return fail(err, err_len, "%s: config: key '%s' must be a non-negative integer", file, key);
+        return fail(err, err_len, "%s: %s: key '%s' must be a non-negative integer", file,
+                    section, key);
     *out = (int)d;
     return 0;
 }
 
-static int get_bool(const cJSON *o, const char *key, bool *out, const char *file, char *err,
-                    size_t err_len)
+static int get_bool(const cJSON *o, const char *key, bool *out, const char *file,
+                    const char *section, char *err, size_t err_len)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!item)
-        return fail(err, err_len, "%s: config: missing key '%s'", file, key);
+        return fail(err, err_len, "%s: %s: missing key '%s'", file, section, key);
     if (!cJSON_IsBool(item))
-        return fail(err, err_len, "%s: config: key '%s' must be true or false", file, key);
+        return fail(err, err_len, "%s: %s: key '%s' must be true or false", file, section, key);
     *out = cJSON_IsTrue(item);
     return 0;
 }
 
 /* A string among two choices: *out = 0 for `first`, 1 for `second`. */
 static int get_choice(const cJSON *o, const char *key, const char *first, const char *second,
-                      int *out, const char *file, char *err, size_t err_len)
+                      int *out, const char *file, const char *section, char *err,
+                      size_t err_len)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!item)
-        return fail(err, err_len, "%s: config: missing key '%s'", file, key);
+        return fail(err, err_len, "%s: %s: missing key '%s'", file, section, key);
     const char *s = cJSON_IsString(item) ? item->valuestring : "";
     if (strcmp(s, first) == 0)
         *out = 0;
     else if (strcmp(s, second) == 0)
         *out = 1;
     else
-        return fail(err, err_len, "%s: config: key '%s' must be \"%s\" or \"%s\"", file, key,
-                    first, second);
+        return fail(err, err_len, "%s: %s: key '%s' must be \"%s\" or \"%s\"", file, section,
+                    key, first, second);
     return 0;
 }
 
 /* Optional float: absent keeps *out. */
-static int get_float(const cJSON *o, const char *key, float *out, const char *file, char *err,
-                     size_t err_len)
+static int get_float(const cJSON *o, const char *key, float *out, const char *file,
+                     const char *section, char *err, size_t err_len)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!item)
         return 0;
     if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
-        return fail(err, err_len, "%s: config: key '%s' must be a number", file, key);
+        return fail(err, err_len, "%s: %s: key '%s' must be a number", file, section, key);
     *out = (float)item->valuedouble;
     return 0;
 }
@@ -269,21 +283,27 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
     }
     *c = model_config_default();
     int layernorm = 0, pos_encoding = 0, tokenizer = 0;
-    int rc = get_int(o, "vocab_size", &c->vocab_size, file, err, err_len);
-    if (rc == 0) rc = get_int(o, "d_model", &c->d_model, file, err, err_len);
-    if (rc == 0) rc = get_int(o, "num_heads", &c->num_heads, file, err, err_len);
-    if (rc == 0) rc = get_int(o, "d_ff", &c->d_ff, file, err, err_len);
-    if (rc == 0) rc = get_int(o, "num_layers", &c->num_layers, file, err, err_len);
-    if (rc == 0) rc = get_int(o, "num_classes", &c->num_classes, file, err, err_len);
-    if (rc == 0) rc = get_int(o, "max_len", &c->max_len, file, err, err_len);
-    if (rc == 0) rc = get_choice(o, "layernorm", "workshop", "standard", &layernorm, file, err, err_len);
-    if (rc == 0) rc = get_choice(o, "pos_encoding", "sinusoidal", "learned", &pos_encoding, file, err, err_len);
-    if (rc == 0) rc = get_bool(o, "pad_mask", &c->pad_mask, file, err, err_len);
-    if (rc == 0) rc = get_bool(o, "causal", &c->causal, file, err, err_len);
-    if (rc == 0) rc = get_choice(o, "tokenizer", "whitespace", "words", &tokenizer, file, err, err_len);
-    if (rc == 0) rc = get_bool(o, "lowercase", &tc->lowercase, file, err, err_len);
-    if (rc == 0) rc = get_float(o, "dropout", &c->dropout, file, err, err_len);
-    if (rc == 0) rc = get_float(o, "embedding_dropout", &c->embedding_dropout, file, err, err_len);
+    const char *S = "config";
+    int rc = get_int(o, "vocab_size", &c->vocab_size, file, S, err, err_len);
+    if (rc == 0) rc = get_int(o, "d_model", &c->d_model, file, S, err, err_len);
+    if (rc == 0) rc = get_int(o, "num_heads", &c->num_heads, file, S, err, err_len);
+    if (rc == 0) rc = get_int(o, "d_ff", &c->d_ff, file, S, err, err_len);
+    if (rc == 0) rc = get_int(o, "num_layers", &c->num_layers, file, S, err, err_len);
+    if (rc == 0) rc = get_int(o, "num_classes", &c->num_classes, file, S, err, err_len);
+    if (rc == 0) rc = get_int(o, "max_len", &c->max_len, file, S, err, err_len);
+    if (rc == 0)
+        rc = get_choice(o, "layernorm", "workshop", "standard", &layernorm, file, S, err, err_len);
+    if (rc == 0)
+        rc = get_choice(o, "pos_encoding", "sinusoidal", "learned", &pos_encoding, file, S, err,
+                        err_len);
+    if (rc == 0) rc = get_bool(o, "pad_mask", &c->pad_mask, file, S, err, err_len);
+    if (rc == 0) rc = get_bool(o, "causal", &c->causal, file, S, err, err_len);
+    if (rc == 0)
+        rc = get_choice(o, "tokenizer", "whitespace", "words", &tokenizer, file, S, err, err_len);
+    if (rc == 0) rc = get_bool(o, "lowercase", &tc->lowercase, file, S, err, err_len);
+    if (rc == 0) rc = get_float(o, "dropout", &c->dropout, file, S, err, err_len);
+    if (rc == 0)
+        rc = get_float(o, "embedding_dropout", &c->embedding_dropout, file, S, err, err_len);
     cJSON_Delete(o);
     if (rc != 0)
         return rc;
@@ -507,8 +527,9 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
         for (int j = 0; !known && j < n; j++)
             known = strcmp(st->tensors[i].name, expected[j].name) == 0;
         if (!known)
-            rc = fail(err, err_len, "%s: unexpected tensor '%s' (not part of a model with this config)",
-                      file, st->tensors[i].name);
+            rc = fail(err, err_len,
+                      "%s: unexpected tensor '%s' (not part of a model with this config)", file,
+                      st->tensors[i].name);
     }
     free(expected);
     free(pe);
@@ -573,13 +594,15 @@ int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len
         goto done;
     out->num_labels = cfg.num_classes;
     char why[256] = "";
-    out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why, sizeof why);
+    out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why,
+                                 sizeof why);
     if (!out->vocab) {
         fail(err, err_len, "%s: __metadata__ 'vocab': %s", path, why);
         goto done;
     }
     if (tensor_floats_lower_bound(&cfg) > (double)st.data_len / sizeof(float)) {
-        fail(err, err_len, "%s: config (vocab_size %d, d_model %d, d_ff %d, num_layers %d) needs more "
+        fail(err, err_len,
+             "%s: config (vocab_size %d, d_model %d, d_ff %d, num_layers %d) needs more "
              "tensor data than the file's %zu bytes: the config does not match the tensors",
              path, cfg.vocab_size, cfg.d_model, cfg.d_ff, cfg.num_layers, st.data_len);
         goto done;
@@ -680,14 +703,14 @@ static int parse_optim_config(const char *text, OptimConfig *c, const char *file
     }
     *c = optim_config_default();
     int kind = 0;
-    int rc = get_choice(o, "kind", "adam", "adamw", &kind, file, err, err_len);
+    int rc = get_choice(o, "kind", "adam", "adamw", &kind, file, "optimizer", err, err_len);
     static const char *const keys[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "clip_norm"};
     float *fields[] = {&c->lr, &c->beta1, &c->beta2, &c->eps, &c->weight_decay, &c->clip_norm};
     for (int i = 0; rc == 0 && i < 6; i++) {
         if (!cJSON_GetObjectItemCaseSensitive(o, keys[i]))
             rc = fail(err, err_len, "%s: optimizer: missing key '%s'", file, keys[i]);
         else
-            rc = get_float(o, keys[i], fields[i], file, err, err_len);
+            rc = get_float(o, keys[i], fields[i], file, "optimizer", err, err_len);
     }
     cJSON_Delete(o);
     c->kind = kind ? OPTIM_ADAMW : OPTIM_ADAM;

@@ -22,11 +22,22 @@ typedef struct {
     char **labels;           /* (num_labels) class names */
 } Checkpoint;
 
+/* The file holds the parameters of the model's views in state_dict order and, for
+ * the sinusoidal encoding, the notebook's buffer "encoder.pos_encoding.pe"
+ * [5000, d_model] after the embedding. __metadata__: "format" = CHECKPOINT_FORMAT,
+ * "config" = {"vocab_size", "d_model", "num_heads", "d_ff", "num_layers",
+ * "num_classes", "max_len", "layernorm": "workshop"|"standard", "pos_encoding":
+ * "sinusoidal"|"learned", "pad_mask", "causal", "tokenizer": "whitespace"|"words",
+ * "lowercase", "dropout", "embedding_dropout"} (the last two optional on load),
+ * "vocab" = JSON array of tokens in id order, "labels" = JSON array of class names.
+ * Same model, same bytes. Vocabulary tokens and labels must be valid UTF-8. */
 int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
                     const Vocab *v, const char *const *labels, int num_labels,
                     char *err, size_t err_len);
 /* Validates header length, JSON, dtypes, shapes, offsets, every expected tensor;
- * reports the first problem in err (naming the file and the tensor/key). */
+ * reports the first problem in err (naming the file and the tensor/key). The
+ * sinusoid rows the model uses (< max_len) must equal ours within 1e-4; the
+ * values are not loaded (the model computes its own). On failure *out is empty. */
 int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len);
 void checkpoint_free(Checkpoint *c);
 

@@ -138,7 +138,8 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
     int ndim = cJSON_IsArray(shape) ? cJSON_GetArraySize(shape) : -1;
     if (ndim < 0 || ndim > SAFETENSORS_MAX_DIMS)
         return fail(err, err_len,
-                    "%s: tensor '%s': \"shape\" must be an array of at most %d non-negative integers",
+                    "%s: tensor '%s': \"shape\" must be an array of at most %d non-negative "
+                    "integers",
                     file, name, SAFETENSORS_MAX_DIMS);
     t->ndim = ndim;
     uint64_t numel = 1;
@@ -148,8 +149,9 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
     cJSON_ArrayForEach(dim, shape) {
         uint64_t v;
         if (!json_to_u64(dim, &v))
-            return fail(err, err_len, "%s: tensor '%s': shape entry %d is not a non-negative integer",
-                        file, name, d);
+            return fail(err, err_len,
+                        "%s: tensor '%s': shape entry %d is not a non-negative integer", file,
+                        name, d);
         t->shape[d++] = (int64_t)v;
         if (v != 0 && numel > UINT64_MAX / v)
             overflow = true;

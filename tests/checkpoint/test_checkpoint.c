@@ -955,3 +955,72 @@ Test(checkpoint, interop_c_file_gives_torch_probabilities)
     cJSON_Delete(expected);
     checkpoint_free(&c);
 }
+
+static void write_sidecar(const char *path, const char *format, const char *optimizer,
+                          const char *step, int num_tensors, int64_t n_v)
+{
+    float m[4] = {1, 2, 3, 4}, v[5] = {0};
+    SafeTensorF32 t[3] = {
+        {"m", 1, {4}, m},
+        {"v", 1, {n_v}, v},
+        {"extra", 1, {1}, m},
+    };
+    SafeMetadata meta[3];
+    int k = 0;
+    if (format) meta[k++] = (SafeMetadata){"format", format};
+    if (optimizer) meta[k++] = (SafeMetadata){"optimizer", optimizer};
+    if (step) meta[k++] = (SafeMetadata){"step", step};
+    unsigned char *bytes;
+    size_t len;
+    char err[256];
+    cr_assert_eq(safetensors_serialize_f32(&bytes, &len, t, num_tensors, meta, k, err, sizeof err), 0);
+    write_file(path, bytes, len);
+    free(bytes);
+}
+
+Test(checkpoint, optimizer_sidecar_problems)
+{
+    const char *path = in_tmp("s.optim");
+    const char *ok_cfg = "{\"kind\":\"adam\",\"lr\":0.001,\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-08,"
+                         "\"weight_decay\":0,\"clip_norm\":0}";
+    struct {
+        const char *format, *optimizer, *step;
+        int num_tensors;
+        int64_t n_v;
+        const char *expect;
+    } cases[] = {
+        {"minillm-tui-optim/1", ok_cfg, "7", 2, 4, NULL},
+        {"minillm-tui/1", ok_cfg, "7", 2, 4, "'format' must be \"minillm-tui-optim/1\""},
+        {"minillm-tui-optim/1", NULL, "7", 2, 4, "__metadata__ has no 'optimizer' key"},
+        {"minillm-tui-optim/1", "{\"kind\":\"sgd\"}", "7", 2, 4,
+         "optimizer: key 'kind' must be \"adam\" or \"adamw\""},
+        {"minillm-tui-optim/1", "{\"kind\":\"adam\",\"lr\":0.001}", "7", 2, 4,
+         "optimizer: missing key 'beta1'"},
+        {"minillm-tui-optim/1", ok_cfg, "seven", 2, 4, "'step' must be a non-negative integer"},
+        {"minillm-tui-optim/1", ok_cfg, "-1", 2, 4, "'step' must be a non-negative integer"},
+        {"minillm-tui-optim/1", ok_cfg, NULL, 2, 4, "'step' must be a non-negative integer"},
+        {"minillm-tui-optim/1", ok_cfg, "7", 1, 4, "missing tensor 'v'"},
+        {"minillm-tui-optim/1", ok_cfg, "7", 3, 4, "unexpected tensor"},
+        {"minillm-tui-optim/1", ok_cfg, "7", 2, 5, "tensors 'm' and 'v' must both have shape [num_params]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_sidecar(path, cases[i].format, cases[i].optimizer, cases[i].step, cases[i].num_tensors,
+                      cases[i].n_v);
+        Optimizer opt = {0};
+        char err[512] = "";
+        int rc = optimizer_state_load(path, &opt, err, sizeof err);
+        if (!cases[i].expect) {
+            cr_expect_eq(rc, 0, "%s", err);
+            cr_expect_eq(opt.step, 7);
+            cr_expect_eq(opt.n, 4);
+            cr_expect_eq(opt.m[3], 4.0f);
+        } else {
+            cr_expect_eq(rc, -1, "case %zu loaded", i);
+            cr_expect_not_null(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err,
+                               cases[i].expect);
+            cr_expect_eq(strncmp(err, path, strlen(path)), 0, "%s", err);
+            cr_expect_null(opt.m, "nothing allocated on failure");
+        }
+        optimizer_free(&opt);
+    }
+}
