@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -47,6 +48,14 @@ static const CliCommand train_command = {
 };
 
 static volatile sig_atomic_t interrupted;
+
+static int terminal_columns(int fd)
+{
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
 
 static void on_sigint(int sig)
 {
@@ -286,20 +295,22 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
 
     const TrainProgress *p = trainer_progress(r.trainer);
     const long first_step = p->step;
+    struct sigaction sa = {0}, old_sa;
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_sa);
     if (!quiet)
         fprintf(out, "training on %d sentences (%s), validating on %d; vocabulary %d, %d classes, "
                 "%zu parameters, %ld steps\n",
                 r.train->n, cfg.data.train_path[0] ? cfg.data.train_path : "embedded dataset",
                 r.eval ? r.eval->n : 0, vocab_size(r.vocab), cfg.model.num_classes,
                 trainer_model(r.trainer)->num_params, p->total_steps - p->step);
+    fflush(out);
     bool live = !quiet && isatty(fileno(out));
+    int columns = live ? terminal_columns(fileno(out)) : 0;
     double last_draw = 0;
     char line[256];
-    struct sigaction sa = {0}, old_sa;
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_sa);
     int step_rc = 0;
     while (!interrupted && (step_rc = trainer_step(r.trainer, msg, sizeof msg)) == 0) {
         if (r.metrics) {
@@ -315,7 +326,9 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
         if (!quiet) {
             progress_line(line, sizeof line, p, first_step);
             if (live && (epoch_end || p->elapsed_s - last_draw >= 0.1)) {
-                fprintf(out, "\r%s\033[K%s", line, epoch_end ? "\n" : "");
+                /* A line wider than the terminal would wrap and break the \r redraw. */
+                fprintf(out, "\r%.*s\033[K%s", columns > 1 ? columns - 1 : 255, line,
+                        epoch_end ? "\n" : "");
                 fflush(out);
                 last_draw = p->elapsed_s;
             } else if (!live && (epoch_end || p->elapsed_s - last_draw >= 10.0)) {

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,8 +409,8 @@ Test(cli, help_describes_each_command)
 
 /* ------------------------------------------------------------ the binary */
 
-/* Runs the built executable with stdout/stderr to files; returns the exit status. */
-static int exec_binary(const char *const *args, char **out, char **err)
+/* Starts the built executable with stdout/stderr to files. */
+static pid_t spawn_binary(const char *const *args)
 {
     const char *exe = getenv("MINILLM_EXE");
     if (!exe || access(exe, X_OK) != 0)
@@ -425,12 +426,19 @@ static int exec_binary(const char *const *args, char **out, char **err)
         dup2(fi, 0);
         dup2(fo, 1);
         dup2(fe, 2);
-        const char *argv[16] = {exe};
-        for (int i = 0; args[i] && i < 14; i++)
+        const char *argv[32] = {exe};
+        for (int i = 0; args[i] && i < 30; i++)
             argv[i + 1] = args[i];
         execv(exe, (char *const *)argv);
         _exit(127);
     }
+    return pid;
+}
+
+/* Runs the built executable with stdout/stderr to files; returns the exit status. */
+static int exec_binary(const char *const *args, char **out, char **err)
+{
+    pid_t pid = spawn_binary(args);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     *out = read_file(tmp("out.txt"));
@@ -468,4 +476,33 @@ Test(cli, the_binary_version_and_exit_codes)
     cr_expect(strstr(err, "/nonexistent/c.ini") != NULL, "%s", err);
     free(out);
     free(err);
+}
+
+Test(cli, the_binary_saves_and_stops_on_ctrl_c, .timeout = 60)
+{
+    pid_t pid = spawn_binary((const char *[]){"train", SMALL_MODEL, "--epochs", "1000000", "--save",
+                                              tmp("model.safetensors"), NULL});
+    /* The first line is printed once the handler is in place; wait for it. */
+    bool started = false;
+    for (int i = 0; i < 2000 && !started; i++) {
+        char *out = read_file(tmp("out.txt"));
+        started = out && strstr(out, "training on") != NULL;
+        free(out);
+        if (!started)
+            usleep(10000);
+    }
+    cr_assert(started, "the training did not start");
+    usleep(200000);
+    kill(pid, SIGINT);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "killed by the signal instead of stopping");
+    cr_expect_eq(WEXITSTATUS(status), 1);
+    char *out = read_file(tmp("out.txt"));
+    cr_expect(strstr(out, "interrupted after") != NULL, "%s", out);
+    cr_expect(strstr(out, "saved the final model") != NULL, "%s", out);
+    free(out);
+    Run p = RUN("predict", "--checkpoint", tmp("model.safetensors"), "great story");
+    cr_expect_eq(p.rc, 0, "the checkpoint saved on Ctrl-C loads: %s", p.err);
+    run_free(&p);
 }
