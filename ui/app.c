@@ -105,25 +105,45 @@ static void draw_frame(UiState *ui, uint64_t *seen_status, double *status_time)
     refresh();
 }
 
-/* Without a terminal: the same training thread for `seconds`, for the UI
- * overhead measurement (MINILLM_UI_BENCH_HEADLESS=1). */
-static void bench_report(const char *what, Snapshot *snap, long step0, double t0, int batch)
+static double cpu_s(clockid_t clock)
 {
-    SnapshotData d;
-    snapshot_read(snap, &d);
-    double dt = now_s() - t0;
-    long steps = d.progress.step - step0;
-    fprintf(stderr, "ui-bench %s: %ld steps in %.2f s = %.1f steps/s, %.0f sentences/s (trainer says %.0f)\n",
-            what, steps, dt, (double)steps / dt, (double)steps * batch / dt,
-            d.progress.sentences_per_s);
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void bench_begin(Snapshot *snap, long *step0, double *t0)
+/* The UI overhead measurement (MINILLM_UI_BENCH_SECONDS=N, with
+ * MINILLM_UI_BENCH_HEADLESS=1 without a screen): training throughput over N
+ * seconds, and the CPU time of this (UI) thread against the whole process. */
+typedef struct {
+    long step0;
+    double t0, ui_cpu0, proc_cpu0;
+} Bench;
+
+static void bench_begin(Bench *b, Snapshot *snap)
 {
     SnapshotData d;
     snapshot_read(snap, &d);
-    *step0 = d.progress.step;
-    *t0 = now_s();
+    b->step0 = d.progress.step;
+    b->t0 = now_s();
+    b->ui_cpu0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    b->proc_cpu0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+static void bench_report(const Bench *b, const char *what, Snapshot *snap, int batch)
+{
+    SnapshotData d;
+    snapshot_read(snap, &d);
+    double dt = now_s() - b->t0;
+    double ui_cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID) - b->ui_cpu0;
+    double proc_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - b->proc_cpu0;
+    long steps = d.progress.step - b->step0;
+    fprintf(stderr,
+            "ui-bench %s: %ld steps in %.2f s = %.1f steps/s, %.0f sentences/s (trainer says %.0f); "
+            "cpu: ui thread %.3f s, rest of process %.2f s, ui share %.2f%%\n",
+            what, steps, dt, (double)steps / dt, (double)steps * batch / dt,
+            d.progress.sentences_per_s, ui_cpu, proc_cpu - ui_cpu,
+            proc_cpu > 0 ? 100.0 * ui_cpu / proc_cpu : 0.0);
 }
 
 int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t err_len)
@@ -190,12 +210,11 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
         goto out;
     }
     if (headless) {
-        long step0;
-        double t0;
+        Bench b;
         sleep_s(1.0); /* warm-up */
-        bench_begin(&snap, &step0, &t0);
+        bench_begin(&b, &snap);
         sleep_s(bench_s);
-        bench_report("headless", &snap, step0, t0, batch);
+        bench_report(&b, "headless", &snap, batch);
         train_thread_stop(ui.tt);
         goto out;
     }
@@ -230,12 +249,12 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
     uint64_t seen_status = 0;
     double status_time = 0.0;
     bool rerun = true;
-    long bench_step0 = 0;
-    double bench_t0 = 0.0, bench_end = 0.0;
+    Bench bench = {0};
+    double bench_end = 0.0;
     if (bench_s > 0) {
         sleep_s(1.0);
-        bench_begin(&snap, &bench_step0, &bench_t0);
-        bench_end = bench_t0 + bench_s;
+        bench_begin(&bench, &snap);
+        bench_end = bench.t0 + bench_s;
     }
     for (;;) {
         double wait = last_frame + frame_s - now_s();
@@ -273,7 +292,7 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
         draw_frame(&ui, &seen_status, &status_time);
     }
     if (bench_s > 0)
-        bench_report("ui", &snap, bench_step0, bench_t0, batch);
+        bench_report(&bench, "ui", &snap, batch);
     train_thread_stop(ui.tt);
     endwin();
     delscreen(scr);

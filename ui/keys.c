@@ -142,8 +142,8 @@ static const KeyBinding bindings[] = {
     {{KEY_LEFT, KEY_RIGHT, 'h', 'l'}, "Left/Right h/l", MSG_KEY_HEAD, key_head},
     {{KEY_UP, KEY_DOWN, 'k', 'j'}, "Up/Down k/j", MSG_KEY_LAYER, key_layer},
     {{'a'}, "a", MSG_KEY_ALL_HEADS, key_all_heads},
-    {{'H', 'L', KEY_SLEFT, KEY_SRIGHT}, "H/L Shift-Left/Right", MSG_KEY_CURSOR, key_cursor},
-    {{'K', 'J', KEY_SR, KEY_SF}, "K/J Shift-Up/Down", MSG_KEY_CURSOR, key_cursor},
+    {{'H', 'L', 'K', 'J', KEY_SLEFT, KEY_SRIGHT, KEY_SR, KEY_SF}, "H J K L, Shift+arrows",
+     MSG_KEY_CURSOR, key_cursor},
     {{'?', KEY_F(1)}, "?", MSG_KEY_HELP, key_help},
     {{'q', 'Q', CTRL('c')}, "q", MSG_KEY_QUIT, key_quit},
 };

@@ -8,7 +8,7 @@
 
 typedef int (*KeyHandler)(UiState *ui, int key);
 
-#define KEY_BINDING_MAX_KEYS 4
+#define KEY_BINDING_MAX_KEYS 8
 
 typedef struct {
     int keys[KEY_BINDING_MAX_KEYS]; /* curses key codes / characters; 0 ends the list */

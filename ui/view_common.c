@@ -37,16 +37,21 @@ void draw_status_line(UiState *ui, const Canvas *c, int y)
     long secs = (long)p->elapsed_s;
     int st;
     const char *state = state_text(ui->snap.state, &st);
+    bool wide = c->w >= 110;
     int x = canvas_printf(c, y, 0, -1, STYLE_TITLE, "step %ld", p->step);
-    x += canvas_printf(c, y, x, -1, STYLE_DIM, "/%ld", p->total_steps);
+    if (wide)
+        x += canvas_printf(c, y, x, -1, STYLE_DIM, "/%ld", p->total_steps);
     x += canvas_printf(c, y, x, -1, STYLE_LABEL, "  %s %d/%d  lr %.2e", msg(MSG_EPOCH),
                        p->epoch + 1, p->epochs, (double)p->lr);
     if (fabsf(ui->snap.lr_scale - 1.0f) > 1e-4f)
         x += canvas_printf(c, y, x, -1, STYLE_WARN, " (x%.3g)", (double)ui->snap.lr_scale);
-    x += canvas_printf(c, y, x, -1, STYLE_LABEL, "  %.0f %s  %s %02ld:%02ld:%02ld  ",
-                       p->sentences_per_s, msg(MSG_SENT_PER_S), msg(MSG_ELAPSED), secs / 3600,
-                       secs / 60 % 60, secs % 60);
-    canvas_text(c, y, x, -1, state, st);
+    x += canvas_printf(c, y, x, -1, STYLE_LABEL, "  %.0f %s  %s%s%02ld:%02ld:%02ld  ",
+                       p->sentences_per_s, wide ? msg(MSG_SENT_PER_S) : "/s",
+                       wide ? msg(MSG_ELAPSED) : "", wide ? " " : "", secs / 3600, secs / 60 % 60, secs % 60);
+    if (wide)
+        canvas_text(c, y, x, -1, state, st);
+    else /* keep the state visible: right-aligned over whatever did not fit */
+        canvas_printf(c, y, c->w - text_width(state) - 2, -1, st, " %s ", state);
 }
 
 void draw_epoch_bar(UiState *ui, const Canvas *c, int y)
