@@ -1024,3 +1024,47 @@ Test(checkpoint, optimizer_sidecar_problems)
         optimizer_free(&opt);
     }
 }
+
+Test(checkpoint, resave_of_notebook_export_matches_python_writer)
+{
+    /* tools/make_interop.py writes the header with Python's json.dumps; our writer
+     * must produce the same header byte for byte, and the same parameter bytes.
+     * Only the sinusoid buffer may differ: torch's sin and libm's sinf can differ
+     * by an ulp. */
+    const char *exported = fixture("interop_notebook.safetensors");
+    Checkpoint c;
+    char err[512] = "";
+    cr_assert_eq(checkpoint_load(exported, &c, err, sizeof err), 0, "%s", err);
+    const char *resaved = in_tmp("resaved.safetensors");
+    cr_assert_eq(checkpoint_save(resaved, c.model, &c.tokenizer, c.vocab,
+                                 (const char *const *)c.labels, c.num_labels, err, sizeof err),
+                 0, "%s", err);
+    checkpoint_free(&c);
+    size_t n1, n2;
+    unsigned char *a = read_file(exported, &n1), *b = read_file(resaved, &n2);
+    cr_assert_eq(n1, n2);
+    size_t hdr = header_end(a);
+    cr_expect_eq(memcmp(a, b, hdr), 0, "headers differ");
+    SafeTensors st;
+    cr_assert_eq(safetensors_parse(&st, a, n1, "exported", "F32", err, sizeof err), 0, "%s", err);
+    const SafeTensor *pe = safetensors_find(&st, "encoder.pos_encoding.pe");
+    cr_assert_not_null(pe);
+    size_t pe_begin = hdr + pe->begin, pe_end = hdr + pe->end;
+    cr_expect_eq(memcmp(a + hdr, b + hdr, pe_begin - hdr), 0, "embedding bytes differ");
+    cr_expect_eq(memcmp(a + pe_end, b + pe_end, n1 - pe_end), 0, "parameter bytes differ");
+    float worst = 0.0f;
+    int differing = 0;
+    for (size_t i = pe_begin; i < pe_end; i += 4) {
+        float x, y;
+        memcpy(&x, a + i, 4);
+        memcpy(&y, b + i, 4);
+        worst = fmaxf(worst, fabsf(x - y));
+        differing += x != y;
+    }
+    fprintf(stderr, "sinusoid buffer, torch vs C: %d of %zu values differ, max |diff| %.3g\n",
+            differing, pe->numel, (double)worst);
+    cr_expect_leq(worst, 2.5e-7f);
+    safetensors_free(&st);
+    free(a);
+    free(b);
+}
