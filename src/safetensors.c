@@ -268,6 +268,10 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
     if (!utf8_valid(text, (size_t)header_len))
         return fail(err, err_len, "%s: header is not valid UTF-8 (the format requires UTF-8 JSON)",
                     name);
+    /* As the reference reader: no leading space or byte-order mark (cJSON would skip them). */
+    if (text[0] != '{')
+        return fail(err, err_len, "%s: header does not start with '{' (not a safetensors file?)",
+                    name);
     const char *parse_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)header_len, &parse_end, false);
     if (!root) {

@@ -201,7 +201,9 @@ Test(safetensors, bad_json)
 {
     expect_error("{\"a\":{\"dtype\":\"F32\",", 0, "header is not valid JSON");
     expect_error("{\"a\" 1}", 0, "header is not valid JSON (near byte 5");
-    expect_error("[1, 2]   ", 0, "header is not a JSON object");
+    expect_error("[1, 2]   ", 0, "header does not start with '{' (not a safetensors file?)");
+    expect_error(" {}", 0, "header does not start with '{'");
+    expect_error("\xef\xbb\xbf{}", 0, "header does not start with '{'");
     expect_error("{}  x", 0, "header has bytes after its JSON object (at byte 4)");
     expect_error("{\"__metadata__\":{\"k\":\"\xff\"}}", 0, "header is not valid UTF-8");
     expect_error("{\"__metadata__\":{\"k\":\"\xc3\xa9t\xc3\"}}", 0, "header is not valid UTF-8");
