@@ -333,3 +333,30 @@ Test(safetensors, fuzz_truncation_and_flips)
     }
     free(buf);
 }
+
+Test(safetensors, fuzz_random_mutations)
+{
+    /* Seeded, so a failure reproduces: 1 to 4 random bytes set to random values,
+     * sometimes also a random length. */
+    size_t len;
+    unsigned char *buf = sample_file(&len);
+    unsigned char *work = malloc(len);
+    uint64_t state = 0x2545F4914F6CDD1Dull;
+    for (int iter = 0; iter < 100000; iter++) {
+        memcpy(work, buf, len);
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        uint64_t r = state;
+        int edits = 1 + (int)(r & 3);
+        for (int e = 0; e < edits; e++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            size_t at = (size_t)(r >> 33) % len;
+            work[at] = (unsigned char)(r >> 20);
+        }
+        size_t n = (r >> 60) == 0 ? (size_t)(r >> 8) % len : len;
+        parse_must_not_crash(work, n);
+    }
+    free(work);
+    free(buf);
+}
