@@ -440,7 +440,7 @@ Dataset *dataset_parse(const char *name, const char *data, size_t len,
     /* Pass 2: labels to class ids. */
     int *ids = malloc((ps.n_rows ? ps.n_rows : 1) * sizeof *ids);
     const char *names[DATASET_MAX_CLASSES];
-    char numbers[DATASET_MAX_CLASSES][4];
+    char numbers[DATASET_MAX_CLASSES][12];
     int num_classes = 0;
     if (!ids) goto oom;
     bool use_mapping = label_names && n_names > 0;
@@ -503,7 +503,7 @@ Dataset *dataset_parse(const char *name, const char *data, size_t len,
                     }
                     snprintf(allowed + used, sizeof allowed - used, "%s%s", k ? ", " : "", names[k]);
                 }
-                char msg[300];
+                char msg[400];
                 snprintf(msg, sizeof msg, "unknown label \"%.40s\" (allowed: %s)", l, allowed);
                 add_bad(&ps, ps.rows[i].line, msg);
             }
