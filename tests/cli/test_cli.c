@@ -143,7 +143,7 @@ static void train_small_model(void)
 
 TestSuite(cli, .init = make_tmpdir, .fini = remove_tmpdir);
 
-Test(cli, train_save_predict_eval_on_the_embedded_data, .timeout = 100)
+Test(cli, train_save_predict_eval_on_the_embedded_data)
 {
     train_small_model();
 
@@ -228,7 +228,7 @@ Test(cli, train_save_predict_eval_on_the_embedded_data, .timeout = 100)
     run_free(&t);
 }
 
-Test(cli, predict_stdin_attention_and_text, .timeout = 100)
+Test(cli, predict_stdin_attention_and_text)
 {
     train_small_model();
     Run p = RUN_IN("a wonderful film\n\nawful and dull\n", "predict", "--checkpoint",
@@ -263,7 +263,7 @@ Test(cli, predict_stdin_attention_and_text, .timeout = 100)
     run_free(&t);
 }
 
-Test(cli, resume_continues_from_the_saved_step, .timeout = 100)
+Test(cli, resume_continues_from_the_saved_step)
 {
     Run a = RUN("train", SMALL_MODEL, "--epochs", "2", "--save", tmp("half.safetensors"), "--quiet");
     cr_assert_eq(a.rc, 0, "%s", a.err);
@@ -478,7 +478,7 @@ Test(cli, the_binary_version_and_exit_codes)
     free(err);
 }
 
-Test(cli, the_binary_saves_and_stops_on_ctrl_c, .timeout = 60)
+Test(cli, the_binary_saves_and_stops_on_ctrl_c)
 {
     pid_t pid = spawn_binary((const char *[]){"train", SMALL_MODEL, "--epochs", "1000000", "--save",
                                               tmp("model.safetensors"), NULL});
