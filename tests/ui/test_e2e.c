@@ -1,7 +1,8 @@
 /* End to end: the real binary in tmux. Starts it, watches the step counter
  * move, switches views, types a sentence, changes head, resizes below the
- * minimum and back, quits with `q` and checks the exit status. Once at
- * 132x40 with 256 colours, at 80x24, with NO_COLOR=1, and with TERM=vt100 in
+ * minimum and back, quits with `q` (or Ctrl-C) and checks the exit status
+ * and the colours used. At 132x40 with 256 colours (plus pause, lr, save,
+ * help), at 80x24, with 8 colours, with NO_COLOR=1, and with TERM=vt100 in
  * the C locale (no colour, ASCII glyphs). Skips when tmux is not installed. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -44,10 +45,10 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void capture(Tmux *t)
+static void capture_with(Tmux *t, const char *flags)
 {
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p -t e2e 2>/dev/null", t->sock);
+    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p %s -t e2e 2>/dev/null", t->sock, flags);
     FILE *p = popen(cmd, "r");
     size_t n = 0;
     if (p) {
@@ -55,6 +56,40 @@ static void capture(Tmux *t)
         pclose(p);
     }
     t->screen[n] = '\0';
+}
+
+static void capture(Tmux *t) { capture_with(t, ""); }
+
+/* Colours used on screen, from the SGR sequences of capture-pane -e:
+ * 256 when 38;5 / 48;5 appear, 8 for basic colour codes, 0 for none. */
+static int colours_on_screen(Tmux *t)
+{
+    capture_with(t, "-e");
+    int found = 0;
+    for (const char *p = t->screen; (p = strstr(p, "\033[")) != NULL;) {
+        p += 2;
+        int params[32], np = 0;
+        while (np < 32) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            params[np++] = end == p ? 0 : (int)v;
+            p = end;
+            if (*p != ';')
+                break;
+            p++;
+        }
+        if (*p != 'm')
+            continue;
+        for (int i = 0; i < np; i++) {
+            int v = params[i];
+            if ((v == 38 || v == 48) && i + 1 < np && params[i + 1] == 5)
+                found = 256;
+            else if (found < 8 && ((v >= 30 && v <= 37) || (v >= 40 && v <= 47) ||
+                                   (v >= 90 && v <= 97) || (v >= 100 && v <= 107)))
+                found = 8;
+        }
+    }
+    return found;
 }
 
 /* Polls the screen until it contains needle; false after WAIT_S. */
@@ -117,8 +152,19 @@ static int exit_status(Tmux *t)
     return -1;
 }
 
-static void run_scenario(const char *name, int w, int h, const char *env)
+typedef struct {
+    const char *name;
+    int w, h;
+    const char *env;
+    int colours;            /* expected: 256, 8 or 0 */
+    bool commands;          /* also pause, lr, save */
+    const char *quit_key;   /* "q" or "C-c" */
+} Scenario;
+
+static void run_scenario(const Scenario *sc)
 {
+    const char *name = sc->name, *env = sc->env;
+    int w = sc->w, h = sc->h;
     if (!tmux_available())
         cr_skip_test("tmux is not installed: end-to-end test skipped");
     const char *exe = getenv("MINILLM_TUI_EXE");
@@ -147,6 +193,26 @@ static void run_scenario(const char *name, int w, int h, const char *env)
         later = step_on_screen(t.screen);
     }
     cr_expect_gt(later, first, "step counter did not advance (%ld):\n%s", first, t.screen);
+    int colours = colours_on_screen(&t);
+    cr_expect_eq(colours, sc->colours, "colours on screen: %d, expected %d", colours, sc->colours);
+
+    if (sc->commands) {
+        keys(&t, "Space");
+        cr_expect(wait_for(&t, "PAUSED"), "no PAUSED after Space:\n%s", t.screen);
+        keys(&t, "Space");
+        cr_expect(wait_for(&t, "running"), "not running after Space again:\n%s", t.screen);
+        keys(&t, "+");
+        cr_expect(wait_for(&t, "(x1.25)"), "lr scale not shown after +:\n%s", t.screen);
+        keys(&t, "s");
+        cr_expect(wait_for(&t, "minillm-tui.safetensors"), "save path not shown:\n%s", t.screen);
+        char path[320];
+        snprintf(path, sizeof path, "%s/minillm-tui.safetensors", t.dir);
+        cr_expect(wait_for(&t, "saved "), "save outcome not shown:\n%s", t.screen);
+        cr_expect_eq(access(path, R_OK), 0, "no checkpoint at %s", path);
+        keys(&t, "?");
+        cr_expect(wait_for(&t, "softmax"), "help without formulas:\n%s", t.screen);
+        keys(&t, "Escape");
+    }
 
     keys(&t, "2");
     cr_expect(wait_for(&t, "head 1/"), "attention header missing:\n%s", t.screen);
@@ -168,28 +234,38 @@ static void run_scenario(const char *name, int w, int h, const char *env)
     resize(&t, w, h);
     cr_expect(wait_for(&t, "cosine"), "PE view not back after resize:\n%s", t.screen);
 
-    keys(&t, "q");
+    keys(&t, sc->quit_key);
     int status = exit_status(&t);
-    cr_expect_eq(status, 0, "exit status %d after q", status);
+    cr_expect_eq(status, 0, "exit status %d after %s", status, sc->quit_key);
     stop(&t);
 }
 
-Test(e2e, colour_256_at_132x40, .timeout = 90)
+Test(e2e, colour_256_at_132x40, .timeout = 120)
 {
-    run_scenario("c256", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color");
+    Scenario sc = {"c256", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color", 256, true, "q"};
+    run_scenario(&sc);
 }
 
-Test(e2e, at_80x24, .timeout = 90)
+Test(e2e, at_80x24_ctrl_c, .timeout = 120)
 {
-    run_scenario("small", 80, 24, "LC_ALL=C.UTF-8 TERM=xterm-256color");
+    Scenario sc = {"small", 80, 24, "LC_ALL=C.UTF-8 TERM=xterm-256color", 256, false, "C-c"};
+    run_scenario(&sc);
 }
 
-Test(e2e, no_color, .timeout = 90)
+Test(e2e, colour_8, .timeout = 120)
 {
-    run_scenario("nocolor", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color NO_COLOR=1");
+    Scenario sc = {"c8", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm", 8, false, "q"};
+    run_scenario(&sc);
 }
 
-Test(e2e, vt100_ascii, .timeout = 90)
+Test(e2e, no_color, .timeout = 120)
 {
-    run_scenario("vt100", 132, 40, "LC_ALL=C TERM=vt100");
+    Scenario sc = {"nocolor", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color NO_COLOR=1", 0, false, "q"};
+    run_scenario(&sc);
+}
+
+Test(e2e, vt100_ascii, .timeout = 120)
+{
+    Scenario sc = {"vt100", 132, 40, "LC_ALL=C TERM=vt100", 0, false, "q"};
+    run_scenario(&sc);
 }
