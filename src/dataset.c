@@ -392,6 +392,10 @@ static int parse_lines(Parse *ps, const char *data, size_t len, int *text_col, i
             add_bad(ps, r.line, text_ok ? "invalid UTF-8 in the label" : "invalid UTF-8 in the text");
             continue;
         }
+        if (memchr(tf->p, '\0', tf->len) || memchr(lf->p, '\0', lf->len)) {
+            add_bad(ps, r.line, "NUL byte in the line (not a text file?)");
+            continue;
+        }
         size_t toff = bytes_add_field(&ps->text, tf->p, tf->len, tf->quoted);
         if (toff == (size_t)-1) goto oom;
         if (is_blank(ps->text.data + toff)) {

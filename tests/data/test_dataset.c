@@ -159,6 +159,19 @@ Test(bad_lines, each_kind_is_reported_with_file_and_line)
                     "u.tsv:3: invalid UTF-8 in the text\n");
     expect_bad_line("ul.tsv", "sentence\tlabel\ngood\t1\nfine\t\xc3\n", NULL, 0,
                     "ul.tsv:3: invalid UTF-8 in the label\n");
+    {
+        static const char with_nul[] = "sentence\tlabel\ngood\t1\nbad\0byte\t0\n";
+        char err[256], *log;
+        size_t log_len;
+        FILE *logf = open_memstream(&log, &log_len);
+        Dataset *d = dataset_parse("z.tsv", with_nul, sizeof with_nul - 1, NULL, 0, logf, err, sizeof err);
+        fclose(logf);
+        cr_assert_not_null(d, "%s", err);
+        cr_expect_eq(d->n, 1);
+        cr_expect(strstr(log, "z.tsv:3: NUL byte in the line (not a text file?)\n") != NULL, "%s", log);
+        free(log);
+        dataset_free(d);
+    }
     expect_bad_line("e.tsv", "sentence\tlabel\ngood\t1\n  \t0\n", NULL, 0, "e.tsv:3: empty text\n");
     expect_bad_line("el.tsv", "sentence\tlabel\ngood\t1\ntext\t \n", NULL, 0, "el.tsv:3: empty label\n");
     expect_bad_line("r.tsv", "sentence\tlabel\ngood\t1\ntext\t64\n", NULL, 0,
@@ -408,5 +421,17 @@ Test(sst2, train_and_dev_counts)
     cr_assert_not_null(dev, "%s", err);
     cr_expect_eq(dev->n, 872);
     dataset_free(dev);
+    dataset_free(d);
+}
+
+Test(csv, quoted_header_names_and_empty_quoted_text)
+{
+    char err[256], *log;
+    Dataset *d = parse_logged("h.csv", "\"Label\",\"Sentence\"\n1,\"\"\n0,\"ok\"\n", NULL, 0, &log, err, sizeof err);
+    cr_assert_not_null(d, "%s", err);
+    cr_expect_eq(d->n, 1);
+    cr_expect_str_eq(d->text[0], "ok");
+    cr_expect(strstr(log, "h.csv:2: empty text\n") != NULL, "%s", log);
+    free(log);
     dataset_free(d);
 }
