@@ -3,9 +3,11 @@
 
 Usage:
   tools/bench_compare.py --torch T1.json [T2.json ...] --ours O1.jsonl [O2.jsonl ...]
+  tools/bench_compare.py --torch SESSION/torch.jsonl --ours SESSION/ours.jsonl
 
   --torch  raw JSON files written by ../shared/reference/bench_ref.py (BENCH_OUT dir,
-           bench_<stamp>.json: {config: [one result per run]}), one per thread setting.
+           bench_<stamp>.json: {config: [one result per run]}), one per thread setting,
+           or torch.jsonl of tools/bench_session.py (one child result per line).
   --ours   files holding `minillm-bench --json` output (one JSON object per line);
            several files = several runs; lines are grouped by (config, threads).
 
@@ -30,7 +32,16 @@ def load_torch(paths):
     out = {}
     for p in paths:
         with open(p) as f:
-            data = json.load(f)
+            text = f.read()
+        if text.lstrip().startswith("{") and "\n{" in text.strip():
+            # JSON lines: one `bench_ref.py --child` result each (tools/bench_session.py)
+            data = {}
+            for line in text.splitlines():
+                if line.strip():
+                    r = json.loads(line)
+                    data.setdefault(r["config"], []).append(r)
+        else:
+            data = json.loads(text)
         for cfg, runs in data.items():
             for r in runs:
                 thr = r["env"]["torch_threads"]
