@@ -384,12 +384,12 @@ static void validate(Trainer *t)
 {
     TrainProgress *p = &t->prog;
     float loss, acc;
-    if (trainer_evaluate(t, t->val, &loss, &acc) != 0 && !isfinite(loss))
-        loss = NAN;
-    p->val_loss = loss;
+    bool ok = trainer_evaluate(t, t->val, &loss, &acc) == 0;
+    p->val_loss = ok ? loss : NAN;
     p->val_acc = acc;
     p->val_step = p->step;
-    if (p->best_step < 0 || acc > p->best_val_acc) {
+    /* A diverged model (non-finite validation loss) is never the best one. */
+    if (ok && (p->best_step < 0 || acc > p->best_val_acc)) {
         p->best_val_acc = acc;
         p->best_step = p->step;
         model_copy_params(t->best, trainer_model(t));
@@ -481,6 +481,7 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
     p->step_in_epoch++;
     p->loss = loss;
     p->acc = (float)correct / (float)count;
+    p->batch_len = T;
     p->lr = lr;
     p->grad_norm = norm;
     t->loss_sum += (double)loss * count;
@@ -528,6 +529,15 @@ const Model *trainer_best_model(const Trainer *t)
 Model *trainer_train_model(Trainer *t)
 {
     return t->model;
+}
+
+const int *trainer_epoch_order(const Trainer *t, int *n, const int **batch_starts,
+                               int *num_batches)
+{
+    *n = t->train->n;
+    *batch_starts = t->batch_start;
+    *num_batches = t->num_batches;
+    return t->prepared_epoch == t->prog.epoch ? t->order : NULL;
 }
 
 Optimizer *trainer_optimizer(Trainer *t)

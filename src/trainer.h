@@ -33,6 +33,8 @@ typedef struct {
     double elapsed_s;                /* training time, pauses excluded */
     bool done;
     float acc;                       /* accuracy of the last batch */
+    int batch_len;                   /* T fed for the last batch (longest sentence in it
+                                        with the padding mask, else max_len) */
 } TrainProgress;
 
 typedef struct Trainer Trainer;
@@ -64,5 +66,10 @@ Model *trainer_train_model(Trainer *t);
  * derived from (seed, epoch) and (seed, step), so the continuation equals the
  * uninterrupted run. -1 with err when step is beyond the planned total. */
 int trainer_set_step(Trainer *t, long step, char *err, size_t err_len);
+/* Sentence indices of the epoch in progress in the order they are fed, batch after
+ * batch (batch b starts at batch_starts[b]; both arrays owned by the trainer and valid
+ * until the next step). NULL before the first step of the epoch. */
+const int *trainer_epoch_order(const Trainer *t, int *n, const int **batch_starts,
+                               int *num_batches);
 
 #endif

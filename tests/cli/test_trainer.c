@@ -380,6 +380,58 @@ Test(trainer, rejects_labels_beyond_the_model)
     encoded_free(&e);
 }
 
+/* Sum of the per-batch T over the first epoch, checking that the order is a permutation. */
+static long epoch_tokens(Trainer *t, int *first_order, int cap)
+{
+    char err[128];
+    long total = 0;
+    long steps = trainer_progress(t)->steps_per_epoch;
+    for (long s = 0; s < steps; s++) {
+        cr_assert_eq(trainer_step(t, err, sizeof err), 0, "%s", err);
+        total += trainer_progress(t)->batch_len;
+        if (s == 0) {
+            int n, nb;
+            const int *starts;
+            const int *order = trainer_epoch_order(t, &n, &starts, &nb);
+            cr_assert_not_null(order);
+            cr_assert_leq(n, cap);
+            int *seen = calloc((size_t)n, sizeof *seen);
+            for (int i = 0; i < n; i++)
+                seen[order[i]]++;
+            for (int i = 0; i < n; i++)
+                cr_assert_eq(seen[i], 1, "sentence %d fed %d times", i, seen[i]);
+            free(seen);
+            memcpy(first_order, order, (size_t)n * sizeof *order);
+        }
+    }
+    return total;
+}
+
+Test(trainer, length_buckets_cut_padding_and_keep_every_sentence)
+{
+    AppConfig c = small_config();
+    c.model.max_len = 32;
+    c.train.batch_size = 8;
+    Encoded e = encode(dataset_embedded_train(), &c);
+    cr_assert_gt(e.enc->n, 100);
+    int *o1 = malloc((size_t)e.enc->n * sizeof(int)), *o2 = malloc((size_t)e.enc->n * sizeof(int));
+    Trainer *plain = make_trainer(&c, &e, NULL);
+    long plain_tokens = epoch_tokens(plain, o1, e.enc->n);
+    c.data.length_buckets = true;
+    Trainer *bucketed = make_trainer(&c, &e, NULL);
+    long bucket_tokens = epoch_tokens(bucketed, o2, e.enc->n);
+    cr_assert_lt(bucket_tokens, plain_tokens, "buckets %ld tokens vs %ld", bucket_tokens, plain_tokens);
+    cr_assert(memcmp(o1, o2, (size_t)e.enc->n * sizeof(int)) != 0);
+    /* The next epoch is shuffled again. */
+    epoch_tokens(bucketed, o1, e.enc->n);
+    cr_assert(memcmp(o1, o2, (size_t)e.enc->n * sizeof(int)) != 0, "epoch 2 repeats epoch 1");
+    free(o1);
+    free(o2);
+    trainer_free(plain);
+    trainer_free(bucketed);
+    encoded_free(&e);
+}
+
 Test(trainer, no_allocation_inside_a_step)
 {
 #if COUNT_ALLOCATIONS
