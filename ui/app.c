@@ -47,12 +47,18 @@ static const MsgId tab_names[VIEW_COUNT] = {MSG_VIEW_DASHBOARD, MSG_VIEW_ATTENTI
 
 static void draw_tabs(UiState *ui, const Canvas *c)
 {
-    int x = canvas_text(c, 0, 0, -1, " minillm-tui ", STYLE_STATUS) + 1;
+    char label[VIEW_COUNT][64];
+    int total = 0;
     for (int v = 0; v < VIEW_COUNT; v++) {
-        char label[64];
-        snprintf(label, sizeof label, " %c %s ", v == VIEW_HELP ? '?' : '1' + v, msg(tab_names[v]));
-        x += canvas_text(c, 0, x, -1, label, v == (int)ui->view ? STYLE_CURSOR : STYLE_LABEL);
+        snprintf(label[v], sizeof label[v], " %c %s ", v == VIEW_HELP ? '?' : '1' + v,
+                 msg(tab_names[v]));
+        total += text_width(label[v]);
     }
+    int x = 0;
+    if (total + 14 <= c->w) /* the program name only when everything fits */
+        x = canvas_text(c, 0, 0, -1, " minillm-tui ", STYLE_STATUS) + 1;
+    for (int v = 0; v < VIEW_COUNT; v++)
+        x += canvas_text(c, 0, x, -1, label[v], v == (int)ui->view ? STYLE_CURSOR : STYLE_LABEL);
 }
 
 /* Bottom line: the last event (saved to..., error) for a while, else key hints. */
@@ -66,6 +72,8 @@ static void draw_bottom(UiState *ui, const Canvas *c, uint64_t *seen_status, dou
     bool error = ui->snap.state == TRAIN_STATE_ERROR;
     if (ui->snap.status[0] && (error || now_s() - *status_time < STATUS_SHOW_S))
         canvas_text(c, y, 0, -1, ui->snap.status, error ? STYLE_BAD : STYLE_WARN);
+    else if (ui->note[0] && !ui->snap.status[0] && ui->snap.progress.elapsed_s < STATUS_SHOW_S)
+        canvas_text(c, y, 0, -1, ui->note, STYLE_WARN);
     else
         canvas_text(c, y, 0, -1, msg(MSG_HINTS), STYLE_DIM);
 }
@@ -186,6 +194,7 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
         snprintf(cwd, sizeof cwd, ".");
     snprintf(ui.save_path, sizeof ui.save_path, "%s/%s", cwd, SAVE_FILE_NAME);
     snprintf(ui.data_name, sizeof ui.data_name, "%s", s.data_name);
+    snprintf(ui.note, sizeof ui.note, "%s", s.note);
     ui.train_n = s.train ? s.train->n : 0;
     ui.val_n = s.val ? s.val->n : 0;
     ui.view = VIEW_DASHBOARD;

@@ -39,6 +39,7 @@ typedef struct {
     char save_path[1024];
     int help_scroll;
     char data_name[256];        /* "embedded" or the train file */
+    char note[256];             /* shown at start: checkpoint loaded, skipped lines */
     int train_n, val_n;
     double flops_fwd, flops_train;
 } UiState;

@@ -35,6 +35,7 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_QUERY, "query", "requete")                                                    \
     X(MSG_KEYCOL, "key", "cle")                                                         \
     X(MSG_MASKED, "masked", "masque")                                                   \
+    X(MSG_WEIGHTS_OF_STEP, "weights of step", "poids du pas")                           \
     X(MSG_EMPTY_SENTENCE, "(type a sentence: press /)", "(tapez une phrase : touche /)") \
     X(MSG_PE_MATRIX, "PE matrix: position x dimension", "matrice PE : position x dimension") \
     X(MSG_PE_LEARNED, "learned PE table", "table PE apprise")                           \

@@ -51,7 +51,8 @@ void view_attention_draw(UiState *ui, const Canvas *c)
         ui->head = mc->num_heads - 1;
     int x = canvas_printf(c, 1, 0, -1, STYLE_TITLE, "layer %d/%d  head %d/%d", ui->layer + 1,
                           mc->num_layers, ui->head + 1, mc->num_heads);
-    x += canvas_printf(c, 1, x, -1, STYLE_DIM, "  (weights of step %ld)", ui->inf.weights_step);
+    x += canvas_printf(c, 1, x, -1, STYLE_DIM, "  (%s %ld)", msg(MSG_WEIGHTS_OF_STEP),
+                        ui->inf.weights_step);
     Inference *inf = &ui->inf;
     if (inf->valid) {
         if (ui->cur_q >= inf->n_tokens)

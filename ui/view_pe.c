@@ -97,7 +97,8 @@ void view_pe_draw(UiState *ui, const Canvas *c)
         for (int i = 0; i < 4; i++)
             if (dims[i] < C)
                 lx += canvas_printf(c, wy + waves_h - 2, lx, c->w - lx - 1, styles[i],
-                                    "d=%d (%s)  ", dims[i], dims[i] % 2 ? "cos" : "sin");
+                                    "d=%d%s  ", dims[i],
+                                    learned ? "" : dims[i] % 2 ? " (cos)" : " (sin)");
         canvas_printf(c, wy + waves_h - 2, lx, c->w - lx - 1, STYLE_DIM, "pos 0..%d", P - 1);
     }
     free(ys);
