@@ -283,3 +283,38 @@ Test(validate, cross_field_and_programmatic_ranges)
     cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
     cr_expect_str_eq(err, "config: model.layernorm: \"7\" is not allowed (allowed: workshop, standard)");
 }
+
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+Test(robustness, mutated_default_ini_is_parsed_or_rejected_with_a_location)
+{
+    const char *base = app_config_default_ini();
+    size_t base_len = strlen(base);
+    char *buf = malloc(base_len + 64);
+    const char alphabet[] = "[]=;#\n x9.-e";
+    uint64_t state = 12345;
+    for (int iter = 0; iter < 2000; iter++) {
+        size_t len = base_len;
+        memcpy(buf, base, len);
+        for (int e = 0; e < 3; e++) {
+            size_t at = next_random(&state) % len;
+            char c = alphabet[next_random(&state) % (sizeof alphabet - 1)];
+            if (next_random(&state) & 1) buf[at] = c;
+            else { memmove(buf + at + 1, buf + at, len - at); buf[at] = c; len++; }
+        }
+        buf[len] = '\0';
+        AppConfig c = app_config_default();
+        char err[512] = "";
+        if (app_config_parse(&c, "fuzz.ini", buf, err, sizeof err) != 0)
+            cr_assert(strncmp(err, "fuzz.ini:", 9) == 0, "iteration %d: %s", iter, err);
+        else
+            cr_assert_eq(err[0], '\0');
+    }
+    free(buf);
+}

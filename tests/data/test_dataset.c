@@ -435,3 +435,50 @@ Test(csv, quoted_header_names_and_empty_quoted_text)
     free(log);
     dataset_free(d);
 }
+
+/* xorshift64*: the test's own seeded generator. */
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+Test(robustness, mutated_files_never_crash_and_results_are_consistent)
+{
+    const char *seeds[] = {
+        "text,label\n\"a, \"\"b\"\"\",pos\nc,neg\n\"multi\nline\",pos\n",
+        "label\tsentence\n0\tbad film\n1\tgood film\n1\tcaf\xc3\xa9 cr\xc3\xa8me\n",
+    };
+    const char *names[] = {"m.csv", "m.tsv"};
+    const char alphabet[] = "\"\t,\n\r a0\xc3\xa9\xff";
+    uint64_t state = 0x9E3779B97F4A7C15ULL;
+    char buf[256];
+    for (int iter = 0; iter < 4000; iter++) {
+        int which = iter & 1;
+        size_t len = strlen(seeds[which]);
+        memcpy(buf, seeds[which], len);
+        int edits = 1 + (int)(next_random(&state) % 4);
+        for (int e = 0; e < edits; e++) {
+            size_t at = next_random(&state) % len;
+            uint64_t kind = next_random(&state) % 3;
+            char c = alphabet[next_random(&state) % (sizeof alphabet - 1)];
+            if (kind == 0) buf[at] = c;                                   /* replace */
+            else if (kind == 1 && len > 1) { memmove(buf + at, buf + at + 1, len - at - 1); len--; } /* delete */
+            else if (len < sizeof buf - 1) { memmove(buf + at + 1, buf + at, len - at); buf[at] = c; len++; } /* insert */
+        }
+        char err[256] = "";
+        Dataset *d = dataset_parse(names[which], buf, len, NULL, 0, NULL, err, sizeof err);
+        if (!d) {
+            cr_assert(strncmp(err, names[which], 5) == 0, "iteration %d: error without the file name: %s", iter, err);
+            continue;
+        }
+        cr_assert_gt(d->n, 0);
+        for (int i = 0; i < d->n; i++) {
+            cr_assert(d->label[i] >= 0 && d->label[i] < d->num_classes, "iteration %d", iter);
+            cr_assert(utf8_valid(d->text[i], strlen(d->text[i])), "iteration %d", iter);
+        }
+        dataset_free(d);
+    }
+}
