@@ -135,10 +135,12 @@ int draw_attention_map(UiState *ui, const Canvas *c, int y, int x, int h, int w,
         lw += 1;
     }
     int avail_w = w - lw;
+    if (avail_w < 1)
+        return 0;
+    if (nk > avail_w) /* a long sentence on a narrow screen: the first keys that fit */
+        nk = avail_w;
     int cw = nk > 0 ? avail_w / nk : 1;
     cw = cw > 7 ? 7 : cw;
-    if (cw < 1)
-        return 0;
     int rows = h - (labels ? 1 : 0);
     if (nq > rows)
         nq = rows > 0 ? rows : 0;

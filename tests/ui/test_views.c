@@ -137,6 +137,22 @@ Test(views, every_view_draws_at_two_sizes)
     check_view(view_dashboard_draw, 38, 132, "ERROR");
 }
 
+Test(views, long_sentence_on_the_smallest_screen)
+{
+    snprintf(ui.sentence, sizeof ui.sentence, "the movie was great the movie was great was great");
+    infer_run(&ui.inf, ui.sentence);
+    cr_expect_eq(ui.inf.n_tokens, 10, "cut at max_len");
+    cr_expect_eq(ui.inf.shown, 10, "no room left for padding columns");
+    Canvas c = canvas_offscreen(UI_MIN_LINES - 2, UI_MIN_COLS, &theme);
+    view_attention_draw(&ui, &c);
+    int heat = 0;
+    for (int y = 0; y < c.h; y++)
+        for (int x = 0; x < c.w; x++)
+            heat += canvas_style_at(&c, y, x) >= STYLE_HEAT_0;
+    cr_expect_geq(heat, 10 * 10, "heat cells drawn: %d", heat);
+    canvas_free_offscreen(&c);
+}
+
 Test(views, model_view_counts_parameters)
 {
     ParamBudget b = model_param_budget(&ui.inf.model->cfg);
