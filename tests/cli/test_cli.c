@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "cli.h"
 
 /* A small model that still learns the toy data: the tests stay fast. */
@@ -505,4 +506,62 @@ Test(cli, the_binary_saves_and_stops_on_ctrl_c)
     Run p = RUN("predict", "--checkpoint", tmp("model.safetensors"), "great story");
     cr_expect_eq(p.rc, 0, "the checkpoint saved on Ctrl-C loads: %s", p.err);
     run_free(&p);
+}
+
+/* The notebook's model (no padding mask) reads sentences padded to max_len: predict
+ * must feed them the same way to give the notebook's probabilities. */
+Test(cli, predict_matches_the_notebook_probabilities)
+{
+    const char *root = getenv("MINILLM_SOURCE_ROOT");
+    if (!root)
+        cr_skip_test("MINILLM_SOURCE_ROOT is not set (run through meson test)");
+    char ckpt_path[1024], json_path[1024];
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/tests/fixtures/interop_notebook.safetensors", root);
+    snprintf(json_path, sizeof json_path, "%s/tests/fixtures/interop_notebook.json", root);
+    char *text = read_file(json_path);
+    cr_assert_not_null(text, "%s", json_path);
+    cJSON *ref = cJSON_Parse(text);
+    free(text);
+    cr_assert_not_null(ref);
+    Checkpoint ck;
+    char err[512];
+    cr_assert_eq(checkpoint_load(ckpt_path, &ck, err, sizeof err), 0, "%s", err);
+    cr_assert(!ck.model->cfg.pad_mask, "the fixture is the notebook's model, without a padding mask");
+
+    /* Case 0: sentences of 2, 4 and 6 known words, and 6 unknown ones. */
+    const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "cases"), 0);
+    const cJSON *tokens = cJSON_GetObjectItem(c0, "tokens"), *probs = cJSON_GetObjectItem(c0, "probs");
+    int rows = cJSON_GetArraySize(tokens);
+    char sentences[8][256];
+    const char *argv[16] = {"minillm-tui", "predict", "--checkpoint", ckpt_path, "--json"};
+    int argc = 5;
+    for (int i = 0; i < rows && i < 8; i++) {
+        sentences[i][0] = '\0';
+        const cJSON *row = cJSON_GetArrayItem(tokens, i);
+        for (int j = 0; j < cJSON_GetArraySize(row); j++) {
+            int id = cJSON_GetArrayItem(row, j)->valueint;
+            if (id == MODEL_PAD_ID)
+                break;
+            const char *word = id == MODEL_UNK_ID ? "qwertyuiop" : vocab_token(ck.vocab, id);
+            strcat(sentences[i], j ? " " : "");
+            strcat(sentences[i], word);
+        }
+        argv[argc++] = sentences[i];
+    }
+    Run r = run_argv(NULL, argc, argv);
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cJSON *j = parse_json(&r);
+    const cJSON *got = cJSON_GetObjectItem(j, "probs");
+    cr_assert_eq(cJSON_GetArraySize(got), rows);
+    for (int i = 0; i < rows; i++)
+        for (int k = 0; k < ck.model->cfg.num_classes; k++) {
+            double want = cJSON_GetArrayItem(cJSON_GetArrayItem(probs, i), k)->valuedouble;
+            double have = cJSON_GetArrayItem(cJSON_GetArrayItem(got, i), k)->valuedouble;
+            cr_expect_float_eq(have, want, 1e-5, "sentence '%s' class %d: %.7f vs %.7f",
+                               sentences[i], k, have, want);
+        }
+    cJSON_Delete(j);
+    run_free(&r);
+    cJSON_Delete(ref);
+    checkpoint_free(&ck);
 }
