@@ -35,7 +35,7 @@ typedef struct {
  * each distinct name is a class, ids in byte order of the names ("negative" 0,
  * "positive" 1).
  * Bad lines: missing column, empty text, empty or unknown label, label out of
- * range, invalid UTF-8, a line longer than DATASET_MAX_LINE_BYTES, CSV quoting
+ * range, invalid UTF-8, a NUL byte, a line longer than DATASET_MAX_LINE_BYTES, CSV quoting
  * errors.
  * label_names (may be NULL / n_names 0): an existing name->id mapping to reuse
  * (validation set, checkpoint labels); unknown labels are then bad lines.

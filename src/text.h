@@ -59,7 +59,7 @@ int vocab_lookup(const Vocab *v, const char *token); /* MODEL_UNK_ID if absent *
 int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text, int max_len,
                     int *ids, char (*token_text)[32]);
 
-/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);
 
 #endif
