@@ -25,7 +25,7 @@ static const CliOption train_options[] = {
     {"threads", "N", "OpenBLAS threads (0 = the library's default)"},
     {"save", "FILE", "save the final model here (safetensors) and its optimizer state in FILE.optim"},
     {"save-best", "FILE", "also save the model with the best validation accuracy here"},
-    {"resume", "FILE", "continue from a checkpoint saved by --save and its FILE.optim"},
+    {"resume", "FILE", "continue a run saved by --save (FILE and FILE.optim; keeps its model and vocabulary)"},
     {"metrics", "FILE", "write one CSV row per step: step,epoch,lr,loss,acc,val_loss,val_acc,sentences_per_s"},
     {"quiet", NULL, "no progress output, only the summary"},
 };
@@ -277,9 +277,12 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
     if (resume_path) {
         char sidecar[1100];
         checkpoint_optim_path(resume_path, sidecar, sizeof sidecar);
-        if (optimizer_state_load(sidecar, trainer_optimizer(r.trainer), msg, sizeof msg) != 0 ||
-            trainer_set_step(r.trainer, trainer_optimizer(r.trainer)->step, msg, sizeof msg) != 0) {
+        if (optimizer_state_load(sidecar, trainer_optimizer(r.trainer), msg, sizeof msg) != 0) {
             cli_error(cmd, err, "%s", msg);
+            goto done;
+        }
+        if (trainer_set_step(r.trainer, trainer_optimizer(r.trainer)->step, msg, sizeof msg) != 0) {
+            cli_error(cmd, err, "%s: %s (same data and batch size as the saved run?)", sidecar, msg);
             goto done;
         }
     }
