@@ -26,7 +26,7 @@ static const CliCommand predict_command = {
         "(padding included when the model has no padding mask).",
     .options = predict_options,
     .num_options = (int)(sizeof predict_options / sizeof predict_options[0]),
-    .epilogue = "A sentence with no known token is read as one unknown word (<UNK>).",
+    .epilogue = "An empty sentence is read as one unknown word (<UNK>).",
 };
 
 static double round6(double x)
