@@ -12,7 +12,7 @@ with open(sys.argv[1]) as f:
     for line in f:
         entry = json.loads(line)
         out = entry.get("stdout") or ""
-        tap = [l for l in out.splitlines() if re.match(r"(not )?ok \d+", l)]
+        tap = [l for l in out.splitlines() if re.match(r"(not )?ok\b", l)]
         if entry.get("result") not in ("OK", "SKIP", "EXPECTEDFAIL"):
             suite_failed = True
         if not tap:
