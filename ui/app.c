@@ -179,10 +179,14 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
     static UiState ui; /* large (snapshot copy): not on the stack */
     memset(&ui, 0, sizeof ui);
     Snapshot snap;
-    if (snapshot_init(&snap, tm->num_params) != 0 ||
-        infer_init(&ui.inf, &tm->cfg, &s.tc, s.vocab, s.labels, s.num_labels, err, err_len) != 0) {
-        if (!err[0])
-            snprintf(err, err_len, "out of memory for the snapshot");
+    if (snapshot_init(&snap, tm->num_params) != 0) {
+        snprintf(err, err_len, "out of memory for the snapshot");
+        trainer_free(s.trainer);
+        session_close(&s);
+        return -1;
+    }
+    if (infer_init(&ui.inf, &tm->cfg, &s.tc, s.vocab, s.labels, s.num_labels, err, err_len) != 0) {
+        snapshot_destroy(&snap);
         trainer_free(s.trainer);
         session_close(&s);
         return -1;
@@ -244,13 +248,14 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
     set_escdelay(25);
     const char *nc = getenv("NO_COLOR");
     bool no_color = nc && nc[0];
+    bool default_bg = false;
     if (has_colors() && !no_color) {
         start_color();
-        use_default_colors();
+        default_bg = use_default_colors() == OK;
     }
     Theme theme;
     theme_init(&theme, color_mode_select(has_colors(), has_colors() ? COLORS : 0, no_color), utf8);
-    theme_apply_pairs(&theme);
+    theme_apply_pairs(&theme, default_bg);
     ui.theme = &theme;
 
     int fps = cfg->ui.fps > 0 ? cfg->ui.fps : 10;

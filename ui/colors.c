@@ -50,15 +50,16 @@ void theme_init(Theme *t, ColorMode mode, bool utf8)
     }
 }
 
-void theme_apply_pairs(const Theme *t)
+void theme_apply_pairs(const Theme *t, bool default_bg)
 {
+    short bg_default = default_bg ? -1 : COLOR_BLACK;
     if (t->mode == COLOR_MODE_MONO)
         return;
     for (int s = 0; s < STYLE_COUNT; s++) {
         if (t->pair[s] == 0)
             continue;
         short fg = t->mode == COLOR_MODE_256 ? style_specs[s].fg256 : style_specs[s].fg8;
-        init_pair(t->pair[s], fg, -1);
+        init_pair(t->pair[s], fg, bg_default);
     }
     for (int l = 0; l < HEAT_LEVELS; l++) {
         int s = STYLE_HEAT_0 + l;

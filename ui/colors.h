@@ -55,8 +55,10 @@ typedef struct {
 
 /* Fills the table for a mode; needs no terminal. */
 void theme_init(Theme *t, ColorMode mode, bool utf8);
-/* Registers the colour pairs with curses (after start_color()). */
-void theme_apply_pairs(const Theme *t);
+/* Registers the colour pairs with curses (after start_color()). default_bg:
+ * the terminal's own background is available (use_default_colors() worked),
+ * else text is drawn on black. */
+void theme_apply_pairs(const Theme *t, bool default_bg);
 
 /* Heat level 0..HEAT_LEVELS-1 of a value in [lo, hi] (clamped; NaN -> 0). */
 int heat_level(float v, float lo, float hi);
