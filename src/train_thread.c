@@ -31,7 +31,13 @@ struct TrainThread {
     /* private to the thread: the block it publishes */
     SnapshotData data;
     long val_step_seen;
+    /* the curves plot the batch loss/accuracy smoothed by an exponential moving
+     * average (bias-corrected, as TensorBoard does); the epoch running means
+     * would jump back at every epoch start */
+    double ema_loss, ema_acc, ema_weight;
 };
+
+#define CURVE_SMOOTHING 0.9
 
 static double now_ms(void)
 {
@@ -52,8 +58,10 @@ static void set_status(TrainThread *tt, const char *msg)
     tt->data.status_seq++;
 }
 
-static void clear_histories(SnapshotData *d)
+static void clear_histories(TrainThread *tt)
 {
+    SnapshotData *d = &tt->data;
+    tt->ema_loss = tt->ema_acc = tt->ema_weight = 0.0;
     metric_history_clear(&d->train_loss);
     metric_history_clear(&d->train_acc);
     metric_history_clear(&d->val_loss);
@@ -66,8 +74,11 @@ static void record_step(TrainThread *tt)
     const TrainProgress *p = trainer_progress(tt->trainer);
     tt->data.progress = *p;
     tt->data.lr_scale = trainer_lr_scale(tt->trainer);
-    metric_history_push(&tt->data.train_loss, p->step, p->loss_avg);
-    metric_history_push(&tt->data.train_acc, p->step, p->acc_avg);
+    tt->ema_loss = CURVE_SMOOTHING * tt->ema_loss + (1.0 - CURVE_SMOOTHING) * p->loss;
+    tt->ema_acc = CURVE_SMOOTHING * tt->ema_acc + (1.0 - CURVE_SMOOTHING) * p->acc;
+    tt->ema_weight = CURVE_SMOOTHING * tt->ema_weight + (1.0 - CURVE_SMOOTHING);
+    metric_history_push(&tt->data.train_loss, p->step, (float)(tt->ema_loss / tt->ema_weight));
+    metric_history_push(&tt->data.train_acc, p->step, (float)(tt->ema_acc / tt->ema_weight));
     if (p->has_val && p->val_step >= 0 && p->val_step != tt->val_step_seen) {
         metric_history_push(&tt->data.val_loss, p->val_step, p->val_loss);
         metric_history_push(&tt->data.val_acc, p->val_step, p->val_acc);
@@ -125,7 +136,7 @@ static bool apply_commands(TrainThread *tt)
         trainer_reset(tt->trainer);
         tt->data.progress = *trainer_progress(tt->trainer);
         tt->data.lr_scale = trainer_lr_scale(tt->trainer);
-        clear_histories(&tt->data);
+        clear_histories(tt);
         tt->val_step_seen = -1;
         if (tt->data.state == TRAIN_STATE_DONE || tt->data.state == TRAIN_STATE_ERROR)
             tt->data.state = atomic_load(&tt->paused) != 0 ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
@@ -218,7 +229,7 @@ TrainThread *train_thread_start(Trainer *trainer, Snapshot *snap, const TrainThr
     atomic_init(&tt->lr_clicks, 0);
     atomic_init(&tt->save_requests, 0);
     pthread_mutex_init(&tt->save_mutex, NULL);
-    clear_histories(&tt->data);
+    clear_histories(tt);
     tt->data.progress = *trainer_progress(trainer);
     tt->data.lr_scale = trainer_lr_scale(trainer);
     tt->data.state = cfg->start_paused ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;

@@ -44,11 +44,12 @@ static const char *const explanations_en[VIEW_COUNT] = {
     [VIEW_DASHBOARD] =
         "Training, live. The loss is the cross-entropy of the batch,\n"
         "  loss = -1/B sum_b log softmax(logits_b)[label_b],\n"
-        "averaged over the epoch so far (train) and measured on held-out\n"
-        "sentences (validation). Accuracy = share of argmax predictions equal\n"
-        "to the label. The bar is the progress through the current epoch.\n"
-        "When the terminal is large, the last layer's first head and the\n"
-        "prediction for the current sentence are shown too.",
+        "smoothed over the last batches (train: exponential moving average,\n"
+        "0.9) and measured on held-out sentences (validation). Accuracy =\n"
+        "share of argmax predictions equal to the label. The bar is the\n"
+        "progress through the current epoch.\n"
+        "On a large terminal: an attention map and the prediction for the\n"
+        "current sentence.",
     [VIEW_ATTENTION] =
         "One head of one layer for the current sentence. Row = query token,\n"
         "column = key token; a cell is the weight the query gives the key:\n"
@@ -79,11 +80,11 @@ static const char *const explanations_fr[VIEW_COUNT] = {
     [VIEW_DASHBOARD] =
         "L'entrainement en direct. La perte est l'entropie croisee du lot,\n"
         "  loss = -1/B somme_b log softmax(logits_b)[label_b],\n"
-        "moyennee sur l'epoque en cours (entrainement) et mesuree sur des\n"
-        "phrases mises de cote (validation). Exactitude = part des predictions\n"
-        "(argmax) egales a l'etiquette. La barre montre l'avancement de\n"
-        "l'epoque. Sur un grand terminal : une tete de la derniere couche et\n"
-        "la prediction pour la phrase courante.",
+        "lissee sur les derniers lots (entrainement : moyenne mobile\n"
+        "exponentielle, 0.9) et mesuree sur des phrases mises de cote\n"
+        "(validation). Exactitude = part des predictions (argmax) egales a\n"
+        "l'etiquette. La barre montre l'avancement de l'epoque. Sur un grand\n"
+        "terminal : une carte d'attention et la prediction pour la phrase.",
     [VIEW_ATTENTION] =
         "Une tete d'une couche pour la phrase courante. Ligne = token requete,\n"
         "colonne = token cle ; une case est le poids que la requete donne a la cle :\n"
