@@ -6,16 +6,15 @@
 set -u
 exe=$1; secs=${2:-10}; reps=${3:-3}
 shift; [ $# -gt 0 ] && shift; [ $# -gt 0 ] && shift
-sock=minillm-bench-$$
-dir=$(mktemp -d)
-trap 'tmux -L $sock kill-server 2>/dev/null || true; rm -rf "$dir"' EXIT
+dir=$(mktemp -d); sock=$dir/tmux.sock
+trap 'tmux -S $sock kill-server 2>/dev/null || true; rm -rf "$dir"' EXIT
 i=0
 while [ $i -lt "$reps" ]; do
   MINILLM_UI_BENCH_SECONDS=$secs MINILLM_UI_BENCH_HEADLESS=1 "$exe" "$@" 2>&1 | grep ui-bench
-  tmux -L $sock -f /dev/null new-session -d -s b -x 132 -y 40 \
+  tmux -S $sock -f /dev/null new-session -d -s b -x 132 -y 40 \
     "cd '$dir' && env LC_ALL=C.UTF-8 TERM=xterm-256color MINILLM_UI_BENCH_SECONDS=$secs '$exe' $* 2> '$dir/err'; echo done > '$dir/exit'"
   # look at the attention view, the one that runs the model every frame
-  sleep 1; tmux -L $sock send-keys -t b 2
+  sleep 1; tmux -S $sock send-keys -t b 2
   while [ ! -f "$dir/exit" ]; do sleep 0.5; done
   grep ui-bench "$dir/err" || cat "$dir/err"; rm -f "$dir/exit"
   i=$((i + 1))

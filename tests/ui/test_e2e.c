@@ -16,7 +16,7 @@
 #define WAIT_S 20.0
 
 typedef struct {
-    char sock[64];          /* tmux -L: a server of our own */
+    char sock[320];         /* tmux -S: a server of our own, socket inside dir */
     char dir[256];          /* working directory of the run (save files, exit status) */
     char screen[SCREEN_MAX];
 } Tmux;
@@ -47,8 +47,8 @@ static void pause_ms(int ms)
 
 static void capture_with(Tmux *t, const char *flags)
 {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p %s -t e2e 2>/dev/null", t->sock, flags);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "tmux -S %s capture-pane -p %s -t e2e 2>/dev/null", t->sock, flags);
     FILE *p = popen(cmd, "r");
     size_t n = 0;
     if (p) {
@@ -116,19 +116,19 @@ static long step_on_screen(const char *screen)
 
 static void keys(Tmux *t, const char *k)
 {
-    shell("tmux -L %s send-keys -t e2e %s", t->sock, k);
+    shell("tmux -S %s send-keys -t e2e %s", t->sock, k);
 }
 
 static void resize(Tmux *t, int w, int h)
 {
-    shell("tmux -L %s resize-window -t e2e -x %d -y %d", t->sock, w, h);
+    shell("tmux -S %s resize-window -t e2e -x %d -y %d", t->sock, w, h);
 }
 
 static bool tmux_available(void) { return shell("command -v tmux >/dev/null 2>&1") == 0; }
 
 static void stop(Tmux *t)
 {
-    shell("tmux -L %s kill-server >/dev/null 2>&1", t->sock);
+    shell("tmux -S %s kill-server >/dev/null 2>&1", t->sock);
     shell("rm -rf '%s'", t->dir);
 }
 
@@ -171,10 +171,10 @@ static void run_scenario(const Scenario *sc)
     const char *root = getenv("MINILLM_SOURCE_ROOT");
     cr_assert(exe && root, "MINILLM_TUI_EXE and MINILLM_SOURCE_ROOT must be set (meson test does)");
     static Tmux t;
-    snprintf(t.sock, sizeof t.sock, "minillm-e2e-%s-%ld", name, (long)getpid());
     snprintf(t.dir, sizeof t.dir, "/tmp/minillm-e2e-%s-%ld", name, (long)getpid());
+    snprintf(t.sock, sizeof t.sock, "%s/tmux.sock", t.dir);
     cr_assert_eq(shell("mkdir -p '%s'", t.dir), 0);
-    int rc = shell("tmux -L %s -f /dev/null new-session -d -s e2e -x %d -y %d "
+    int rc = shell("tmux -S %s -f /dev/null new-session -d -s e2e -x %d -y %d "
                    "\"cd '%s' && env -u NO_COLOR -u LANG -u LC_MESSAGES %s '%s' --config "
                    "'%s/tests/ui/e2e.ini'; echo \\$? > '%s/exit'\"",
                    t.sock, w, h, t.dir, env, exe, root, t.dir);
