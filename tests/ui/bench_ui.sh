@@ -12,7 +12,7 @@ i=0
 while [ $i -lt "$reps" ]; do
   MINILLM_UI_BENCH_SECONDS=$secs MINILLM_UI_BENCH_HEADLESS=1 "$exe" "$@" 2>&1 | grep ui-bench
   tmux -S $sock -f /dev/null new-session -d -s b -x 132 -y 40 \
-    "cd '$dir' && env LC_ALL=C.UTF-8 TERM=xterm-256color MINILLM_UI_BENCH_SECONDS=$secs '$exe' $* 2> '$dir/err'; echo done > '$dir/exit'"
+    "env LC_ALL=C.UTF-8 TERM=xterm-256color MINILLM_UI_BENCH_SECONDS=$secs '$exe' $* 2> '$dir/err'; echo done > '$dir/exit'"
   # look at the attention view, the one that runs the model every frame
   sleep 1; tmux -S $sock send-keys -t b 2
   while [ ! -f "$dir/exit" ]; do sleep 0.5; done
