@@ -74,6 +74,8 @@ typedef struct {
     double steps_per_s[MAX_REPEATS];
     int repeats;
     double sps_median, sps_min, sps_max;
+    double cpu_sps_median;   /* steps per CPU second of the process, median over repeats */
+    double cpu_per_wall;     /* CPU seconds / wall seconds over all repeats */
     double fwd1_us_median, fwd1_us_p10, fwd1_us_p90;
     double final_loss;       /* last training loss: same seed and threads, same value */
     double attn_checksum;    /* sum of the last batch-1 attention maps (keeps the reads) */
@@ -90,6 +92,15 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of the whole process (all threads): with one thread and a busy machine,
+ * steps per CPU second estimate the speed the step would have on an idle core. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -280,12 +291,19 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     }
     for (int s = 1; s < r->warmup; s++)
         (void)train_step(&tr);
+    double cpu_sps[MAX_REPEATS], wall_total = 0.0, cpu_total = 0.0;
     for (int rep = 0; rep < o->repeats; rep++) {
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         for (int s = 0; s < o->steps; s++)
             (void)train_step(&tr);
-        r->steps_per_s[rep] = o->steps / (now_s() - t0);
+        double wall = now_s() - t0, cpu = cpu_s() - c0;
+        r->steps_per_s[rep] = o->steps / wall;
+        cpu_sps[rep] = o->steps / cpu;
+        wall_total += wall;
+        cpu_total += cpu;
     }
+    r->cpu_sps_median = median_sorted(cpu_sps, o->repeats);
+    r->cpu_per_wall = cpu_total / wall_total;
     double sorted[MAX_REPEATS];
     memcpy(sorted, r->steps_per_s, sizeof(double) * (size_t)o->repeats);
     r->sps_median = median_sorted(sorted, o->repeats);
@@ -517,12 +535,13 @@ static void print_json(const BenchConfig *c, const BenchOptions *o, const BenchR
            "\"fwd1_us\": %.6g, \"fwd1_us_p10\": %.6g, \"fwd1_us_p90\": %.6g, "
            "\"peak_rss_mib\": %.6g, \"threads\": %d, \"warmup\": %d, \"steps\": %d, "
            "\"repeats\": %d, \"fwd_iters\": %d, \"seed\": %llu, \"final_loss\": %.9g, "
-           "\"B\": %d, \"T\": %d}\n",
+           "\"B\": %d, \"T\": %d, \"train_steps_per_cpu_s\": %.6g, \"cpu_per_wall\": %.4g}\n",
            c->name, r->params, r->flops_per_step, r->sps_median, r->sps_min, r->sps_max,
            r->sps_median * c->B, r->sps_median * c->B * c->T, gflops, peak->peak_gflops,
            peak->peak_gflops > 0 ? gflops / peak->peak_gflops : 0.0, r->fwd1_us_median,
            r->fwd1_us_p10, r->fwd1_us_p90, r->peak_rss_mib, o->threads, r->warmup, r->steps,
-           r->repeats, r->fwd_iters, (unsigned long long)o->seed, r->final_loss, c->B, c->T);
+           r->repeats, r->fwd_iters, (unsigned long long)o->seed, r->final_loss, c->B, c->T,
+           r->cpu_sps_median, r->cpu_per_wall);
     fflush(stdout);
 }
 
@@ -531,8 +550,9 @@ static void print_row(const BenchConfig *c, const BenchResult *r, const BenchRes
     double gflops = r->flops_per_step * r->sps_median / 1e9;
     char sps[48];
     snprintf(sps, sizeof sps, "%.4g [%.4g..%.4g]", r->sps_median, r->sps_min, r->sps_max);
-    printf("%-7s %10.0f %10.4f %24s %10.4g %10.4g %8.2f %6.1f%% %10.1f %9.1f %10.4f\n", c->name,
-           r->params, r->flops_per_step / 1e9, sps, r->sps_median * c->B,
+    printf("%-7s %10.0f %10.4f %24s %9.4g %8.2f %10.4g %10.4g %8.2f %6.1f%% %10.1f %9.1f %10.4f\n",
+           c->name, r->params, r->flops_per_step / 1e9, sps, r->cpu_sps_median, r->cpu_per_wall,
+           r->sps_median * c->B,
            r->sps_median * c->B * c->T, gflops,
            peak->peak_gflops > 0 ? 100.0 * gflops / peak->peak_gflops : 0.0, r->fwd1_us_median,
            r->peak_rss_mib, r->final_loss);
@@ -565,11 +585,12 @@ int main(int argc, char **argv)
                peak->openblas_core, peak->openblas_threads, o.threads);
         printf("# cblas_sgemm %d^3: best %.1f GFLOP/s, median %.1f over %d trials\n", PEAK_N,
                peak->peak_gflops, peak->peak_median_gflops, o.peak_trials);
-        printf("# steps/s: median [min..max] of %d repeats x %d steps after warm-up; "
-               "fwd1 = batch-1 forward + all attention maps, median us\n", o.repeats, o.steps);
-        printf("%-7s %10s %10s %24s %10s %10s %8s %7s %10s %9s %10s\n", "config", "params",
-               "GFLOP/stp", "steps/s", "seq/s", "tok/s", "GFLOP/s", "mfu", "fwd1 us",
-               "RSS MiB", "last loss");
+        printf("# steps/s: median [min..max] of %d repeats x %d steps after warm-up; steps/cpu:\n"
+               "# per CPU-second of the process (all threads), cpu/wall: CPU use while training;\n"
+               "# fwd1 = batch-1 forward + all attention maps, median us\n", o.repeats, o.steps);
+        printf("%-7s %10s %10s %24s %9s %8s %10s %10s %8s %7s %10s %9s %10s\n", "config",
+               "params", "GFLOP/stp", "steps/s", "steps/cpu", "cpu/wall", "seq/s", "tok/s",
+               "GFLOP/s", "mfu", "fwd1 us", "RSS MiB", "last loss");
     }
     int failures = 0;
     for (int c = 0; c < NUM_CONFIGS; c++) {

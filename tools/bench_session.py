@@ -76,6 +76,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--torch-threads", default="1,2", help="'' = skip PyTorch")
     ap.add_argument("--ours-threads", default="1,2", help="'' = skip minillm-bench")
+    ap.add_argument("--torch-cpu", action="store_true",
+                    help="also run PyTorch strictly single-threaded timed by CPU time "
+                         "(tools/bench_ref_cpu.py; torchcpu.jsonl), robust to a busy machine")
     ap.add_argument("--torch-extra-runs", type=int, default=None,
                     help="measure PyTorch thread counts after the first only in the first N runs "
                          "(they are the slow setting on 2 cores); default: every run")
@@ -84,6 +87,10 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--idle-below", type=float, default=0.15)
     ap.add_argument("--max-wait", type=float, default=240.0)
+    ap.add_argument("--max-foreign", type=float, default=0.10,
+                    help="redo a measurement when other processes used more than this share "
+                         "of the machine while it ran (rejected results go to *_rejected.jsonl)")
+    ap.add_argument("--retries", type=int, default=2, help="redos per measurement at most")
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
@@ -96,6 +103,7 @@ def main():
         logf.flush()
 
     bench = os.path.abspath(args.bench)
+    cpu_wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_ref_cpu.py")
     ref = os.path.abspath(args.ref)
     configs = [c for c in args.configs.split(",") if c]
     tthreads = [int(t) for t in args.torch_threads.split(",") if t]
@@ -107,42 +115,61 @@ def main():
             steps = args.large_steps if c == "large" else args.steps
             extra = args.torch_extra_runs
             jobs = [("torch", t) for i, t in enumerate(tthreads) if i == 0 or extra is None or r <= extra]
+            if args.torch_cpu:
+                jobs.append(("torchcpu", 1))
             jobs += [("ours", t) for t in othreads]
             for who, t in jobs:
-                idle, waited = wait_idle(args.idle_below, args.max_wait, log)
-                load = open("/proc/loadavg").read().split()[:3]
-                env = dict(os.environ)
-                if who == "torch":
-                    env["BENCH_THREADS"] = str(t)
-                    cmd = ["nice", args.python, ref, "--child", "--config", c, "--steps", str(steps),
-                           "--repeats", str(args.repeats)]
-                    cwd = "/tmp"
-                else:
-                    cmd = ["nice", bench, "--config", c, "--threads", str(t), "--steps", str(steps),
-                           "--repeats", str(args.repeats), "--json"]
-                    cwd = None
-                # The child's CPU time (with its own reaped children) lands in this
-                # process's children times once Popen has reaped it.
-                before = os.times()
-                out, err, rc, wall, busy_s = run_measured(cmd, env, cwd)
-                after = os.times()
-                own = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-                foreign = max(0.0, busy_s - own) / (wall * NCPU)
-                if rc != 0:
-                    log(f"run {r} {c} {who} {t}t FAILED rc={rc}: {err.strip()[-500:]}")
-                    continue
-                res = json.loads(out.strip().splitlines()[-1])
-                res["session"] = {"run": r, "threads": t, "wall_s": wall, "own_cpu_s": own,
-                                  "foreign_share": foreign, "idle_before": idle,
-                                  "waited_s": waited, "loadavg_before": load,
-                                  "time": time.strftime("%H:%M:%S", time.gmtime())}
-                with open(os.path.join(args.out, f"{who}.jsonl"), "a") as f:
-                    f.write(json.dumps(res) + "\n")
-                sps = res["train"]["steps_per_s"] if who == "torch" else res["train_steps_per_s"]
-                fwd = res["infer_bs1_2thr"]["median_us"] if who == "torch" else res["fwd1_us"]
-                log(f"run {r} {c:6s} {who:5s} {t}t {sps:9.3f} steps/s fwd1 {fwd:9.1f} us "
-                    f"wall {wall:5.0f}s load {' '.join(load)} busy-before {idle:.0%} "
-                    f"foreign {foreign:.0%}")
+                for attempt in range(args.retries + 1):
+                    idle, waited = wait_idle(args.idle_below, args.max_wait, log)
+                    load = open("/proc/loadavg").read().split()[:3]
+                    env = dict(os.environ)
+                    if who == "torch":
+                        env["BENCH_THREADS"] = str(t)
+                        cmd = ["nice", args.python, ref, "--child", "--config", c, "--steps",
+                               str(steps), "--repeats", str(args.repeats)]
+                        cwd = "/tmp"
+                    elif who == "torchcpu":
+                        env["BENCH_THREADS"] = "1"
+                        env["OPENBLAS_NUM_THREADS"] = "1"
+                        cmd = ["nice", args.python, cpu_wrapper, ref, "--config", c, "--steps",
+                               str(steps), "--repeats", str(args.repeats)]
+                        cwd = "/tmp"
+                    else:
+                        cmd = ["nice", bench, "--config", c, "--threads", str(t), "--steps",
+                               str(steps), "--repeats", str(args.repeats), "--json"]
+                        cwd = None
+                    # The child's CPU time (with its own reaped children) lands in this
+                    # process's children times once Popen has reaped it.
+                    before = os.times()
+                    out, err, rc, wall, busy_s = run_measured(cmd, env, cwd)
+                    after = os.times()
+                    own = (after.children_user - before.children_user) + \
+                          (after.children_system - before.children_system)
+                    foreign = max(0.0, busy_s - own) / (wall * NCPU)
+                    if rc != 0:
+                        log(f"run {r} {c} {who} {t}t FAILED rc={rc}: {err.strip()[-500:]}")
+                        break
+                    res = json.loads(out.strip().splitlines()[-1])
+                    res["session"] = {"run": r, "threads": t, "attempt": attempt, "wall_s": wall,
+                                      "own_cpu_s": own, "foreign_share": foreign,
+                                      "idle_before": idle, "waited_s": waited,
+                                      "loadavg_before": load,
+                                      "time": time.strftime("%H:%M:%S", time.gmtime())}
+                    # CPU-time results do not depend on the neighbours: never redone.
+                    keep = foreign <= args.max_foreign or attempt == args.retries or who == "torchcpu"
+                    name = f"{who}.jsonl" if keep else f"{who}_rejected.jsonl"
+                    with open(os.path.join(args.out, name), "a") as f:
+                        f.write(json.dumps(res) + "\n")
+                    torchlike = who.startswith("torch")
+                    sps = res["train"]["steps_per_s"] if torchlike else res["train_steps_per_s"]
+                    fwd = res["infer_bs1_2thr"]["median_us"] if torchlike else res["fwd1_us"]
+                    extra_info = "" if torchlike else f" ({res.get('train_steps_per_cpu_s', 0):.3f}/cpu-s)"
+                    log(f"run {r} {c:6s} {who:8s} {t}t {sps:9.3f} steps/s{extra_info} fwd1 {fwd:9.1f} us "
+                        f"wall {wall:5.0f}s load {' '.join(load)} busy-before {idle:.0%} "
+                        f"foreign {foreign:.0%}" + ("" if keep else " -> rejected, redo")
+                        + (" (kept: out of retries)" if keep and foreign > args.max_foreign else ""))
+                    if keep:
+                        break
     return 0
 
 
