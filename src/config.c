@@ -59,6 +59,7 @@ AppConfig app_config_default(void)
     c.data.length_buckets = true;
 
     c.ui.fps = 20;
+    c.ui.pace = 15.0f;
     snprintf(c.ui.lang, sizeof c.ui.lang, "auto");
     snprintf(c.ui.sentence, sizeof c.ui.sentence, "this movie is great");
     return c;
@@ -142,6 +143,7 @@ static const Key KEYS[] = {
     BOOL("data", "length_buckets", data.length_buckets),
 
     INT("ui", "fps", ui.fps, 1, 120, "an integer from 1 to 120"),
+    FLT("ui", "pace", ui.pace, 0, false, 10000, false, "0 (no limit) or steps per second up to 10000"),
     STR("ui", "lang", ui.lang, LANGS, "auto, en, fr"),
     STR("ui", "sentence", ui.sentence, NULL, "a sentence of at most 255 bytes"),
 };

@@ -42,6 +42,7 @@ typedef struct {
 
 typedef struct {
     int fps;                  /* UI frames per second */
+    float pace;               /* most training steps per second in the TUI; 0 = no limit */
     char lang[8];             /* "en", "fr", or "auto" (locale) */
     char sentence[256];       /* sentence shown at start in the attention view */
 } UiConfig;

@@ -153,7 +153,7 @@ Test(errors, unknown_section_key_and_key_outside_a_section)
 {
     expect_error("[model]\nd_model = 64\n[modle]\n", "bad.ini:3: unknown section [modle] (allowed: model, train, data, ui)");
     expect_error("[ui]\nfps = 10\nfsp = 3\n",
-                 "bad.ini:3: ui.fsp: unknown key (allowed in [ui]: fps, lang, sentence)");
+                 "bad.ini:3: ui.fsp: unknown key (allowed in [ui]: fps, pace, lang, sentence)");
     expect_error("epochs = 3\n[train]\n",
                  "bad.ini:1: epochs: key outside a section (allowed sections: model, train, data, ui)");
     expect_error("[train]\nepochs 3\n", "bad.ini:2: syntax error (allowed: [section], key = value, ; comment)");
