@@ -43,7 +43,8 @@ static const CliCommand train_command = {
     .num_options = (int)(sizeof train_options / sizeof train_options[0]),
     .epilogue =
         "The model saved by --save is the final one (the averaged weights when [train]\n"
-        "ema_decay > 0); it is also written every [train] save_every steps. Ctrl-C stops\n"
+        "ema_decay > 0), or with [train] save = best the one with the best validation\n"
+        "accuracy; it is also written every [train] save_every steps. Ctrl-C stops\n"
         "after the current step and saves.",
 };
 
@@ -366,13 +367,28 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
         fprintf(out, "validation: loss %.4f, accuracy %.1f%% at step %ld; best %.1f%% at step %ld\n",
                 (double)p->val_loss, 100.0 * p->val_acc, p->val_step, 100.0 * p->best_val_acc,
                 p->best_step);
-    if (save_path) {
+    bool save_best = cfg.train.save == TRAIN_SAVE_BEST && p->best_step >= 0;
+    if (save_path && save_best) {
+        /* The best weights are not where the optimizer state left off: no sidecar, and
+         * one from an earlier save_every would not match them, so it goes. */
+        if (save_model(&r, trainer_best_model(r.trainer), &tok, save_path, false, msg, sizeof msg) != 0) {
+            cli_error(cmd, err, "%s", msg);
+            goto done;
+        }
+        char sidecar[1100];
+        checkpoint_optim_path(save_path, sidecar, sizeof sidecar);
+        remove(sidecar);
+        fprintf(out, "saved the best model by validation accuracy (%.1f%% at step %ld) to %s "
+                "([train] save = best; no optimizer state, a resume needs save = last)\n",
+                100.0 * p->best_val_acc, p->best_step, save_path);
+    } else if (save_path) {
         if (save_model(&r, trainer_model(r.trainer), &tok, save_path, true, msg, sizeof msg) != 0) {
             cli_error(cmd, err, "%s", msg);
             goto done;
         }
-        fprintf(out, "saved the final model (step %ld) to %s, optimizer state to %s.optim\n",
-                p->step, save_path, save_path);
+        fprintf(out, "saved the final model (step %ld) to %s, optimizer state to %s.optim%s\n",
+                p->step, save_path, save_path,
+                cfg.train.save == TRAIN_SAVE_BEST ? " (save = best, but no validation ran)" : "");
     } else {
         fprintf(out, "not saved (use --save FILE)\n");
     }

@@ -19,6 +19,7 @@ _Static_assert(sizeof(PosEncodingKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(OptimKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(LrScheduleKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(TokenizerKind) == sizeof(int), "enum size");
+_Static_assert(sizeof(TrainSaveKind) == sizeof(int), "enum size");
 
 AppConfig app_config_default(void)
 {
@@ -51,6 +52,9 @@ AppConfig app_config_default(void)
     c.train.eval_every = 0;
     c.train.save_every = 0;
     c.train.threads = 0;
+    c.train.word_dropout = 0.0f;
+    c.train.embedding_init_std = 1.0f;
+    c.train.save = TRAIN_SAVE_LAST;
 
     c.data.val_fraction = 0.1f;
     c.data.tokenizer = (TokenizerConfig){TOKENIZER_WORDS, true};
@@ -84,6 +88,7 @@ static const char *const LAYERNORMS[] = {"workshop", "standard", NULL};
 static const char *const POS_ENCODINGS[] = {"sinusoidal", "learned", NULL};
 static const char *const OPTIMIZERS[] = {"adam", "adamw", NULL};
 static const char *const SCHEDULES[] = {"constant", "warmup_cosine", NULL};
+static const char *const SAVES[] = {"last", "best", NULL};
 static const char *const TOKENIZERS[] = {"whitespace", "words", NULL};
 static const char *const LANGS[] = {"auto", "en", "fr", NULL};
 static const char *const SECTIONS[] = {"model", "train", "data", "ui", NULL};
@@ -132,6 +137,10 @@ static const Key KEYS[] = {
     INT("train", "eval_every", train.eval_every, 0, 1000000000, "0 (once per epoch) or a number of steps"),
     INT("train", "save_every", train.save_every, 0, 1000000000, "0 (only at the end) or a number of steps"),
     INT("train", "threads", train.threads, 0, 256, "0 (OpenBLAS default) or an integer up to 256"),
+    FLT("train", "word_dropout", train.word_dropout, 0, false, 1, true, "a number in [0, 1)"),
+    FLT("train", "embedding_init_std", train.embedding_init_std, 0, true, 100, false,
+        "a number in (0, 100]"),
+    ENUM("train", "save", train.save, SAVES, "last, best"),
 
     STR("data", "train", data.train_path, NULL, "a .tsv or .csv file, or empty for the embedded dataset"),
     STR("data", "val", data.val_path, NULL, "a .tsv or .csv file, or empty to split from train"),

@@ -15,6 +15,8 @@
 #include "model/optim.h"
 #include "text.h"
 
+typedef enum { TRAIN_SAVE_LAST = 0, TRAIN_SAVE_BEST = 1 } TrainSaveKind;
+
 typedef struct {
     int epochs;
     int batch_size;
@@ -28,6 +30,9 @@ typedef struct {
     int eval_every;           /* steps between validation passes; 0 = once per epoch */
     int save_every;           /* steps between checkpoint saves; 0 = only at the end */
     int threads;              /* OpenBLAS threads; 0 = library default */
+    float word_dropout;       /* share of training tokens replaced by <UNK> (not PAD); 0 = off */
+    float embedding_init_std; /* std of the initial token embeddings (PyTorch: 1) */
+    TrainSaveKind save;       /* which weights --save writes: the last or the best by validation */
 } TrainConfig;
 
 typedef struct {

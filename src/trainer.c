@@ -68,6 +68,29 @@ static void seed_stream(Rng *rng, uint64_t seed, uint64_t purpose, uint64_t inde
 
 #define STREAM_SHUFFLE 1u
 #define STREAM_DROPOUT 2u
+#define STREAM_WORD_DROPOUT 3u
+
+/* PyTorch's nn.Embedding draws N(0, 1); the encoder multiplies by sqrt(d_model), so with
+ * Adam (steps of about lr whatever the scale) a word's vector moves slowly relative to
+ * its size. A smaller initial std lets the embeddings learn at the pace of the rest. */
+static void scale_initial_embeddings(Model *m, float std)
+{
+    if (std == 1.0f)
+        return;
+    float *e = model_params(m).tok_emb;
+    size_t n = (size_t)m->cfg.vocab_size * (size_t)m->cfg.d_model;
+    for (size_t i = 0; i < n; i++)
+        e[i] *= std;
+}
+
+/* Word dropout: each real token of a training batch becomes <UNK> with probability p,
+ * so the classifier cannot lean on a few words; drawn from (seed, step). */
+static void drop_words(int *tokens, int count, int T, float p, Rng *rng)
+{
+    for (int i = 0; i < count * T; i++)
+        if (tokens[i] != MODEL_PAD_ID && rng_uniform(rng) < p)
+            tokens[i] = MODEL_UNK_ID;
+}
 
 /* In-place heap sort of distinct keys: qsort may allocate, and this runs inside a step. */
 static void sift_down(long *a, size_t root, size_t n)
@@ -247,6 +270,7 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
         model = model_create(&cfg->model, &rng, err, err_len);
         if (!model)
             goto fail;
+        scale_initial_embeddings(model, cfg->train.embedding_init_std);
     }
     t->model = model;
     const ModelConfig *mc = &model->cfg;
@@ -447,6 +471,11 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
     int count = t->train->n - start < t->train_B ? t->train->n - start : t->train_B;
     int T = fill_batch(t, t->train, t->order + start, count);
     float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
+    if (t->cfg.train.word_dropout > 0) {
+        Rng words;
+        seed_stream(&words, t->cfg.train.seed, STREAM_WORD_DROPOUT, (uint64_t)p->step);
+        drop_words(t->tokens, count, T, t->cfg.train.word_dropout, &words);
+    }
 
     Rng dropout;
     seed_stream(&dropout, t->cfg.train.seed, STREAM_DROPOUT, (uint64_t)p->step);
@@ -587,6 +616,7 @@ void trainer_reset(Trainer *t)
     char err[64];
     Model *fresh = model_create(&t->model->cfg, &rng, err, sizeof err);
     if (fresh) {
+        scale_initial_embeddings(fresh, t->cfg.train.embedding_init_std);
         model_copy_params(t->model, fresh);
         model_free(fresh);
     }
