@@ -182,6 +182,29 @@ static bool attention_per_head_tasks(int T, int HS)
     return (double)T * T * HS <= ATTENTION_HEAD_TASK_MAX_MACS;
 }
 
+/* exp(x) for x <= 0, as softmax needs it, in a form that vectorises (glibc's
+ * expf is a call per element): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2,
+ * Cephes' degree-6 polynomial for e^r, 2^n put into the exponent bits. Relative
+ * error about 1e-7 (a couple of float ulps); x < -87 (and -inf) gives 0, where
+ * expf would give at most 1.6e-38. */
+static inline float exp_nonpositive(float x)
+{
+    const float xc = x < -87.0f ? -87.0f : x;
+    const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round */
+    const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float er = (p * r) * r + r + 1.0f;
+    const int32_t bits = ((int32_t)n + 127) * (1 << 23);
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    return x < -87.0f ? 0.0f : er * two_n;
+}
+
 /* Softmax of one score row in place, with the masks; an all-masked row is 0. */
 static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int T)
 {
@@ -196,12 +219,11 @@ static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int 
         memset(row, 0, (size_t)T * sizeof(float));
         return;
     }
+    for (int s = 0; s < kmax; s++)
+        row[s] = exp_nonpositive(row[s] - maxv); /* exp(-inf) = 0 */
     float sum = 0.0f;
-    for (int s = 0; s < kmax; s++) {
-        float e = expf(row[s] - maxv); /* exp(-inf) = 0 */
-        row[s] = e;
-        sum += e;
-    }
+    for (int s = 0; s < kmax; s++)
+        sum += row[s];
     float inv = 1.0f / sum;
     for (int s = 0; s < kmax; s++)
         row[s] *= inv;
