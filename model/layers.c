@@ -182,6 +182,13 @@ static bool attention_per_head_tasks(int T, int HS)
     return (double)T * T * HS <= ATTENTION_HEAD_TASK_MAX_MACS;
 }
 
+/* Heads per thread below which waking a thread costs more than it saves
+ * (~30 us of work; a batch-1 forward of the seed model stays on one thread). */
+static size_t heads_per_task_min(int T, int HS)
+{
+    return (size_t)(65536.0 / ((double)T * T * HS)) + 1;
+}
+
 /* exp(x) for x <= 0, as softmax needs it, in a form that vectorises (glibc's
  * expf is a call per element): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2,
  * Cephes' degree-6 polynomial for e^r, 2^n put into the exponent bits. Relative
@@ -281,7 +288,7 @@ void attention_forward(float *out, float *att, const float *qkv, const uint8_t *
                         .causal = causal, .B = B, .T = T, .C = C, .NH = NH};
     const size_t BH = (size_t)B * NH;
     if (attention_per_head_tasks(T, C / NH)) {
-        parallel_for(BH, 1, attention_forward_heads, &job);
+        parallel_for(BH, heads_per_task_min(T, C / NH), attention_forward_heads, &job);
         return;
     }
     for (size_t bh = 0; bh < BH; bh++)
@@ -352,7 +359,7 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
                         .dout = dout, .B = B, .T = T, .C = C, .NH = NH};
     const size_t BH = (size_t)B * NH;
     if (attention_per_head_tasks(T, C / NH)) {
-        parallel_for(BH, 1, attention_backward_heads, &job);
+        parallel_for(BH, heads_per_task_min(T, C / NH), attention_backward_heads, &job);
         return;
     }
     for (size_t bh = 0; bh < BH; bh++)
