@@ -215,26 +215,32 @@ static inline float exp_nonpositive(float x)
 /* Softmax of one score row in place, with the masks; an all-masked row is 0. */
 static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int T)
 {
+    if (pad)
+        for (int s = 0; s < kmax; s++)
+            if (pad[s])
+                row[s] = -INFINITY;
+    /* max in eight lanes: the maximum is the same in any order */
+    float lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                     -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int s = 0;
+    for (; s + 8 <= kmax; s += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] = row[s + k] > lane[k] ? row[s + k] : lane[k];
     float maxv = -INFINITY;
-    for (int s = 0; s < kmax; s++) {
-        if (pad && pad[s])
-            row[s] = -INFINITY;
-        else if (row[s] > maxv)
-            maxv = row[s];
-    }
+    for (int k = 0; k < 8; k++)
+        maxv = lane[k] > maxv ? lane[k] : maxv;
+    for (; s < kmax; s++)
+        maxv = row[s] > maxv ? row[s] : maxv;
     if (maxv == -INFINITY) { /* every key masked */
         memset(row, 0, (size_t)T * sizeof(float));
         return;
     }
-    for (int s = 0; s < kmax; s++)
+    for (s = 0; s < kmax; s++)
         row[s] = exp_nonpositive(row[s] - maxv); /* exp(-inf) = 0 */
-    float sum = 0.0f;
-    for (int s = 0; s < kmax; s++)
-        sum += row[s];
-    float inv = 1.0f / sum;
-    for (int s = 0; s < kmax; s++)
+    const float inv = 1.0f / sum8(row, kmax);
+    for (s = 0; s < kmax; s++)
         row[s] *= inv;
-    for (int s = kmax; s < T; s++)
+    for (s = kmax; s < T; s++)
         row[s] = 0.0f;
 }
 
