@@ -45,6 +45,10 @@ typedef struct {
     TrainState state;
     TrainProgress progress;         /* copy of trainer_progress() */
     float lr_scale;                 /* live multiplier set by +/- */
+    float pace;                     /* steps per second set by </>; 0 = no limit */
+    double elapsed_s;               /* wall-clock time training, waits for the pace
+                                     * included, pauses excluded (progress.elapsed_s
+                                     * counts the steps only) */
     MetricHistory train_loss, train_acc, val_loss, val_acc;
     uint64_t status_seq;            /* bumped when status changes */
     char status[SNAPSHOT_STATUS_LEN]; /* last event: save path, error, reset */

@@ -24,6 +24,7 @@ struct TrainThread {
     atomic_int paused;               /* 0 or 1 (atomic_fetch_xor needs an integer) */
     atomic_int reset_requests;
     atomic_int lr_clicks;
+    atomic_int pace_clicks;
     atomic_int save_requests;
     pthread_mutex_t save_mutex;  /* guards save_path */
     char save_path[SAVE_PATH_MAX];
@@ -46,10 +47,45 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void sleep_ms(int ms)
+static void sleep_ms(double ms)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    struct timespec ts = {(time_t)(ms / 1000.0), (long)(fmod(ms, 1000.0) * 1e6)};
     nanosleep(&ts, NULL);
+}
+
+/* Longest nap while a paced step is not due yet: commands (quit, pause, a new
+ * pace) are seen within it. */
+#define PACE_NAP_MS 10.0
+
+float train_pace_faster(float pace)
+{
+    if (pace <= 0.0f || 2.0f * pace > TRAIN_PACE_FASTEST)
+        return 0.0f;
+    return 2.0f * pace;
+}
+
+float train_pace_slower(float pace)
+{
+    if (pace <= 0.0f)
+        return TRAIN_PACE_FASTEST;
+    if (pace / 2.0f < TRAIN_PACE_SLOWEST)
+        return pace < TRAIN_PACE_SLOWEST ? pace : TRAIN_PACE_SLOWEST;
+    return pace / 2.0f;
+}
+
+double train_pace_due_ms(double last_step_ms, float pace)
+{
+    if (pace <= 0.0f)
+        return last_step_ms;
+    return last_step_ms + 1000.0 / (double)pace;
+}
+
+static void format_pace(char *out, size_t len, float pace)
+{
+    if (pace <= 0.0f)
+        snprintf(out, len, "pace max");
+    else
+        snprintf(out, len, "pace %.3g steps/s", (double)pace);
 }
 
 static void set_status(TrainThread *tt, const char *msg)
@@ -132,10 +168,22 @@ static bool apply_commands(TrainThread *tt)
         set_status(tt, msg);
         changed = true;
     }
+    int pace_clicks = atomic_exchange(&tt->pace_clicks, 0);
+    if (pace_clicks != 0) {
+        for (; pace_clicks > 0; pace_clicks--)
+            tt->data.pace = train_pace_faster(tt->data.pace);
+        for (; pace_clicks < 0; pace_clicks++)
+            tt->data.pace = train_pace_slower(tt->data.pace);
+        char msg[64];
+        format_pace(msg, sizeof msg, tt->data.pace);
+        set_status(tt, msg);
+        changed = true;
+    }
     if (atomic_exchange(&tt->reset_requests, 0) > 0) {
         trainer_reset(tt->trainer);
         tt->data.progress = *trainer_progress(tt->trainer);
         tt->data.lr_scale = trainer_lr_scale(tt->trainer);
+        tt->data.elapsed_s = tt->data.progress.elapsed_s;
         clear_histories(tt);
         tt->val_step_seen = -1;
         if (tt->data.state == TRAIN_STATE_DONE || tt->data.state == TRAIN_STATE_ERROR)
@@ -155,12 +203,18 @@ static void *train_thread_main(void *arg)
 {
     TrainThread *tt = arg;
     char err[512];
-    double last_publish = 0.0, last_weights = 0.0;
+    double last_publish = 0.0, last_weights = 0.0, last_step = -INFINITY, tick = now_ms();
     int publish_ms = tt->cfg.publish_interval_ms > 0 ? tt->cfg.publish_interval_ms : 5;
     int weights_ms = tt->cfg.weights_interval_ms > 0 ? tt->cfg.weights_interval_ms : 50;
 
     publish_weights(tt);
     while (!atomic_load(&tt->quit)) {
+        /* the watched clock: the time since the last turn counts when it was spent
+         * training or waiting for the pace */
+        double turn = now_ms();
+        if (tt->data.state == TRAIN_STATE_RUNNING)
+            tt->data.elapsed_s += (turn - tick) / 1000.0;
+        tick = turn;
         bool changed = apply_commands(tt);
         bool paused = atomic_load(&tt->paused) != 0;
         TrainState idle = tt->data.state;
@@ -180,6 +234,14 @@ static void *train_thread_main(void *arg)
             sleep_ms(10);
             continue;
         }
+        double wait = train_pace_due_ms(last_step, tt->data.pace) - now_ms();
+        if (wait > 0.0) {
+            if (changed)
+                snapshot_publish(tt->snap, &tt->data);
+            sleep_ms(wait < PACE_NAP_MS ? wait : PACE_NAP_MS);
+            continue;
+        }
+        last_step = now_ms();
         int rc = trainer_step(tt->trainer, err, sizeof err);
         if (rc < 0) {
             /* the model is unchanged; stop here until the user resumes or resets */
@@ -227,11 +289,14 @@ TrainThread *train_thread_start(Trainer *trainer, Snapshot *snap, const TrainThr
     atomic_init(&tt->paused, cfg->start_paused ? 1 : 0);
     atomic_init(&tt->reset_requests, 0);
     atomic_init(&tt->lr_clicks, 0);
+    atomic_init(&tt->pace_clicks, 0);
     atomic_init(&tt->save_requests, 0);
     pthread_mutex_init(&tt->save_mutex, NULL);
     clear_histories(tt);
     tt->data.progress = *trainer_progress(trainer);
     tt->data.lr_scale = trainer_lr_scale(trainer);
+    tt->data.pace = cfg->pace > 0.0f ? cfg->pace : 0.0f;
+    tt->data.elapsed_s = tt->data.progress.elapsed_s; /* a resumed run goes on counting */
     tt->data.state = cfg->start_paused ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
     tt->val_step_seen = -1;
     snapshot_publish(snap, &tt->data);
@@ -261,6 +326,7 @@ bool train_thread_paused(TrainThread *tt) { return atomic_load(&tt->paused) != 0
 void train_thread_toggle_pause(TrainThread *tt) { atomic_fetch_xor(&tt->paused, 1); }
 void train_thread_request_reset(TrainThread *tt) { atomic_fetch_add(&tt->reset_requests, 1); }
 void train_thread_scale_lr(TrainThread *tt, int clicks) { atomic_fetch_add(&tt->lr_clicks, clicks); }
+void train_thread_change_pace(TrainThread *tt, int clicks) { atomic_fetch_add(&tt->pace_clicks, clicks); }
 
 void train_thread_request_save(TrainThread *tt, const char *path)
 {

@@ -37,6 +37,12 @@ static int key_lr(UiState *ui, int key)
     return UI_HANDLED | UI_REDRAW;
 }
 
+static int key_pace(UiState *ui, int key)
+{
+    train_thread_change_pace(ui->tt, key == '<' || key == ',' ? -1 : 1);
+    return UI_HANDLED | UI_REDRAW;
+}
+
 static int key_view(UiState *ui, int key)
 {
     ui->view = (ViewId)(key - '1');
@@ -133,6 +139,8 @@ static const KeyBinding bindings[] = {
     {{'r'}, "r", MSG_KEY_RESET, key_reset},
     {{'+', '='}, "+", MSG_KEY_LR_UP, key_lr},
     {{'-', '_'}, "-", MSG_KEY_LR_DOWN, key_lr},
+    {{'>', '.'}, ">", MSG_KEY_PACE_UP, key_pace},
+    {{'<', ','}, "<", MSG_KEY_PACE_DOWN, key_pace},
     {{'1'}, "1", MSG_KEY_VIEW1, key_view},
     {{'2'}, "2", MSG_KEY_VIEW2, key_view},
     {{'3'}, "3", MSG_KEY_VIEW3, key_view},

@@ -18,6 +18,9 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_VAL, "validation", "validation")                                              \
     X(MSG_EPOCH, "epoch", "epoque")                                                     \
     X(MSG_SENT_PER_S, "sentences/s", "phrases/s")                                       \
+    X(MSG_PACE, "pace", "rythme")                                                       \
+    X(MSG_STEPS_PER_S, "steps/s", "pas/s")                                              \
+    X(MSG_PACE_MAX, "max", "max")                                                       \
     X(MSG_ELAPSED, "elapsed", "duree")                                                  \
     X(MSG_RUNNING, "running", "en cours")                                               \
     X(MSG_PAUSED, "PAUSED", "EN PAUSE")                                                 \
@@ -55,6 +58,8 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_KEY_RESET, "reset the model to fresh weights", "reinitialiser le modele")     \
     X(MSG_KEY_LR_UP, "learning rate x1.25", "taux d'apprentissage x1.25")               \
     X(MSG_KEY_LR_DOWN, "learning rate /1.25", "taux d'apprentissage /1.25")             \
+    X(MSG_KEY_PACE_UP, "train faster: pace x2 (then no limit)", "plus vite : rythme x2 (puis sans limite)") \
+    X(MSG_KEY_PACE_DOWN, "train slower: pace /2 (to watch it learn)", "plus lent : rythme /2 (pour voir apprendre)") \
     X(MSG_KEY_VIEW1, "view 1: dashboard", "vue 1 : tableau de bord")                    \
     X(MSG_KEY_VIEW2, "view 2: attention", "vue 2 : attention")                          \
     X(MSG_KEY_VIEW3, "view 3: positional encoding", "vue 3 : encodage positionnel")     \
@@ -68,8 +73,8 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_KEY_ALL_HEADS, "all heads of the layer (all layers when room)", "toutes les tetes (toutes les couches si la place)") \
     X(MSG_KEY_CURSOR, "move the cell cursor (key / query)", "deplacer le curseur (cle / requete)") \
     X(MSG_SAVED_TO, "saving to", "sauvegarde dans")                                     \
-    X(MSG_HINTS, "Space pause  s save  r reset  +/- lr  1-4 views  ? help  q quit",     \
-      "Espace pause  s sauver  r reinit  +/- lr  1-4 vues  ? aide  q quitter")
+    X(MSG_HINTS, "Space pause  s save  r reset  +/- lr  </> pace  1-4 views  ? help  q quit", \
+      "Espace pause  s sauver  r reinit  +/- lr  </> rythme  1-4 vues  ? aide  q fin")
 
 #define UI_MSG_ENUM(id, en, fr) id,
 typedef enum { UI_MESSAGES(UI_MSG_ENUM) MSG_COUNT } MsgId;

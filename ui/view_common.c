@@ -34,7 +34,7 @@ static const char *state_text(TrainState s, int *style)
 void draw_status_line(UiState *ui, const Canvas *c, int y)
 {
     const TrainProgress *p = &ui->snap.progress;
-    long secs = (long)p->elapsed_s;
+    long secs = (long)ui->snap.elapsed_s; /* as watched: pace waits included */
     int st;
     const char *state = state_text(ui->snap.state, &st);
     bool wide = c->w >= 110;
@@ -48,6 +48,11 @@ void draw_status_line(UiState *ui, const Canvas *c, int y)
     x += canvas_printf(c, y, x, -1, STYLE_LABEL, "  %.0f %s  %s%s%02ld:%02ld:%02ld  ",
                        p->sentences_per_s, wide ? msg(MSG_SENT_PER_S) : "/s",
                        wide ? msg(MSG_ELAPSED) : "", wide ? " " : "", secs / 3600, secs / 60 % 60, secs % 60);
+    if (ui->snap.pace > 0.0f)
+        x += canvas_printf(c, y, x, -1, STYLE_LABEL, "%s %.3g%s%s  ", msg(MSG_PACE),
+                           (double)ui->snap.pace, wide ? " " : "", wide ? msg(MSG_STEPS_PER_S) : "/s");
+    else
+        x += canvas_printf(c, y, x, -1, STYLE_LABEL, "%s %s  ", msg(MSG_PACE), msg(MSG_PACE_MAX));
     if (wide)
         canvas_text(c, y, x, -1, state, st);
     else /* keep the state visible: right-aligned over whatever did not fit */

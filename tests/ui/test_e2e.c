@@ -203,6 +203,11 @@ static void run_scenario(const Scenario *sc)
         cr_expect(wait_for(&t, "running"), "not running after Space again:\n%s", t.screen);
         keys(&t, "+");
         cr_expect(wait_for(&t, "(x1.25)"), "lr scale not shown after +:\n%s", t.screen);
+        cr_expect(wait_for(&t, "pace 15 steps/s"), "default pace not shown:\n%s", t.screen);
+        keys(&t, "'>'");
+        cr_expect(wait_for(&t, "pace 30 steps/s"), "pace not doubled by >:\n%s", t.screen);
+        keys(&t, "'<' '<'");
+        cr_expect(wait_for(&t, "pace 7.5 steps/s"), "pace not halved twice by <:\n%s", t.screen);
         keys(&t, "s");
         cr_expect(wait_for(&t, "minillm-tui.safetensors"), "save path not shown:\n%s", t.screen);
         char path[320];

@@ -1,6 +1,7 @@
 /* The TUI's training thread on the workshop's toy data: it publishes steps,
- * obeys pause, learning-rate scale, reset, save and stop, and a non-finite
- * loss pauses it with the error in the status instead of ending anything.
+ * obeys pause, learning-rate scale, pace (the `<` `>` keys), reset, save and
+ * stop, and a non-finite loss pauses it with the error in the status instead
+ * of ending anything. The pacing arithmetic is checked as pure functions.
  * Waits poll the snapshot with a generous deadline; nothing is timed. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 
 #include "src/dataset.h"
 #include "src/train_thread.h"
+#include "ui/keys.h"
 
 #define DEADLINE_S 30.0
 
@@ -142,6 +144,78 @@ Test(train_thread, commands)
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
+    cleanup();
+}
+
+Test(pace, due_time_of_the_next_step)
+{
+    cr_expect_float_eq(train_pace_due_ms(1000.0, 20.0f), 1050.0, 1e-9, "one period after the last start");
+    cr_expect_float_eq(train_pace_due_ms(1000.0, 0.5f), 3000.0, 1e-9);
+    cr_expect_float_eq(train_pace_due_ms(1000.0, 0.0f), 1000.0, 1e-9, "no limit: due at once");
+    cr_expect(train_pace_due_ms(-INFINITY, 15.0f) < 0.0, "no step yet: the first is due at once");
+}
+
+Test(pace, faster_and_slower_ladder)
+{
+    /* > from the default: 15, 30, ... 960, then no limit, which stays */
+    float pace = 15.0f, expected = 15.0f;
+    for (int i = 0; i < 6; i++) {
+        pace = train_pace_faster(pace);
+        expected *= 2.0f;
+        cr_expect_float_eq(pace, expected, 1e-6, "click %d", i + 1);
+    }
+    cr_expect_float_eq(pace, TRAIN_PACE_FASTEST, 1e-6);
+    cr_expect_eq(train_pace_faster(pace), 0.0f, "above the fastest: no limit");
+    cr_expect_eq(train_pace_faster(600.0f), 0.0f, "1200 would be above the fastest");
+    cr_expect_eq(train_pace_faster(0.0f), 0.0f, "no limit stays");
+    /* < from no limit comes back down the ladder */
+    cr_expect_float_eq(train_pace_slower(0.0f), TRAIN_PACE_FASTEST, 1e-6);
+    cr_expect_float_eq(train_pace_slower(30.0f), 15.0f, 1e-6);
+    cr_expect_float_eq(train_pace_slower(0.4f), TRAIN_PACE_SLOWEST, 1e-6, "stops at the slowest");
+    cr_expect_float_eq(train_pace_slower(TRAIN_PACE_SLOWEST), TRAIN_PACE_SLOWEST, 1e-6);
+    cr_expect_float_eq(train_pace_slower(0.1f), 0.1f, 1e-6, "a slower configured pace is kept");
+    for (float p = 15.0f; p > 0.0f; p = train_pace_faster(p))
+        cr_expect_float_eq(train_pace_slower(train_pace_faster(p)), p, 1e-6, "> then < from %g", (double)p);
+}
+
+static bool pace_is(const SnapshotData *s, long centi) { return (long)lroundf(s->pace * 100.0f) == centi; }
+
+Test(pace, keys_change_the_published_pace)
+{
+    Trainer *t = make_trainer(false);
+    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .pace = 15.0f};
+    char err[256] = "";
+    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    snapshot_read(&snap, &d);
+    cr_expect_float_eq(d.pace, 15.0f, 1e-6, "the configured pace is published at start");
+    cr_assert(wait_until(step_above, 2), "no steps at 15 steps/s");
+    cr_expect_gt(d.elapsed_s, d.progress.elapsed_s, "the watched clock counts the waits for the pace");
+
+    static UiState ui; /* large: not on the stack */
+    memset(&ui, 0, sizeof ui);
+    ui.tt = tt;
+    uint64_t seq = d.status_seq;
+    cr_expect_eq(keys_dispatch(&ui, '>', false) & UI_HANDLED, UI_HANDLED);
+    cr_assert(wait_until(pace_is, 3000), "pace after > is %g", (double)d.pace);
+    cr_expect_gt(d.status_seq, seq);
+    cr_expect_str_eq(d.status, "pace 30 steps/s");
+    keys_dispatch(&ui, '<', false);
+    keys_dispatch(&ui, ',', false);
+    cr_assert(wait_until(pace_is, 750), "pace after < < is %g", (double)d.pace);
+    cr_expect_str_eq(d.status, "pace 7.5 steps/s");
+    for (int i = 0; i < 8; i++) /* 15 30 60 120 240 480 960, then no limit */
+        keys_dispatch(&ui, i % 2 ? '.' : '>', false);
+    cr_assert(wait_until(pace_is, 0), "pace after 8 x > is %g", (double)d.pace);
+    cr_expect_str_eq(d.status, "pace max");
+    long at = d.progress.step;
+    cr_expect(wait_until(step_above, at + 20), "no steps at full speed");
+
+    seq = d.status_seq;
+    train_thread_request_reset(tt);
+    cr_assert(wait_until(status_seq_above, (long)seq));
+    cr_expect_eq(d.pace, 0.0f, "a reset keeps the pace");
+    train_thread_stop(tt);
     cleanup();
 }
 

@@ -52,6 +52,7 @@ static void setup(void)
     ui.snap.progress.steps_per_epoch = 25;
     ui.snap.progress.lr = 1e-3f;
     ui.snap.lr_scale = 1.0f;
+    ui.snap.pace = 15.0f;
     ui.snap.state = TRAIN_STATE_RUNNING;
     infer_run(&ui.inf, ui.sentence);
 }
@@ -135,6 +136,22 @@ Test(views, every_view_draws_at_two_sizes)
     ui.all_heads = false;
     ui.snap.state = TRAIN_STATE_ERROR;
     check_view(view_dashboard_draw, 38, 132, "ERROR");
+}
+
+Test(views, status_line_shows_the_pace)
+{
+    check_view(view_dashboard_draw, 38, 132, "pace 15 steps/s");
+    check_view(view_dashboard_draw, 22, 80, "pace 15/s");
+    ui.snap.elapsed_s = 83.5;
+    check_view(view_dashboard_draw, 38, 132, "elapsed 00:01:23");
+    ui.snap.pace = 7.5f;
+    check_view(view_dashboard_draw, 38, 132, "pace 7.5 steps/s");
+    ui.snap.pace = 0.0f;
+    check_view(view_dashboard_draw, 38, 132, "pace max");
+    check_view(view_dashboard_draw, 22, 80, "pace max");
+    lang_set(LANG_FR);
+    check_view(view_dashboard_draw, 38, 132, "rythme max");
+    lang_set(LANG_EN);
 }
 
 Test(views, long_sentence_on_the_smallest_screen)
