@@ -259,6 +259,7 @@ static int set_value(AppConfig *cfg, const Key *k, const char *value, char *err,
 /* Shortest "%g" spelling that reads back as the same float. */
 static void format_float(float v, char *out, size_t out_len)
 {
+    if (out == NULL || out_len == 0) return;
     for (int digits = 6; digits <= 9; digits++) {
         snprintf(out, out_len, "%.*g", digits, (double)v);
         if (strtof(out, NULL) == v) return;
