@@ -174,6 +174,7 @@ typedef struct {
     /* backward */
     float *dqkv, *dscore;
     const float *dout;
+    float dqkv_beta; /* 1: add into dqkv; 0: overwrite (each block is written once) */
     int B, T, C, NH;
 } AttentionJob;
 
@@ -312,8 +313,8 @@ static void attention_backward_values(const AttentionJob *j, size_t bh)
     const size_t qoff = b * T * C3 + h * 3 * HS;
     const float *p = j->att + bh * T * T;
     const float *dy = j->dout + b * T * C + h * HS;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, dy, C, 1.0f,
-                j->dqkv + qoff + 2 * HS, C3);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, dy, C,
+                j->dqkv_beta, j->dqkv + qoff + 2 * HS, C3);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dy, C,
                 j->qkv + qoff + 2 * HS, C3, 0.0f, j->dscore + bh * T * T, T);
 }
@@ -342,10 +343,10 @@ static void attention_backward_queries_keys(const AttentionJob *j, size_t bh)
     const size_t qoff = b * T * C3 + h * 3 * HS;
     const float scale = 1.0f / sqrtf((float)HS);
     const float *q = j->qkv + qoff, *k = q + HS, *ds = j->dscore + bh * T * T;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, ds, T, k, C3, 1.0f,
-                j->dqkv + qoff, C3);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, ds, T, q, C3, 1.0f,
-                j->dqkv + qoff + HS, C3);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, ds, T, k, C3,
+                j->dqkv_beta, j->dqkv + qoff, C3);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, ds, T, q, C3,
+                j->dqkv_beta, j->dqkv + qoff + HS, C3);
 }
 
 static void attention_backward_heads(void *ctx, size_t begin, size_t end)
@@ -358,11 +359,12 @@ static void attention_backward_heads(void *ctx, size_t begin, size_t end)
     }
 }
 
-void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH)
+static void attention_backward_beta(float *dqkv, float dqkv_beta, float *scratch,
+                                    const float *dout, const float *qkv, const float *att,
+                                    int B, int T, int C, int NH)
 {
     AttentionJob job = {.att = (float *)att, .qkv = qkv, .dqkv = dqkv, .dscore = scratch,
-                        .dout = dout, .B = B, .T = T, .C = C, .NH = NH};
+                        .dout = dout, .dqkv_beta = dqkv_beta, .B = B, .T = T, .C = C, .NH = NH};
     const size_t BH = (size_t)B * NH;
     if (attention_per_head_tasks(T, C / NH)) {
         parallel_for(BH, heads_per_task_min(T, C / NH), attention_backward_heads, &job);
@@ -373,6 +375,18 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
     parallel_for(BH * T, PAR_MIN_ELEMS / (size_t)T + 1, attention_softmax_backward_rows, &job);
     for (size_t bh = 0; bh < BH; bh++)
         attention_backward_queries_keys(&job, bh);
+}
+
+void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                        const float *att, int B, int T, int C, int NH)
+{
+    attention_backward_beta(dqkv, 1.0f, scratch, dout, qkv, att, B, T, C, NH);
+}
+
+void attention_backward_set(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                            const float *att, int B, int T, int C, int NH)
+{
+    attention_backward_beta(dqkv, 0.0f, scratch, dout, qkv, att, B, T, C, NH);
 }
 
 /* ------------------------------------------------------------- layernorm */

@@ -41,6 +41,9 @@ void attention_forward(float *out, float *att, const float *qkv, const uint8_t *
  * gradient. */
 void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
                         const float *att, int B, int T, int C, int NH);
+/* The same, but dqkv is overwritten instead of added to. */
+void attention_backward_set(float *dqkv, float *scratch, const float *dout, const float *qkv,
+                            const float *att, int B, int T, int C, int NH);
 
 /* LayerNorm over the last axis of inp (N, C).
  * workshop: gamma * (x - mean) / (std_unbiased + eps) + beta

@@ -551,7 +551,7 @@ float model_loss(Activations *a, const int *labels, float label_smoothing, int *
 
 /* dout: gradient w.r.t. the layer's output (in a->dx); on return a->dx holds the
  * gradient w.r.t. the layer's input x. Uses da, db, dc, dqkv, dff, datt as scratch;
- * each is overwritten by its first writer, so nothing needs zeroing but dqkv. */
+ * each is overwritten by its first writer, so nothing needs zeroing. */
 static void layer_backward(Activations *a, const LayerActs *la, const float *x,
                            const LayerWeights *w, const LayerWeights *g, int B, int T)
 {
@@ -587,8 +587,7 @@ static void layer_backward(Activations *a, const LayerActs *la, const float *x,
         dattn_out = a->db;
     }
     linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
-    memset(a->dqkv, 0, NC * 3 * sizeof(float));
-    attention_backward(a->dqkv, a->datt, a->dc, la->qkv, la->att, B, T, C, NH);
+    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, B, T, C, NH);
     /* d x = residual (dx) + qkv input gradient, added into dx */
     linear_backward(a->dx, g->qkv_w, g->qkv_b, a->dqkv, x, w->qkv_w, N, C, 3 * C);
 }
