@@ -27,7 +27,12 @@ TARGET_FWD1_US = {"seed": 300.0}
 TARGET_RSS_RATIO = 4.0
 
 
-def load_torch(paths):
+def too_busy(r, max_foreign):
+    f = r.get("session", {}).get("foreign_share")
+    return max_foreign is not None and f is not None and f > max_foreign
+
+
+def load_torch(paths, max_foreign=None):
     """{config: {threads: {"sps": [...], "fwd1": [...], "rss": [...]}}}"""
     out = {}
     for p in paths:
@@ -44,6 +49,8 @@ def load_torch(paths):
             data = json.loads(text)
         for cfg, runs in data.items():
             for r in runs:
+                if too_busy(r, max_foreign):
+                    continue
                 thr = r["env"]["torch_threads"]
                 d = out.setdefault(cfg, {}).setdefault(thr, {"sps": [], "fwd1": [], "fwd1_1thr": [], "rss": []})
                 d["sps"].append(r["train"]["steps_per_s"])
@@ -53,7 +60,7 @@ def load_torch(paths):
     return out
 
 
-def load_ours(paths):
+def load_ours(paths, max_foreign=None):
     """{config: {threads: [result, ...]}}"""
     out = {}
     for p in paths:
@@ -63,6 +70,8 @@ def load_ours(paths):
                 if not line.startswith("{"):
                     continue
                 r = json.loads(line)
+                if too_busy(r, max_foreign):
+                    continue
                 out.setdefault(r["config"], {}).setdefault(r["threads"], []).append(r)
     return out
 
@@ -75,9 +84,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--torch", nargs="+", required=True)
     ap.add_argument("--ours", nargs="+", required=True)
+    ap.add_argument("--torch-cpu", nargs="+", default=[],
+                    help="torchcpu.jsonl of tools/bench_session.py --torch-cpu (CPU-time timed)")
+    ap.add_argument("--max-foreign", type=float, default=None,
+                    help="ignore wall-clock results measured while other processes used more "
+                         "than this share of the machine (session files only)")
     args = ap.parse_args()
-    torch = load_torch(args.torch)
-    ours = load_ours(args.ours)
+    torch = load_torch(args.torch, args.max_foreign)
+    ours = load_ours(args.ours, args.max_foreign)
     order = [c for c in ("seed", "small", "medium", "large") if c in torch or c in ours]
 
     print("| config | torch steps/s by threads | torch best | ours steps/s by threads | ours best "
@@ -126,6 +140,29 @@ def main():
         print(f"| {c} | {t_fwd:.0f} | " + ", ".join(f"{k}t {v:.0f}" for k, v in o_fwd.items())
               + f"{fwd_ok} | {t_fwd / o_fwd_best:.1f}x | {t_rss:.0f} | {o_rss:.1f} | {rr:.1f}x"
               + (" ok" if rr >= TARGET_RSS_RATIO else " MISS") + " |")
+
+    if args.torch_cpu:
+        tcpu = load_torch(args.torch_cpu)
+        print()
+        print("Single core, timed by CPU time (robust to other jobs): PyTorch with BENCH_THREADS=1 "
+              "OPENBLAS_NUM_THREADS=1 vs minillm-bench --threads 1")
+        print()
+        print("| config | torch steps/CPU-s | ours steps/CPU-s | ratio | ours GFLOP/CPU-s | sgemm peak/CPU-s "
+              "| mfu (CPU) | torch fwd1 us | ours fwd1 us (CPU) |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for c in order:
+            t = tcpu.get(c, {}).get(1)
+            o = ours.get(c, {}).get(1, [])
+            o = [r for r in o if "train_steps_per_cpu_s" in r]
+            if not t or not o:
+                continue
+            ts = med(t["sps"])
+            os_ = med([r["train_steps_per_cpu_s"] for r in o])
+            peak = med([r.get("sgemm_peak_cpu_gflops", float("nan")) for r in o])
+            gfl = med([r.get("gflops_cpu", float("nan")) for r in o])
+            fwd = med([r.get("fwd1_cpu_us", r["fwd1_us"]) for r in o])
+            print(f"| {c} | {ts:.4g} | {os_:.4g} | {os_ / ts:.2f}x | {gfl:.1f} | {peak:.1f} | "
+                  f"{100 * gfl / peak:.1f}% | {med(t['fwd1']):.0f} | {fwd:.0f} |")
     return 0
 
 
