@@ -615,7 +615,7 @@ void relu_backward(float *dinp, const float *dout, const float *out, size_t n)
  * rng per call, and element pair i takes the bits of splitmix64(key + i * phi).
  * Any element's bit is known without the ones before it, so the mask can be
  * made in parallel and is the same for every thread count. */
-static inline uint64_t dropout_bits(uint64_t key, size_t pair)
+static inline __attribute__((always_inline)) uint64_t dropout_bits(uint64_t key, size_t pair)
 {
     uint64_t z = key + (uint64_t)pair * 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -630,17 +630,12 @@ static uint32_t dropout_threshold(float p)
     return (uint32_t)ceil((double)p * 16777216.0);
 }
 
-/* Element pairs [first_pair, first_pair + npairs): keep bytes for elements
- * 2*first_pair onwards, count of them (<= 2*npairs; odd at the very end). Integer
- * only, so every code path gives the same bits; the AVX-512 clone multiplies
- * eight 64-bit words at once. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("arch=x86-64-v4", "default")))
-#endif
-#endif
-static void dropout_mask(uint8_t *keep, uint64_t key, size_t first_pair, size_t count,
-                         uint32_t threshold)
+/* Element pairs from first_pair on: keep bytes for elements 2*first_pair
+ * onwards, count of them (<= 2 per pair; odd at the very end). Integer only, so
+ * every code path gives the same bits. */
+static inline __attribute__((always_inline)) void
+dropout_mask_body(uint8_t *keep, uint64_t key, size_t first_pair, size_t count,
+                  uint32_t threshold)
 {
     size_t q = 0;
     for (; 2 * q + 1 < count; q++) {
@@ -650,6 +645,38 @@ static void dropout_mask(uint8_t *keep, uint64_t key, size_t first_pair, size_t 
     }
     if (2 * q < count)
         keep[2 * q] = (uint32_t)(dropout_bits(key, first_pair + q) >> 40) >= threshold;
+}
+
+static void dropout_mask_generic(uint8_t *keep, uint64_t key, size_t first_pair, size_t count,
+                                 uint32_t threshold)
+{
+    dropout_mask_body(keep, key, first_pair, count, threshold);
+}
+
+/* An AVX-512 copy multiplies eight 64-bit words at once (vpmullq). Chosen at run
+ * time with __builtin_cpu_supports, not with an ifunc: ifunc resolvers run
+ * before the sanitizers' runtimes start and crash under TSan. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DROPOUT_MASK_AVX512 1
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+static void dropout_mask_avx512(uint8_t *keep, uint64_t key, size_t first_pair, size_t count,
+                                uint32_t threshold)
+{
+    dropout_mask_body(keep, key, first_pair, count, threshold);
+}
+#endif
+
+static void dropout_mask(uint8_t *keep, uint64_t key, size_t first_pair, size_t count,
+                         uint32_t threshold)
+{
+#ifdef DROPOUT_MASK_AVX512
+    if (__builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl")) {
+        dropout_mask_avx512(keep, key, first_pair, count, threshold);
+        return;
+    }
+#endif
+    dropout_mask_generic(keep, key, first_pair, count, threshold);
 }
 
 /* The passes below take chunks in pairs of elements (begin and end count pairs)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "layers.h"
+#include "parallel.h"
 
 /* Tensors per encoder layer, in state_dict order (see layer_tensor_names). */
 #define LAYER_TENSORS 12
@@ -427,6 +428,7 @@ Activations *activations_create(const Model *m, int B, int T)
     a->block = ar.base;
     ar.used = 0;
     layout_activations(a, &ar);
+    parallel_prepare(); /* the step itself then starts no thread */
     return a;
 }
 

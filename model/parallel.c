@@ -132,6 +132,15 @@ static int ensure_workers(int wanted)
     return pool.workers + 1 < wanted ? pool.workers + 1 : wanted;
 }
 
+void parallel_prepare(void)
+{
+    int nthreads = parallel_threads();
+    if (nthreads <= 1 || pthread_mutex_trylock(&pool.busy) != 0)
+        return;
+    ensure_workers(nthreads);
+    pthread_mutex_unlock(&pool.busy);
+}
+
 void parallel_for(size_t n, size_t min_per_thread, ParallelFn fn, void *ctx)
 {
     if (n == 0)

@@ -24,4 +24,9 @@ void parallel_for(size_t n, size_t min_per_thread, ParallelFn fn, void *ctx);
 /* Threads parallel_for would use now (>= 1). */
 int parallel_threads(void);
 
+/* Starts the workers for the current thread count now (activations_create calls
+ * it), so that the training step itself creates no thread. Later calls of
+ * parallel_for start more only if the thread count was raised meanwhile. */
+void parallel_prepare(void);
+
 #endif
