@@ -15,6 +15,11 @@
 /* Sum of x[0..n) with eight interleaved partial sums: vectorises without
  * -ffast-math, and the order is fixed (the same whatever the machine's
  * vector width), so results are reproducible. */
+static inline float lanes_sum(const float acc[8])
+{
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static float sum8(const float *x, int n)
 {
     float acc[8] = {0};
@@ -22,7 +27,7 @@ static float sum8(const float *x, int n)
     for (; i + 8 <= n; i += 8)
         for (int j = 0; j < 8; j++)
             acc[j] += x[i + j];
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    float s = lanes_sum(acc);
     for (; i < n; i++)
         s += x[i];
     return s;
@@ -173,7 +178,7 @@ typedef struct {
     bool causal;
     /* backward */
     float *dqkv, *dscore;
-    const float *dout;
+    const float *dout, *probs; /* probs: the forward's att */
     float dqkv_beta; /* 1: add into dqkv; 0: overwrite (each block is written once) */
     int B, T, C, NH;
 } AttentionJob;
@@ -311,7 +316,7 @@ static void attention_backward_values(const AttentionJob *j, size_t bh)
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
     const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
     const size_t qoff = b * T * C3 + h * 3 * HS;
-    const float *p = j->att + bh * T * T;
+    const float *p = j->probs + bh * T * T;
     const float *dy = j->dout + b * T * C + h * HS;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, dy, C,
                 j->dqkv_beta, j->dqkv + qoff + 2 * HS, C3);
@@ -326,7 +331,7 @@ static void attention_softmax_backward_rows(void *ctx, size_t begin, size_t end)
     const int T = j->T;
     for (size_t r = begin; r < end; r++) {
         float *ds = j->dscore + r * T;
-        const float *pr = j->att + r * T;
+        const float *pr = j->probs + r * T;
         float dot = 0.0f;
         for (int s = 0; s < T; s++)
             dot += pr[s] * ds[s];
@@ -363,7 +368,7 @@ static void attention_backward_beta(float *dqkv, float dqkv_beta, float *scratch
                                     const float *dout, const float *qkv, const float *att,
                                     int B, int T, int C, int NH)
 {
-    AttentionJob job = {.att = (float *)att, .qkv = qkv, .dqkv = dqkv, .dscore = scratch,
+    AttentionJob job = {.probs = att, .qkv = qkv, .dqkv = dqkv, .dscore = scratch,
                         .dout = dout, .dqkv_beta = dqkv_beta, .B = B, .T = T, .C = C, .NH = NH};
     const size_t BH = (size_t)B * NH;
     if (attention_per_head_tasks(T, C / NH)) {
@@ -392,11 +397,11 @@ void attention_backward_set(float *dqkv, float *scratch, const float *dout, cons
 /* ------------------------------------------------------------- layernorm */
 
 typedef struct {
-    float *out, *mean, *rstd, *std;
+    float *out, *mean_out, *rstd_out, *std_out;
     const float *inp, *gamma, *beta;
     /* backward */
     float *dinp, *dgamma, *dbeta;
-    const float *dout;
+    const float *dout, *mean, *rstd, *std;
     bool accumulate;
     LayerNormKind kind;
     int N, C;
@@ -419,7 +424,7 @@ static void layernorm_forward_rows(void *ctx, size_t begin, size_t end)
                 float d = x[c + k] - m;
                 acc[k] += d * d;
             }
-        float ss = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        float ss = lanes_sum(acc);
         for (; c < C; c++) {
             float d = x[c] - m;
             ss += d * d;
@@ -428,27 +433,27 @@ static void layernorm_forward_rows(void *ctx, size_t begin, size_t end)
         if (j->kind == LAYERNORM_WORKSHOP) {
             float s = C > 1 ? sqrtf(ss / (float)(C - 1)) : 0.0f;
             r = 1.0f / (s + LAYERNORM_EPS);
-            if (j->std)
-                j->std[n] = s;
+            if (j->std_out)
+                j->std_out[n] = s;
         } else {
             r = 1.0f / sqrtf(ss / (float)C + LAYERNORM_EPS);
-            if (j->std)
-                j->std[n] = 0.0f;
+            if (j->std_out)
+                j->std_out[n] = 0.0f;
         }
         for (c = 0; c < C; c++)
             y[c] = gamma[c] * ((x[c] - m) * r) + beta[c];
-        if (j->mean)
-            j->mean[n] = m;
-        if (j->rstd)
-            j->rstd[n] = r;
+        if (j->mean_out)
+            j->mean_out[n] = m;
+        if (j->rstd_out)
+            j->rstd_out[n] = r;
     }
 }
 
 void layernorm_forward(float *out, float *mean, float *rstd, float *std, const float *inp,
                        const float *gamma, const float *beta, LayerNormKind kind, int N, int C)
 {
-    LayerNormJob job = {.out = out, .mean = mean, .rstd = rstd, .std = std, .inp = inp,
-                        .gamma = gamma, .beta = beta, .kind = kind, .N = N, .C = C};
+    LayerNormJob job = {.out = out, .mean_out = mean, .rstd_out = rstd, .std_out = std,
+                        .inp = inp, .gamma = gamma, .beta = beta, .kind = kind, .N = N, .C = C};
     parallel_for((size_t)N, PAR_MIN_ELEMS / (size_t)C + 1, layernorm_forward_rows, &job);
 }
 
@@ -473,9 +478,7 @@ static void layernorm_backward_rows(void *ctx, size_t begin, size_t end)
                 a1[k] += dxhat;
                 a2[k] += dxhat * xhat;
             }
-        float sum_dxhat = ((a1[0] + a1[1]) + (a1[2] + a1[3])) + ((a1[4] + a1[5]) + (a1[6] + a1[7]));
-        float sum_dxhat_xhat =
-            ((a2[0] + a2[1]) + (a2[2] + a2[3])) + ((a2[4] + a2[5]) + (a2[6] + a2[7]));
+        float sum_dxhat = lanes_sum(a1), sum_dxhat_xhat = lanes_sum(a2);
         for (; c < C; c++) {
             float xhat = (x[c] - m) * r;
             float dxhat = dy[c] * gamma[c];
@@ -545,8 +548,8 @@ void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
                         const float *rstd, const float *std, LayerNormKind kind, int N, int C)
 {
     LayerNormJob job = {.dinp = dinp, .dgamma = dgamma, .dbeta = dbeta, .dout = dout,
-                        .inp = inp, .gamma = gamma, .mean = (float *)mean, .rstd = (float *)rstd,
-                        .std = (float *)std, .accumulate = true, .kind = kind, .N = N, .C = C};
+                        .inp = inp, .gamma = gamma, .mean = mean, .rstd = rstd,
+                        .std = std, .accumulate = true, .kind = kind, .N = N, .C = C};
     layernorm_backward_impl(&job);
 }
 
@@ -555,8 +558,8 @@ void layernorm_backward_set(float *dinp, float *dgamma, float *dbeta, const floa
                             const float *rstd, const float *std, LayerNormKind kind, int N, int C)
 {
     LayerNormJob job = {.dinp = dinp, .dgamma = dgamma, .dbeta = dbeta, .dout = dout,
-                        .inp = inp, .gamma = gamma, .mean = (float *)mean, .rstd = (float *)rstd,
-                        .std = (float *)std, .accumulate = false, .kind = kind, .N = N, .C = C};
+                        .inp = inp, .gamma = gamma, .mean = mean, .rstd = rstd,
+                        .std = std, .accumulate = false, .kind = kind, .N = N, .C = C};
     layernorm_backward_impl(&job);
 }
 
@@ -691,7 +694,8 @@ static void dropout_blocks(const ElementJob *j, size_t begin, size_t end, Dropou
     const float scale = j->scale;
     for (size_t pair = begin; pair < end; pair += DROPOUT_BLOCK_PAIRS) {
         const size_t first = 2 * pair;
-        size_t count = 2 * ((end - pair) < DROPOUT_BLOCK_PAIRS ? (end - pair) : DROPOUT_BLOCK_PAIRS);
+        const size_t pairs = end - pair < DROPOUT_BLOCK_PAIRS ? end - pair : DROPOUT_BLOCK_PAIRS;
+        size_t count = 2 * pairs;
         if (first + count > j->n)
             count = j->n - first;
         uint8_t *restrict keep = j->keep ? j->keep + first : local;

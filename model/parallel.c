@@ -72,8 +72,12 @@ static void *worker_main(void *arg)
                 if (spin % 16 == 0 && elapsed_ns(&t0) > SPIN_NS) {
                     pthread_mutex_lock(&pool.lock);
                     pool.sleepers++;
-                    while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen)
+                    for (;;) {
+                        g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+                        if (g != seen)
+                            break;
                         pthread_cond_wait(&pool.wake, &pool.lock);
+                    }
                     pool.sleepers--;
                     pthread_mutex_unlock(&pool.lock);
                     break;

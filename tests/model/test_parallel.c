@@ -241,7 +241,8 @@ Test(parallel, overwrite_variants_equal_adding_into_zeros)
         layernorm_backward(add, NULL, NULL, dy, inp, g, mean, rstd, sd, kind, N, C);
         fill_normal(set, (size_t)N * C, 1.0f, &rng);
         layernorm_backward_set(set, NULL, NULL, dy, inp, g, mean, rstd, sd, kind, N, C);
-        cr_expect_eq(memcmp(add, set, (size_t)N * C * sizeof(float)), 0, "layernorm_backward_set %d", k);
+        cr_expect_eq(memcmp(add, set, (size_t)N * C * sizeof(float)), 0,
+                     "layernorm_backward_set %d", k);
     }
 
     const int B = 3, T = 20, AC = 32, NH = 4;
