@@ -422,10 +422,12 @@ static void validate(Trainer *t)
 
 static void update_ema(Trainer *t)
 {
-    /* Warm-up of the decay so the average is not dominated by the random init. */
+    /* Warm-up of the decay so the average is not dominated by the random init. It also
+     * caps the window at about step/9 steps: (1+s)/(10+s) stays below 0.999 until step
+     * 8,990, so a short run with ema_warmup never averages as long as ema_decay says. */
     float decay = t->cfg.train.ema_decay;
     float warm = (1.0f + (float)t->prog.step) / (10.0f + (float)t->prog.step);
-    if (warm < decay)
+    if (t->cfg.train.ema_warmup && warm < decay)
         decay = warm;
     float *e = t->ema->params;
     const float *p = t->model->params;
