@@ -23,7 +23,8 @@ static const CliOption train_options[] = {
     {"lr", "X", "peak learning rate"},
     {"batch-size", "N", "sentences per step"},
     {"threads", "N", "OpenBLAS threads (0 = the library's default)"},
-    {"save", "FILE", "save the final model here (safetensors) and its optimizer state in FILE.optim"},
+    {"save", "FILE", "save the final model here (safetensors) and its optimizer state in FILE.optim; "
+                     "with [train] save = best, the best model by validation accuracy (no FILE.optim)"},
     {"save-best", "FILE", "also save the model with the best validation accuracy here"},
     {"resume", "FILE", "continue a run saved by --save (FILE and FILE.optim; keeps its model and vocabulary)"},
     {"metrics", "FILE", "write one CSV row per step: step,epoch,lr,loss,acc,val_loss,val_acc,sentences_per_s"},
