@@ -248,7 +248,7 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     tr.T = c->T;
     Rng rng;
     rng_seed(&rng, o->seed);
-    char err[256] = "";
+    char err[200] = ""; /* leaves room for the prefix in r->err */
     int *tokens = malloc(sizeof(int) * NUM_BATCHES * c->B * c->T);
     int *labels = malloc(sizeof(int) * NUM_BATCHES * c->B);
     Activations *acts1 = NULL;
