@@ -38,15 +38,19 @@ def load_torch(paths, max_foreign=None):
     for p in paths:
         with open(p) as f:
             text = f.read()
-        if text.lstrip().startswith("{") and "\n{" in text.strip():
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None
+        if isinstance(whole, dict) and "train" not in whole:
+            data = whole  # bench_ref.py's own file: {config: [runs]}
+        else:
             # JSON lines: one `bench_ref.py --child` result each (tools/bench_session.py)
             data = {}
             for line in text.splitlines():
                 if line.strip():
                     r = json.loads(line)
                     data.setdefault(r["config"], []).append(r)
-        else:
-            data = json.loads(text)
         for cfg, runs in data.items():
             for r in runs:
                 if too_busy(r, max_foreign):
