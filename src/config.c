@@ -54,6 +54,7 @@ AppConfig app_config_default(void)
     c.train.save_every = 0;
     c.train.threads = 0;
     c.train.word_dropout = 0.0f;
+    c.train.word_delete = 0.0f;
     c.train.embedding_init_std = 1.0f;
     c.train.save = TRAIN_SAVE_LAST;
 
@@ -140,6 +141,7 @@ static const Key KEYS[] = {
     INT("train", "save_every", train.save_every, 0, 1000000000, "0 (only at the end) or a number of steps"),
     INT("train", "threads", train.threads, 0, 256, "0 (OpenBLAS default) or an integer up to 256"),
     FLT("train", "word_dropout", train.word_dropout, 0, false, 1, true, "a number in [0, 1)"),
+    FLT("train", "word_delete", train.word_delete, 0, false, 1, true, "a number in [0, 1)"),
     FLT("train", "embedding_init_std", train.embedding_init_std, 0, true, 100, false,
         "a number in (0, 100]"),
     ENUM("train", "save", train.save, SAVES, "last, best"),

@@ -69,6 +69,7 @@ static void seed_stream(Rng *rng, uint64_t seed, uint64_t purpose, uint64_t inde
 #define STREAM_SHUFFLE 1u
 #define STREAM_DROPOUT 2u
 #define STREAM_WORD_DROPOUT 3u
+#define STREAM_WORD_DELETE 4u
 
 /* PyTorch's nn.Embedding draws N(0, 1); the encoder multiplies by sqrt(d_model), so with
  * Adam (steps of about lr whatever the scale) a word's vector moves slowly relative to
@@ -81,6 +82,24 @@ static void scale_initial_embeddings(Model *m, float std)
     size_t n = (size_t)m->cfg.vocab_size * (size_t)m->cfg.d_model;
     for (size_t i = 0; i < n; i++)
         e[i] *= std;
+}
+
+/* Word deletion: each real token of a training row is removed with probability p and
+ * the rest closes up (padding after it), a shorter sentence with the same label; a row
+ * keeps at least its first surviving or, failing that, its first token. */
+static void delete_words(int *tokens, int count, int T, float p, Rng *rng)
+{
+    for (int i = 0; i < count; i++) {
+        int *row = tokens + (size_t)i * (size_t)T;
+        int kept = 0, first = row[0];
+        for (int j = 0; j < T && row[j] != MODEL_PAD_ID; j++)
+            if (rng_uniform(rng) >= p)
+                row[kept++] = row[j];
+        if (kept == 0 && first != MODEL_PAD_ID)
+            row[kept++] = first;
+        for (int j = kept; j < T; j++)
+            row[j] = MODEL_PAD_ID;
+    }
 }
 
 /* Word dropout: each real token of a training batch becomes <UNK> with probability p,
@@ -477,6 +496,11 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
         Rng words;
         seed_stream(&words, t->cfg.train.seed, STREAM_WORD_DROPOUT, (uint64_t)p->step);
         drop_words(t->tokens, count, T, t->cfg.train.word_dropout, &words);
+    }
+    if (t->cfg.train.word_delete > 0) {
+        Rng words;
+        seed_stream(&words, t->cfg.train.seed, STREAM_WORD_DELETE, (uint64_t)p->step);
+        delete_words(t->tokens, count, T, t->cfg.train.word_delete, &words);
     }
 
     Rng dropout;

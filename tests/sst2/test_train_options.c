@@ -1,6 +1,7 @@
 /* The recipe's trainer options on the embedded toy data (no SST-2 needed): [train]
  * save = best writes the best model by validation accuracy through --save (and no
- * optimizer sidecar), word dropout changes the run yet stays deterministic for a seed,
+ * optimizer sidecar), word dropout and word deletion change the run yet stay
+ * deterministic for a seed,
  * and embedding_init_std scales the initial embedding table. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -125,6 +126,28 @@ Test(options, word_dropout_changes_the_run_and_is_deterministic)
     cr_assert(na == nb && na == nc);
     cr_expect_eq(memcmp(pa, pb, na * sizeof *pa), 0, "same seed, same word dropout: same weights");
     cr_expect_neq(memcmp(pa, pc, na * sizeof *pa), 0, "word dropout must change the training");
+    free(pa);
+    free(pb);
+    free(pc);
+}
+
+Test(options, word_delete_changes_the_run_and_is_deterministic)
+{
+    char a[128], b[128], c[128], out[4096];
+    snprintf(a, sizeof a, "%s/a.safetensors", tmpdir);
+    snprintf(b, sizeof b, "%s/b.safetensors", tmpdir);
+    snprintf(c, sizeof c, "%s/c.safetensors", tmpdir);
+    /* Even deleting nearly every word leaves each sentence one token: training runs. */
+    const char *with[] = {"train.word_delete=0.95"};
+    const char *without[] = {"train.word_delete=0"};
+    cr_assert_eq(run_train(out, sizeof out, a, with, 1), CLI_EXIT_OK, "%s", out);
+    cr_assert_eq(run_train(out, sizeof out, b, with, 1), CLI_EXIT_OK, "%s", out);
+    cr_assert_eq(run_train(out, sizeof out, c, without, 1), CLI_EXIT_OK, "%s", out);
+    size_t na, nb, nc;
+    float *pa = read_params(a, &na), *pb = read_params(b, &nb), *pc = read_params(c, &nc);
+    cr_assert(na == nb && na == nc);
+    cr_expect_eq(memcmp(pa, pb, na * sizeof *pa), 0, "same seed, same word deletion: same weights");
+    cr_expect_neq(memcmp(pa, pc, na * sizeof *pa), 0, "word deletion must change the training");
     free(pa);
     free(pb);
     free(pc);
