@@ -572,12 +572,15 @@ static void print_row(const BenchConfig *c, const BenchResult *r, const BenchRes
     double gflops = r->flops_per_step * r->sps_median / 1e9;
     char sps[48];
     snprintf(sps, sizeof sps, "%.4g [%.4g..%.4g]", r->sps_median, r->sps_min, r->sps_max);
-    printf("%-7s %10.0f %10.4f %24s %9.4g %8.2f %10.4g %10.4g %8.2f %6.1f%% %10.1f %9.1f %10.4f\n",
+    double gflops_cpu = r->flops_per_step * r->cpu_sps_median / 1e9;
+    printf("%-7s %10.0f %10.4f %24s %9.4g %8.2f %10.4g %10.4g %8.2f %6.1f%% %7.1f%% %10.1f %9.1f "
+           "%10.4f\n",
            c->name, r->params, r->flops_per_step / 1e9, sps, r->cpu_sps_median, r->cpu_per_wall,
            r->sps_median * c->B,
            r->sps_median * c->B * c->T, gflops,
-           peak->peak_gflops > 0 ? 100.0 * gflops / peak->peak_gflops : 0.0, r->fwd1_us_median,
-           r->peak_rss_mib, r->final_loss);
+           peak->peak_gflops > 0 ? 100.0 * gflops / peak->peak_gflops : 0.0,
+           peak->peak_cpu_gflops > 0 ? 100.0 * gflops_cpu / peak->peak_cpu_gflops : 0.0,
+           r->fwd1_us_median, r->peak_rss_mib, r->final_loss);
     fflush(stdout);
 }
 
@@ -610,10 +613,11 @@ int main(int argc, char **argv)
                peak->peak_median_gflops, o.peak_trials, peak->peak_cpu_gflops);
         printf("# steps/s: median [min..max] of %d repeats x %d steps after warm-up; steps/cpu:\n"
                "# per CPU-second of the process (all threads), cpu/wall: CPU use while training;\n"
+               "# mfu cpu: both the step and the peak per CPU-second (use it on a busy machine);\n"
                "# fwd1 = batch-1 forward + all attention maps, median us\n", o.repeats, o.steps);
-        printf("%-7s %10s %10s %24s %9s %8s %10s %10s %8s %7s %10s %9s %10s\n", "config",
+        printf("%-7s %10s %10s %24s %9s %8s %10s %10s %8s %7s %8s %10s %9s %10s\n", "config",
                "params", "GFLOP/stp", "steps/s", "steps/cpu", "cpu/wall", "seq/s", "tok/s",
-               "GFLOP/s", "mfu", "fwd1 us", "RSS MiB", "last loss");
+               "GFLOP/s", "mfu", "mfu cpu", "fwd1 us", "RSS MiB", "last loss");
     }
     int failures = 0;
     for (int c = 0; c < NUM_CONFIGS; c++) {
