@@ -74,8 +74,9 @@ typedef struct {
 } AdamJob;
 
 /* One branch-free loop per variant so that it vectorises; the arithmetic and its
- * order are the same as the scalar definition, element by element. */
-static void adam_chunk(void *ctx, size_t begin, size_t end)
+ * order are the same as the scalar definition, element by element (no FMA:
+ * -std=c11 keeps contraction off), so every copy below gives the same bits. */
+static inline __attribute__((always_inline)) void adam_body(void *ctx, size_t begin, size_t end)
 {
     const AdamJob *j = ctx;
     float *restrict p = j->params, *restrict m = j->m, *restrict v = j->v;
@@ -104,6 +105,33 @@ static void adam_chunk(void *ctx, size_t begin, size_t end)
             ADAM_UPDATE(g[i] + wd * p[i]);
     }
 #undef ADAM_UPDATE
+}
+
+static void adam_chunk_generic(void *ctx, size_t begin, size_t end)
+{
+    adam_body(ctx, begin, end);
+}
+
+/* An AVX-512 copy (16 floats per instruction instead of SSE2's 4), picked at run
+ * time (not by an ifunc, which crashes TSan builds at load). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ADAM_AVX512 1
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+static void adam_chunk_avx512(void *ctx, size_t begin, size_t end)
+{
+    adam_body(ctx, begin, end);
+}
+#endif
+
+static void adam_chunk(void *ctx, size_t begin, size_t end)
+{
+#ifdef ADAM_AVX512
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+        adam_chunk_avx512(ctx, begin, end);
+        return;
+    }
+#endif
+    adam_chunk_generic(ctx, begin, end);
 }
 
 void optimizer_step(Optimizer *opt, float *params, const float *grads, float lr)
