@@ -31,7 +31,8 @@ Test(model, seed_config_counts_pytorch_parameters)
 }
 
 /* 50 full-batch Adam steps at lr 1e-3 on the toy data: the notebook's result. */
-static void train_toy(bool pad_mask, LayerNormKind ln, float *final_loss, int *final_correct)
+static void train_toy_seed(bool pad_mask, LayerNormKind ln, uint64_t seed, float *final_loss,
+                           int *final_correct)
 {
     int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
     ModelConfig cfg = model_config_default();
@@ -39,7 +40,7 @@ static void train_toy(bool pad_mask, LayerNormKind ln, float *final_loss, int *f
     cfg.pad_mask = pad_mask;
     cfg.layernorm = ln;
     Rng rng;
-    rng_seed(&rng, 42);
+    rng_seed(&rng, seed);
     char err[256];
     Model *m = model_create(&cfg, &rng, err, sizeof err);
     cr_assert_not_null(m, "%s", err);
@@ -66,16 +67,37 @@ static void train_toy(bool pad_mask, LayerNormKind ln, float *final_loss, int *f
     model_free(m);
 }
 
+static void train_toy(bool pad_mask, LayerNormKind ln, float *final_loss, int *final_correct)
+{
+    train_toy_seed(pad_mask, ln, 42, final_loss, final_correct);
+}
+
+static int compare_floats(const void *x, const void *y)
+{
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+/* One run's loss depends on its dropout draws, in PyTorch too: over torch seeds 0..9
+ * the notebook model's eval loss after 50 steps is 0.003-0.012 for 9 seeds and 0.66
+ * (8/10 correct) for one. So the notebook's "100 % and loss < 0.05" is checked over
+ * five seeds: every run 10/10 correct, at least four and the median under 0.05. */
 Test(model, toy_data_trains_to_full_accuracy_notebook)
 {
-    float loss;
-    int correct;
-    train_toy(false, LAYERNORM_WORKSHOP, &loss, &correct);
-    cr_log_info("notebook config: loss %g, %d/10 correct\n", (double)loss, correct);
-    cr_assert_eq(correct, TOY_N);
-    /* Untrained: ln 2 = 0.69. Seeds 40..45 end between 0.003 and 0.085 depending
-     * on the dropout masks drawn (seed 42 with the counter-based masks: 0.085). */
-    cr_assert_lt(loss, 0.15f);
+    enum { RUNS = 5 };
+    float losses[RUNS];
+    int under = 0;
+    for (int r = 0; r < RUNS; r++) {
+        int correct;
+        train_toy_seed(false, LAYERNORM_WORKSHOP, 40 + (uint64_t)r, &losses[r], &correct);
+        cr_log_info("notebook config, seed %d: loss %g, %d/10 correct\n", 40 + r,
+                    (double)losses[r], correct);
+        cr_expect_eq(correct, TOY_N, "seed %d: %d/10 correct", 40 + r, correct);
+        under += losses[r] < 0.05f;
+    }
+    qsort(losses, RUNS, sizeof losses[0], compare_floats);
+    cr_assert_lt(losses[RUNS / 2], 0.05f, "median loss %g", (double)losses[RUNS / 2]);
+    cr_assert_geq(under, RUNS - 1, "only %d of %d runs under 0.05", under, RUNS);
 }
 
 Test(model, toy_data_trains_to_full_accuracy_pad_mask_and_standard_ln)
