@@ -10,6 +10,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_util.h"
+#include "run_data.h"
 #include "dataset.h"
 #include "trainer.h"
 
@@ -143,49 +144,18 @@ static int save_model(const TrainRun *r, const Model *m, const TokenizerConfig *
 /* Training data and validation data as the options and config say. */
 static int load_data(const AppConfig *cfg, TrainRun *r, FILE *err, char *msg, size_t msg_len)
 {
-    const char *const *names = r->has_ckpt ? (const char *const *)r->ckpt.labels : NULL;
-    int num_names = r->has_ckpt ? r->ckpt.num_labels : 0;
-    Dataset *all;
-    if (cfg->data.train_path[0]) {
-        all = dataset_load(cfg->data.train_path, names, num_names, err, msg, msg_len);
-        if (!all)
-            return -1;
-        if (all->skipped > 0)
-            cli_error(&train_command, err, "%s: skipped %d bad line%s", cfg->data.train_path,
-                      all->skipped, all->skipped == 1 ? "" : "s");
-    } else {
-        all = dataset_embedded_train();
-        if (!all) {
-            snprintf(msg, msg_len, "out of memory (embedded dataset)");
-            return -1;
-        }
-    }
-    if (!names) {
-        names = DATASET_LABEL_NAMES(all);
-        num_names = all->num_classes;
-    }
-    if (cfg->data.val_path[0]) {
-        r->train = all;
-        r->val = dataset_load(cfg->data.val_path, names, num_names, err, msg, msg_len);
-        if (!r->val)
-            return -1;
-        if (r->val->skipped > 0)
-            cli_error(&train_command, err, "%s: skipped %d bad line%s", cfg->data.val_path,
-                      r->val->skipped, r->val->skipped == 1 ? "" : "s");
-    } else if (!cfg->data.train_path[0]) {
-        r->train = all;
-        r->val = dataset_embedded_heldout();
-    } else if (cfg->data.val_fraction > 0) {
-        dataset_split(all, cfg->data.val_fraction, cfg->train.seed, &r->train, &r->val);
-        dataset_free(all);
-        if (!r->train || r->train->n == 0) {
-            snprintf(msg, msg_len, "%.900s: no training sentence left after the validation split "
-                     "(val_fraction %g)", cfg->data.train_path, (double)cfg->data.val_fraction);
-            return -1;
-        }
-    } else {
-        r->train = all;
-    }
+    RunData d;
+    if (run_data_load(cfg, r->has_ckpt ? (const char *const *)r->ckpt.labels : NULL,
+                      r->has_ckpt ? r->ckpt.num_labels : 0, err, &d, msg, msg_len) != 0)
+        return -1;
+    r->train = d.train;
+    r->val = d.val;
+    if (d.train_skipped > 0)
+        cli_error(&train_command, err, "%s: skipped %d bad line%s", cfg->data.train_path,
+                  d.train_skipped, d.train_skipped == 1 ? "" : "s");
+    if (d.val_skipped > 0)
+        cli_error(&train_command, err, "%s: skipped %d bad line%s", cfg->data.val_path,
+                  d.val_skipped, d.val_skipped == 1 ? "" : "s");
     return 0;
 }
 

@@ -6,51 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "run_data.h"
+
 static int load_data(Session *s, char *err, size_t err_len)
 {
     const AppConfig *cfg = &s->cfg;
-    const char *const *names = s->has_ckpt ? (const char *const *)s->ckpt.labels : NULL;
-    int num_names = s->has_ckpt ? s->ckpt.num_labels : 0;
-    Dataset *all;
-    if (cfg->data.train_path[0]) {
-        all = dataset_load(cfg->data.train_path, names, num_names, NULL, err, err_len);
-        if (!all)
-            return -1;
+    RunData d;
+    if (run_data_load(cfg, s->has_ckpt ? (const char *const *)s->ckpt.labels : NULL,
+                      s->has_ckpt ? s->ckpt.num_labels : 0, NULL, &d, err, err_len) != 0)
+        return -1;
+    s->train = d.train;
+    s->val = d.val;
+    if (cfg->data.train_path[0])
         snprintf(s->data_name, sizeof s->data_name, "%.200s", cfg->data.train_path);
-        if (all->skipped > 0)
-            snprintf(s->note, sizeof s->note, "%.200s: skipped %d bad lines", cfg->data.train_path,
-                     all->skipped);
-    } else {
-        all = dataset_embedded_train();
-        if (!all) {
-            snprintf(err, err_len, "out of memory (embedded dataset)");
-            return -1;
-        }
+    else
         snprintf(s->data_name, sizeof s->data_name, "embedded dataset");
-    }
-    if (!names) {
-        names = DATASET_LABEL_NAMES(all);
-        num_names = all->num_classes;
-    }
-    if (cfg->data.val_path[0]) {
-        s->train = all;
-        s->val = dataset_load(cfg->data.val_path, names, num_names, NULL, err, err_len);
-        if (!s->val)
-            return -1;
-    } else if (!cfg->data.train_path[0]) {
-        s->train = all;
-        s->val = dataset_embedded_heldout();
-    } else if (cfg->data.val_fraction > 0) {
-        dataset_split(all, cfg->data.val_fraction, cfg->train.seed, &s->train, &s->val);
-        dataset_free(all);
-        if (!s->train || s->train->n == 0) {
-            snprintf(err, err_len, "%.900s: no training sentence left after the validation split",
-                     cfg->data.train_path);
-            return -1;
-        }
-    } else {
-        s->train = all;
-    }
+    if (d.train_skipped > 0)
+        snprintf(s->note, sizeof s->note, "%.200s: skipped %d bad lines", cfg->data.train_path,
+                 d.train_skipped);
     return 0;
 }
 
