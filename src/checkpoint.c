@@ -16,23 +16,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "errors.h"
+
 #include "safetensors.h"
 
 #define PE_NAME "encoder.pos_encoding.pe"
 /* The file's sinusoid rows that the model uses must equal ours this closely
  * (both are float32 sin/cos of the same float32 angle; libm may differ by an ulp). */
 #define PE_TOLERANCE 1e-4f
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ------------------------------------------------------------ atomic write */
 
@@ -62,7 +53,7 @@ int atomic_write_file(const char *path, const void *data, size_t len, char *err,
     if (!tmp || !dir) {
         free(tmp);
         free(dir);
-        return fail(err, err_len, "%s: out of memory", path);
+        return errorf(err, err_len, "%s: out of memory", path);
     }
     /* Same directory as the target, so that rename() replaces it atomically. */
     memcpy(tmp, path, path_len);
@@ -80,7 +71,7 @@ int atomic_write_file(const char *path, const void *data, size_t len, char *err,
     int rc = 0;
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = fail(err, err_len, "%s: cannot create a temporary file in %s: %s", path, dir,
+        rc = errorf(err, err_len, "%s: cannot create a temporary file in %s: %s", path, dir,
                   strerror(errno));
         goto done;
     }
@@ -106,7 +97,7 @@ int atomic_write_file(const char *path, const void *data, size_t len, char *err,
     }
     if (!ok) {
         unlink(tmp);
-        rc = fail(err, err_len, "%s: %s failed: %s (the previous file, if any, is unchanged)", path,
+        rc = errorf(err, err_len, "%s: %s failed: %s (the previous file, if any, is unchanged)", path,
                   step, strerror(saved_errno));
         goto done;
     }
@@ -199,10 +190,10 @@ static int get_int(const cJSON *o, const char *key, int *out, const char *file,
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!item)
-        return fail(err, err_len, "%s: %s: missing key '%s'", file, section, key);
+        return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, key);
     double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
     if (!(d >= 0.0 && d <= 2147483647.0) || d != floor(d))
-        return fail(err, err_len, "%s: %s: key '%s' must be a non-negative integer", file,
+        return errorf(err, err_len, "%s: %s: key '%s' must be a non-negative integer", file,
                     section, key);
     *out = (int)d;
     return 0;
@@ -213,9 +204,9 @@ static int get_bool(const cJSON *o, const char *key, bool *out, const char *file
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!item)
-        return fail(err, err_len, "%s: %s: missing key '%s'", file, section, key);
+        return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, key);
     if (!cJSON_IsBool(item))
-        return fail(err, err_len, "%s: %s: key '%s' must be true or false", file, section, key);
+        return errorf(err, err_len, "%s: %s: key '%s' must be true or false", file, section, key);
     *out = cJSON_IsTrue(item);
     return 0;
 }
@@ -227,14 +218,14 @@ static int get_choice(const cJSON *o, const char *key, const char *first, const 
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!item)
-        return fail(err, err_len, "%s: %s: missing key '%s'", file, section, key);
+        return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, key);
     const char *s = cJSON_IsString(item) ? item->valuestring : "";
     if (strcmp(s, first) == 0)
         *out = 0;
     else if (strcmp(s, second) == 0)
         *out = 1;
     else
-        return fail(err, err_len, "%s: %s: key '%s' must be \"%s\" or \"%s\"", file, section,
+        return errorf(err, err_len, "%s: %s: key '%s' must be \"%s\" or \"%s\"", file, section,
                     key, first, second);
     return 0;
 }
@@ -247,7 +238,7 @@ static int get_float(const cJSON *o, const char *key, float *out, const char *fi
     if (!item)
         return 0;
     if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
-        return fail(err, err_len, "%s: %s: key '%s' must be a number", file, section, key);
+        return errorf(err, err_len, "%s: %s: key '%s' must be a number", file, section, key);
     *out = (float)item->valuedouble;
     return 0;
 }
@@ -264,7 +255,7 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
     cJSON *o = cJSON_Parse(text);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
-        return fail(err, err_len, "%s: __metadata__ key 'config' is not a JSON object", file);
+        return errorf(err, err_len, "%s: __metadata__ key 'config' is not a JSON object", file);
     }
     const cJSON *item;
     cJSON_ArrayForEach(item, o) {
@@ -272,7 +263,7 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
         for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++)
             known = known || strcmp(item->string, config_keys[i]) == 0;
         if (!known) {
-            int rc = fail(err, err_len,
+            int rc = errorf(err, err_len,
                           "%s: config: unknown key '%s' (allowed: vocab_size, d_model, num_heads, "
                           "d_ff, num_layers, num_classes, max_len, layernorm, pos_encoding, "
                           "pad_mask, causal, tokenizer, lowercase, dropout, embedding_dropout)",
@@ -312,7 +303,7 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
     tc->kind = tokenizer ? TOKENIZER_WORDS : TOKENIZER_WHITESPACE;
     char why[256];
     if (model_config_validate(c, why, sizeof why) != 0)
-        return fail(err, err_len, "%s: config: %s", file, why);
+        return errorf(err, err_len, "%s: config: %s", file, why);
     return 0;
 }
 
@@ -324,27 +315,27 @@ static int parse_string_array(const char *text, const char *key, int n, char ***
     cJSON *array = cJSON_Parse(text);
     if (!cJSON_IsArray(array)) {
         cJSON_Delete(array);
-        return fail(err, err_len, "%s: __metadata__ key '%s' is not a JSON array of strings", file,
+        return errorf(err, err_len, "%s: __metadata__ key '%s' is not a JSON array of strings", file,
                     key);
     }
     int count = cJSON_GetArraySize(array);
     if (count != n) {
         cJSON_Delete(array);
-        return fail(err, err_len, "%s: __metadata__ key '%s' has %d entries, the config says %d",
+        return errorf(err, err_len, "%s: __metadata__ key '%s' has %d entries, the config says %d",
                     file, key, count, n);
     }
     char **items = calloc((size_t)(n > 0 ? n : 1), sizeof *items);
-    int rc = items ? 0 : fail(err, err_len, "%s: out of memory", file);
+    int rc = items ? 0 : errorf(err, err_len, "%s: out of memory", file);
     int i = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, array) { /* not cJSON_GetArrayItem: that walks the list each time */
         if (rc != 0)
             break;
         if (!cJSON_IsString(item))
-            rc = fail(err, err_len, "%s: __metadata__ key '%s': entry %d is not a string", file,
+            rc = errorf(err, err_len, "%s: __metadata__ key '%s': entry %d is not a string", file,
                       key, i);
         else if (!(items[i] = strdup(item->valuestring)))
-            rc = fail(err, err_len, "%s: out of memory", file);
+            rc = errorf(err, err_len, "%s: out of memory", file);
         i++;
     }
     cJSON_Delete(array);
@@ -407,20 +398,20 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
                     char *err, size_t err_len)
 {
     if (vocab_size(v) != m->cfg.vocab_size)
-        return fail(err, err_len, "%s: vocabulary has %d tokens but the model's vocab_size is %d",
+        return errorf(err, err_len, "%s: vocabulary has %d tokens but the model's vocab_size is %d",
                     path, vocab_size(v), m->cfg.vocab_size);
     if (num_labels != m->cfg.num_classes)
-        return fail(err, err_len, "%s: %d labels but the model has %d classes", path, num_labels,
+        return errorf(err, err_len, "%s: %d labels but the model has %d classes", path, num_labels,
                     m->cfg.num_classes);
     /* Readers (PyTorch's json, the safetensors library) refuse a header that is not UTF-8. */
     for (int i = 0; i < m->cfg.vocab_size; i++) {
         const char *token = vocab_token(v, i);
         if (!utf8_valid(token, strlen(token)))
-            return fail(err, err_len, "%s: vocabulary token %d is not valid UTF-8", path, i);
+            return errorf(err, err_len, "%s: vocabulary token %d is not valid UTF-8", path, i);
     }
     for (int i = 0; i < num_labels; i++)
         if (!utf8_valid(labels[i], strlen(labels[i])))
-            return fail(err, err_len, "%s: label %d is not valid UTF-8", path, i);
+            return errorf(err, err_len, "%s: label %d is not valid UTF-8", path, i);
     int rc = -1;
     const char **tokens = malloc(sizeof *tokens * (size_t)m->cfg.vocab_size);
     SafeTensorF32 *tensors = malloc(sizeof *tensors * (size_t)(m->num_views + 1));
@@ -438,7 +429,7 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
     labels_text = json_string_array(labels, num_labels);
     if (!tokens || !tensors || !config || !vocab_text || !labels_text ||
         (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && !pe)) {
-        fail(err, err_len, "%s: out of memory preparing the checkpoint", path);
+        errorf(err, err_len, "%s: out of memory preparing the checkpoint", path);
         goto done;
     }
     int n = expected_tensors(m, pe, tensors);
@@ -450,7 +441,7 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
     };
     char why[256];
     if (safetensors_serialize_f32(&bytes, &len, tensors, n, meta, 4, why, sizeof why) != 0) {
-        fail(err, err_len, "%s: %s", path, why);
+        errorf(err, err_len, "%s: %s", path, why);
         goto done;
     }
     rc = atomic_write_file(path, bytes, len, err, err_len);
@@ -475,7 +466,7 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
     if (!expected || (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && !pe)) {
         free(expected);
         free(pe);
-        return fail(err, err_len, "%s: out of memory", file);
+        return errorf(err, err_len, "%s: out of memory", file);
     }
     int n = expected_tensors(m, pe, expected);
     int rc = 0;
@@ -485,7 +476,7 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
         char want[64], got[64];
         format_shape(want, sizeof want, e->ndim, e->shape);
         if (!t) {
-            rc = fail(err, err_len, "%s: missing tensor '%s' (shape %s for this config)", file,
+            rc = errorf(err, err_len, "%s: missing tensor '%s' (shape %s for this config)", file,
                       e->name, want);
             break;
         }
@@ -494,7 +485,7 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
             same = t->shape[d] == e->shape[d];
         if (!same) {
             format_shape(got, sizeof got, t->ndim, t->shape);
-            rc = fail(err, err_len, "%s: tensor '%s' has shape %s, the config needs %s", file,
+            rc = errorf(err, err_len, "%s: tensor '%s' has shape %s, the config needs %s", file,
                       e->name, got, want);
             break;
         }
@@ -503,14 +494,14 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
              * uses must be the sinusoid, or this file came from another model. */
             float *file_pe = malloc(t->numel * sizeof(float));
             if (!file_pe) {
-                rc = fail(err, err_len, "%s: out of memory", file);
+                rc = errorf(err, err_len, "%s: out of memory", file);
                 break;
             }
             safetensors_copy_f32(file_pe, t);
             size_t used = (size_t)m->cfg.max_len * (size_t)m->cfg.d_model;
             for (size_t j = 0; j < used; j++) {
                 if (!(fabsf(file_pe[j] - pe[j]) <= PE_TOLERANCE)) {
-                    rc = fail(err, err_len,
+                    rc = errorf(err, err_len,
                               "%s: tensor '%s' row %zu column %zu is %g, not the sinusoid %g",
                               file, PE_NAME, j / (size_t)m->cfg.d_model,
                               j % (size_t)m->cfg.d_model, (double)file_pe[j], (double)pe[j]);
@@ -527,7 +518,7 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
         for (int j = 0; !known && j < n; j++)
             known = strcmp(st->tensors[i].name, expected[j].name) == 0;
         if (!known)
-            rc = fail(err, err_len,
+            rc = errorf(err, err_len,
                       "%s: unexpected tensor '%s' (not part of a model with this config)", file,
                       st->tensors[i].name);
     }
@@ -552,7 +543,7 @@ static const char *required_metadata(const SafeTensors *st, const char *key, con
 {
     const char *value = safetensors_metadata(st, key);
     if (!value)
-        fail(err, err_len, "%s: __metadata__ has no '%s' key (a %s checkpoint carries format, "
+        errorf(err, err_len, "%s: __metadata__ has no '%s' key (a %s checkpoint carries format, "
              "config, vocab and labels)", file, key, CHECKPOINT_FORMAT);
     return value;
 }
@@ -567,7 +558,7 @@ int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len
     char **vocab_tokens = NULL;
     ModelConfig cfg = {0};
     if (safetensors_metadata_count(&st) == 0) {
-        fail(err, err_len, "%s: no __metadata__ (a %s checkpoint carries format, config, vocab "
+        errorf(err, err_len, "%s: no __metadata__ (a %s checkpoint carries format, config, vocab "
              "and labels)", path, CHECKPOINT_FORMAT);
         goto done;
     }
@@ -575,7 +566,7 @@ int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len
     if (!format)
         goto done;
     if (strcmp(format, CHECKPOINT_FORMAT) != 0) {
-        fail(err, err_len, "%s: __metadata__ 'format' is \"%s\"; this program reads \"%s\"", path,
+        errorf(err, err_len, "%s: __metadata__ 'format' is \"%s\"; this program reads \"%s\"", path,
              format, CHECKPOINT_FORMAT);
         goto done;
     }
@@ -597,11 +588,11 @@ int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len
     out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why,
                                  sizeof why);
     if (!out->vocab) {
-        fail(err, err_len, "%s: __metadata__ 'vocab': %s", path, why);
+        errorf(err, err_len, "%s: __metadata__ 'vocab': %s", path, why);
         goto done;
     }
     if (tensor_floats_lower_bound(&cfg) > (double)st.data_len / sizeof(float)) {
-        fail(err, err_len,
+        errorf(err, err_len,
              "%s: config (vocab_size %d, d_model %d, d_ff %d, num_layers %d) needs more "
              "tensor data than the file's %zu bytes: the config does not match the tensors",
              path, cfg.vocab_size, cfg.d_model, cfg.d_ff, cfg.num_layers, st.data_len);
@@ -611,7 +602,7 @@ int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len
     rng_seed(&rng, 0);
     out->model = model_create(&cfg, &rng, why, sizeof why);
     if (!out->model) {
-        fail(err, err_len, "%s: %s", path, why);
+        errorf(err, err_len, "%s: %s", path, why);
         goto done;
     }
     rc = load_tensors(out->model, &st, path, err, err_len);
@@ -683,9 +674,9 @@ int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size
     char why[256];
     int rc;
     if (!config)
-        rc = fail(err, err_len, "%s: out of memory", path);
+        rc = errorf(err, err_len, "%s: out of memory", path);
     else if (safetensors_serialize_f32(&bytes, &len, tensors, 2, meta, 4, why, sizeof why) != 0)
-        rc = fail(err, err_len, "%s: %s", path, why);
+        rc = errorf(err, err_len, "%s: %s", path, why);
     else
         rc = atomic_write_file(path, bytes, len, err, err_len);
     free(bytes);
@@ -699,7 +690,7 @@ static int parse_optim_config(const char *text, OptimConfig *c, const char *file
     cJSON *o = cJSON_Parse(text);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
-        return fail(err, err_len, "%s: __metadata__ key 'optimizer' is not a JSON object", file);
+        return errorf(err, err_len, "%s: __metadata__ key 'optimizer' is not a JSON object", file);
     }
     *c = optim_config_default();
     int kind = 0;
@@ -708,7 +699,7 @@ static int parse_optim_config(const char *text, OptimConfig *c, const char *file
     float *fields[] = {&c->lr, &c->beta1, &c->beta2, &c->eps, &c->weight_decay, &c->clip_norm};
     for (int i = 0; rc == 0 && i < 6; i++) {
         if (!cJSON_GetObjectItemCaseSensitive(o, keys[i]))
-            rc = fail(err, err_len, "%s: optimizer: missing key '%s'", file, keys[i]);
+            rc = errorf(err, err_len, "%s: optimizer: missing key '%s'", file, keys[i]);
         else
             rc = get_float(o, keys[i], fields[i], file, "optimizer", err, err_len);
     }
@@ -732,12 +723,12 @@ int optimizer_state_load(const char *path, Optimizer *opt, char *err, size_t err
     char *end = NULL;
     long step = 0;
     if (!format || strcmp(format, CHECKPOINT_OPTIM_FORMAT) != 0) {
-        fail(err, err_len, "%s: __metadata__ 'format' must be \"%s\" (an optimizer sidecar)",
+        errorf(err, err_len, "%s: __metadata__ 'format' must be \"%s\" (an optimizer sidecar)",
              path, CHECKPOINT_OPTIM_FORMAT);
         goto done;
     }
     if (!config) {
-        fail(err, err_len, "%s: __metadata__ has no 'optimizer' key", path);
+        errorf(err, err_len, "%s: __metadata__ has no 'optimizer' key", path);
         goto done;
     }
     if (parse_optim_config(config, &cfg, path, err, err_len) != 0)
@@ -747,29 +738,29 @@ int optimizer_state_load(const char *path, Optimizer *opt, char *err, size_t err
         step = strtol(step_text, &end, 10);
     }
     if (!step_text || errno != 0 || end == step_text || *end != '\0' || step < 0) {
-        fail(err, err_len, "%s: __metadata__ 'step' must be a non-negative integer", path);
+        errorf(err, err_len, "%s: __metadata__ 'step' must be a non-negative integer", path);
         goto done;
     }
     if (!m || !v) {
-        fail(err, err_len, "%s: missing tensor '%s'", path, m ? "v" : "m");
+        errorf(err, err_len, "%s: missing tensor '%s'", path, m ? "v" : "m");
         goto done;
     }
     if (st.num_tensors != 2) {
-        fail(err, err_len, "%s: unexpected tensor (an optimizer sidecar holds only 'm' and 'v')",
+        errorf(err, err_len, "%s: unexpected tensor (an optimizer sidecar holds only 'm' and 'v')",
              path);
         goto done;
     }
     if (m->ndim != 1 || v->ndim != 1 || m->numel != v->numel) {
-        fail(err, err_len, "%s: tensors 'm' and 'v' must both have shape [num_params]", path);
+        errorf(err, err_len, "%s: tensors 'm' and 'v' must both have shape [num_params]", path);
         goto done;
     }
     if (opt->m && opt->n != m->numel) {
-        fail(err, err_len, "%s: holds moments for %zu parameters, the model has %zu", path,
+        errorf(err, err_len, "%s: holds moments for %zu parameters, the model has %zu", path,
              m->numel, opt->n);
         goto done;
     }
     if (!opt->m && optimizer_init(opt, &cfg, m->numel) != 0) {
-        fail(err, err_len, "%s: out of memory for the optimizer state", path);
+        errorf(err, err_len, "%s: out of memory for the optimizer state", path);
         goto done;
     }
     opt->cfg = cfg;

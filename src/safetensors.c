@@ -13,18 +13,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "text.h" /* utf8_valid */
+#include "errors.h"
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "text.h" /* utf8_valid */
 
 static bool host_is_little_endian(void)
 {
@@ -121,23 +112,23 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
     const char *name = entry->string;
     t->name = name;
     if (!cJSON_IsObject(entry))
-        return fail(err, err_len, "%s: tensor '%s': entry is not a JSON object", file, name);
+        return errorf(err, err_len, "%s: tensor '%s': entry is not a JSON object", file, name);
 
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
     if (!cJSON_IsString(dtype))
-        return fail(err, err_len, "%s: tensor '%s': missing \"dtype\" string", file, name);
+        return errorf(err, err_len, "%s: tensor '%s': missing \"dtype\" string", file, name);
     t->dtype = dtype->valuestring;
     if (required_dtype && strcmp(t->dtype, required_dtype) != 0)
-        return fail(err, err_len, "%s: tensor '%s': dtype %s, only %s is allowed", file, name,
+        return errorf(err, err_len, "%s: tensor '%s': dtype %s, only %s is allowed", file, name,
                     t->dtype, required_dtype);
     size_t elem = dtype_size(t->dtype);
     if (elem == 0)
-        return fail(err, err_len, "%s: tensor '%s': unknown dtype '%s'", file, name, t->dtype);
+        return errorf(err, err_len, "%s: tensor '%s': unknown dtype '%s'", file, name, t->dtype);
 
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
     int ndim = cJSON_IsArray(shape) ? cJSON_GetArraySize(shape) : -1;
     if (ndim < 0 || ndim > SAFETENSORS_MAX_DIMS)
-        return fail(err, err_len,
+        return errorf(err, err_len,
                     "%s: tensor '%s': \"shape\" must be an array of at most %d non-negative "
                     "integers",
                     file, name, SAFETENSORS_MAX_DIMS);
@@ -149,7 +140,7 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
     cJSON_ArrayForEach(dim, shape) {
         uint64_t v;
         if (!json_to_u64(dim, &v))
-            return fail(err, err_len,
+            return errorf(err, err_len,
                         "%s: tensor '%s': shape entry %d is not a non-negative integer", file,
                         name, d);
         t->shape[d++] = (int64_t)v;
@@ -159,7 +150,7 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
             numel *= v;
     }
     if (overflow || numel > SIZE_MAX / elem)
-        return fail(err, err_len, "%s: tensor '%s': shape is too large", file, name);
+        return errorf(err, err_len, "%s: tensor '%s': shape is too large", file, name);
     t->numel = (size_t)numel;
 
     const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
@@ -167,11 +158,11 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
     if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2 ||
         !json_to_u64(cJSON_GetArrayItem(offsets, 0), &begin) ||
         !json_to_u64(cJSON_GetArrayItem(offsets, 1), &end) || begin > end)
-        return fail(err, err_len,
+        return errorf(err, err_len,
                     "%s: tensor '%s': \"data_offsets\" must be [begin, end] with 0 <= begin <= end",
                     file, name);
     if (end > data_len)
-        return fail(err, err_len,
+        return errorf(err, err_len,
                     "%s: tensor '%s': data_offsets [%llu, %llu] go beyond the data buffer "
                     "(%zu bytes; truncated file?)",
                     file, name, (unsigned long long)begin, (unsigned long long)end, data_len);
@@ -180,7 +171,7 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
     if (t->end - t->begin != t->numel * elem) {
         char shape_text[128];
         format_shape(shape_text, sizeof shape_text, t);
-        return fail(err, err_len,
+        return errorf(err, err_len,
                     "%s: tensor '%s': data_offsets [%zu, %zu] hold %zu bytes but shape %s of %s "
                     "needs %zu",
                     file, name, t->begin, t->end, t->end - t->begin, shape_text, t->dtype,
@@ -192,23 +183,23 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
 static int check_metadata(const cJSON *meta, const char *file, char *err, size_t err_len)
 {
     if (!cJSON_IsObject(meta))
-        return fail(err, err_len, "%s: \"__metadata__\" is not a JSON object", file);
+        return errorf(err, err_len, "%s: \"__metadata__\" is not a JSON object", file);
     int n = cJSON_GetArraySize(meta);
     const char **keys = malloc(sizeof *keys * (size_t)(n > 0 ? n : 1));
     if (!keys)
-        return fail(err, err_len, "%s: out of memory", file);
+        return errorf(err, err_len, "%s: out of memory", file);
     int i = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, meta) {
         if (!cJSON_IsString(item)) {
             free(keys);
-            return fail(err, err_len, "%s: __metadata__ key '%s': value is not a string", file,
+            return errorf(err, err_len, "%s: __metadata__ key '%s': value is not a string", file,
                         item->string);
         }
         keys[i++] = item->string;
     }
     const char *dup = find_duplicate(keys, n);
-    int rc = dup ? fail(err, err_len, "%s: __metadata__ key '%s' appears twice", file, dup) : 0;
+    int rc = dup ? errorf(err, err_len, "%s: __metadata__ key '%s' appears twice", file, dup) : 0;
     free(keys);
     return rc;
 }
@@ -219,7 +210,7 @@ static int check_layout(const SafeTensors *st, const char *file, char *err, size
     int n = st->num_tensors;
     const SafeTensor **order = malloc(sizeof *order * (size_t)(n > 0 ? n : 1));
     if (!order)
-        return fail(err, err_len, "%s: out of memory", file);
+        return errorf(err, err_len, "%s: out of memory", file);
     for (int i = 0; i < n; i++)
         order[i] = &st->tensors[i];
     qsort(order, (size_t)n, sizeof order[0], compare_ranges);
@@ -227,16 +218,16 @@ static int check_layout(const SafeTensors *st, const char *file, char *err, size
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         if (order[i]->begin < covered)
-            rc = fail(err, err_len, "%s: tensors '%s' and '%s' overlap in the data buffer", file,
+            rc = errorf(err, err_len, "%s: tensors '%s' and '%s' overlap in the data buffer", file,
                       order[i - 1]->name, order[i]->name);
         else if (order[i]->begin > covered)
-            rc = fail(err, err_len,
+            rc = errorf(err, err_len,
                       "%s: tensor '%s': data_offsets begin at %zu, leaving a hole after byte %zu",
                       file, order[i]->name, order[i]->begin, covered);
         covered = order[i]->end;
     }
     if (rc == 0 && covered != st->data_len)
-        rc = fail(err, err_len,
+        rc = errorf(err, err_len,
                   "%s: %zu bytes at the end of the data buffer belong to no tensor", file,
                   st->data_len - covered);
     free(order);
@@ -249,34 +240,34 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
 {
     memset(out, 0, sizeof *out);
     if (len < 8)
-        return fail(err, err_len,
+        return errorf(err, err_len,
                     "%s: file too short (%zu bytes): a safetensors file starts with an 8-byte "
                     "header length",
                     name, len);
     uint64_t header_len = read_u64_le(bytes);
     if (header_len < 2 || header_len > SAFETENSORS_MAX_HEADER)
-        return fail(err, err_len, "%s: header length %llu is absurd (allowed: 2 to %llu bytes)",
+        return errorf(err, err_len, "%s: header length %llu is absurd (allowed: 2 to %llu bytes)",
                     name, (unsigned long long)header_len,
                     (unsigned long long)SAFETENSORS_MAX_HEADER);
     if (header_len > len - 8)
-        return fail(err, err_len,
+        return errorf(err, err_len,
                     "%s: header length %llu goes beyond the end of the file (%zu bytes; "
                     "truncated?)",
                     name, (unsigned long long)header_len, len);
 
     const char *text = (const char *)bytes + 8;
     if (!utf8_valid(text, (size_t)header_len))
-        return fail(err, err_len, "%s: header is not valid UTF-8 (the format requires UTF-8 JSON)",
+        return errorf(err, err_len, "%s: header is not valid UTF-8 (the format requires UTF-8 JSON)",
                     name);
     /* As the reference reader: no leading space or byte-order mark (cJSON would skip them). */
     if (text[0] != '{')
-        return fail(err, err_len, "%s: header does not start with '{' (not a safetensors file?)",
+        return errorf(err, err_len, "%s: header does not start with '{' (not a safetensors file?)",
                     name);
     const char *parse_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)header_len, &parse_end, false);
     if (!root) {
         size_t at = parse_end && parse_end >= text ? (size_t)(parse_end - text) : 0;
-        return fail(err, err_len, "%s: header is not valid JSON (near byte %zu of %llu)", name,
+        return errorf(err, err_len, "%s: header is not valid JSON (near byte %zu of %llu)", name,
                     at, (unsigned long long)header_len);
     }
     /* The writer pads the header with spaces; anything else after the JSON is garbage. */
@@ -284,13 +275,13 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
         char c = text[i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
             cJSON_Delete(root);
-            return fail(err, err_len, "%s: header has bytes after its JSON object (at byte %zu)",
+            return errorf(err, err_len, "%s: header has bytes after its JSON object (at byte %zu)",
                         name, i);
         }
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return fail(err, err_len, "%s: header is not a JSON object", name);
+        return errorf(err, err_len, "%s: header is not a JSON object", name);
     }
     out->header = root;
     out->header_len = (size_t)header_len;
@@ -303,7 +294,7 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
     if (!out->tensors || !names) {
         free(names);
         safetensors_free(out);
-        return fail(err, err_len, "%s: out of memory", name);
+        return errorf(err, err_len, "%s: out of memory", name);
     }
     int rc = 0;
     bool seen_metadata = false;
@@ -311,7 +302,7 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
     cJSON_ArrayForEach(entry, root) {
         if (strcmp(entry->string, "__metadata__") == 0) {
             if (seen_metadata)
-                rc = fail(err, err_len, "%s: \"__metadata__\" appears twice", name);
+                rc = errorf(err, err_len, "%s: \"__metadata__\" appears twice", name);
             else
                 rc = check_metadata(entry, name, err, err_len);
             seen_metadata = true;
@@ -329,7 +320,7 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
     if (rc == 0) {
         const char *dup = find_duplicate(names, out->num_tensors);
         if (dup)
-            rc = fail(err, err_len, "%s: tensor '%s' appears twice in the header", name, dup);
+            rc = errorf(err, err_len, "%s: tensor '%s' appears twice in the header", name, dup);
     }
     free(names);
     if (rc == 0)
@@ -345,17 +336,17 @@ int safetensors_read_file(SafeTensors *out, const char *path, const char *requir
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        return errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
-        return fail(err, err_len, "%s: not a regular file", path);
+        return errorf(err, err_len, "%s: not a regular file", path);
     }
     size_t len = (size_t)sb.st_size;
     unsigned char *bytes = malloc(len > 0 ? len : 1);
     if (!bytes) {
         close(fd);
-        return fail(err, err_len, "%s: out of memory reading %zu bytes", path, len);
+        return errorf(err, err_len, "%s: out of memory reading %zu bytes", path, len);
     }
     size_t got = 0;
     while (got < len) {
@@ -366,7 +357,7 @@ int safetensors_read_file(SafeTensors *out, const char *path, const char *requir
             int e = r < 0 ? errno : 0;
             free(bytes);
             close(fd);
-            return fail(err, err_len, "%s: read failed: %s", path,
+            return errorf(err, err_len, "%s: read failed: %s", path,
                         e ? strerror(e) : "file shrank while reading");
         }
         got += (size_t)r;
@@ -489,18 +480,18 @@ int safetensors_serialize_f32(unsigned char **out, size_t *out_len,
     for (int i = 0; i < num_tensors; i++) {
         const SafeTensorF32 *t = &tensors[i];
         if (t->ndim < 0 || t->ndim > SAFETENSORS_MAX_DIMS || strcmp(t->name, "__metadata__") == 0)
-            return fail(err, err_len, "tensor '%s': invalid name or rank", t->name);
+            return errorf(err, err_len, "tensor '%s': invalid name or rank", t->name);
         for (int d = 0; d < t->ndim; d++)
             if (t->shape[d] < 0)
-                return fail(err, err_len, "tensor '%s': negative dimension", t->name);
+                return errorf(err, err_len, "tensor '%s': negative dimension", t->name);
         for (int j = 0; j < i; j++)
             if (strcmp(tensors[j].name, t->name) == 0)
-                return fail(err, err_len, "tensor '%s' given twice", t->name);
+                return errorf(err, err_len, "tensor '%s' given twice", t->name);
     }
 
     cJSON *root = cJSON_CreateObject();
     if (!root)
-        return fail(err, err_len, "out of memory building the safetensors header");
+        return errorf(err, err_len, "out of memory building the safetensors header");
     bool ok = true;
     if (num_metadata > 0) {
         cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
@@ -520,19 +511,19 @@ int safetensors_serialize_f32(unsigned char **out, size_t *out_len,
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!text)
-        return fail(err, err_len, "out of memory building the safetensors header");
+        return errorf(err, err_len, "out of memory building the safetensors header");
 
     size_t text_len = strlen(text);
     if (!utf8_valid(text, text_len)) {
         free(text);
-        return fail(err, err_len, "a tensor name or metadata string is not valid UTF-8");
+        return errorf(err, err_len, "a tensor name or metadata string is not valid UTF-8");
     }
     size_t header_len = text_len + (8 - text_len % 8) % 8; /* data starts 8-byte aligned */
     size_t total = 8 + header_len + offset;
     unsigned char *buf = malloc(total);
     if (!buf) {
         free(text);
-        return fail(err, err_len, "out of memory (%zu bytes) serialising tensors", total);
+        return errorf(err, err_len, "out of memory (%zu bytes) serialising tensors", total);
     }
     write_u64_le(buf, header_len);
     memcpy(buf + 8, text, text_len);
