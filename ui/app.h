@@ -54,8 +54,11 @@ void view_help_draw(UiState *ui, const Canvas *c);
 /* Shared pieces of the views (view_common.c). */
 void draw_status_line(UiState *ui, const Canvas *c, int y);
 void draw_epoch_bar(UiState *ui, const Canvas *c, int y);
+/* best_step >= 0: the best validation value so far (best, a fraction shown as a
+ * percentage) is marked on the validation curve and named in the legend. */
 void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
-                 const MetricHistory *train, const MetricHistory *val, bool fixed01);
+                 const MetricHistory *train, const MetricHistory *val, bool fixed01,
+                 long best_step, float best);
 /* Heat map of layer/head for the current sentence at (y, x) in a h x w area;
  * labels when `labels`. Returns rows used. */
 int draw_attention_map(UiState *ui, const Canvas *c, int y, int x, int h, int w, int layer,

@@ -47,7 +47,8 @@ static const char *const explanations_en[VIEW_COUNT] = {
         "smoothed over the last batches (train: exponential moving average,\n"
         "0.9) and measured on held-out sentences (validation). Accuracy =\n"
         "share of argmax predictions equal to the label. The bar is the\n"
-        "progress through the current epoch.\n"
+        "progress through the current epoch. A marker on the validation\n"
+        "accuracy (and \"best\" in its legend) is the best step so far.\n"
         "On a large terminal: an attention map and the prediction for the\n"
         "current sentence.",
     [VIEW_ATTENTION] =
@@ -83,7 +84,9 @@ static const char *const explanations_fr[VIEW_COUNT] = {
         "lissee sur les derniers lots (entrainement : moyenne mobile\n"
         "exponentielle, 0.9) et mesuree sur des phrases mises de cote\n"
         "(validation). Exactitude = part des predictions (argmax) egales a\n"
-        "l'etiquette. La barre montre l'avancement de l'epoque. Sur un grand\n"
+        "l'etiquette. La barre montre l'avancement de l'epoque. Un repere sur\n"
+        "l'exactitude de validation (\"meilleure\" dans sa legende) marque le\n"
+        "meilleur pas jusqu'ici. Sur un grand\n"
         "terminal : une carte d'attention et la prediction pour la phrase.",
     [VIEW_ATTENTION] =
         "Une tete d'une couche pour la phrase courante. Ligne = token requete,\n"

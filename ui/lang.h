@@ -16,6 +16,7 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_ACCURACY, "accuracy", "exactitude")                                           \
     X(MSG_TRAIN, "train", "entrainement")                                               \
     X(MSG_VAL, "validation", "validation")                                              \
+    X(MSG_BEST, "best", "meilleure")                                                    \
     X(MSG_EPOCH, "epoch", "epoque")                                                     \
     X(MSG_SENT_PER_S, "sentences/s", "phrases/s")                                       \
     X(MSG_PACE, "pace", "rythme")                                                       \

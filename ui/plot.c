@@ -47,6 +47,25 @@ static wchar_t ascii_line_glyph(uint8_t bits)
     }
 }
 
+static void widen_empty_range(float *lo, float *hi)
+{
+    if (!(*hi > *lo)) {
+        *lo -= 0.5f;
+        *hi = *lo + 1.0f;
+    }
+}
+
+/* Point (xv, yv) to a dot of a pw x ph grid (y_hi on row 0), clamped inside. */
+static void to_dot(float xv, float yv, float x_lo, float x_hi, float y_lo, float y_hi, int pw,
+                   int ph, int *px, int *py)
+{
+    float fx = (xv - x_lo) / (x_hi - x_lo), fy = (yv - y_lo) / (y_hi - y_lo);
+    fx = fx < 0 ? 0 : fx > 1 ? 1 : fx;
+    fy = fy < 0 ? 0 : fy > 1 ? 1 : fy;
+    *px = (int)lroundf(fx * (float)(pw - 1));
+    *py = (int)lroundf((1.0f - fy) * (float)(ph - 1));
+}
+
 void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
                int n, float x_lo, float x_hi, float y_lo, float y_hi, int style)
 {
@@ -58,8 +77,8 @@ void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, con
     uint8_t *dots = calloc((size_t)h * (size_t)w, 1);
     if (!dots)
         return;
-    if (!(x_hi > x_lo)) { x_lo -= 0.5f; x_hi = x_lo + 1.0f; }
-    if (!(y_hi > y_lo)) { y_lo -= 0.5f; y_hi = y_lo + 1.0f; }
+    widen_empty_range(&x_lo, &x_hi);
+    widen_empty_range(&y_lo, &y_hi);
     bool have_prev = false;
     int prev_x = 0, prev_y = 0;
     for (int i = 0; i < n; i++) {
@@ -68,11 +87,8 @@ void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, con
             have_prev = false;
             continue;
         }
-        float fx = (xv - x_lo) / (x_hi - x_lo), fy = (yv - y_lo) / (y_hi - y_lo);
-        fx = fx < 0 ? 0 : fx > 1 ? 1 : fx;
-        fy = fy < 0 ? 0 : fy > 1 ? 1 : fy;
-        int px = (int)lroundf(fx * (float)(pw - 1));
-        int py = (int)lroundf((1.0f - fy) * (float)(ph - 1));
+        int px, py;
+        to_dot(xv, yv, x_lo, x_hi, y_lo, y_hi, pw, ph, &px, &py);
         if (have_prev)
             draw_segment(dots, w, sx, sy, prev_x, prev_y, px, py);
         else
@@ -90,6 +106,20 @@ void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, con
             canvas_put(c, y + r, x + col, g, style);
         }
     free(dots);
+}
+
+void plot_marker(const Canvas *c, int y, int x, int h, int w, float xv, float yv, float x_lo,
+                 float x_hi, float y_lo, float y_hi, int style)
+{
+    if (h <= 0 || w <= 0 || !isfinite(xv) || !isfinite(yv))
+        return;
+    bool braille = c->theme->utf8;
+    int sx = braille ? BRAILLE_SX : ASCII_SX, sy = braille ? BRAILLE_SY : ASCII_SY;
+    widen_empty_range(&x_lo, &x_hi);
+    widen_empty_range(&y_lo, &y_hi);
+    int px, py;
+    to_dot(xv, yv, x_lo, x_hi, y_lo, y_hi, w * sx, h * sy, &px, &py);
+    canvas_put(c, y + py / sy, x + px / sx, braille ? L'\x25c6' : L'*', style); /* black diamond */
 }
 
 void plot_heat_cell(const Canvas *c, int y, int x, int w, float v, float lo, float hi, bool masked)

@@ -15,6 +15,12 @@
 void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
                int n, float x_lo, float x_hi, float y_lo, float y_hi, int style);
 
+/* One marker glyph ('\u25c6' in UTF-8, '*' otherwise) at the cell where
+ * plot_line would put the point (xv, yv) with the same rectangle and scales,
+ * so it sits on that curve. Non-finite points draw nothing. */
+void plot_marker(const Canvas *c, int y, int x, int h, int w, float xv, float yv, float x_lo,
+                 float x_hi, float y_lo, float y_hi, int style);
+
 /* One heat-map cell `w` columns wide for value v in [lo, hi]. A masked cell
  * (padding, causal mask) is drawn with a distinct glyph and style instead. */
 void plot_heat_cell(const Canvas *c, int y, int x, int w, float v, float lo, float hi, bool masked);

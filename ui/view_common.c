@@ -74,7 +74,8 @@ void draw_epoch_bar(UiState *ui, const Canvas *c, int y)
 }
 
 void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
-                 const MetricHistory *train, const MetricHistory *val, bool fixed01)
+                 const MetricHistory *train, const MetricHistory *val, bool fixed01,
+                 long best_step, float best)
 {
     plot_box(c, y, x, h, w, title, STYLE_FRAME);
     if (h < 4 || w < 14)
@@ -110,6 +111,8 @@ void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
     if (val->n > 0)
         plot_line(c, py, px, ph, pw, val->step, val->value, val->n, 0, x_hi, lo, hi,
                   STYLE_CURVE_VAL);
+    if (best_step >= 0) /* drawn last: stays visible over both curves */
+        plot_marker(c, py, px, ph, pw, (float)best_step, best, 0, x_hi, lo, hi, STYLE_GOOD);
     /* legend with the latest values */
     int ly = y + h - 2, lx = x + 2;
     if (train->n > 0)
@@ -118,6 +121,9 @@ void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
     if (val->n > 0)
         lx += canvas_printf(c, ly, lx, x + w - 1 - lx, STYLE_CURVE_VAL, "%s %.3f  ", msg(MSG_VAL),
                             (double)val->value[val->n - 1]);
+    if (best_step >= 0)
+        lx += canvas_printf(c, ly, lx, x + w - 1 - lx, STYLE_GOOD, "%s %.1f%% @ step %ld  ",
+                            msg(MSG_BEST), (double)best * 100.0, best_step);
     canvas_printf(c, ly, lx, x + w - 1 - lx, STYLE_DIM, "step %.0f", (double)x_hi);
 }
 

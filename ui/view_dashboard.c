@@ -13,15 +13,20 @@ void view_dashboard_draw(UiState *ui, const Canvas *c)
     int bottom_h = large ? 10 : 0;
     int ch = c->h - top - bottom_h;
     const SnapshotData *s = &ui->snap;
+    const TrainProgress *p = &s->progress;
+    long best_step = p->has_val ? p->best_step : -1; /* none before validation */
     if (c->w >= 90) {
         int lw = c->w / 2;
-        draw_curves(c, top, 0, ch, lw, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false);
-        draw_curves(c, top, lw, ch, c->w - lw, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc, true);
+        draw_curves(c, top, 0, ch, lw, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false,
+                    -1, 0.0f);
+        draw_curves(c, top, lw, ch, c->w - lw, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc, true,
+                    best_step, p->best_val_acc);
     } else {
         int lh = ch / 2;
-        draw_curves(c, top, 0, lh, c->w, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false);
+        draw_curves(c, top, 0, lh, c->w, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false,
+                    -1, 0.0f);
         draw_curves(c, top + lh, 0, ch - lh, c->w, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc,
-                    true);
+                    true, best_step, p->best_val_acc);
     }
     if (!large)
         return;

@@ -139,6 +139,35 @@ Test(plot, line_plot_braille_dots)
     canvas_free_offscreen(&d);
 }
 
+Test(plot, marker_sits_on_the_line_point)
+{
+    /* the point (3, 0.6) of a 0..5 x 0..1 plot: the cell plot_line puts its dot in */
+    Theme ascii = theme_of(COLOR_MODE_MONO, false);
+    Canvas c = canvas_offscreen(2, 6, &ascii);
+    float ys[6] = {0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f};
+    plot_line(&c, 0, 0, 2, 6, NULL, ys, 6, 0.0f, 5.0f, 0.0f, 1.0f, STYLE_CURVE_VAL);
+    cr_expect_eq(canvas_glyph_at(&c, 0, 3), L'.');
+    plot_marker(&c, 0, 0, 2, 6, 3.0f, 0.6f, 0.0f, 5.0f, 0.0f, 1.0f, STYLE_GOOD);
+    cr_expect_eq(canvas_glyph_at(&c, 0, 3), L'*');
+    cr_expect_eq(canvas_style_at(&c, 0, 3), STYLE_GOOD);
+    plot_marker(&c, 0, 0, 2, 6, NAN, 0.6f, 0.0f, 5.0f, 0.0f, 1.0f, STYLE_GOOD);
+    char row[2][8];
+    for (int r = 0; r < 2; r++)
+        canvas_row_text(&c, r, row[r], sizeof row[r]);
+    cr_expect_str_eq(row[0], "   *-'", "one marker, the NaN point draws nothing");
+    cr_expect_str_eq(row[1], ".-'   ");
+    /* UTF-8: a diamond; out-of-range points are clamped to the edge like the line */
+    Theme utf8 = theme_of(COLOR_MODE_256, true);
+    Canvas d = canvas_offscreen(3, 4, &utf8);
+    plot_marker(&d, 0, 0, 3, 4, 9.0f, -1.0f, 0.0f, 1.0f, 0.0f, 1.0f, STYLE_GOOD);
+    cr_expect_eq(canvas_glyph_at(&d, 2, 3), (wchar_t)0x25c6);
+    plot_marker(&d, 0, 0, 3, 4, 0.0f, 1.0f, 0.0f, 1.0f, 0.0f, 1.0f, STYLE_GOOD);
+    cr_expect_eq(canvas_glyph_at(&d, 0, 0), (wchar_t)0x25c6);
+    cr_expect_eq(canvas_glyph_at(&d, 1, 1), L' ');
+    canvas_free_offscreen(&c);
+    canvas_free_offscreen(&d);
+}
+
 Test(plot, bars)
 {
     Theme a = theme_of(COLOR_MODE_MONO, false);

@@ -154,6 +154,64 @@ Test(views, status_line_shows_the_pace)
     lang_set(LANG_EN);
 }
 
+/* Cells of glyph g inside the rectangle (y, x, h, w) of canvas c. */
+static int count_glyph(const Canvas *c, int y, int x, int h, int w, wchar_t g)
+{
+    int n = 0;
+    for (int r = y; r < y + h; r++)
+        for (int col = x; col < x + w; col++)
+            n += canvas_glyph_at(c, r, col) == g;
+    return n;
+}
+
+Test(views, best_validation_step_is_marked)
+{
+    /* validation every 10 steps, best at step 30 */
+    const float val[5] = {0.70f, 0.78f, 0.827f, 0.80f, 0.81f};
+    for (int i = 0; i < 5; i++)
+        metric_history_push(&ui.snap.val_acc, 10 * (i + 1), val[i]);
+    /* 80 columns: loss over accuracy; the accuracy box is rows 12..21, its
+     * plot area rows 13..19 and columns 3..78 (after the "1"/"0" scale) */
+    Canvas c = canvas_offscreen(22, 80, &theme);
+    view_dashboard_draw(&ui, &c);
+    char *text = screen_text(&c);
+    cr_expect_not(strstr(text, "best"), "no best before validation:\n%s", text);
+    cr_expect_eq(count_glyph(&c, 13, 3, 7, 76, L'*'), 0);
+    free(text);
+
+    ui.snap.progress.has_val = true;
+    ui.snap.progress.val_step = 50;
+    ui.snap.progress.val_acc = 0.81f;
+    ui.snap.progress.best_val_acc = 0.827f;
+    ui.snap.progress.best_step = 30;
+    canvas_fill(&c, 0, 0, 22, 80, L' ', STYLE_NORMAL);
+    view_dashboard_draw(&ui, &c);
+    text = screen_text(&c);
+    cr_expect(strstr(text, "best 82.7% @ step 30"), "best legend missing:\n%s", text);
+    /* step 30 of 50 -> dot column round(0.6 * 75) = 45; 0.827 -> dot row
+     * round(0.173 * 20) = 3 of 21, i.e. text row 1 of the plot */
+    cr_expect_eq(canvas_glyph_at(&c, 14, 3 + 45), L'*', "marker not at the best point:\n%s", text);
+    cr_expect_eq(canvas_style_at(&c, 14, 3 + 45), STYLE_GOOD);
+    cr_expect_eq(count_glyph(&c, 13, 3, 7, 76, L'*'), 1, "exactly one marker");
+    cr_expect_eq(count_glyph(&c, 3, 3, 7, 76, L'*'), 0, "none on the loss plot");
+    free(text);
+    canvas_free_offscreen(&c);
+
+    /* wide layout and UTF-8: the diamond, and the French legend */
+    Theme utf8;
+    theme_init(&utf8, COLOR_MODE_256, true);
+    Canvas w = canvas_offscreen(38, 132, &utf8);
+    lang_set(LANG_FR);
+    view_dashboard_draw(&ui, &w);
+    text = screen_text(&w);
+    cr_expect(strstr(text, "meilleure 82.7% @ step 30"), "French legend missing:\n%s", text);
+    cr_expect_eq(count_glyph(&w, 3, 66, 24, 66, (wchar_t)0x25c6), 1, "one diamond in the accuracy box");
+    cr_expect_eq(count_glyph(&w, 3, 0, 24, 66, (wchar_t)0x25c6), 0, "none in the loss box");
+    lang_set(LANG_EN);
+    free(text);
+    canvas_free_offscreen(&w);
+}
+
 Test(views, long_sentence_on_the_smallest_screen)
 {
     snprintf(ui.sentence, sizeof ui.sentence, "the movie was great the movie was great was great");
