@@ -110,48 +110,43 @@ Test(options, save_last_keeps_the_final_model_and_its_optimizer_state)
     cr_expect_eq(access(sidecar, F_OK), 0, "%s missing", sidecar);
 }
 
-Test(options, word_dropout_changes_the_run_and_is_deterministic)
+/* Trains twice with `with` and once with `without`: the first two must end with the
+ * same weights (the option draws from the seed), the third with different ones. */
+static void check_option_changes_run_deterministically(const char *with, const char *without,
+                                                       const char *what)
 {
     char a[128], b[128], c[128], out[4096];
     snprintf(a, sizeof a, "%s/a.safetensors", tmpdir);
     snprintf(b, sizeof b, "%s/b.safetensors", tmpdir);
     snprintf(c, sizeof c, "%s/c.safetensors", tmpdir);
-    const char *with[] = {"train.word_dropout=0.3"};
-    const char *without[] = {"train.word_dropout=0"};
-    cr_assert_eq(run_train(out, sizeof out, a, with, 1), CLI_EXIT_OK, "%s", out);
-    cr_assert_eq(run_train(out, sizeof out, b, with, 1), CLI_EXIT_OK, "%s", out);
-    cr_assert_eq(run_train(out, sizeof out, c, without, 1), CLI_EXIT_OK, "%s", out);
+    const char *with_sets[] = {with};
+    const char *without_sets[] = {without};
+    cr_assert_eq(run_train(out, sizeof out, a, with_sets, 1), CLI_EXIT_OK, "%s", out);
+    cr_assert_eq(run_train(out, sizeof out, b, with_sets, 1), CLI_EXIT_OK, "%s", out);
+    cr_assert_eq(run_train(out, sizeof out, c, without_sets, 1), CLI_EXIT_OK, "%s", out);
     size_t na, nb, nc;
     float *pa = read_params(a, &na), *pb = read_params(b, &nb), *pc = read_params(c, &nc);
     cr_assert(na == nb && na == nc);
-    cr_expect_eq(memcmp(pa, pb, na * sizeof *pa), 0, "same seed, same word dropout: same weights");
-    cr_expect_neq(memcmp(pa, pc, na * sizeof *pa), 0, "word dropout must change the training");
+    cr_expect_eq(memcmp(pa, pb, na * sizeof *pa), 0, "same seed, same %s: same weights", what);
+    cr_expect_neq(memcmp(pa, pc, na * sizeof *pa), 0, "%s must change the training", what);
     free(pa);
     free(pb);
     free(pc);
 }
 
+Test(options, word_dropout_changes_the_run_and_is_deterministic)
+{
+    check_option_changes_run_deterministically("train.word_dropout=0.3", "train.word_dropout=0",
+                                               "word dropout");
+}
+
 Test(options, word_delete_changes_the_run_and_is_deterministic)
 {
-    char a[128], b[128], c[128], out[4096];
-    snprintf(a, sizeof a, "%s/a.safetensors", tmpdir);
-    snprintf(b, sizeof b, "%s/b.safetensors", tmpdir);
-    snprintf(c, sizeof c, "%s/c.safetensors", tmpdir);
     /* Even deleting nearly every word leaves each sentence one token: training runs. */
-    const char *with[] = {"train.word_delete=0.95"};
-    const char *without[] = {"train.word_delete=0"};
-    cr_assert_eq(run_train(out, sizeof out, a, with, 1), CLI_EXIT_OK, "%s", out);
-    cr_assert_eq(run_train(out, sizeof out, b, with, 1), CLI_EXIT_OK, "%s", out);
-    cr_assert_eq(run_train(out, sizeof out, c, without, 1), CLI_EXIT_OK, "%s", out);
-    size_t na, nb, nc;
-    float *pa = read_params(a, &na), *pb = read_params(b, &nb), *pc = read_params(c, &nc);
-    cr_assert(na == nb && na == nc);
-    cr_expect_eq(memcmp(pa, pb, na * sizeof *pa), 0, "same seed, same word deletion: same weights");
-    cr_expect_neq(memcmp(pa, pc, na * sizeof *pa), 0, "word deletion must change the training");
-    free(pa);
-    free(pb);
-    free(pc);
+    check_option_changes_run_deterministically("train.word_delete=0.95", "train.word_delete=0",
+                                               "word deletion");
 }
+
 
 static double embedding_rms(const AppConfig *cfg)
 {
