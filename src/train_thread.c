@@ -134,13 +134,25 @@ static void do_save(TrainThread *tt)
     pthread_mutex_lock(&tt->save_mutex);
     memcpy(path, tt->save_path, sizeof path);
     pthread_mutex_unlock(&tt->save_mutex);
-    if (checkpoint_save(path, trainer_model(tt->trainer), tt->cfg.tokenizer, tt->cfg.vocab,
-                        tt->cfg.labels, tt->cfg.num_labels, err, sizeof err) == 0) {
-        char opt_path[SAVE_PATH_MAX + 8];
-        snprintf(opt_path, sizeof opt_path, "%s.optim", path);
+    const TrainProgress *p = trainer_progress(tt->trainer);
+    char opt_path[SAVE_PATH_MAX + 8];
+    checkpoint_optim_path(path, opt_path, sizeof opt_path);
+    if (tt->cfg.save_best && p->best_step >= 0) {
+        if (checkpoint_save(path, trainer_best_model(tt->trainer), tt->cfg.tokenizer,
+                            tt->cfg.vocab, tt->cfg.labels, tt->cfg.num_labels, err,
+                            sizeof err) == 0) {
+            /* a sidecar left by an earlier save belongs to other weights: a resume
+             * from this file must start a fresh optimizer, as after `train --save` */
+            remove(opt_path);
+            snprintf(msg, sizeof msg, "saved the best model (%.1f%% at step %ld) to %.200s",
+                     100.0 * p->best_val_acc, p->best_step, path);
+        } else {
+            snprintf(msg, sizeof msg, "save failed: %.200s", err);
+        }
+    } else if (checkpoint_save(path, trainer_model(tt->trainer), tt->cfg.tokenizer, tt->cfg.vocab,
+                               tt->cfg.labels, tt->cfg.num_labels, err, sizeof err) == 0) {
         if (optimizer_state_save(opt_path, trainer_optimizer(tt->trainer), err, sizeof err) == 0)
-            snprintf(msg, sizeof msg, "saved %.200s (step %ld)", path,
-                     trainer_progress(tt->trainer)->step);
+            snprintf(msg, sizeof msg, "saved %.200s (step %ld)", path, p->step);
         else
             snprintf(msg, sizeof msg, "saved %.100s; optimizer state not saved: %.100s", path, err);
     } else {

@@ -45,6 +45,10 @@ typedef struct {
     int weights_interval_ms;   /* weight copy; 0 = 50 ms */
     float pace;                /* at most this many steps per second; 0 = no limit */
     bool start_paused;
+    /* [train] save = best: a save writes the best model by validation accuracy
+     * (as `train --save` does) once a validation pass has run, without an
+     * optimizer sidecar; otherwise the current weights and their sidecar. */
+    bool save_best;
 } TrainThreadConfig;
 
 typedef struct TrainThread TrainThread;
@@ -66,7 +70,8 @@ void train_thread_scale_lr(TrainThread *tt, int clicks);
 /* clicks > 0 applies train_pace_faster that many times, < 0 train_pace_slower;
  * the new pace shows in the snapshot (pace) and its status. */
 void train_thread_change_pace(TrainThread *tt, int clicks);
-/* Saves trainer_model() atomically to path (copied) between two steps; the
+/* Saves trainer_model() and its optimizer state (path.optim) atomically to
+ * path (copied) between two steps, or the best model when cfg.save_best; the
  * outcome shows in the snapshot status ("saved <path>" or the error). */
 void train_thread_request_save(TrainThread *tt, const char *path);
 

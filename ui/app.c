@@ -215,6 +215,7 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
         .tokenizer = &s.tc, .vocab = s.vocab, .labels = s.labels, .num_labels = s.num_labels,
         /* the benchmark measures what drawing costs the training: unpaced */
         .pace = bench_s > 0 ? 0.0f : s.cfg.ui.pace,
+        .save_best = s.cfg.train.save == TRAIN_SAVE_BEST,
     };
     int batch = s.cfg.train.batch_size;
     ui.tt = train_thread_start(s.trainer, &snap, &tcfg, err, err_len);

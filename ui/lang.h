@@ -55,7 +55,7 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_KEYS, "Keys", "Touches")                                                      \
     X(MSG_HELP_SCROLL, "Up/Down scroll  ? or Esc back", "Haut/Bas defiler  ? ou Echap retour") \
     X(MSG_KEY_PAUSE, "pause / resume training", "pause / reprise de l'entrainement")    \
-    X(MSG_KEY_SAVE, "save a checkpoint (atomic)", "sauvegarder (atomique)")             \
+    X(MSG_KEY_SAVE, "save a checkpoint (atomic; save=best: the best)", "sauvegarder (atomique; save=best : le meilleur)")             \
     X(MSG_KEY_RESET, "reset the model to fresh weights", "reinitialiser le modele")     \
     X(MSG_KEY_LR_UP, "learning rate x1.25", "taux d'apprentissage x1.25")               \
     X(MSG_KEY_LR_DOWN, "learning rate /1.25", "taux d'apprentissage /1.25")             \

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "src/checkpoint.h"
 #include "src/dataset.h"
 #include "src/train_thread.h"
 #include "ui/keys.h"
@@ -54,7 +55,7 @@ static bool step_above(const SnapshotData *s, long n) { return s->progress.step 
 static bool state_is(const SnapshotData *s, long st) { return s->state == (TrainState)st; }
 static bool status_seq_above(const SnapshotData *s, long n) { return s->status_seq > (uint64_t)n; }
 
-static Trainer *make_trainer(bool poison)
+static Trainer *make_trainer_with(bool poison, bool validate)
 {
     char err[256];
     data = dataset_workshop_toy();
@@ -78,11 +79,15 @@ static Trainer *make_trainer(bool poison)
         for (size_t i = 0; i < m->num_params; i++)
             m->params[i] = NAN;
     }
-    Trainer *t = trainer_create(&cfg, m, enc, NULL, err, sizeof err);
+    if (validate)
+        cfg.train.eval_every = 5; /* the training set doubles as validation data */
+    Trainer *t = trainer_create(&cfg, m, enc, validate ? enc : NULL, err, sizeof err);
     cr_assert_not_null(t, "%s", err);
     cr_assert_eq(snapshot_init(&snap, trainer_model(t)->num_params), 0);
     return t;
 }
+
+static Trainer *make_trainer(bool poison) { return make_trainer_with(poison, false); }
 
 static void cleanup(void)
 {
@@ -139,6 +144,64 @@ Test(train_thread, commands)
     train_thread_set_paused(tt, false);
     cr_assert(wait_until(step_above, 2), "no steps after resume");
     cr_expect_eq(d.state, TRAIN_STATE_RUNNING);
+    train_thread_stop(tt);
+
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    cleanup();
+}
+
+static bool best_before(const SnapshotData *s, long n)
+{
+    return s->progress.best_step >= 0 && s->progress.step > s->progress.best_step + n;
+}
+
+/* With [train] save = best, `s` writes the best weights by validation accuracy, as
+ * `train --save` does, and no optimizer sidecar (an old one would not match them). */
+Test(train_thread, save_best_writes_the_best_weights)
+{
+    Trainer *t = make_trainer_with(false, true);
+    const char *names[2] = {data->label_names[0], data->label_names[1]};
+    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .labels = names,
+                            .num_labels = 2, .save_best = true};
+    char err[256] = "";
+    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    cr_assert(wait_until(best_before, 3), "no validation pass before the latest steps");
+    train_thread_set_paused(tt, true);
+    cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
+
+    char dir[] = "/tmp/minillm-tt-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], sidecar[160];
+    snprintf(path, sizeof path, "%s/best.safetensors", dir);
+    checkpoint_optim_path(path, sidecar, sizeof sidecar);
+    FILE *f = fopen(sidecar, "w");
+    cr_assert_not_null(f);
+    fputs("{}", f);
+    fclose(f);
+
+    uint64_t seq = d.status_seq;
+    train_thread_request_save(tt, path);
+    cr_assert(wait_until(status_seq_above, (long)seq), "no save outcome");
+    char expected[64];
+    snprintf(expected, sizeof expected, "at step %ld", d.progress.best_step);
+    cr_expect(strstr(d.status, "best") && strstr(d.status, expected) && strstr(d.status, path),
+              "status: %s", d.status);
+    cr_expect_neq(access(sidecar, F_OK), 0, "a stale optimizer sidecar was kept");
+
+    /* paused: the thread writes neither model now */
+    Checkpoint ck;
+    cr_assert_eq(checkpoint_load(path, &ck, err, sizeof err), 0, "%s", err);
+    const Model *best = trainer_best_model(t);
+    cr_assert_eq(ck.model->num_params, best->num_params);
+    cr_expect_eq(memcmp(ck.model->params, best->params, best->num_params * sizeof(float)), 0,
+                 "the file does not hold the best weights");
+    cr_expect_neq(memcmp(ck.model->params, trainer_model(t)->params, best->num_params * sizeof(float)), 0,
+                  "the file holds the current weights (the best are %ld steps older)",
+                  d.progress.step - d.progress.best_step);
+    checkpoint_free(&ck);
     train_thread_stop(tt);
 
     char cmd[200];
