@@ -344,7 +344,9 @@ struct Activations {
     float *shard_grads;    /* (shard_grad_count, shard_grads_numel): shards 1.. */
     int shard_grad_count;
     size_t shard_grads_numel; /* num_params of the model they were made for */
-    Rng shard_rng[MODEL_MAX_SHARDS]; /* each shard's dropout keys, drawn per forward */
+    Rng *shard_rng;        /* (MODEL_MAX_SHARDS) each shard's dropout keys, seeded per
+                            * forward; behind a pointer so that rows_view's copy of
+                            * this struct does not read them while shards draw */
 };
 
 /* Two passes over the same layout: the first (base NULL) only measures. */
@@ -423,7 +425,10 @@ Activations *activations_create(const Model *m, int B, int T)
     a->B_max = B;
     a->T_max = T;
     a->layers = calloc((size_t)m->cfg.num_layers, sizeof *a->layers);
-    if (!a->layers) {
+    a->shard_rng = calloc(MODEL_MAX_SHARDS, sizeof *a->shard_rng);
+    if (!a->layers || !a->shard_rng) {
+        free(a->layers);
+        free(a->shard_rng);
         free(a);
         return NULL;
     }
@@ -433,6 +438,7 @@ Activations *activations_create(const Model *m, int B, int T)
     ar.base = calloc(1, ar.used + 64);
     if (!ar.base) {
         free(a->layers);
+        free(a->shard_rng);
         free(a);
         return NULL;
     }
@@ -452,6 +458,7 @@ void activations_free(Activations *a)
     if (!a)
         return;
     free(a->shard_grads);
+    free(a->shard_rng);
     free(a->block);
     free(a->layers);
     free(a);
@@ -459,13 +466,21 @@ void activations_free(Activations *a)
 
 /* ---------------------------------------------------------- batch shards */
 
+/* Multiply-adds of one (B*T, C) x (C, C) product from which OpenBLAS's own
+ * threads do as well as batch shards. Measured on 2 cores, idle, steps/s
+ * sharded vs OpenBLAS 2 threads (bench/results/perf-s2-2026-11-27.md): seed
+ * (1e5 rows x 64^2 = 4e5 MACs) 500-515 vs 265-280, small (1.7e7) 28.5-29.6 vs
+ * 15.3-15.9, medium (1.3e8) 4.02 vs 3.66, large (5.4e8) 0.73 vs 0.71: within
+ * noise at large, where an extra gradient buffer costs 104 MB per shard. */
+#define SHARD_MAX_ROW_MACS (1u << 28)
+
 /* Whether cutting the batch into shards, one per thread with OpenBLAS at one
- * thread inside, beats OpenBLAS's own threads on the whole batch. */
+ * thread inside, beats OpenBLAS's own threads on the whole batch: products
+ * too small for OpenBLAS to split well (all but the largest configurations). */
 static bool shards_pay_off(const ModelConfig *cfg, int B, int T)
 {
-    (void)cfg;
-    (void)T;
-    return B >= 2;
+    const double C = cfg->d_model;
+    return B >= 2 && (double)B * T * C * C < (double)SHARD_MAX_ROW_MACS;
 }
 
 /* Shards for a batch of B sequences of length T under the current setting. */

@@ -241,3 +241,41 @@ Test(shards, shard_count_is_checked)
     activations_free(a);
     model_free(m);
 }
+
+/* Automatic: one shard per thread for small products, OpenBLAS's own threads
+ * for the largest (SHARD_MAX_ROW_MACS in model.c: B*T*C*C >= 2^28), none for
+ * a batch of one or a single thread. */
+static int auto_shards(int d_model, int B, int T, int threads)
+{
+    openblas_set_num_threads(threads);
+    ModelConfig cfg = tiny_config();
+    cfg.d_model = d_model;
+    cfg.num_layers = 1;
+    cfg.max_len = T;
+    Rng rng;
+    rng_seed(&rng, 3);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    Activations *a = activations_create(m, B, T);
+    cr_assert_not_null(a);
+    int *tokens = calloc((size_t)B * T, sizeof(int));
+    cr_assert_not_null(tokens);
+    for (int i = 0; i < B * T; i++)
+        tokens[i] = 2 + i % (cfg.vocab_size - 2);
+    cr_assert_not_null(model_forward(m, a, tokens, B, T, NULL));
+    int shards = activations_shards(a);
+    free(tokens);
+    activations_free(a);
+    model_free(m);
+    openblas_set_num_threads(1);
+    return shards;
+}
+
+Test(shards, automatic_choice)
+{
+    cr_expect_eq(auto_shards(16, 5, 6, 2), 2);
+    cr_expect_eq(auto_shards(16, 5, 6, 1), 1);
+    cr_expect_eq(auto_shards(16, 1, 6, 2), 1);
+    cr_expect_eq(auto_shards(1024, 2, 127, 2), 2); /* 2*127*1024^2 < 2^28 */
+    cr_expect_eq(auto_shards(1024, 2, 128, 2), 1); /* = 2^28 */
+}
