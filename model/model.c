@@ -252,9 +252,15 @@ void model_copy_params(Model *dst, const Model *src)
         memcpy(dst->params, src->params, src->num_params * sizeof(float));
 }
 
+static void zero_chunk(void *ctx, size_t begin, size_t end)
+{
+    memset((float *)ctx + begin, 0, (end - begin) * sizeof(float));
+}
+
 void model_zero_grad(Model *m)
 {
-    memset(m->grads, 0, m->num_params * sizeof(float));
+    /* on the threads that then write the halves in the reduction and Adam */
+    parallel_for(m->num_params, 1 << 16, zero_chunk, m->grads);
 }
 
 ParamBudget model_param_budget(const ModelConfig *cfg)
@@ -502,7 +508,7 @@ int activations_set_shards(Activations *a, const Model *m, int shards)
                               : (shards > a->B_max ? a->B_max : shards);
     const int count = n - 1; /* shard 0 adds into m->grads itself */
     if (count > 0 && (count > a->shard_grad_count || a->shard_grads_numel != m->num_params)) {
-        float *buf = malloc((size_t)count * m->num_params * sizeof(float));
+        float *buf = calloc((size_t)count * m->num_params, sizeof(float)); /* see shard_chunk */
         if (!buf)
             return -1;
         free(a->shard_grads);
@@ -687,11 +693,10 @@ static void shard_chunk(void *ctx, size_t begin, size_t end)
             forward_rows(j->m, a, b0, count, j->dropout ? &a->shard_rng[s] : NULL);
             continue;
         }
-        float *grads = j->m->grads;
-        if (s > 0) {
-            grads = a->shard_grads + (s - 1) * a->shard_grads_numel;
-            memset(grads, 0, a->shard_grads_numel * sizeof(float));
-        }
+        /* Shard buffers are zero here: calloc'd, and zeroed again by the
+         * reduction that reads them (no memset on one thread while the other
+         * waits). */
+        float *grads = s == 0 ? j->m->grads : a->shard_grads + (s - 1) * a->shard_grads_numel;
         backward_rows(j->m, a, b0, count, grads);
     }
 }
@@ -840,20 +845,23 @@ static void backward_rows(const Model *m, Activations *a, int b0, int B, float *
 
 typedef struct {
     float *grads;
-    const float *shard_grads;
+    float *shard_grads;
     size_t numel;
     int count;
 } GradReduceJob;
 
-/* grads += shard 1 + shard 2 + ..., in that order for every element. */
+/* grads += shard 1 + shard 2 + ..., in that order for every element; each
+ * shard buffer is left zero for the next backward. */
 static void grad_reduce_chunk(void *ctx, size_t begin, size_t end)
 {
     const GradReduceJob *j = ctx;
     for (int s = 0; s < j->count; s++) {
         float *restrict g = j->grads;
-        const float *restrict add = j->shard_grads + (size_t)s * j->numel;
-        for (size_t i = begin; i < end; i++)
+        float *restrict add = j->shard_grads + (size_t)s * j->numel;
+        for (size_t i = begin; i < end; i++) {
             g[i] += add[i];
+            add[i] = 0.0f;
+        }
     }
 }
 

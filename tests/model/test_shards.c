@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,4 +279,78 @@ Test(shards, automatic_choice)
     cr_expect_eq(auto_shards(16, 1, 6, 2), 1);
     cr_expect_eq(auto_shards(1024, 2, 127, 2), 2); /* 2*127*1024^2 < 2^28 */
     cr_expect_eq(auto_shards(1024, 2, 128, 2), 1); /* = 2^28 */
+}
+
+/* The UI's inference thread runs batch-1 forwards (its own Model copy and
+ * Activations) while the training thread runs sharded steps, which switch
+ * OpenBLAS to one thread and back and hold the pool: the forwards stay right. */
+typedef struct {
+    Model *m;
+    const int *tokens;
+    const float *want; /* (3) logits */
+    int T, mismatches, runs;
+} InferCtx;
+
+static void *infer_loop(void *p)
+{
+    InferCtx *c = p;
+    Activations *a = activations_create(c->m, 1, c->T);
+    if (!a)
+        return NULL;
+    for (int i = 0; i < 200; i++) {
+        const float *z = model_forward(c->m, a, c->tokens, 1, c->T, NULL);
+        c->runs++;
+        for (int k = 0; k < 3; k++)
+            if (!z || fabsf(z[k] - c->want[k]) > 1e-6f * fmaxf(1.0f, fabsf(c->want[k])))
+                c->mismatches++;
+    }
+    activations_free(a);
+    return NULL;
+}
+
+Test(shards, batch1_forwards_on_another_thread_during_sharded_steps)
+{
+    openblas_set_num_threads(2);
+    ModelConfig cfg = tiny_config();
+    cfg.dropout = 0.1f;
+    Rng rng;
+    rng_seed(&rng, 21);
+    Model *train = model_create(&cfg, &rng, NULL, 0);
+    Model *infer = model_create(&cfg, &rng, NULL, 0);
+    cr_assert(train && infer);
+    model_copy_params(infer, train);
+    int tokens[MAX_B * MAX_T], labels[MAX_B];
+    make_batch(tokens, labels, MAX_B, MAX_T, cfg.vocab_size, false, &rng);
+
+    Activations *a1 = activations_create(infer, 1, MAX_T);
+    cr_assert_not_null(a1);
+    float want[3];
+    memcpy(want, model_forward(infer, a1, tokens, 1, MAX_T, NULL), sizeof want);
+    activations_free(a1);
+
+    Activations *a = activations_create(train, MAX_B, MAX_T);
+    cr_assert_not_null(a);
+    cr_assert_eq(activations_set_shards(a, train, 2), 0);
+    Optimizer opt;
+    OptimConfig oc = optim_config_default();
+    cr_assert_eq(optimizer_init(&opt, &oc, train->num_params), 0);
+    InferCtx c = {.m = infer, .tokens = tokens, .want = want, .T = MAX_T};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, infer_loop, &c), 0);
+    for (int step = 0; step < 50; step++) {
+        model_zero_grad(train);
+        cr_assert_not_null(model_forward(train, a, tokens, MAX_B, MAX_T, &rng));
+        cr_expect(isfinite(model_loss(a, labels, 0.0f, NULL)));
+        model_backward(train, a);
+        optimizer_step(&opt, train->params, train->grads, oc.lr);
+    }
+    pthread_join(th, NULL);
+    cr_expect_eq(c.runs, 200);
+    cr_expect_eq(c.mismatches, 0, "%d of %d logits changed", c.mismatches, 3 * c.runs);
+    cr_expect_eq(activations_shards(a), 2);
+    optimizer_free(&opt);
+    activations_free(a);
+    model_free(train);
+    model_free(infer);
+    openblas_set_num_threads(1);
 }
