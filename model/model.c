@@ -475,9 +475,9 @@ void activations_free(Activations *a)
 /* Multiply-adds of one (B*T, C) x (C, C) product from which OpenBLAS's own
  * threads do as well as batch shards. Measured on 2 cores, idle, steps/s
  * sharded vs OpenBLAS 2 threads (bench/results/perf-s2-2026-11-27.md): seed
- * (1e5 rows x 64^2 = 4e5 MACs) 500-515 vs 265-280, small (1.7e7) 28.5-29.6 vs
- * 15.3-15.9, medium (1.3e8) 4.02 vs 3.66, large (5.4e8) 0.73 vs 0.71: within
- * noise at large, where an extra gradient buffer costs 104 MB per shard. */
+ * (100 rows x 64^2 = 4e5 MACs) 500-515 vs 265-280, small (1.7e7) 28.5-29.6 vs
+ * 15.3, medium (1.3e8) 4.02 vs 3.66, large (5.4e8) 0.73 vs 0.71: within noise
+ * at large, where an extra gradient buffer costs 104 MB per shard. */
 #define SHARD_MAX_ROW_MACS (1u << 28)
 
 /* Whether cutting the batch into shards, one per thread with OpenBLAS at one
@@ -489,12 +489,13 @@ static bool shards_pay_off(const ModelConfig *cfg, int B, int T)
     return B >= 2 && (double)B * T * C * C < (double)SHARD_MAX_ROW_MACS;
 }
 
-/* Shards for a batch of B sequences of length T under the current setting. */
-static int shards_for(const Activations *a, int B, int T)
+/* Shards for a batch of B sequences of length T; wanted as in
+ * activations_set_shards (0 automatic). */
+static int shards_for(int wanted, const ModelConfig *cfg, int B, int T)
 {
-    int n = a->shards_wanted;
+    int n = wanted;
     if (n == 0)
-        n = shards_pay_off(&a->cfg, B, T) ? parallel_threads() : 1;
+        n = shards_pay_off(cfg, B, T) ? parallel_threads() : 1;
     if (n > MODEL_MAX_SHARDS)
         n = MODEL_MAX_SHARDS;
     return n > B ? B : n < 1 ? 1 : n;
@@ -504,8 +505,7 @@ int activations_set_shards(Activations *a, const Model *m, int shards)
 {
     if (shards < 0 || shards > MODEL_MAX_SHARDS)
         return -1;
-    const int n = shards == 0 ? shards_for(&(Activations){.cfg = a->cfg}, a->B_max, a->T_max)
-                              : (shards > a->B_max ? a->B_max : shards);
+    const int n = shards_for(shards, &a->cfg, a->B_max, a->T_max);
     const int count = n - 1; /* shard 0 adds into m->grads itself */
     if (count > 0 && (count > a->shard_grad_count || a->shard_grads_numel != m->num_params)) {
         float *buf = calloc((size_t)count * m->num_params, sizeof(float)); /* see shard_chunk */
@@ -741,7 +741,7 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
     a->pad_mask = cfg->pad_mask;
     a->layernorm = cfg->layernorm;
 
-    a->shards = shards_for(a, B, T);
+    a->shards = shards_for(a->shards_wanted, cfg, B, T);
     if (a->shards <= 1) {
         forward_rows(m, a, 0, B, dropout_rng);
         return a->logits;
