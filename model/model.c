@@ -666,7 +666,8 @@ static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng
     linear_forward(v.logits, cls_in, w.cls2_w, w.cls2_b, B, H, K);
 }
 
-static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads);
+static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads,
+                          bool embedding_grads);
 
 typedef struct {
     const Model *m;
@@ -697,7 +698,7 @@ static void shard_chunk(void *ctx, size_t begin, size_t end)
          * reduction that reads them (no memset on one thread while the other
          * waits). */
         float *grads = s == 0 ? j->m->grads : a->shard_grads + (s - 1) * a->shard_grads_numel;
-        backward_rows(j->m, a, b0, count, grads);
+        backward_rows(j->m, a, b0, count, grads, false);
     }
 }
 
@@ -807,8 +808,11 @@ static void layer_backward(Activations *a, const LayerActs *la, const float *x,
 }
 
 /* The backward of sequences [b0, b0 + B), adding into the parameter gradient
- * buffer `grads` (m->grads's layout); scratch in the same rows of a's buffers. */
-static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads)
+ * buffer `grads` (m->grads's layout); scratch in the same rows of a's buffers.
+ * Without embedding_grads it stops at the embedding's input gradient (a->dx
+ * rows): see model_backward. */
+static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads,
+                          bool embedding_grads)
 {
     const ModelConfig *cfg = &m->cfg;
     const int T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
@@ -840,13 +844,15 @@ static void backward_rows(const Model *m, Activations *a, int b0, int B, float *
     /* embedding */
     if (a->emb_dropout)
         dropout_backward(v.dx, v.dx, v.keep0, a->p_emb, NC);
-    embedding_backward(g.tok_emb, g.pos_emb, v.dx, v.tokens, B, T, C);
+    if (embedding_grads)
+        embedding_backward(g.tok_emb, g.pos_emb, v.dx, v.tokens, B, T, C);
 }
 
 typedef struct {
     float *grads;
     float *shard_grads;
-    size_t numel;
+    size_t numel;   /* of each shard buffer */
+    size_t first;   /* reduced: [first, numel) */
     int count;
 } GradReduceJob;
 
@@ -855,6 +861,8 @@ typedef struct {
 static void grad_reduce_chunk(void *ctx, size_t begin, size_t end)
 {
     const GradReduceJob *j = ctx;
+    begin += j->first;
+    end += j->first;
     for (int s = 0; s < j->count; s++) {
         float *restrict g = j->grads;
         float *restrict add = j->shard_grads + (size_t)s * j->numel;
@@ -874,14 +882,22 @@ void model_backward(Model *m, Activations *a)
     const bool sharded = a->shards > 1 && a->shard_grads_numel == m->num_params &&
                          a->shard_grad_count >= a->shards - 1;
     if (!sharded) {
-        backward_rows(m, a, 0, a->B, m->grads);
+        backward_rows(m, a, 0, a->B, m->grads, true);
         return;
     }
     ShardJob job = {.m = m, .a = a, .backward = true};
     run_shards(&job);
+    /* The embedding gradient once over the whole batch, from the shards' dx
+     * rows, straight into m->grads: the table (V x C, most of the parameters
+     * at V = 8000-16000) is then never written in the shard buffers, so the
+     * reduction skips it and those pages are never touched. Same sums as
+     * unsharded (rows in order). */
+    ModelWeights g = model_grads(m);
+    embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, a->B, a->T, m->cfg.d_model);
+    const size_t first = (size_t)(m->views[first_layer_view(m)].offset);
     GradReduceJob reduce = {.grads = m->grads, .shard_grads = a->shard_grads,
-                            .numel = m->num_params, .count = a->shards - 1};
-    parallel_for(m->num_params, 8192, grad_reduce_chunk, &reduce);
+                            .numel = m->num_params, .first = first, .count = a->shards - 1};
+    parallel_for(m->num_params - first, 8192, grad_reduce_chunk, &reduce);
 }
 
 /* -------------------------------------------------------------- read-outs */

@@ -128,6 +128,11 @@ static void compare_sharded(ModelConfig cfg, int B, int T, int shards, bool padd
     cr_expect_eq(memcmp(sharded.grads, sharded1.grads, m->num_params * sizeof(float)), 0,
                  "%s: sharded gradients differ between 1 and 2 threads", label);
     cr_expect_eq(memcmp(&sharded.loss, &sharded1.loss, sizeof(float)), 0);
+    /* the embedding (and learned PE) gradient is summed once over the whole
+     * batch after the shards, rows in order: the unsharded bits */
+    size_t emb_end = m->views[cfg.pos_encoding == POS_ENCODING_LEARNED ? 2 : 1].offset;
+    cr_expect_eq(memcmp(plain.grads, sharded.grads, emb_end * sizeof(float)), 0,
+                 "%s: embedding gradient differs from the unsharded one", label);
     model_free(m);
     free(plain.grads);
     free(sharded.grads);
