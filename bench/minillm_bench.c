@@ -56,6 +56,7 @@ static const BenchConfig CONFIGS[] = {
 typedef struct {
     const char *config;  /* "all" or a config name */
     int threads;         /* openblas_set_num_threads; 0 = OpenBLAS's default */
+    int shards;          /* activations_set_shards: 0 automatic, 1 never, n */
     int repeats;
     int steps;
     int warmup;          /* < 0: 10, or 5 for large (bench_ref.py) */
@@ -79,6 +80,7 @@ typedef struct {
     double fwd1_us_median, fwd1_us_p10, fwd1_us_p90;
     double fwd1_cpu_us_median; /* per-call CPU time of the process, median */
     double final_loss;       /* last training loss: same seed and threads, same value */
+    int shards;              /* batch shards the training step ran with */
     double attn_checksum;    /* sum of the last batch-1 attention maps (keeps the reads) */
     double peak_rss_mib;
     int warmup, steps, fwd_iters;
@@ -270,6 +272,10 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     rng_seed(&tr.dropout_rng, o->seed ^ 0x9e3779b97f4a7c15ull);
     tr.acts = activations_create(tr.model, c->B, c->T);
     acts1 = activations_create(tr.model, 1, c->T);
+    if (tr.acts && o->shards != 0 && activations_set_shards(tr.acts, tr.model, o->shards) != 0) {
+        snprintf(r->err, sizeof r->err, "%s: activations_set_shards(%d) failed", c->name, o->shards);
+        goto done;
+    }
     if (!tr.acts || !acts1) {
         snprintf(r->err, sizeof r->err, "%s: activations_create failed (out of memory?)", c->name);
         goto done;
@@ -316,6 +322,7 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     r->sps_min = sorted[0];
     r->sps_max = sorted[o->repeats - 1];
     r->final_loss = tr.loss;
+    r->shards = activations_shards(tr.acts);
 
     /* (b) batch-1 forward in eval mode with every layer's attention map read back:
      * the TUI's work per keystroke. Each call timed on its own. */
@@ -445,7 +452,7 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
-            "usage: %s [--config NAME|all] [--threads N] [--repeats N] [--steps N]\n"
+            "usage: %s [--config NAME|all] [--threads N] [--shards N] [--repeats N] [--steps N]\n"
             "          [--warmup N] [--fwd-iters N] [--peak-trials N] [--seed N] [--json]\n"
             "\n"
             "Training throughput, batch-1 forward latency with attention maps and peak RSS\n"
@@ -455,6 +462,8 @@ static void usage(FILE *f, const char *argv0)
             "\n"
             "  --config NAME|all  seed, small, medium, large or all (default all)\n"
             "  --threads N        OpenBLAS threads (default 1; 0 = OpenBLAS default)\n"
+            "  --shards N         batch shards of the training step (default 0 = the model's\n"
+            "                     automatic choice; 1 = unsharded; see activations_set_shards)\n"
             "  --repeats N        timed repeats, median/min/max reported (default 5, max %d)\n"
             "  --steps N          training steps per repeat (default 20)\n"
             "  --warmup N         untimed steps first (default 10, 5 for large)\n"
@@ -505,6 +514,8 @@ static int parse_args(int argc, char **argv, BenchOptions *o)
             o->config = v;
         } else if (!strcmp(a, "--threads")) {
             rc = parse_int(a, v, 0, 256, &o->threads);
+        } else if (!strcmp(a, "--shards")) {
+            rc = parse_int(a, v, 0, 16, &o->shards);
         } else if (!strcmp(a, "--repeats")) {
             rc = parse_int(a, v, 1, MAX_REPEATS, &o->repeats);
         } else if (!strcmp(a, "--steps")) {
@@ -549,7 +560,7 @@ static void print_json(const BenchConfig *c, const BenchOptions *o, const BenchR
            "\"train_steps_per_s_max\": %.6g, \"seq_per_s\": %.6g, \"tok_per_s\": %.6g, "
            "\"gflops\": %.6g, \"sgemm_peak_gflops\": %.6g, \"mfu\": %.6g, "
            "\"fwd1_us\": %.6g, \"fwd1_us_p10\": %.6g, \"fwd1_us_p90\": %.6g, "
-           "\"peak_rss_mib\": %.6g, \"threads\": %d, \"warmup\": %d, \"steps\": %d, "
+           "\"peak_rss_mib\": %.6g, \"threads\": %d, \"shards\": %d, \"warmup\": %d, \"steps\": %d, "
            "\"repeats\": %d, \"fwd_iters\": %d, \"seed\": %llu, \"final_loss\": %.9g, "
            "\"B\": %d, \"T\": %d, \"train_steps_per_cpu_s\": %.6g, \"cpu_per_wall\": %.4g, "
            "\"gflops_cpu\": %.6g, \"sgemm_peak_cpu_gflops\": %.6g, \"mfu_cpu\": %.6g, "
@@ -557,7 +568,7 @@ static void print_json(const BenchConfig *c, const BenchOptions *o, const BenchR
            c->name, r->params, r->flops_per_step, r->sps_median, r->sps_min, r->sps_max,
            r->sps_median * c->B, r->sps_median * c->B * c->T, gflops, peak->peak_gflops,
            peak->peak_gflops > 0 ? gflops / peak->peak_gflops : 0.0, r->fwd1_us_median,
-           r->fwd1_us_p10, r->fwd1_us_p90, r->peak_rss_mib, o->threads, r->warmup, r->steps,
+           r->fwd1_us_p10, r->fwd1_us_p90, r->peak_rss_mib, o->threads, r->shards, r->warmup, r->steps,
            r->repeats, r->fwd_iters, (unsigned long long)o->seed, r->final_loss, c->B, c->T,
            r->cpu_sps_median, r->cpu_per_wall, r->flops_per_step * r->cpu_sps_median / 1e9,
            peak->peak_cpu_gflops,

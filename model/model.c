@@ -2,6 +2,7 @@
  * initialisation, and the forward/backward of the whole model built from layers.c. */
 #include "model.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,9 @@
 
 #include "layers.h"
 #include "parallel.h"
+
+/* Most batch shards (activations_set_shards), as the pool's most threads. */
+#define MODEL_MAX_SHARDS 16
 
 /* Tensors per encoder layer, in state_dict order (see layer_tensor_names). */
 #define LAYER_TENSORS 12
@@ -248,9 +252,15 @@ void model_copy_params(Model *dst, const Model *src)
         memcpy(dst->params, src->params, src->num_params * sizeof(float));
 }
 
+static void zero_chunk(void *ctx, size_t begin, size_t end)
+{
+    memset((float *)ctx + begin, 0, (end - begin) * sizeof(float));
+}
+
 void model_zero_grad(Model *m)
 {
-    memset(m->grads, 0, m->num_params * sizeof(float));
+    /* on the threads that then write the halves in the reduction and Adam */
+    parallel_for(m->num_params, 1 << 16, zero_chunk, m->grads);
 }
 
 ParamBudget model_param_budget(const ModelConfig *cfg)
@@ -334,6 +344,15 @@ struct Activations {
     float *dpooled;   /* (B, C) */
     float *dcls;      /* (B, C/2) */
     void *block;      /* the one allocation everything above points into */
+    /* batch shards (activations_set_shards) */
+    int shards_wanted;     /* 0 automatic, 1 never, n */
+    int shards;            /* of the last forward */
+    float *shard_grads;    /* (shard_grad_count, shard_grads_numel): shards 1.. */
+    int shard_grad_count;
+    size_t shard_grads_numel; /* num_params of the model they were made for */
+    Rng *shard_rng;        /* (MODEL_MAX_SHARDS) each shard's dropout keys, seeded per
+                            * forward; behind a pointer so that rows_view's copy of
+                            * this struct does not read them while shards draw */
 };
 
 /* Two passes over the same layout: the first (base NULL) only measures. */
@@ -412,7 +431,10 @@ Activations *activations_create(const Model *m, int B, int T)
     a->B_max = B;
     a->T_max = T;
     a->layers = calloc((size_t)m->cfg.num_layers, sizeof *a->layers);
-    if (!a->layers) {
+    a->shard_rng = calloc(MODEL_MAX_SHARDS, sizeof *a->shard_rng);
+    if (!a->layers || !a->shard_rng) {
+        free(a->layers);
+        free(a->shard_rng);
         free(a);
         return NULL;
     }
@@ -422,6 +444,7 @@ Activations *activations_create(const Model *m, int B, int T)
     ar.base = calloc(1, ar.used + 64);
     if (!ar.base) {
         free(a->layers);
+        free(a->shard_rng);
         free(a);
         return NULL;
     }
@@ -429,6 +452,10 @@ Activations *activations_create(const Model *m, int B, int T)
     ar.used = 0;
     layout_activations(a, &ar);
     parallel_prepare(); /* the step itself then starts no thread */
+    if (activations_set_shards(a, m, 0) != 0) {
+        activations_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -436,9 +463,126 @@ void activations_free(Activations *a)
 {
     if (!a)
         return;
+    free(a->shard_grads);
+    free(a->shard_rng);
     free(a->block);
     free(a->layers);
     free(a);
+}
+
+/* ---------------------------------------------------------- batch shards */
+
+/* Multiply-adds of one (B*T, C) x (C, C) product from which OpenBLAS's own
+ * threads do as well as batch shards. Measured on 2 cores, idle, steps/s
+ * sharded vs OpenBLAS 2 threads (bench/results/perf-s2-2026-11-27.md): seed
+ * (100 rows x 64^2 = 4e5 MACs) 500-515 vs 265-280, small (1.7e7) 28.5-29.6 vs
+ * 15.3, medium (1.3e8) 4.02 vs 3.66, large (5.4e8) 0.73 vs 0.71: within noise
+ * at large, where an extra gradient buffer costs 104 MB per shard. */
+#define SHARD_MAX_ROW_MACS (1u << 28)
+
+/* Whether cutting the batch into shards, one per thread with OpenBLAS at one
+ * thread inside, beats OpenBLAS's own threads on the whole batch: products
+ * too small for OpenBLAS to split well (all but the largest configurations). */
+static bool shards_pay_off(const ModelConfig *cfg, int B, int T)
+{
+    const double C = cfg->d_model;
+    return B >= 2 && (double)B * T * C * C < (double)SHARD_MAX_ROW_MACS;
+}
+
+/* Shards for a batch of B sequences of length T; wanted as in
+ * activations_set_shards (0 automatic). */
+static int shards_for(int wanted, const ModelConfig *cfg, int B, int T)
+{
+    int n = wanted;
+    if (n == 0)
+        n = shards_pay_off(cfg, B, T) ? parallel_threads() : 1;
+    if (n > MODEL_MAX_SHARDS)
+        n = MODEL_MAX_SHARDS;
+    return n > B ? B : n < 1 ? 1 : n;
+}
+
+int activations_set_shards(Activations *a, const Model *m, int shards)
+{
+    if (shards < 0 || shards > MODEL_MAX_SHARDS)
+        return -1;
+    const int n = shards_for(shards, &a->cfg, a->B_max, a->T_max);
+    const int count = n - 1; /* shard 0 adds into m->grads itself */
+    if (count > 0 && (count > a->shard_grad_count || a->shard_grads_numel != m->num_params)) {
+        float *buf = calloc((size_t)count * m->num_params, sizeof(float)); /* see shard_chunk */
+        if (!buf)
+            return -1;
+        free(a->shard_grads);
+        a->shard_grads = buf;
+        a->shard_grad_count = count;
+        a->shard_grads_numel = m->num_params;
+    }
+    a->shards_wanted = shards;
+    return 0;
+}
+
+int activations_shards(const Activations *a)
+{
+    return a->shards > 1 ? a->shards : 1;
+}
+
+/* Sequences [b0, b0 + B) of a batch-major buffer with `per_seq` entries per
+ * sequence; NULL stays NULL. */
+#define SEQ_ROWS(ptr, b0, per_seq) ((ptr) ? (ptr) + (size_t)(b0) * (per_seq) : NULL)
+
+/* A copy of `a` whose per-sequence buffers start at sequence b0 of the last
+ * forward's (B, T) layout; the layers' buffers through layer_rows. */
+static Activations rows_view(const Activations *a, int b0)
+{
+    const size_t T = (size_t)a->T, C = (size_t)a->cfg.d_model, F = (size_t)a->cfg.d_ff;
+    const size_t NH = (size_t)a->cfg.num_heads, K = (size_t)a->cfg.num_classes, H = C / 2;
+    Activations v = *a;
+    v.tokens = SEQ_ROWS(a->tokens, b0, T);
+    v.key_pad = SEQ_ROWS(a->key_pad, b0, T);
+    v.emb = SEQ_ROWS(a->emb, b0, T * C);
+    v.keep0 = SEQ_ROWS(a->keep0, b0, T * C);
+    v.x0 = SEQ_ROWS(a->x0, b0, T * C);
+    v.pooled = SEQ_ROWS(a->pooled, b0, C);
+    v.cls_h = SEQ_ROWS(a->cls_h, b0, H);
+    v.keep_cls = SEQ_ROWS(a->keep_cls, b0, H);
+    v.cls_d = SEQ_ROWS(a->cls_d, b0, H);
+    v.logits = SEQ_ROWS(a->logits, b0, K);
+    v.probs = SEQ_ROWS(a->probs, b0, K);
+    v.dlogits = SEQ_ROWS(a->dlogits, b0, K);
+    v.dx = SEQ_ROWS(a->dx, b0, T * C);
+    v.da = SEQ_ROWS(a->da, b0, T * C);
+    v.db = SEQ_ROWS(a->db, b0, T * C);
+    v.dc = SEQ_ROWS(a->dc, b0, T * C);
+    v.dqkv = SEQ_ROWS(a->dqkv, b0, 3 * T * C);
+    v.dff = SEQ_ROWS(a->dff, b0, T * F);
+    v.datt = SEQ_ROWS(a->datt, b0, NH * T * T);
+    v.dpooled = SEQ_ROWS(a->dpooled, b0, C);
+    v.dcls = SEQ_ROWS(a->dcls, b0, H);
+    return v;
+}
+
+static LayerActs layer_rows(const Activations *a, int l, int b0)
+{
+    const size_t T = (size_t)a->T, C = (size_t)a->cfg.d_model, F = (size_t)a->cfg.d_ff;
+    const size_t NH = (size_t)a->cfg.num_heads;
+    const LayerActs *la = &a->layers[l];
+    return (LayerActs){
+        .qkv = SEQ_ROWS(la->qkv, b0, 3 * T * C),
+        .att = SEQ_ROWS(la->att, b0, NH * T * T),
+        .atty = SEQ_ROWS(la->atty, b0, T * C),
+        .res1 = SEQ_ROWS(la->res1, b0, T * C),
+        .keep1 = SEQ_ROWS(la->keep1, b0, T * C),
+        .ln1 = SEQ_ROWS(la->ln1, b0, T * C),
+        .ln1_mean = SEQ_ROWS(la->ln1_mean, b0, T),
+        .ln1_rstd = SEQ_ROWS(la->ln1_rstd, b0, T),
+        .ln1_std = SEQ_ROWS(la->ln1_std, b0, T),
+        .ffh = SEQ_ROWS(la->ffh, b0, T * F),
+        .res2 = SEQ_ROWS(la->res2, b0, T * C),
+        .keep2 = SEQ_ROWS(la->keep2, b0, T * C),
+        .ln2 = SEQ_ROWS(la->ln2, b0, T * C),
+        .ln2_mean = SEQ_ROWS(la->ln2_mean, b0, T),
+        .ln2_rstd = SEQ_ROWS(la->ln2_rstd, b0, T),
+        .ln2_std = SEQ_ROWS(la->ln2_std, b0, T),
+    };
 }
 
 /* --------------------------------------------------------------- forward */
@@ -487,13 +631,97 @@ static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
                       w->ln2_b, cfg->layernorm, N, C);
 }
 
+/* The forward of sequences [b0, b0 + B) of the batch set up by model_forward,
+ * into the same rows of a's buffers; per-sequence throughout, so any cut of the
+ * batch gives the same activations (dropout aside: the rng's keys). */
+static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng)
+{
+    const ModelConfig *cfg = &m->cfg;
+    const int T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
+    const size_t BT = (size_t)B * T;
+    Activations v = rows_view(a, b0);
+    const uint8_t *key_pad = a->pad_mask ? v.key_pad : NULL;
+    ModelWeights w = model_params(m);
+    const float *pos = cfg->pos_encoding == POS_ENCODING_LEARNED ? w.pos_emb : m->sinusoid;
+    embedding_forward(v.emb, v.tokens, w.tok_emb, pos, B, T, C);
+    const float *x = v.emb;
+    if (a->emb_dropout) {
+        dropout_forward(v.x0, v.keep0, v.emb, a->p_emb, rng, BT * C);
+        x = v.x0;
+    }
+    for (int l = 0; l < cfg->num_layers; l++) {
+        LayerWeights lw = model_layer_params(m, l);
+        LayerActs la = layer_rows(a, l, b0);
+        layer_forward(&la, x, &lw, cfg, key_pad, rng, a->dropout, B, T);
+        x = la.ln2;
+    }
+    mean_pool_forward(v.pooled, x, key_pad, B, T, C);
+    linear_forward(v.cls_h, v.pooled, w.cls1_w, w.cls1_b, B, C, H);
+    relu_forward(v.cls_h, v.cls_h, (size_t)B * H);
+    const float *cls_in = v.cls_h;
+    if (a->dropout) {
+        dropout_forward(v.cls_d, v.keep_cls, v.cls_h, a->p, rng, (size_t)B * H);
+        cls_in = v.cls_d;
+    }
+    linear_forward(v.logits, cls_in, w.cls2_w, w.cls2_b, B, H, K);
+}
+
+static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads,
+                          bool embedding_grads);
+
+typedef struct {
+    const Model *m;
+    Activations *a;
+    bool backward;
+    bool dropout;  /* forward: use the shards' rngs */
+} ShardJob;
+
+static void shard_range(const Activations *a, int s, int *b0, int *count)
+{
+    const int S = a->shards;
+    *b0 = (int)((long)a->B * s / S);
+    *count = (int)((long)a->B * (s + 1) / S) - *b0;
+}
+
+static void shard_chunk(void *ctx, size_t begin, size_t end)
+{
+    const ShardJob *j = ctx;
+    Activations *a = j->a;
+    for (size_t s = begin; s < end; s++) {
+        int b0, count;
+        shard_range(a, (int)s, &b0, &count);
+        if (!j->backward) {
+            forward_rows(j->m, a, b0, count, j->dropout ? &a->shard_rng[s] : NULL);
+            continue;
+        }
+        /* Shard buffers are zero here: calloc'd, and zeroed again by the
+         * reduction that reads them (no memset on one thread while the other
+         * waits). */
+        float *grads = s == 0 ? j->m->grads : a->shard_grads + (s - 1) * a->shard_grads_numel;
+        backward_rows(j->m, a, b0, count, grads, false);
+    }
+}
+
+/* Every shard of a->shards on its own thread (fewer threads: some run one after
+ * the other, same numbers). OpenBLAS goes to one thread meanwhile: its workers
+ * would otherwise compete with the shards for the same cores. */
+static void run_shards(ShardJob *job)
+{
+    const int threads = parallel_threads();
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads > 1)
+        openblas_set_num_threads(1);
+    parallel_for_threads((size_t)job->a->shards, threads, shard_chunk, job);
+    if (blas_threads > 1)
+        openblas_set_num_threads(blas_threads);
+}
+
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
                            Rng *dropout_rng)
 {
     const ModelConfig *cfg = &m->cfg;
     if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || !activations_fit(a, cfg))
         return NULL;
-    const int C = cfg->d_model, H = C / 2, K = cfg->num_classes;
     const size_t BT = (size_t)B * T;
     for (size_t i = 0; i < BT; i++)
         if (tokens[i] < 0 || tokens[i] >= cfg->vocab_size)
@@ -503,12 +731,9 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
     a->T = T;
     a->has_loss = false;
     memcpy(a->tokens, tokens, BT * sizeof(int));
-    const uint8_t *key_pad = NULL;
-    if (cfg->pad_mask) {
+    if (cfg->pad_mask)
         for (size_t i = 0; i < BT; i++)
             a->key_pad[i] = tokens[i] == MODEL_PAD_ID;
-        key_pad = a->key_pad;
-    }
     const float p_emb = embedding_dropout_rate(cfg);
     a->emb_dropout = dropout_rng && p_emb > 0.0f;
     a->dropout = dropout_rng && cfg->dropout > 0.0f;
@@ -517,28 +742,16 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
     a->pad_mask = cfg->pad_mask;
     a->layernorm = cfg->layernorm;
 
-    ModelWeights w = model_params(m);
-    const float *pos = cfg->pos_encoding == POS_ENCODING_LEARNED ? w.pos_emb : m->sinusoid;
-    embedding_forward(a->emb, tokens, w.tok_emb, pos, B, T, C);
-    const float *x = a->emb;
-    if (a->emb_dropout) {
-        dropout_forward(a->x0, a->keep0, a->emb, p_emb, dropout_rng, BT * C);
-        x = a->x0;
+    a->shards = shards_for(a->shards_wanted, cfg, B, T);
+    if (a->shards <= 1) {
+        forward_rows(m, a, 0, B, dropout_rng);
+        return a->logits;
     }
-    for (int l = 0; l < cfg->num_layers; l++) {
-        LayerWeights lw = model_layer_params(m, l);
-        layer_forward(&a->layers[l], x, &lw, cfg, key_pad, dropout_rng, a->dropout, B, T);
-        x = a->layers[l].ln2;
-    }
-    mean_pool_forward(a->pooled, x, key_pad, B, T, C);
-    linear_forward(a->cls_h, a->pooled, w.cls1_w, w.cls1_b, B, C, H);
-    relu_forward(a->cls_h, a->cls_h, (size_t)B * H);
-    const float *cls_in = a->cls_h;
-    if (a->dropout) {
-        dropout_forward(a->cls_d, a->keep_cls, a->cls_h, cfg->dropout, dropout_rng, (size_t)B * H);
-        cls_in = a->cls_d;
-    }
-    linear_forward(a->logits, cls_in, w.cls2_w, w.cls2_b, B, H, K);
+    const bool any_dropout = a->emb_dropout || a->dropout;
+    for (int s = 0; s < a->shards && any_dropout; s++)
+        rng_seed(&a->shard_rng[s], rng_next_u64(dropout_rng));
+    ShardJob job = {.m = m, .a = a, .backward = false, .dropout = any_dropout};
+    run_shards(&job);
     return a->logits;
 }
 
@@ -594,39 +807,97 @@ static void layer_backward(Activations *a, const LayerActs *la, const float *x,
     linear_backward(a->dx, g->qkv_w, g->qkv_b, a->dqkv, x, w->qkv_w, N, C, 3 * C);
 }
 
-void model_backward(Model *m, Activations *a)
+/* The backward of sequences [b0, b0 + B), adding into the parameter gradient
+ * buffer `grads` (m->grads's layout); scratch in the same rows of a's buffers.
+ * Without embedding_grads it stops at the embedding's input gradient (a->dx
+ * rows): see model_backward. */
+static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads,
+                          bool embedding_grads)
 {
-    if (!a->has_loss)
-        return;
     const ModelConfig *cfg = &m->cfg;
-    const int B = a->B, T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
+    const int T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
     const size_t BT = (size_t)B * T, NC = BT * C;
-    const uint8_t *key_pad = a->pad_mask ? a->key_pad : NULL;
-    ModelWeights w = model_params(m), g = model_grads(m);
+    Activations v = rows_view(a, b0);
+    const uint8_t *key_pad = a->pad_mask ? v.key_pad : NULL;
+    ModelWeights w = model_params(m), g = model_views(m, grads);
 
     /* classifier */
-    memset(a->dcls, 0, (size_t)B * H * sizeof(float));
-    linear_backward(a->dcls, g.cls2_w, g.cls2_b, a->dlogits, a->dropout ? a->cls_d : a->cls_h,
+    memset(v.dcls, 0, (size_t)B * H * sizeof(float));
+    linear_backward(v.dcls, g.cls2_w, g.cls2_b, v.dlogits, a->dropout ? v.cls_d : v.cls_h,
                     w.cls2_w, B, H, K);
     if (a->dropout)
-        dropout_backward(a->dcls, a->dcls, a->keep_cls, a->p, (size_t)B * H);
-    relu_backward(a->dcls, a->dcls, a->cls_h, (size_t)B * H);
-    memset(a->dpooled, 0, (size_t)B * C * sizeof(float));
-    linear_backward(a->dpooled, g.cls1_w, g.cls1_b, a->dcls, a->pooled, w.cls1_w, B, C, H);
-    memset(a->dx, 0, NC * sizeof(float));
-    mean_pool_backward(a->dx, a->dpooled, key_pad, B, T, C);
+        dropout_backward(v.dcls, v.dcls, v.keep_cls, a->p, (size_t)B * H);
+    relu_backward(v.dcls, v.dcls, v.cls_h, (size_t)B * H);
+    memset(v.dpooled, 0, (size_t)B * C * sizeof(float));
+    linear_backward(v.dpooled, g.cls1_w, g.cls1_b, v.dcls, v.pooled, w.cls1_w, B, C, H);
+    memset(v.dx, 0, NC * sizeof(float));
+    mean_pool_backward(v.dx, v.dpooled, key_pad, B, T, C);
 
     /* encoder layers, last first */
     for (int l = cfg->num_layers - 1; l >= 0; l--) {
-        const float *x = l > 0 ? a->layers[l - 1].ln2 : (a->emb_dropout ? a->x0 : a->emb);
-        LayerWeights lw = model_layer_params(m, l), lg = model_layer_grads(m, l);
-        layer_backward(a, &a->layers[l], x, &lw, &lg, B, T);
+        const LayerActs la = layer_rows(a, l, b0);
+        const float *x = l > 0 ? layer_rows(a, l - 1, b0).ln2 : (a->emb_dropout ? v.x0 : v.emb);
+        LayerWeights lw = model_layer_params(m, l), lg = layer_views(m, grads, l);
+        layer_backward(&v, &la, x, &lw, &lg, B, T);
     }
 
     /* embedding */
     if (a->emb_dropout)
-        dropout_backward(a->dx, a->dx, a->keep0, a->p_emb, NC);
-    embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, B, T, C);
+        dropout_backward(v.dx, v.dx, v.keep0, a->p_emb, NC);
+    if (embedding_grads)
+        embedding_backward(g.tok_emb, g.pos_emb, v.dx, v.tokens, B, T, C);
+}
+
+typedef struct {
+    float *grads;
+    float *shard_grads;
+    size_t numel;   /* of each shard buffer */
+    size_t first;   /* reduced: [first, numel) */
+    int count;
+} GradReduceJob;
+
+/* grads += shard 1 + shard 2 + ..., in that order for every element; each
+ * shard buffer is left zero for the next backward. */
+static void grad_reduce_chunk(void *ctx, size_t begin, size_t end)
+{
+    const GradReduceJob *j = ctx;
+    begin += j->first;
+    end += j->first;
+    for (int s = 0; s < j->count; s++) {
+        float *restrict g = j->grads;
+        float *restrict add = j->shard_grads + (size_t)s * j->numel;
+        for (size_t i = begin; i < end; i++) {
+            g[i] += add[i];
+            add[i] = 0.0f;
+        }
+    }
+}
+
+void model_backward(Model *m, Activations *a)
+{
+    if (!a->has_loss)
+        return;
+    /* Shard buffers made for another model (same shapes, other vocabulary) or
+     * too few of them: the sharded forward's activations serve one backward. */
+    const bool sharded = a->shards > 1 && a->shard_grads_numel == m->num_params &&
+                         a->shard_grad_count >= a->shards - 1;
+    if (!sharded) {
+        backward_rows(m, a, 0, a->B, m->grads, true);
+        return;
+    }
+    ShardJob job = {.m = m, .a = a, .backward = true};
+    run_shards(&job);
+    /* The embedding gradient once over the whole batch, from the shards' dx
+     * rows, straight into m->grads: the table (V x C, most of the parameters
+     * at V = 8000-16000) is then never written in the shard buffers, so the
+     * reduction skips it and those pages are never touched. Same sums as
+     * unsharded (rows in order). */
+    ModelWeights g = model_grads(m);
+    embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, a->B, a->T, m->cfg.d_model);
+    const size_t first = (size_t)(m->views[first_layer_view(m)].offset);
+    GradReduceJob reduce = {.grads = m->grads, .shard_grads = a->shard_grads,
+                            .numel = m->num_params, .first = first, .count = a->shards - 1};
+    parallel_for(m->num_params - first, 8192, grad_reduce_chunk, &reduce);
 }
 
 /* -------------------------------------------------------------- read-outs */

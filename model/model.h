@@ -150,6 +150,22 @@ float model_loss(Activations *a, const int *labels, float label_smoothing, int *
  * if no loss was computed since the last forward). Zero the grads once per step. */
 void model_backward(Model *m, Activations *a);
 
+/* Data parallelism over the batch. With S >= 2 shards, model_forward and
+ * model_backward cut the B sequences into S contiguous shards, run each on its
+ * own thread (OpenBLAS at one thread inside, set back afterwards: it is global,
+ * so another thread's sgemm meanwhile runs single-threaded, still correct), and
+ * backward adds each shard's parameter gradient into m->grads in shard order.
+ * Results then depend on the shard count (rounding of the gradient sums; with
+ * dropout, each shard draws its own key from the one Rng), not on the threads.
+ * shards: 0 = automatic, the default (threads = parallel_threads() for shapes
+ * where it pays, see model.c shards_pay_off; else 1), 1 = never, n >= 2 = n
+ * shards whenever B >= n, on at most that many threads. Allocates the shard
+ * gradient buffers ((n - 1) x num_params floats) if needed; -1 when out of memory
+ * or n is not in [0, 16] (the setting is then unchanged). */
+int activations_set_shards(Activations *a, const Model *m, int shards);
+/* Shards the last forward ran with (1 = unsharded). */
+int activations_shards(const Activations *a);
+
 /* Read-outs of the last forward, for the visualiser and `predict --attention`. */
 const float *activations_attention(const Activations *a, int layer); /* (B, NH, T, T) */
 const float *activations_probs(Activations *a);                        /* (B, K) softmax */

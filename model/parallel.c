@@ -136,6 +136,8 @@ static int ensure_workers(int wanted)
     return pool.workers + 1 < wanted ? pool.workers + 1 : wanted;
 }
 
+static void parallel_run(size_t n, int nthreads, ParallelFn fn, void *ctx);
+
 void parallel_prepare(void)
 {
     int nthreads = parallel_threads();
@@ -154,6 +156,24 @@ void parallel_for(size_t n, size_t min_per_thread, ParallelFn fn, void *ctx)
         min_per_thread = 1;
     if ((size_t)nthreads > n / min_per_thread)
         nthreads = (int)(n / min_per_thread);
+    parallel_run(n, nthreads, fn, ctx);
+}
+
+void parallel_for_threads(size_t n, int nthreads, ParallelFn fn, void *ctx)
+{
+    if (n == 0)
+        return;
+    if (nthreads > MAX_THREADS)
+        nthreads = MAX_THREADS;
+    if ((size_t)nthreads > n)
+        nthreads = (int)n;
+    parallel_run(n, nthreads, fn, ctx);
+}
+
+/* A call made while the pool is busy (from inside a job, by the job's caller or
+ * a worker, or from another thread) finds busy locked and runs inline. */
+static void parallel_run(size_t n, int nthreads, ParallelFn fn, void *ctx)
+{
     if (nthreads <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
         fn(ctx, 0, n);
         return;

@@ -17,9 +17,14 @@
 
 /* fn(ctx, begin, end) over [0, n) split into contiguous ranges, one per thread.
  * Runs inline when n < min_per_thread * 2 or one thread is configured.
- * Not reentrant: fn must not call parallel_for. */
+ * One job at a time: a parallel_for called inside fn (or from another thread
+ * while a job runs) runs inline in its caller. */
 typedef void (*ParallelFn)(void *ctx, size_t begin, size_t end);
 void parallel_for(size_t n, size_t min_per_thread, ParallelFn fn, void *ctx);
+/* The same over min(nthreads, n) threads whatever the configured count: for
+ * work the caller has already cut into n equal pieces (the batch shards of
+ * model.c run while OpenBLAS, hence parallel_threads(), is set to 1). */
+void parallel_for_threads(size_t n, int nthreads, ParallelFn fn, void *ctx);
 
 /* Threads parallel_for would use now (>= 1). */
 int parallel_threads(void);
