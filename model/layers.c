@@ -880,6 +880,42 @@ void mean_pool_backward(float *dinp, const float *dout, const uint8_t *key_pad, 
     }
 }
 
+void max_pool_forward(float *out, int *argmax, const float *inp, const uint8_t *key_pad, int B,
+                      int T, int C)
+{
+    for (int b = 0; b < B; b++) {
+        const uint8_t *pad = key_pad ? key_pad + (size_t)b * T : NULL;
+        float *o = out + (size_t)b * C;
+        int *arg = argmax + (size_t)b * C;
+        for (int c = 0; c < C; c++) {
+            o[c] = 0.0f;
+            arg[c] = -1;
+        }
+        for (int t = 0; t < T; t++) {
+            if (pad && pad[t])
+                continue;
+            const float *x = inp + ((size_t)b * T + t) * C;
+            for (int c = 0; c < C; c++) {
+                if (arg[c] < 0 || x[c] > o[c]) {
+                    o[c] = x[c];
+                    arg[c] = t;
+                }
+            }
+        }
+    }
+}
+
+void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B, int T, int C)
+{
+    for (int b = 0; b < B; b++) {
+        const float *d = dout + (size_t)b * C;
+        const int *arg = argmax + (size_t)b * C;
+        for (int c = 0; c < C; c++)
+            if (arg[c] >= 0)
+                dinp[((size_t)b * T + arg[c]) * C + c] += d[c];
+    }
+}
+
 /* ----------------------------------------------------------------- loss */
 
 float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,

@@ -58,6 +58,8 @@ int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
         FAIL("layernorm = %d: must be workshop or standard", (int)cfg->layernorm);
     if (cfg->pos_encoding != POS_ENCODING_SINUSOIDAL && cfg->pos_encoding != POS_ENCODING_LEARNED)
         FAIL("pos_encoding = %d: must be sinusoidal or learned", (int)cfg->pos_encoding);
+    if (cfg->pooling != POOLING_MEAN && cfg->pooling != POOLING_MAX)
+        FAIL("pooling = %d: must be mean or max", (int)cfg->pooling);
     return 0;
 #undef FAIL
 }
@@ -312,6 +314,7 @@ struct Activations {
     float p_emb, p;   /* the rates it ran with */
     bool pad_mask;    /* and the switches: the caller may flip them between calls */
     LayerNormKind layernorm;
+    PoolingKind pooling;
     bool has_loss;
     int *tokens;      /* (B, T) copy of the last forward's input */
     uint8_t *key_pad; /* (B, T) 1 = PAD; used only when cfg.pad_mask */
@@ -320,6 +323,7 @@ struct Activations {
     float *x0;        /* (B, T, C) dropout(emb) */
     LayerActs *layers;/* (L) */
     float *pooled;    /* (B, C) */
+    int *pool_arg;    /* (B, C) max pooling's winning position */
     float *cls_h;     /* (B, C/2) relu(classifier.0) */
     uint8_t *keep_cls;/* (B, C/2) */
     float *cls_d;     /* (B, C/2) dropout(cls_h) */
@@ -382,6 +386,7 @@ static void layout_activations(Activations *a, Arena *ar)
         la->ln2_std = F32(BT);
     }
     a->pooled = F32(B * C);
+    a->pool_arg = (int *)carve(ar, B * C * sizeof(int));
     a->cls_h = F32(B * H);
     a->keep_cls = U8(B * H);
     a->cls_d = F32(B * H);
@@ -490,6 +495,12 @@ static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
                            Rng *dropout_rng)
 {
+    return model_forward_perturbed(m, a, tokens, B, T, dropout_rng, NULL);
+}
+
+const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens, int B, int T,
+                                     Rng *dropout_rng, const float *emb_delta)
+{
     const ModelConfig *cfg = &m->cfg;
     if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || !activations_fit(a, cfg))
         return NULL;
@@ -520,6 +531,8 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
     ModelWeights w = model_params(m);
     const float *pos = cfg->pos_encoding == POS_ENCODING_LEARNED ? w.pos_emb : m->sinusoid;
     embedding_forward(a->emb, tokens, w.tok_emb, pos, B, T, C);
+    if (emb_delta)
+        residual_forward(a->emb, a->emb, emb_delta, BT * C);
     const float *x = a->emb;
     if (a->emb_dropout) {
         dropout_forward(a->x0, a->keep0, a->emb, p_emb, dropout_rng, BT * C);
@@ -530,7 +543,11 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
         layer_forward(&a->layers[l], x, &lw, cfg, key_pad, dropout_rng, a->dropout, B, T);
         x = a->layers[l].ln2;
     }
-    mean_pool_forward(a->pooled, x, key_pad, B, T, C);
+    a->pooling = cfg->pooling;
+    if (cfg->pooling == POOLING_MAX)
+        max_pool_forward(a->pooled, a->pool_arg, x, key_pad, B, T, C);
+    else
+        mean_pool_forward(a->pooled, x, key_pad, B, T, C);
     linear_forward(a->cls_h, a->pooled, w.cls1_w, w.cls1_b, B, C, H);
     relu_forward(a->cls_h, a->cls_h, (size_t)B * H);
     const float *cls_in = a->cls_h;
@@ -614,7 +631,10 @@ void model_backward(Model *m, Activations *a)
     memset(a->dpooled, 0, (size_t)B * C * sizeof(float));
     linear_backward(a->dpooled, g.cls1_w, g.cls1_b, a->dcls, a->pooled, w.cls1_w, B, C, H);
     memset(a->dx, 0, NC * sizeof(float));
-    mean_pool_backward(a->dx, a->dpooled, key_pad, B, T, C);
+    if (a->pooling == POOLING_MAX)
+        max_pool_backward(a->dx, a->dpooled, a->pool_arg, B, T, C);
+    else
+        mean_pool_backward(a->dx, a->dpooled, key_pad, B, T, C);
 
     /* encoder layers, last first */
     for (int l = cfg->num_layers - 1; l >= 0; l--) {
@@ -630,6 +650,12 @@ void model_backward(Model *m, Activations *a)
 }
 
 /* -------------------------------------------------------------- read-outs */
+
+const float *activations_embedding_grad(const Activations *a)
+{
+    /* model_backward leaves d(emb) in dx: the embedding dropout's backward ran in place. */
+    return a->dx;
+}
 
 const float *activations_attention(const Activations *a, int layer)
 {

@@ -16,6 +16,7 @@
 /* Enum fields are stored through an int. */
 _Static_assert(sizeof(LayerNormKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(PosEncodingKind) == sizeof(int), "enum size");
+_Static_assert(sizeof(PoolingKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(OptimKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(LrScheduleKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(TokenizerKind) == sizeof(int), "enum size");
@@ -36,6 +37,7 @@ AppConfig app_config_default(void)
     c.model.pos_encoding = POS_ENCODING_SINUSOIDAL;
     c.model.pad_mask = true;
     c.model.causal = false;
+    c.model.pooling = POOLING_MEAN;
 
     c.train.epochs = 20;
     c.train.batch_size = 16;
@@ -55,6 +57,7 @@ AppConfig app_config_default(void)
     c.train.threads = 0;
     c.train.word_dropout = 0.0f;
     c.train.word_delete = 0.0f;
+    c.train.adversarial_eps = 0.0f;
     c.train.embedding_init_std = 1.0f;
     c.train.save = TRAIN_SAVE_LAST;
 
@@ -88,6 +91,7 @@ typedef struct {
 
 static const char *const LAYERNORMS[] = {"workshop", "standard", NULL};
 static const char *const POS_ENCODINGS[] = {"sinusoidal", "learned", NULL};
+static const char *const POOLINGS[] = {"mean", "max", NULL};
 static const char *const OPTIMIZERS[] = {"adam", "adamw", NULL};
 static const char *const SCHEDULES[] = {"constant", "warmup_cosine", NULL};
 static const char *const SAVES[] = {"last", "best", NULL};
@@ -118,6 +122,7 @@ static const Key KEYS[] = {
     ENUM("model", "pos_encoding", model.pos_encoding, POS_ENCODINGS, "sinusoidal, learned"),
     BOOL("model", "pad_mask", model.pad_mask),
     BOOL("model", "causal", model.causal),
+    ENUM("model", "pooling", model.pooling, POOLINGS, "mean, max"),
 
     INT("train", "epochs", train.epochs, 1, 1000000, "an integer from 1 to 1000000"),
     INT("train", "batch_size", train.batch_size, 1, 65536, "an integer from 1 to 65536"),
@@ -142,6 +147,8 @@ static const Key KEYS[] = {
     INT("train", "threads", train.threads, 0, 256, "0 (OpenBLAS default) or an integer up to 256"),
     FLT("train", "word_dropout", train.word_dropout, 0, false, 1, true, "a number in [0, 1)"),
     FLT("train", "word_delete", train.word_delete, 0, false, 1, true, "a number in [0, 1)"),
+    FLT("train", "adversarial_eps", train.adversarial_eps, 0, false, 1000, false,
+        "0 (off) or a number up to 1000"),
     FLT("train", "embedding_init_std", train.embedding_init_std, 0, true, 100, false,
         "a number in (0, 100]"),
     ENUM("train", "save", train.save, SAVES, "last, best"),

@@ -33,6 +33,8 @@ typedef struct {
     int threads;              /* OpenBLAS threads; 0 = library default */
     float word_dropout;       /* share of training tokens replaced by <UNK> (not PAD); 0 = off */
     float word_delete;        /* share of training tokens deleted (one is always kept); 0 = off */
+    float adversarial_eps;    /* L2 norm per sentence of the adversarial perturbation of the
+                               * embedded input (Miyato et al. 2017); 0 = off */
     float embedding_init_std; /* std of the initial token embeddings (PyTorch: 1) */
     TrainSaveKind save;       /* which weights --save writes: the last or the best by validation */
 } TrainConfig;

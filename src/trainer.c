@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/adversarial.h"
+
 /* Length buckets: sentences are sorted by length inside chunks of this many batches,
  * so batches hold similar lengths while the epoch order stays random. */
 #define BUCKET_CHUNK_BATCHES 32
@@ -45,6 +47,7 @@ struct Trainer {
     int *tokens;                /* (B, max_T) batch being fed */
     int *labels;                /* (B) */
     int *view_layer;            /* (num_views) encoder layer of each tensor, -1 for others */
+    float *adv_delta;           /* (B, max_T, C) adversarial perturbation; NULL when off */
 
     bool epoch_started;         /* running sums belong to the current epoch */
     double loss_sum;            /* sum over sentences of this epoch */
@@ -319,6 +322,14 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     t->labels = malloc((size_t)t->batch_size * sizeof *t->labels);
     t->view_layer = malloc((size_t)model->num_views * sizeof *t->view_layer);
     t->acts = activations_create(model, t->batch_size, t->max_T);
+    if (cfg->train.adversarial_eps > 0) {
+        t->adv_delta = malloc((size_t)t->batch_size * (size_t)t->max_T * (size_t)mc->d_model *
+                              sizeof *t->adv_delta);
+        if (!t->adv_delta) {
+            snprintf(err, err_len, "out of memory (adversarial perturbation)");
+            goto fail;
+        }
+    }
     if (!t->order || !t->sort_keys || !t->sort_scratch || !t->batch_start || !t->tokens ||
         !t->labels || !t->view_layer || !t->acts) {
         snprintf(err, err_len, "out of memory (batch %d x %d)", t->batch_size, t->max_T);
@@ -381,6 +392,7 @@ void trainer_free(Trainer *t)
     free(t->tokens);
     free(t->labels);
     free(t->view_layer);
+    free(t->adv_delta);
     free(t);
 }
 
@@ -519,6 +531,25 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
         return -1;
     }
     model_backward(t->model, t->acts);
+    if (t->adv_delta) {
+        /* Adversarial training: the same batch again, its embedded input pushed along
+         * the gradient just computed; the gradients of both losses are summed. The
+         * dropout stream goes on, so the second pass draws its own masks. */
+        adversarial_perturbation(t->adv_delta, activations_embedding_grad(t->acts),
+                                 t->cfg.train.adversarial_eps, count, T, t->model->cfg.d_model);
+        if (!model_forward_perturbed(t->model, t->acts, t->tokens, count, T, &dropout,
+                                     t->adv_delta)) {
+            snprintf(err, err_len, "step %ld: the model rejected the adversarial batch", p->step + 1);
+            return -1;
+        }
+        float adv_loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, NULL);
+        if (!isfinite(adv_loss)) {
+            snprintf(err, err_len, "step %ld (epoch %d): the adversarial loss is not finite; weights "
+                     "left as before this step (try a lower adversarial_eps)", p->step + 1, p->epoch + 1);
+            return -1;
+        }
+        model_backward(t->model, t->acts);
+    }
     layer_grad_norms(t);
     float norm = t->cfg.train.optim.clip_norm > 0
                      ? grad_clip(t->model->grads, t->model->num_params, t->cfg.train.optim.clip_norm)

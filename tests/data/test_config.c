@@ -318,3 +318,24 @@ Test(robustness, mutated_default_ini_is_parsed_or_rejected_with_a_location)
     }
     free(buf);
 }
+
+Test(parse, pooling_and_adversarial_eps_load_and_reject)
+{
+    AppConfig c = app_config_default();
+    char err[512];
+    cr_expect_eq(c.model.pooling, POOLING_MEAN, "the notebook's mean pooling by default");
+    cr_expect_float_eq(c.train.adversarial_eps, 0.0f, 1e-12, "adversarial training off by default");
+    cr_assert_eq(app_config_parse(&c, "ok.ini", "[model]\npooling = max\n[train]\nadversarial_eps = 2.5\n",
+                                  err, sizeof err), 0, "%s", err);
+    cr_expect_eq(c.model.pooling, POOLING_MAX);
+    cr_expect_float_eq(c.train.adversarial_eps, 2.5f, 1e-6);
+    char value[64];
+    cr_expect_eq(app_config_get(&c, "model", "pooling", value, sizeof value), 0);
+    cr_expect_str_eq(value, "max");
+    expect_error("[model]\npooling = cls\n",
+                 "bad.ini:2: model.pooling: \"cls\" is not allowed (allowed: mean, max)");
+    expect_error("[train]\nadversarial_eps = -1\n",
+                 "bad.ini:2: train.adversarial_eps: -1 is out of range (allowed: 0 (off) or a number up to 1000)");
+    expect_error("[train]\nadversarial_eps = big\n",
+                 "bad.ini:2: train.adversarial_eps: \"big\" is not a number (allowed: 0 (off) or a number up to 1000)");
+}
