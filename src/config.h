@@ -33,6 +33,8 @@ typedef struct {
     int threads;              /* OpenBLAS threads; 0 = library default */
     float word_dropout;       /* share of training tokens replaced by <UNK> (not PAD); 0 = off */
     float word_delete;        /* share of training tokens deleted (one is always kept); 0 = off */
+    int oversample_min_tokens;/* training rows this long or longer are repeated; 0 = off */
+    int oversample_extra;     /* extra copies per epoch of each such row */
     float adversarial_eps;    /* L2 norm per sentence of the adversarial perturbation of the
                                * embedded input (Miyato et al. 2017); 0 = off */
     float embedding_init_std; /* std of the initial token embeddings (PyTorch: 1) */

@@ -37,9 +37,10 @@ struct Trainer {
     LrSchedule schedule;
     float lr_scale;
 
-    int *order;                 /* (n) sentence indices in epoch order */
-    long *sort_keys;            /* (n) scratch for length buckets */
-    int *sort_scratch;          /* (n) */
+    int *order;                 /* (order_n) sentence indices in epoch order */
+    int order_n;                /* sentences per epoch: n, plus the oversampled long ones */
+    long *sort_keys;            /* (order_n) scratch for length buckets */
+    int *sort_scratch;          /* (order_n) */
     int *batch_start;           /* (num_batches) offset into order of each batch, shuffled */
     int num_batches;
     int prepared_epoch;         /* epoch whose order is in `order`; -1 none */
@@ -146,14 +147,37 @@ static void heap_sort(long *a, size_t n)
     }
 }
 
+/* Training rows of at least oversample_min_tokens tokens appear 1 + oversample_extra
+ * times per epoch (the SST-2 dev set is whole sentences, its training set mostly
+ * short phrases). Fills order (when not NULL) with 0..n-1 then the repeats; returns
+ * the epoch's length. */
+static int epoch_rows(const TrainConfig *tc, const EncodedDataset *d, int *order)
+{
+    int count = 0;
+    for (int i = 0; i < d->n; i++)
+        if (order)
+            order[count++] = i;
+        else
+            count++;
+    if (tc->oversample_min_tokens <= 0)
+        return count;
+    for (int copy = 0; copy < tc->oversample_extra; copy++)
+        for (int i = 0; i < d->n; i++)
+            if (d->len[i] >= tc->oversample_min_tokens) {
+                if (order)
+                    order[count] = i;
+                count++;
+            }
+    return count;
+}
+
 static void prepare_epoch(Trainer *t, int epoch)
 {
     const EncodedDataset *d = t->train;
-    int n = d->n, B = t->train_B;
+    int n = t->order_n, B = t->train_B;
     Rng rng;
     seed_stream(&rng, t->cfg.train.seed, STREAM_SHUFFLE, (uint64_t)epoch);
-    for (int i = 0; i < n; i++)
-        t->order[i] = i;
+    epoch_rows(&t->cfg.train, d, t->order);
     rng_shuffle(&rng, t->order, n);
     for (int b = 0; b < t->num_batches; b++)
         t->batch_start[b] = b * B;
@@ -303,7 +327,8 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
         goto fail;
 
     /* B for training batches; the reserved B also covers validation batches. */
-    int n = train->n;
+    int n = epoch_rows(&cfg->train, train, NULL);
+    t->order_n = n;
     t->train_B = cfg->train.batch_size < n ? cfg->train.batch_size : n;
     int largest = val && val->n > n ? val->n : n;
     t->batch_size = cfg->train.batch_size < largest ? cfg->train.batch_size : largest;
@@ -501,7 +526,7 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
 
     int b = (int)p->step_in_epoch;
     int start = t->batch_start[b];
-    int count = t->train->n - start < t->train_B ? t->train->n - start : t->train_B;
+    int count = t->order_n - start < t->train_B ? t->order_n - start : t->train_B;
     int T = fill_batch(t, t->train, t->order + start, count);
     float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
     if (t->cfg.train.word_dropout > 0) {
@@ -620,7 +645,7 @@ Model *trainer_train_model(Trainer *t)
 const int *trainer_epoch_order(const Trainer *t, int *n, const int **batch_starts,
                                int *num_batches)
 {
-    *n = t->train->n;
+    *n = t->order_n;
     *batch_starts = t->batch_start;
     *num_batches = t->num_batches;
     return t->prepared_epoch == t->prog.epoch ? t->order : NULL;

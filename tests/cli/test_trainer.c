@@ -439,6 +439,9 @@ Test(trainer, no_allocation_inside_a_step)
     c.train.epochs = 3;
     c.train.eval_every = 2;
     c.train.ema_decay = 0.5f;
+    c.train.adversarial_eps = 1.0f;   /* the second, perturbed pass allocates nothing either */
+    c.train.oversample_min_tokens = 4;
+    c.train.oversample_extra = 1;
     c.data.length_buckets = true;
     Encoded e = encode(dataset_workshop_toy(), &c);
     Trainer *t = make_trainer(&c, &e, e.enc);
@@ -464,4 +467,48 @@ Test(trainer, no_allocation_inside_a_step)
 #else
     cr_skip_test("allocation counting is not available under AddressSanitizer");
 #endif
+}
+
+Test(trainer, oversampling_repeats_long_sentences_each_epoch)
+{
+    AppConfig c = small_config();
+    c.model.max_len = 32;
+    c.train.batch_size = 8;
+    c.train.epochs = 2;
+    c.data.length_buckets = true;
+    Encoded e = encode(dataset_embedded_train(), &c);
+    const int n = e.enc->n, min_tokens = 6, extra = 2;
+    int long_rows = 0;
+    for (int i = 0; i < n; i++)
+        long_rows += e.enc->len[i] >= min_tokens;
+    cr_assert(long_rows > 0 && long_rows < n, "%d of %d rows have >= %d tokens", long_rows, n,
+              min_tokens);
+    c.train.oversample_min_tokens = min_tokens;
+    c.train.oversample_extra = extra;
+    Trainer *t = make_trainer(&c, &e, NULL);
+    const int want = n + extra * long_rows;
+    cr_expect_eq(trainer_progress(t)->steps_per_epoch, (want + 7) / 8);
+    char err[128];
+    cr_assert_eq(trainer_step(t, err, sizeof err), 0, "%s", err);
+    int order_n, nb;
+    const int *starts;
+    const int *order = trainer_epoch_order(t, &order_n, &starts, &nb);
+    cr_assert_not_null(order);
+    cr_assert_eq(order_n, want);
+    int *seen = calloc((size_t)n, sizeof *seen);
+    cr_assert_not_null(seen);
+    for (int i = 0; i < order_n; i++)
+        seen[order[i]]++;
+    for (int i = 0; i < n; i++)
+        cr_expect_eq(seen[i], e.enc->len[i] >= min_tokens ? 1 + extra : 1,
+                     "sentence %d (%d tokens) fed %d times", i, e.enc->len[i], seen[i]);
+    free(seen);
+    /* The whole run goes through, both epochs. */
+    int rc;
+    while ((rc = trainer_step(t, err, sizeof err)) == 0)
+        ;
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect_eq(trainer_progress(t)->step, 2L * ((want + 7) / 8));
+    trainer_free(t);
+    encoded_free(&e);
 }
