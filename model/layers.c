@@ -957,3 +957,51 @@ float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
         *correct = right;
     return (float)(total / B);
 }
+
+/* ------------------------------------------------------------- R-Drop */
+
+static double log_sum_exp(const float *z, int K)
+{
+    double maxv = z[0], sum = 0.0;
+    for (int k = 1; k < K; k++)
+        maxv = z[k] > maxv ? z[k] : maxv;
+    for (int k = 0; k < K; k++)
+        sum += exp((double)z[k] - maxv);
+    return maxv + log(sum);
+}
+
+/* Adds scale * d/dz_p [KL(p || q) + KL(q || p)], p = softmax(zp), q = softmax(zq);
+ * with l = log p - log q that is p (l - E_p[l]) (from KL(p || q)) + p - q. */
+static void symmetric_kl_grad(float *d, const float *zp, double lse_p, const float *zq,
+                              double lse_q, double scale, int K)
+{
+    double mean_l = 0.0;
+    for (int k = 0; k < K; k++)
+        mean_l += exp(zp[k] - lse_p) * ((zp[k] - lse_p) - (zq[k] - lse_q));
+    for (int k = 0; k < K; k++) {
+        const double logp = zp[k] - lse_p, logq = zq[k] - lse_q;
+        const double p = exp(logp), q = exp(logq);
+        d[k] += (float)(scale * (p * (logp - logq - mean_l) + p - q));
+    }
+}
+
+float rdrop_consistency(float *dlogits_a, float *dlogits_b, const float *logits_a,
+                        const float *logits_b, float alpha, int B, int K)
+{
+    const double scale = 0.5 * alpha / B;
+    double total = 0.0;
+    for (int b = 0; b < B; b++) {
+        const float *za = logits_a + (size_t)b * K, *zb = logits_b + (size_t)b * K;
+        float *da = dlogits_a + (size_t)b * K, *db = dlogits_b + (size_t)b * K;
+        const double lse_a = log_sum_exp(za, K), lse_b = log_sum_exp(zb, K);
+        for (int k = 0; k < K; k++) {
+            const double logp = za[k] - lse_a, logq = zb[k] - lse_b;
+            total += (exp(logp) - exp(logq)) * (logp - logq);
+            da[k] *= 0.5f;
+            db[k] *= 0.5f;
+        }
+        symmetric_kl_grad(da, za, lse_a, zb, lse_b, scale, K);
+        symmetric_kl_grad(db, zb, lse_b, za, lse_a, scale, K);
+    }
+    return (float)(scale * total);
+}

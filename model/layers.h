@@ -108,4 +108,12 @@ float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
                             const int *labels, float label_smoothing, int B, int K,
                             int *correct);
 
+/* R-Drop (Liang et al. 2021): two forward passes of one batch with different dropout
+ * masks, logits_a and logits_b (B, K). On entry dlogits_a and dlogits_b hold the
+ * gradients of each pass's batch-mean cross-entropy (softmax_cross_entropy); on return
+ * those of  (CE_a + CE_b) / 2 + alpha / 2 * mean_b [KL(p_a || p_b) + KL(p_b || p_a)],
+ * the average keeping the scale of one pass. Returns the KL term (alpha / 2 * mean). */
+float rdrop_consistency(float *dlogits_a, float *dlogits_b, const float *logits_a,
+                        const float *logits_b, float alpha, int B, int K);
+
 #endif

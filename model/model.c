@@ -566,6 +566,14 @@ float model_loss(Activations *a, const int *labels, float label_smoothing, int *
                                  a->cfg.num_classes, correct);
 }
 
+float model_rdrop_loss(Activations *a, Activations *b, float alpha)
+{
+    if (!a->has_loss || !b->has_loss || a->B != b->B || a->cfg.num_classes != b->cfg.num_classes)
+        return NAN;
+    return rdrop_consistency(a->dlogits, b->dlogits, a->logits, b->logits, alpha, a->B,
+                             a->cfg.num_classes);
+}
+
 /* -------------------------------------------------------------- backward */
 
 /* dout: gradient w.r.t. the layer's output (in a->dx); on return a->dx holds the

@@ -159,6 +159,11 @@ float model_loss(Activations *a, const int *labels, float label_smoothing, int *
 /* Accumulates (+=) into m->grads the gradient of the last model_loss (nothing
  * if no loss was computed since the last forward). Zero the grads once per step. */
 void model_backward(Model *m, Activations *a);
+/* R-Drop: a and b hold two forwards of the same batch (different dropout masks), each
+ * followed by model_loss. Turns their stored gradients into those of the mean of the
+ * two losses plus alpha/2 * the batch-mean symmetric KL of their predictions (see
+ * rdrop_consistency in layers.h); returns that KL term. Then model_backward both. */
+float model_rdrop_loss(Activations *a, Activations *b, float alpha);
 /* After model_backward: the gradient of the loss w.r.t. the embedded input (B, T, C)
  * of the last forward (what model_forward_perturbed perturbs). Valid until the next
  * backward. */

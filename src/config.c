@@ -58,6 +58,7 @@ AppConfig app_config_default(void)
     c.train.word_dropout = 0.0f;
     c.train.word_delete = 0.0f;
     c.train.adversarial_eps = 0.0f;
+    c.train.rdrop_alpha = 0.0f;
     c.train.oversample_min_tokens = 0;
     c.train.oversample_extra = 1;
     c.train.embedding_init_std = 1.0f;
@@ -152,6 +153,8 @@ static const Key KEYS[] = {
     INT("train", "oversample_min_tokens", train.oversample_min_tokens, 0, 1000000,
         "0 (off) or a number of tokens"),
     INT("train", "oversample_extra", train.oversample_extra, 1, 100, "an integer from 1 to 100"),
+    FLT("train", "rdrop_alpha", train.rdrop_alpha, 0, false, 1000, false,
+        "0 (off) or a number up to 1000"),
     FLT("train", "adversarial_eps", train.adversarial_eps, 0, false, 1000, false,
         "0 (off) or a number up to 1000"),
     FLT("train", "embedding_init_std", train.embedding_init_std, 0, true, 100, false,

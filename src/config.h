@@ -35,6 +35,7 @@ typedef struct {
     float word_delete;        /* share of training tokens deleted (one is always kept); 0 = off */
     int oversample_min_tokens;/* training rows this long or longer are repeated; 0 = off */
     int oversample_extra;     /* extra copies per epoch of each such row */
+    float rdrop_alpha;        /* R-Drop: weight of the symmetric KL of two dropout passes; 0 = off */
     float adversarial_eps;    /* L2 norm per sentence of the adversarial perturbation of the
                                * embedded input (Miyato et al. 2017); 0 = off */
     float embedding_init_std; /* std of the initial token embeddings (PyTorch: 1) */

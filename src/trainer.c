@@ -30,6 +30,7 @@ struct Trainer {
     const EncodedDataset *val;  /* NULL or empty: no validation */
     Activations *acts;          /* (batch_size, max_T) for model */
     Activations *ema_acts;      /* same for ema (evaluation only) */
+    Activations *rdrop_acts;    /* the second dropout pass of R-Drop; NULL when off */
     int batch_size;             /* B reserved (training and evaluation batches) */
     int train_B;                /* B of training batches: batch_size, at most n */
     int max_T;                  /* T reserved */
@@ -347,6 +348,13 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     t->labels = malloc((size_t)t->batch_size * sizeof *t->labels);
     t->view_layer = malloc((size_t)model->num_views * sizeof *t->view_layer);
     t->acts = activations_create(model, t->batch_size, t->max_T);
+    if (cfg->train.rdrop_alpha > 0) {
+        t->rdrop_acts = activations_create(model, t->batch_size, t->max_T);
+        if (!t->rdrop_acts) {
+            snprintf(err, err_len, "out of memory (R-Drop activations)");
+            goto fail;
+        }
+    }
     if (cfg->train.adversarial_eps > 0) {
         t->adv_delta = malloc((size_t)t->batch_size * (size_t)t->max_T * (size_t)mc->d_model *
                               sizeof *t->adv_delta);
@@ -407,6 +415,7 @@ void trainer_free(Trainer *t)
     optimizer_free(&t->opt);
     activations_free(t->acts);
     activations_free(t->ema_acts);
+    activations_free(t->rdrop_acts);
     model_free(t->model);
     model_free(t->ema);
     model_free(t->best);
@@ -554,6 +563,22 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
         snprintf(err, err_len, "step %ld (epoch %d): the loss is %s; weights left as before this step "
                  "(try a lower learning rate)", p->step + 1, p->epoch + 1, isnan(loss) ? "NaN" : "infinite");
         return -1;
+    }
+    if (t->rdrop_acts) {
+        /* R-Drop: the batch again with the next dropout masks; both passes' losses are
+         * averaged and their predictions pulled together. */
+        if (!model_forward(t->model, t->rdrop_acts, t->tokens, count, T, &dropout)) {
+            snprintf(err, err_len, "step %ld: the model rejected the R-Drop batch", p->step + 1);
+            return -1;
+        }
+        float loss2 = model_loss(t->rdrop_acts, t->labels, t->cfg.train.label_smoothing, NULL);
+        float kl = model_rdrop_loss(t->acts, t->rdrop_acts, t->cfg.train.rdrop_alpha);
+        if (!isfinite(loss2) || !isfinite(kl)) {
+            snprintf(err, err_len, "step %ld (epoch %d): the R-Drop loss is not finite; weights left "
+                     "as before this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
+            return -1;
+        }
+        model_backward(t->model, t->rdrop_acts);
     }
     model_backward(t->model, t->acts);
     if (t->adv_delta) {

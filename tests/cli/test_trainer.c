@@ -442,6 +442,7 @@ Test(trainer, no_allocation_inside_a_step)
     c.train.adversarial_eps = 1.0f;   /* the second, perturbed pass allocates nothing either */
     c.train.oversample_min_tokens = 4;
     c.train.oversample_extra = 1;
+    c.train.rdrop_alpha = 1.0f;
     c.data.length_buckets = true;
     Encoded e = encode(dataset_workshop_toy(), &c);
     Trainer *t = make_trainer(&c, &e, e.enc);

@@ -319,7 +319,7 @@ Test(robustness, mutated_default_ini_is_parsed_or_rejected_with_a_location)
     free(buf);
 }
 
-Test(parse, pooling_adversarial_and_oversampling_keys_load_and_reject)
+Test(parse, pooling_adversarial_rdrop_and_oversampling_keys_load_and_reject)
 {
     AppConfig c = app_config_default();
     char err[512];
@@ -344,6 +344,10 @@ Test(parse, pooling_adversarial_and_oversampling_keys_load_and_reject)
                  "bad.ini:2: train.oversample_extra: 0 is out of range (allowed: an integer from 1 to 100)");
     expect_error("[train]\noversample_min_tokens = -3\n",
                  "bad.ini:2: train.oversample_min_tokens: -3 is out of range (allowed: 0 (off) or a number of tokens)");
+    cr_assert_eq(app_config_parse(&c, "ok.ini", "[train]\nrdrop_alpha = 0.5\n", err, sizeof err), 0, "%s", err);
+    cr_expect_float_eq(c.train.rdrop_alpha, 0.5f, 1e-7);
+    expect_error("[train]\nrdrop_alpha = -0.1\n",
+                 "bad.ini:2: train.rdrop_alpha: -0.1 is out of range (allowed: 0 (off) or a number up to 1000)");
     expect_error("[train]\nadversarial_eps = big\n",
                  "bad.ini:2: train.adversarial_eps: \"big\" is not a number (allowed: 0 (off) or a number up to 1000)");
 }

@@ -533,3 +533,67 @@ Test(layers, cross_entropy_of_uniform_logits_is_log_k)
     cr_expect(fabsf(probs[3] - 0.2f) < 1e-7f);
     cr_expect(fabsf(dlogits[1] - (0.2f - 1.0f) / 2.0f) < 1e-7f);
 }
+
+/* ---------------------------------------------------------------- R-Drop */
+
+typedef struct {
+    float *za, *zb, *probs, *dscratch;
+    const int *labels;
+    float alpha;
+    int B, K;
+} RdropCtx;
+
+/* (CE_a + CE_b) / 2 + alpha / 2 * mean [KL(pa || pb) + KL(pb || pa)], from the definitions. */
+static double rdrop_loss(void *p)
+{
+    RdropCtx *c = p;
+    double ce = softmax_cross_entropy(c->probs, NULL, c->za, c->labels, 0.0f, c->B, c->K, NULL);
+    ce += softmax_cross_entropy(c->probs, NULL, c->zb, c->labels, 0.0f, c->B, c->K, NULL);
+    double kl = 0.0;
+    for (int b = 0; b < c->B; b++) {
+        double la = 0.0, lb = 0.0;
+        for (int k = 0; k < c->K; k++) {
+            la += exp((double)c->za[b * c->K + k]);
+            lb += exp((double)c->zb[b * c->K + k]);
+        }
+        for (int k = 0; k < c->K; k++) {
+            double pa = exp((double)c->za[b * c->K + k]) / la, pb = exp((double)c->zb[b * c->K + k]) / lb;
+            kl += pa * log(pa / pb) + pb * log(pb / pa);
+        }
+    }
+    return ce / 2 + c->alpha / 2 * kl / c->B;
+}
+
+Test(layers, rdrop_consistency_matches_finite_differences)
+{
+    Rng rng;
+    rng_seed(&rng, 88);
+    static const int labels[4] = {0, 2, 1, 2};
+    RdropCtx c = {.labels = labels, .alpha = 3.0f, .B = 4, .K = 3};
+    size_t n = (size_t)c.B * c.K;
+    c.za = falloc(n); c.zb = falloc(n); c.probs = falloc(n);
+    fill_normal(c.za, n, 1.5f, &rng);
+    fill_normal(c.zb, n, 1.5f, &rng);
+    float *da = falloc(n), *db = falloc(n);
+    softmax_cross_entropy(c.probs, da, c.za, labels, 0.0f, c.B, c.K, NULL);
+    softmax_cross_entropy(c.probs, db, c.zb, labels, 0.0f, c.B, c.K, NULL);
+    float kl = rdrop_consistency(da, db, c.za, c.zb, c.alpha, c.B, c.K);
+    /* the returned term is the KL part of the loss */
+    RdropCtx no_kl = c;
+    no_kl.alpha = 0.0f;
+    cr_expect(fabs((rdrop_loss(&c) - rdrop_loss(&no_kl)) - kl) < 1e-5, "KL term %g", (double)kl);
+    gradcheck_assert("rdrop logits a", gradcheck(c.za, da, n, 0, 1e-2f, rdrop_loss, &c, &rng), REL_TOL, ABS_TOL);
+    gradcheck_assert("rdrop logits b", gradcheck(c.zb, db, n, 0, 1e-2f, rdrop_loss, &c, &rng), REL_TOL, ABS_TOL);
+    /* identical passes: no KL, no KL gradient, half of each cross-entropy gradient */
+    memcpy(c.zb, c.za, n * sizeof(float));
+    softmax_cross_entropy(c.probs, da, c.za, labels, 0.0f, c.B, c.K, NULL);
+    softmax_cross_entropy(c.probs, db, c.zb, labels, 0.0f, c.B, c.K, NULL);
+    float *half = falloc(n);
+    for (size_t i = 0; i < n; i++)
+        half[i] = 0.5f * da[i];
+    const float kl_same = rdrop_consistency(da, db, c.za, c.zb, c.alpha, c.B, c.K);
+    cr_expect_float_eq(kl_same, 0.0f, 1e-7f);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_float_eq(da[i], half[i], 1e-7f, "entry %zu: %g vs %g", i, (double)da[i], (double)half[i]);
+    free(c.za); free(c.zb); free(c.probs); free(da); free(db); free(half);
+}
