@@ -52,6 +52,7 @@ AppConfig app_config_default(void)
     c.train.label_smoothing = 0.0f;
     c.train.ema_decay = 0.0f;
     c.train.ema_warmup = true;
+    c.train.swa_start = 0.0f;
     c.train.eval_every = 0;
     c.train.save_every = 0;
     c.train.threads = 0;
@@ -145,6 +146,8 @@ static const Key KEYS[] = {
     FLT("train", "label_smoothing", train.label_smoothing, 0, false, 1, true, "a number in [0, 1)"),
     FLT("train", "ema_decay", train.ema_decay, 0, false, 1, true, "0 (off) or a number in (0, 1)"),
     BOOL("train", "ema_warmup", train.ema_warmup),
+    FLT("train", "swa_start", train.swa_start, 0, false, 1, true,
+        "0 (off) or a fraction of the run in (0, 1)"),
     INT("train", "eval_every", train.eval_every, 0, 1000000000, "0 (once per epoch) or a number of steps"),
     INT("train", "save_every", train.save_every, 0, 1000000000, "0 (only at the end) or a number of steps"),
     INT("train", "threads", train.threads, 0, 256, "0 (OpenBLAS default) or an integer up to 256"),

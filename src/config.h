@@ -27,6 +27,8 @@ typedef struct {
     float min_lr;
     float label_smoothing;
     float ema_decay;          /* 0 = no weight averaging */
+    float swa_start;          /* > 0: uniform average of the weights from this fraction of the
+                               * run on (SWA), instead of the EMA; 0 = off */
     bool ema_warmup;          /* decay min(ema_decay, (1+step)/(10+step)); false = ema_decay from step 1 */
     int eval_every;           /* steps between validation passes; 0 = once per epoch */
     int save_every;           /* steps between checkpoint saves; 0 = only at the end */

@@ -374,7 +374,7 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
             layer = -1;
         t->view_layer[v] = layer;
     }
-    if (cfg->train.ema_decay > 0) {
+    if (cfg->train.ema_decay > 0 || cfg->train.swa_start > 0) {
         t->ema = model_clone(model, err, err_len);
         if (!t->ema)
             goto fail;
@@ -494,6 +494,13 @@ static void update_ema(Trainer *t)
     float warm = (1.0f + (float)t->prog.step) / (10.0f + (float)t->prog.step);
     if (t->cfg.train.ema_warmup && warm < decay)
         decay = warm;
+    if (t->cfg.train.swa_start > 0) {
+        /* Stochastic weight averaging: the plain mean of the weights after every step from
+         * swa_start of the run on (before it, the weights themselves). */
+        long start = (long)((double)t->cfg.train.swa_start * (double)t->prog.total_steps);
+        long averaged = t->prog.step - start + 1; /* models in the mean, this one included */
+        decay = averaged <= 1 ? 0.0f : (float)(averaged - 1) / (float)averaged;
+    }
     float *e = t->ema->params;
     const float *p = t->model->params;
     for (size_t i = 0; i < t->model->num_params; i++)

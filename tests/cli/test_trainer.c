@@ -513,3 +513,41 @@ Test(trainer, oversampling_repeats_long_sentences_each_epoch)
     trainer_free(t);
     encoded_free(&e);
 }
+
+Test(trainer, swa_is_the_plain_mean_of_the_weights_from_its_start)
+{
+    AppConfig c = small_config();
+    c.train.epochs = 2;
+    c.train.swa_start = 0.5f;
+    Encoded e = encode(dataset_workshop_toy(), &c);
+    Trainer *t = make_trainer(&c, &e, NULL);
+    const TrainProgress *p = trainer_progress(t);
+    const long start = (long)(0.5 * (double)p->total_steps);
+    cr_assert_gt(p->total_steps - start, 2, "too few steps to average");
+    const Model *raw = trainer_train_model(t);
+    const size_t n = raw->num_params;
+    double *sum = calloc(n, sizeof *sum);
+    cr_assert_not_null(sum);
+    char err[128];
+    long averaged = 0;
+    while (trainer_step(t, err, sizeof err) == 0) {
+        const Model *avg = trainer_model(t);
+        cr_assert_neq(avg, raw, "the average is its own copy");
+        if (p->step <= start) {
+            cr_assert_eq(memcmp(avg->params, raw->params, n * sizeof(float)), 0,
+                         "before swa_start the weights themselves (step %ld)", p->step);
+            continue;
+        }
+        averaged++;
+        double max_err = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            sum[i] += raw->params[i];
+            max_err = fmax(max_err, fabs(avg->params[i] - sum[i] / (double)averaged));
+        }
+        cr_assert_lt(max_err, 1e-5, "step %ld: average off by %g", p->step, max_err);
+    }
+    cr_expect_eq(averaged, p->total_steps - start);
+    free(sum);
+    trainer_free(t);
+    encoded_free(&e);
+}

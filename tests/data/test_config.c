@@ -348,6 +348,8 @@ Test(parse, pooling_adversarial_rdrop_and_oversampling_keys_load_and_reject)
     cr_expect_float_eq(c.train.rdrop_alpha, 0.5f, 1e-7);
     expect_error("[train]\nrdrop_alpha = -0.1\n",
                  "bad.ini:2: train.rdrop_alpha: -0.1 is out of range (allowed: 0 (off) or a number up to 1000)");
+    expect_error("[train]\nswa_start = 1\n",
+                 "bad.ini:2: train.swa_start: 1 is out of range (allowed: 0 (off) or a fraction of the run in (0, 1))");
     expect_error("[train]\nadversarial_eps = big\n",
                  "bad.ini:2: train.adversarial_eps: \"big\" is not a number (allowed: 0 (off) or a number up to 1000)");
 }
