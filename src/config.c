@@ -58,6 +58,8 @@ AppConfig app_config_default(void)
     c.train.threads = 0;
     c.train.word_dropout = 0.0f;
     c.train.word_delete = 0.0f;
+    c.train.rare_word_dropout = 0.0f;
+    c.train.rare_word_max_count = 1;
     c.train.adversarial_eps = 0.0f;
     c.train.rdrop_alpha = 0.0f;
     c.train.oversample_min_tokens = 0;
@@ -152,6 +154,9 @@ static const Key KEYS[] = {
     INT("train", "save_every", train.save_every, 0, 1000000000, "0 (only at the end) or a number of steps"),
     INT("train", "threads", train.threads, 0, 256, "0 (OpenBLAS default) or an integer up to 256"),
     FLT("train", "word_dropout", train.word_dropout, 0, false, 1, true, "a number in [0, 1)"),
+    FLT("train", "rare_word_dropout", train.rare_word_dropout, 0, false, 1, true,
+        "0 (off) or a number in [0, 1)"),
+    INT("train", "rare_word_max_count", train.rare_word_max_count, 1, 1000000000, "an integer >= 1"),
     FLT("train", "word_delete", train.word_delete, 0, false, 1, true, "a number in [0, 1)"),
     INT("train", "oversample_min_tokens", train.oversample_min_tokens, 0, 1000000,
         "0 (off) or a number of tokens"),

@@ -34,6 +34,8 @@ typedef struct {
     int save_every;           /* steps between checkpoint saves; 0 = only at the end */
     int threads;              /* OpenBLAS threads; 0 = library default */
     float word_dropout;       /* share of training tokens replaced by <UNK> (not PAD); 0 = off */
+    float rare_word_dropout;  /* word dropout rate of the rare training words instead; 0 = off */
+    int rare_word_max_count;  /* rare = seen at most this many times in the training rows */
     float word_delete;        /* share of training tokens deleted (one is always kept); 0 = off */
     int oversample_min_tokens;/* training rows this long or longer are repeated; 0 = off */
     int oversample_extra;     /* extra copies per epoch of each such row */

@@ -50,6 +50,7 @@ struct Trainer {
     int *labels;                /* (B) */
     int *view_layer;            /* (num_views) encoder layer of each tensor, -1 for others */
     float *adv_delta;           /* (B, max_T, C) adversarial perturbation; NULL when off */
+    uint8_t *rare_words;        /* (V) words for rare_word_dropout; NULL when off */
 
     bool epoch_started;         /* running sums belong to the current epoch */
     double loss_sum;            /* sum over sentences of this epoch */
@@ -108,12 +109,34 @@ static void delete_words(int *tokens, int count, int T, float p, Rng *rng)
 }
 
 /* Word dropout: each real token of a training batch becomes <UNK> with probability p,
- * so the classifier cannot lean on a few words; drawn from (seed, step). */
-static void drop_words(int *tokens, int count, int T, float p, Rng *rng)
+ * so the classifier cannot lean on a few words; drawn from (seed, step). A rare word
+ * (rare[id], NULL = none) uses p_rare instead, so that <UNK> also learns to stand for
+ * the rare words it replaces at test time; one draw per token either way. */
+static void drop_words(int *tokens, int count, int T, float p, const uint8_t *rare, float p_rare,
+                       Rng *rng)
 {
-    for (int i = 0; i < count * T; i++)
-        if (tokens[i] != MODEL_PAD_ID && rng_uniform(rng) < p)
+    for (int i = 0; i < count * T; i++) {
+        if (tokens[i] == MODEL_PAD_ID)
+            continue;
+        float q = rare && rare[tokens[i]] ? p_rare : p;
+        if (rng_uniform(rng) < q)
             tokens[i] = MODEL_UNK_ID;
+    }
+}
+
+/* rare (V): 1 for the ids seen at most max_count times in the training rows. */
+static int mark_rare_words(uint8_t *rare, const EncodedDataset *d, int V, int max_count)
+{
+    int *counts = calloc((size_t)V, sizeof *counts);
+    if (!counts)
+        return -1;
+    for (int i = 0; i < d->n; i++)
+        for (int j = 0; j < d->len[i]; j++)
+            counts[d->ids[(size_t)i * (size_t)d->max_len + (size_t)j]]++;
+    for (int v = 0; v < V; v++)
+        rare[v] = v > MODEL_UNK_ID && counts[v] <= max_count;
+    free(counts);
+    return 0;
 }
 
 /* In-place heap sort of distinct keys: qsort may allocate, and this runs inside a step. */
@@ -355,6 +378,14 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
             goto fail;
         }
     }
+    if (cfg->train.rare_word_dropout > 0) {
+        t->rare_words = malloc((size_t)mc->vocab_size);
+        if (!t->rare_words ||
+            mark_rare_words(t->rare_words, train, mc->vocab_size, cfg->train.rare_word_max_count) != 0) {
+            snprintf(err, err_len, "out of memory (rare words)");
+            goto fail;
+        }
+    }
     if (cfg->train.adversarial_eps > 0) {
         t->adv_delta = malloc((size_t)t->batch_size * (size_t)t->max_T * (size_t)mc->d_model *
                               sizeof *t->adv_delta);
@@ -427,6 +458,7 @@ void trainer_free(Trainer *t)
     free(t->labels);
     free(t->view_layer);
     free(t->adv_delta);
+    free(t->rare_words);
     free(t);
 }
 
@@ -545,10 +577,11 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
     int count = t->order_n - start < t->train_B ? t->order_n - start : t->train_B;
     int T = fill_batch(t, t->train, t->order + start, count);
     float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
-    if (t->cfg.train.word_dropout > 0) {
+    if (t->cfg.train.word_dropout > 0 || t->rare_words) {
         Rng words;
         seed_stream(&words, t->cfg.train.seed, STREAM_WORD_DROPOUT, (uint64_t)p->step);
-        drop_words(t->tokens, count, T, t->cfg.train.word_dropout, &words);
+        drop_words(t->tokens, count, T, t->cfg.train.word_dropout, t->rare_words,
+                   t->cfg.train.rare_word_dropout, &words);
     }
     if (t->cfg.train.word_delete > 0) {
         Rng words;

@@ -551,3 +551,41 @@ Test(trainer, swa_is_the_plain_mean_of_the_weights_from_its_start)
     trainer_free(t);
     encoded_free(&e);
 }
+
+/* Losses of the first `n` steps on the embedded training set. */
+static int losses_with(const AppConfig *c, float *losses, int n)
+{
+    AppConfig cc = *c;
+    Encoded e = encode(dataset_embedded_train(), &cc);
+    Trainer *t = make_trainer(&cc, &e, NULL);
+    int taken = run(t, n, losses);
+    trainer_free(t);
+    encoded_free(&e);
+    return taken;
+}
+
+Test(trainer, rare_word_dropout_replaces_the_rate_of_rare_words_only)
+{
+    AppConfig c = small_config();
+    c.model.max_len = 32;
+    c.train.batch_size = 8;
+    float plain[20], all_rare[20], some_rare[20];
+    c.train.word_dropout = 0.3f;
+    cr_assert_eq(losses_with(&c, plain, 20), 20);
+    /* Every word rare (max_count above any count): the same rate for every token, drawn
+     * the same way, so bit for bit the plain word dropout. */
+    c.train.word_dropout = 0.0f;
+    c.train.rare_word_dropout = 0.3f;
+    c.train.rare_word_max_count = 1000000000;
+    cr_assert_eq(losses_with(&c, all_rare, 20), 20);
+    for (int i = 0; i < 20; i++)
+        cr_expect_eq(all_rare[i], plain[i], "step %d: %.9g vs %.9g", i, (double)all_rare[i],
+                     (double)plain[i]);
+    /* Only the words seen once get the rate: another run. */
+    c.train.rare_word_max_count = 1;
+    cr_assert_eq(losses_with(&c, some_rare, 20), 20);
+    bool differs = false;
+    for (int i = 0; i < 20; i++)
+        differs |= some_rare[i] != plain[i];
+    cr_expect(differs, "dropping only rare words trained like dropping all");
+}

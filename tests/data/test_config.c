@@ -350,6 +350,14 @@ Test(parse, pooling_adversarial_rdrop_and_oversampling_keys_load_and_reject)
                  "bad.ini:2: train.rdrop_alpha: -0.1 is out of range (allowed: 0 (off) or a number up to 1000)");
     expect_error("[train]\nswa_start = 1\n",
                  "bad.ini:2: train.swa_start: 1 is out of range (allowed: 0 (off) or a fraction of the run in (0, 1))");
+    cr_assert_eq(app_config_parse(&c, "ok.ini", "[train]\nrare_word_dropout = 0.5\nrare_word_max_count = 2\n",
+                                  err, sizeof err), 0, "%s", err);
+    cr_expect_float_eq(c.train.rare_word_dropout, 0.5f, 1e-7);
+    cr_expect_eq(c.train.rare_word_max_count, 2);
+    expect_error("[train]\nrare_word_max_count = 0\n",
+                 "bad.ini:2: train.rare_word_max_count: 0 is out of range (allowed: an integer >= 1)");
+    expect_error("[train]\nrare_word_dropout = 1\n",
+                 "bad.ini:2: train.rare_word_dropout: 1 is out of range (allowed: 0 (off) or a number in [0, 1))");
     expect_error("[train]\nadversarial_eps = big\n",
                  "bad.ini:2: train.adversarial_eps: \"big\" is not a number (allowed: 0 (off) or a number up to 1000)");
 }
