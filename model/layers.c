@@ -880,6 +880,42 @@ void mean_pool_backward(float *dinp, const float *dout, const uint8_t *key_pad, 
     }
 }
 
+void max_pool_forward(float *out, int *argmax, const float *inp, const uint8_t *key_pad, int B,
+                      int T, int C)
+{
+    for (int b = 0; b < B; b++) {
+        const uint8_t *pad = key_pad ? key_pad + (size_t)b * T : NULL;
+        float *o = out + (size_t)b * C;
+        int *arg = argmax + (size_t)b * C;
+        for (int c = 0; c < C; c++) {
+            o[c] = 0.0f;
+            arg[c] = -1;
+        }
+        for (int t = 0; t < T; t++) {
+            if (pad && pad[t])
+                continue;
+            const float *x = inp + ((size_t)b * T + t) * C;
+            for (int c = 0; c < C; c++) {
+                if (arg[c] < 0 || x[c] > o[c]) {
+                    o[c] = x[c];
+                    arg[c] = t;
+                }
+            }
+        }
+    }
+}
+
+void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B, int T, int C)
+{
+    for (int b = 0; b < B; b++) {
+        const float *d = dout + (size_t)b * C;
+        const int *arg = argmax + (size_t)b * C;
+        for (int c = 0; c < C; c++)
+            if (arg[c] >= 0)
+                dinp[((size_t)b * T + arg[c]) * C + c] += d[c];
+    }
+}
+
 /* ----------------------------------------------------------------- loss */
 
 float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
@@ -920,4 +956,52 @@ float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
     if (correct)
         *correct = right;
     return (float)(total / B);
+}
+
+/* ------------------------------------------------------------- R-Drop */
+
+static double log_sum_exp(const float *z, int K)
+{
+    double maxv = z[0], sum = 0.0;
+    for (int k = 1; k < K; k++)
+        maxv = z[k] > maxv ? z[k] : maxv;
+    for (int k = 0; k < K; k++)
+        sum += exp((double)z[k] - maxv);
+    return maxv + log(sum);
+}
+
+/* Adds scale * d/dz_p [KL(p || q) + KL(q || p)], p = softmax(zp), q = softmax(zq);
+ * with l = log p - log q that is p (l - E_p[l]) (from KL(p || q)) + p - q. */
+static void symmetric_kl_grad(float *d, const float *zp, double lse_p, const float *zq,
+                              double lse_q, double scale, int K)
+{
+    double mean_l = 0.0;
+    for (int k = 0; k < K; k++)
+        mean_l += exp(zp[k] - lse_p) * ((zp[k] - lse_p) - (zq[k] - lse_q));
+    for (int k = 0; k < K; k++) {
+        const double logp = zp[k] - lse_p, logq = zq[k] - lse_q;
+        const double p = exp(logp), q = exp(logq);
+        d[k] += (float)(scale * (p * (logp - logq - mean_l) + p - q));
+    }
+}
+
+float rdrop_consistency(float *dlogits_a, float *dlogits_b, const float *logits_a,
+                        const float *logits_b, float alpha, int B, int K)
+{
+    const double scale = 0.5 * alpha / B;
+    double total = 0.0;
+    for (int b = 0; b < B; b++) {
+        const float *za = logits_a + (size_t)b * K, *zb = logits_b + (size_t)b * K;
+        float *da = dlogits_a + (size_t)b * K, *db = dlogits_b + (size_t)b * K;
+        const double lse_a = log_sum_exp(za, K), lse_b = log_sum_exp(zb, K);
+        for (int k = 0; k < K; k++) {
+            const double logp = za[k] - lse_a, logq = zb[k] - lse_b;
+            total += (exp(logp) - exp(logq)) * (logp - logq);
+            da[k] *= 0.5f;
+            db[k] *= 0.5f;
+        }
+        symmetric_kl_grad(da, za, lse_a, zb, lse_b, scale, K);
+        symmetric_kl_grad(db, zb, lse_b, za, lse_a, scale, K);
+    }
+    return (float)(scale * total);
 }

@@ -93,6 +93,12 @@ void residual_forward(float *out, const float *a, const float *b, size_t n);
  * out and the sum is divided by max(count, 1). */
 void mean_pool_forward(float *out, const float *inp, const uint8_t *key_pad, int B, int T, int C);
 void mean_pool_backward(float *dinp, const float *dout, const uint8_t *key_pad, int B, int T, int C);
+/* out (B, C) = max over t of inp (B, T, C), PAD positions left out; argmax (B, C)
+ * receives the winning t (-1 and out 0 when a row has only PAD). The backward adds
+ * dout to the winner only (ties go to the first t, as the gradient must go to one). */
+void max_pool_forward(float *out, int *argmax, const float *inp, const uint8_t *key_pad, int B,
+                      int T, int C);
+void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B, int T, int C);
 
 /* Softmax cross-entropy with PyTorch's label smoothing: target distribution
  * (1 - s) * onehot + s / K. Writes probs (B, K) and dlogits (B, K) (the gradient
@@ -101,5 +107,13 @@ void mean_pool_backward(float *dinp, const float *dout, const uint8_t *key_pad, 
 float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
                             const int *labels, float label_smoothing, int B, int K,
                             int *correct);
+
+/* R-Drop (Liang et al. 2021): two forward passes of one batch with different dropout
+ * masks, logits_a and logits_b (B, K). On entry dlogits_a and dlogits_b hold the
+ * gradients of each pass's batch-mean cross-entropy (softmax_cross_entropy); on return
+ * those of  (CE_a + CE_b) / 2 + alpha / 2 * mean_b [KL(p_a || p_b) + KL(p_b || p_a)],
+ * the average keeping the scale of one pass. Returns the KL term (alpha / 2 * mean). */
+float rdrop_consistency(float *dlogits_a, float *dlogits_b, const float *logits_a,
+                        const float *logits_b, float alpha, int B, int K);
 
 #endif

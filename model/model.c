@@ -62,6 +62,8 @@ int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
         FAIL("layernorm = %d: must be workshop or standard", (int)cfg->layernorm);
     if (cfg->pos_encoding != POS_ENCODING_SINUSOIDAL && cfg->pos_encoding != POS_ENCODING_LEARNED)
         FAIL("pos_encoding = %d: must be sinusoidal or learned", (int)cfg->pos_encoding);
+    if (cfg->pooling != POOLING_MEAN && cfg->pooling != POOLING_MAX)
+        FAIL("pooling = %d: must be mean or max", (int)cfg->pooling);
     return 0;
 #undef FAIL
 }
@@ -322,6 +324,7 @@ struct Activations {
     float p_emb, p;   /* the rates it ran with */
     bool pad_mask;    /* and the switches: the caller may flip them between calls */
     LayerNormKind layernorm;
+    PoolingKind pooling;
     bool has_loss;
     int *tokens;      /* (B, T) copy of the last forward's input */
     uint8_t *key_pad; /* (B, T) 1 = PAD; used only when cfg.pad_mask */
@@ -330,6 +333,8 @@ struct Activations {
     float *x0;        /* (B, T, C) dropout(emb) */
     LayerActs *layers;/* (L) */
     float *pooled;    /* (B, C) */
+    int *pool_arg;    /* (B, C) max pooling's winning position */
+    const float *emb_delta; /* (B, T, C) added to the embedded input; NULL = none */
     float *cls_h;     /* (B, C/2) relu(classifier.0) */
     uint8_t *keep_cls;/* (B, C/2) */
     float *cls_d;     /* (B, C/2) dropout(cls_h) */
@@ -401,6 +406,7 @@ static void layout_activations(Activations *a, Arena *ar)
         la->ln2_std = F32(BT);
     }
     a->pooled = F32(B * C);
+    a->pool_arg = (int *)carve(ar, B * C * sizeof(int));
     a->cls_h = F32(B * H);
     a->keep_cls = U8(B * H);
     a->cls_d = F32(B * H);
@@ -542,6 +548,7 @@ static Activations rows_view(const Activations *a, int b0)
     v.keep0 = SEQ_ROWS(a->keep0, b0, T * C);
     v.x0 = SEQ_ROWS(a->x0, b0, T * C);
     v.pooled = SEQ_ROWS(a->pooled, b0, C);
+    v.pool_arg = SEQ_ROWS(a->pool_arg, b0, C);
     v.cls_h = SEQ_ROWS(a->cls_h, b0, H);
     v.keep_cls = SEQ_ROWS(a->keep_cls, b0, H);
     v.cls_d = SEQ_ROWS(a->cls_d, b0, H);
@@ -644,6 +651,8 @@ static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng
     ModelWeights w = model_params(m);
     const float *pos = cfg->pos_encoding == POS_ENCODING_LEARNED ? w.pos_emb : m->sinusoid;
     embedding_forward(v.emb, v.tokens, w.tok_emb, pos, B, T, C);
+    if (a->emb_delta)
+        residual_forward(v.emb, v.emb, a->emb_delta + (size_t)b0 * T * C, BT * C);
     const float *x = v.emb;
     if (a->emb_dropout) {
         dropout_forward(v.x0, v.keep0, v.emb, a->p_emb, rng, BT * C);
@@ -655,7 +664,10 @@ static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng
         layer_forward(&la, x, &lw, cfg, key_pad, rng, a->dropout, B, T);
         x = la.ln2;
     }
-    mean_pool_forward(v.pooled, x, key_pad, B, T, C);
+    if (a->pooling == POOLING_MAX)
+        max_pool_forward(v.pooled, v.pool_arg, x, key_pad, B, T, C);
+    else
+        mean_pool_forward(v.pooled, x, key_pad, B, T, C);
     linear_forward(v.cls_h, v.pooled, w.cls1_w, w.cls1_b, B, C, H);
     relu_forward(v.cls_h, v.cls_h, (size_t)B * H);
     const float *cls_in = v.cls_h;
@@ -719,6 +731,12 @@ static void run_shards(ShardJob *job)
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
                            Rng *dropout_rng)
 {
+    return model_forward_perturbed(m, a, tokens, B, T, dropout_rng, NULL);
+}
+
+const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens, int B, int T,
+                                     Rng *dropout_rng, const float *emb_delta)
+{
     const ModelConfig *cfg = &m->cfg;
     if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || !activations_fit(a, cfg))
         return NULL;
@@ -742,9 +760,12 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
     a->pad_mask = cfg->pad_mask;
     a->layernorm = cfg->layernorm;
 
+    a->pooling = cfg->pooling;
+    a->emb_delta = emb_delta;
     a->shards = shards_for(a->shards_wanted, cfg, B, T);
     if (a->shards <= 1) {
         forward_rows(m, a, 0, B, dropout_rng);
+        a->emb_delta = NULL; /* the caller's buffer: only for this forward */
         return a->logits;
     }
     const bool any_dropout = a->emb_dropout || a->dropout;
@@ -752,6 +773,7 @@ const float *model_forward(Model *m, Activations *a, const int *tokens, int B, i
         rng_seed(&a->shard_rng[s], rng_next_u64(dropout_rng));
     ShardJob job = {.m = m, .a = a, .backward = false, .dropout = any_dropout};
     run_shards(&job);
+    a->emb_delta = NULL;
     return a->logits;
 }
 
@@ -760,6 +782,14 @@ float model_loss(Activations *a, const int *labels, float label_smoothing, int *
     a->has_loss = true;
     return softmax_cross_entropy(a->probs, a->dlogits, a->logits, labels, label_smoothing, a->B,
                                  a->cfg.num_classes, correct);
+}
+
+float model_rdrop_loss(Activations *a, Activations *b, float alpha)
+{
+    if (!a->has_loss || !b->has_loss || a->B != b->B || a->cfg.num_classes != b->cfg.num_classes)
+        return NAN;
+    return rdrop_consistency(a->dlogits, b->dlogits, a->logits, b->logits, alpha, a->B,
+                             a->cfg.num_classes);
 }
 
 /* -------------------------------------------------------------- backward */
@@ -831,7 +861,10 @@ static void backward_rows(const Model *m, Activations *a, int b0, int B, float *
     memset(v.dpooled, 0, (size_t)B * C * sizeof(float));
     linear_backward(v.dpooled, g.cls1_w, g.cls1_b, v.dcls, v.pooled, w.cls1_w, B, C, H);
     memset(v.dx, 0, NC * sizeof(float));
-    mean_pool_backward(v.dx, v.dpooled, key_pad, B, T, C);
+    if (a->pooling == POOLING_MAX)
+        max_pool_backward(v.dx, v.dpooled, v.pool_arg, B, T, C);
+    else
+        mean_pool_backward(v.dx, v.dpooled, key_pad, B, T, C);
 
     /* encoder layers, last first */
     for (int l = cfg->num_layers - 1; l >= 0; l--) {
@@ -901,6 +934,12 @@ void model_backward(Model *m, Activations *a)
 }
 
 /* -------------------------------------------------------------- read-outs */
+
+const float *activations_embedding_grad(const Activations *a)
+{
+    /* model_backward leaves d(emb) in dx: the embedding dropout's backward ran in place. */
+    return a->dx;
+}
 
 const float *activations_attention(const Activations *a, int layer)
 {

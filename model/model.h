@@ -25,6 +25,10 @@
 
 typedef enum { LAYERNORM_WORKSHOP = 0, LAYERNORM_STANDARD = 1 } LayerNormKind;
 typedef enum { POS_ENCODING_SINUSOIDAL = 0, POS_ENCODING_LEARNED = 1 } PosEncodingKind;
+/* How the encoder's output (B, T, C) becomes one vector per sentence (B, C):
+ * mean over non-pad positions (the notebook), or max over them (max-over-time, as
+ * CNN text classifiers pool). Same tensors either way, so either checkpoint loads. */
+typedef enum { POOLING_MEAN = 0, POOLING_MAX = 1 } PoolingKind;
 
 typedef struct {
     int vocab_size;   /* V */
@@ -40,6 +44,7 @@ typedef struct {
     PosEncodingKind pos_encoding;
     bool pad_mask;    /* PAD keys get -inf, PAD positions left out of the mean pool */
     bool causal;      /* decoder mask: query t sees keys <= t */
+    PoolingKind pooling; /* POOLING_MEAN = the notebook */
 } ModelConfig;
 
 /* The workshop's seed configuration (vocab 22, d 64, 4 heads, d_ff 256, 7 layers). */
@@ -142,6 +147,11 @@ void activations_free(Activations *a);
  * was made for a model of another shape. */
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
                            Rng *dropout_rng);
+/* The same with `emb_delta` (B, T, C) added to the embedded input (embedding * sqrt(C)
+ * + PE, before embedding dropout): adversarial training perturbs the input there.
+ * emb_delta NULL = model_forward. */
+const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens, int B, int T,
+                                     Rng *dropout_rng, const float *emb_delta);
 /* Softmax cross-entropy of the last forward against labels (B); mean over the batch.
  * label_smoothing 0 = the notebook. Also stores dlogits for backward.
  * `correct` (may be NULL) receives how many argmax predictions equal the label. */
@@ -149,6 +159,15 @@ float model_loss(Activations *a, const int *labels, float label_smoothing, int *
 /* Accumulates (+=) into m->grads the gradient of the last model_loss (nothing
  * if no loss was computed since the last forward). Zero the grads once per step. */
 void model_backward(Model *m, Activations *a);
+/* R-Drop: a and b hold two forwards of the same batch (different dropout masks), each
+ * followed by model_loss. Turns their stored gradients into those of the mean of the
+ * two losses plus alpha/2 * the batch-mean symmetric KL of their predictions (see
+ * rdrop_consistency in layers.h); returns that KL term. Then model_backward both. */
+float model_rdrop_loss(Activations *a, Activations *b, float alpha);
+/* After model_backward: the gradient of the loss w.r.t. the embedded input (B, T, C)
+ * of the last forward (what model_forward_perturbed perturbs). Valid until the next
+ * backward. */
+const float *activations_embedding_grad(const Activations *a);
 
 /* Data parallelism over the batch. With S >= 2 shards, model_forward and
  * model_backward cut the B sequences into S contiguous shards, run each on its

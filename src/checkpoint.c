@@ -177,6 +177,9 @@ static char *config_json(const ModelConfig *c, const TokenizerConfig *tc)
               cJSON_AddBoolToObject(o, "lowercase", tc->lowercase) &&
               cJSON_AddNumberToObject(o, "dropout", float_for_json(c->dropout)) &&
               cJSON_AddNumberToObject(o, "embedding_dropout", float_for_json(c->embedding_dropout));
+    /* Written only when not the notebook's mean, so default checkpoints keep their exact metadata. */
+    if (ok && c->pooling == POOLING_MAX)
+        ok = cJSON_AddStringToObject(o, "pooling", "max") != NULL;
     char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return text;
@@ -245,7 +248,7 @@ static int get_float(const cJSON *o, const char *key, float *out, const char *fi
 static const char *const config_keys[] = {
     "vocab_size", "d_model", "num_heads", "d_ff", "num_layers", "num_classes", "max_len",
     "layernorm", "pos_encoding", "pad_mask", "causal", "tokenizer", "lowercase",
-    "dropout", "embedding_dropout",
+    "dropout", "embedding_dropout", "pooling",
 };
 
 static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, const char *file,
@@ -265,14 +268,14 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
             int rc = errorf(err, err_len,
                           "%s: config: unknown key '%s' (allowed: vocab_size, d_model, num_heads, "
                           "d_ff, num_layers, num_classes, max_len, layernorm, pos_encoding, "
-                          "pad_mask, causal, tokenizer, lowercase, dropout, embedding_dropout)",
+                          "pad_mask, causal, tokenizer, lowercase, dropout, embedding_dropout, pooling)",
                           file, item->string);
             cJSON_Delete(o);
             return rc;
         }
     }
     *c = model_config_default();
-    int layernorm = 0, pos_encoding = 0, tokenizer = 0;
+    int layernorm = 0, pos_encoding = 0, tokenizer = 0, pooling = 0;
     const char *S = "config";
     int rc = get_int(o, "vocab_size", &c->vocab_size, file, S, err, err_len);
     if (rc == 0) rc = get_int(o, "d_model", &c->d_model, file, S, err, err_len);
@@ -294,11 +297,15 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
     if (rc == 0) rc = get_float(o, "dropout", &c->dropout, file, S, err, err_len);
     if (rc == 0)
         rc = get_float(o, "embedding_dropout", &c->embedding_dropout, file, S, err, err_len);
+    /* Optional: checkpoints from before the option are mean-pooled. */
+    if (rc == 0 && cJSON_GetObjectItemCaseSensitive(o, "pooling"))
+        rc = get_choice(o, "pooling", "mean", "max", &pooling, file, S, err, err_len);
     cJSON_Delete(o);
     if (rc != 0)
         return rc;
     c->layernorm = layernorm ? LAYERNORM_STANDARD : LAYERNORM_WORKSHOP;
     c->pos_encoding = pos_encoding ? POS_ENCODING_LEARNED : POS_ENCODING_SINUSOIDAL;
+    c->pooling = pooling ? POOLING_MAX : POOLING_MEAN;
     tc->kind = tokenizer ? TOKENIZER_WORDS : TOKENIZER_WHITESPACE;
     char why[256];
     if (model_config_validate(c, why, sizeof why) != 0)

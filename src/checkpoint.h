@@ -28,7 +28,8 @@ typedef struct {
  * "config" = {"vocab_size", "d_model", "num_heads", "d_ff", "num_layers",
  * "num_classes", "max_len", "layernorm": "workshop"|"standard", "pos_encoding":
  * "sinusoidal"|"learned", "pad_mask", "causal", "tokenizer": "whitespace"|"words",
- * "lowercase", "dropout", "embedding_dropout"} (the last two optional on load),
+ * "lowercase", "dropout", "embedding_dropout", "pooling": "max" (written only when
+ * not the notebook's mean)} (the last three optional on load),
  * "vocab" = JSON array of tokens in id order, "labels" = JSON array of class names.
  * Same model, same bytes. Vocabulary tokens and labels must be valid UTF-8. */
 int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,

@@ -45,9 +45,9 @@ static const CliCommand train_command = {
     .num_options = (int)(sizeof train_options / sizeof train_options[0]),
     .epilogue =
         "The model saved by --save is the final one (the averaged weights when [train]\n"
-        "ema_decay > 0), or with [train] save = best the one with the best validation\n"
-        "accuracy; it is also written every [train] save_every steps. Ctrl-C stops\n"
-        "after the current step and saves.",
+        "ema_decay > 0 or swa_start > 0), or with [train] save = best the one with the\n"
+        "best validation accuracy; it is also written every [train] save_every steps.\n"
+        "Ctrl-C stops after the current step and saves.",
 };
 
 static volatile sig_atomic_t interrupted;

@@ -16,6 +16,7 @@
 /* Enum fields are stored through an int. */
 _Static_assert(sizeof(LayerNormKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(PosEncodingKind) == sizeof(int), "enum size");
+_Static_assert(sizeof(PoolingKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(OptimKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(LrScheduleKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(TokenizerKind) == sizeof(int), "enum size");
@@ -36,6 +37,7 @@ AppConfig app_config_default(void)
     c.model.pos_encoding = POS_ENCODING_SINUSOIDAL;
     c.model.pad_mask = true;
     c.model.causal = false;
+    c.model.pooling = POOLING_MEAN;
 
     c.train.epochs = 20;
     c.train.batch_size = 16;
@@ -50,11 +52,18 @@ AppConfig app_config_default(void)
     c.train.label_smoothing = 0.0f;
     c.train.ema_decay = 0.0f;
     c.train.ema_warmup = true;
+    c.train.swa_start = 0.0f;
     c.train.eval_every = 0;
     c.train.save_every = 0;
     c.train.threads = 0;
     c.train.word_dropout = 0.0f;
     c.train.word_delete = 0.0f;
+    c.train.rare_word_dropout = 0.0f;
+    c.train.rare_word_max_count = 1;
+    c.train.adversarial_eps = 0.0f;
+    c.train.rdrop_alpha = 0.0f;
+    c.train.oversample_min_tokens = 0;
+    c.train.oversample_extra = 1;
     c.train.embedding_init_std = 1.0f;
     c.train.save = TRAIN_SAVE_LAST;
 
@@ -88,6 +97,7 @@ typedef struct {
 
 static const char *const LAYERNORMS[] = {"workshop", "standard", NULL};
 static const char *const POS_ENCODINGS[] = {"sinusoidal", "learned", NULL};
+static const char *const POOLINGS[] = {"mean", "max", NULL};
 static const char *const OPTIMIZERS[] = {"adam", "adamw", NULL};
 static const char *const SCHEDULES[] = {"constant", "warmup_cosine", NULL};
 static const char *const SAVES[] = {"last", "best", NULL};
@@ -118,6 +128,7 @@ static const Key KEYS[] = {
     ENUM("model", "pos_encoding", model.pos_encoding, POS_ENCODINGS, "sinusoidal, learned"),
     BOOL("model", "pad_mask", model.pad_mask),
     BOOL("model", "causal", model.causal),
+    ENUM("model", "pooling", model.pooling, POOLINGS, "mean, max"),
 
     INT("train", "epochs", train.epochs, 1, 1000000, "an integer from 1 to 1000000"),
     INT("train", "batch_size", train.batch_size, 1, 65536, "an integer from 1 to 65536"),
@@ -137,11 +148,23 @@ static const Key KEYS[] = {
     FLT("train", "label_smoothing", train.label_smoothing, 0, false, 1, true, "a number in [0, 1)"),
     FLT("train", "ema_decay", train.ema_decay, 0, false, 1, true, "0 (off) or a number in (0, 1)"),
     BOOL("train", "ema_warmup", train.ema_warmup),
+    FLT("train", "swa_start", train.swa_start, 0, false, 1, true,
+        "0 (off) or a fraction of the run in (0, 1)"),
     INT("train", "eval_every", train.eval_every, 0, 1000000000, "0 (once per epoch) or a number of steps"),
     INT("train", "save_every", train.save_every, 0, 1000000000, "0 (only at the end) or a number of steps"),
     INT("train", "threads", train.threads, 0, 256, "0 (OpenBLAS default) or an integer up to 256"),
     FLT("train", "word_dropout", train.word_dropout, 0, false, 1, true, "a number in [0, 1)"),
+    FLT("train", "rare_word_dropout", train.rare_word_dropout, 0, false, 1, true,
+        "0 (off) or a number in [0, 1)"),
+    INT("train", "rare_word_max_count", train.rare_word_max_count, 1, 1000000000, "an integer >= 1"),
     FLT("train", "word_delete", train.word_delete, 0, false, 1, true, "a number in [0, 1)"),
+    INT("train", "oversample_min_tokens", train.oversample_min_tokens, 0, 1000000,
+        "0 (off) or a number of tokens"),
+    INT("train", "oversample_extra", train.oversample_extra, 1, 100, "an integer from 1 to 100"),
+    FLT("train", "rdrop_alpha", train.rdrop_alpha, 0, false, 1000, false,
+        "0 (off) or a number up to 1000"),
+    FLT("train", "adversarial_eps", train.adversarial_eps, 0, false, 1000, false,
+        "0 (off) or a number up to 1000"),
     FLT("train", "embedding_init_std", train.embedding_init_std, 0, true, 100, false,
         "a number in (0, 100]"),
     ENUM("train", "save", train.save, SAVES, "last, best"),

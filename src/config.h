@@ -27,12 +27,21 @@ typedef struct {
     float min_lr;
     float label_smoothing;
     float ema_decay;          /* 0 = no weight averaging */
+    float swa_start;          /* > 0: uniform average of the weights from this fraction of the
+                               * run on (SWA), instead of the EMA; 0 = off */
     bool ema_warmup;          /* decay min(ema_decay, (1+step)/(10+step)); false = ema_decay from step 1 */
     int eval_every;           /* steps between validation passes; 0 = once per epoch */
     int save_every;           /* steps between checkpoint saves; 0 = only at the end */
     int threads;              /* OpenBLAS threads; 0 = library default */
     float word_dropout;       /* share of training tokens replaced by <UNK> (not PAD); 0 = off */
+    float rare_word_dropout;  /* word dropout rate of the rare training words instead; 0 = off */
+    int rare_word_max_count;  /* rare = seen at most this many times in the training rows */
     float word_delete;        /* share of training tokens deleted (one is always kept); 0 = off */
+    int oversample_min_tokens;/* training rows this long or longer are repeated; 0 = off */
+    int oversample_extra;     /* extra copies per epoch of each such row */
+    float rdrop_alpha;        /* R-Drop: weight of the symmetric KL of two dropout passes; 0 = off */
+    float adversarial_eps;    /* L2 norm per sentence of the adversarial perturbation of the
+                               * embedded input (Miyato et al. 2017); 0 = off */
     float embedding_init_std; /* std of the initial token embeddings (PyTorch: 1) */
     TrainSaveKind save;       /* which weights --save writes: the last or the best by validation */
 } TrainConfig;

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/adversarial.h"
+
 /* Length buckets: sentences are sorted by length inside chunks of this many batches,
  * so batches hold similar lengths while the epoch order stays random. */
 #define BUCKET_CHUNK_BATCHES 32
@@ -28,6 +30,7 @@ struct Trainer {
     const EncodedDataset *val;  /* NULL or empty: no validation */
     Activations *acts;          /* (batch_size, max_T) for model */
     Activations *ema_acts;      /* same for ema (evaluation only) */
+    Activations *rdrop_acts;    /* the second dropout pass of R-Drop; NULL when off */
     int batch_size;             /* B reserved (training and evaluation batches) */
     int train_B;                /* B of training batches: batch_size, at most n */
     int max_T;                  /* T reserved */
@@ -35,9 +38,10 @@ struct Trainer {
     LrSchedule schedule;
     float lr_scale;
 
-    int *order;                 /* (n) sentence indices in epoch order */
-    long *sort_keys;            /* (n) scratch for length buckets */
-    int *sort_scratch;          /* (n) */
+    int *order;                 /* (order_n) sentence indices in epoch order */
+    int order_n;                /* sentences per epoch: n, plus the oversampled long ones */
+    long *sort_keys;            /* (order_n) scratch for length buckets */
+    int *sort_scratch;          /* (order_n) */
     int *batch_start;           /* (num_batches) offset into order of each batch, shuffled */
     int num_batches;
     int prepared_epoch;         /* epoch whose order is in `order`; -1 none */
@@ -45,6 +49,8 @@ struct Trainer {
     int *tokens;                /* (B, max_T) batch being fed */
     int *labels;                /* (B) */
     int *view_layer;            /* (num_views) encoder layer of each tensor, -1 for others */
+    float *adv_delta;           /* (B, max_T, C) adversarial perturbation; NULL when off */
+    uint8_t *rare_words;        /* (V) words for rare_word_dropout; NULL when off */
 
     bool epoch_started;         /* running sums belong to the current epoch */
     double loss_sum;            /* sum over sentences of this epoch */
@@ -103,12 +109,34 @@ static void delete_words(int *tokens, int count, int T, float p, Rng *rng)
 }
 
 /* Word dropout: each real token of a training batch becomes <UNK> with probability p,
- * so the classifier cannot lean on a few words; drawn from (seed, step). */
-static void drop_words(int *tokens, int count, int T, float p, Rng *rng)
+ * so the classifier cannot lean on a few words; drawn from (seed, step). A rare word
+ * (rare[id], NULL = none) uses p_rare instead, so that <UNK> also learns to stand for
+ * the rare words it replaces at test time; one draw per token either way. */
+static void drop_words(int *tokens, int count, int T, float p, const uint8_t *rare, float p_rare,
+                       Rng *rng)
 {
-    for (int i = 0; i < count * T; i++)
-        if (tokens[i] != MODEL_PAD_ID && rng_uniform(rng) < p)
+    for (int i = 0; i < count * T; i++) {
+        if (tokens[i] == MODEL_PAD_ID)
+            continue;
+        float q = rare && rare[tokens[i]] ? p_rare : p;
+        if (rng_uniform(rng) < q)
             tokens[i] = MODEL_UNK_ID;
+    }
+}
+
+/* rare (V): 1 for the ids seen at most max_count times in the training rows. */
+static int mark_rare_words(uint8_t *rare, const EncodedDataset *d, int V, int max_count)
+{
+    int *counts = calloc((size_t)V, sizeof *counts);
+    if (!counts)
+        return -1;
+    for (int i = 0; i < d->n; i++)
+        for (int j = 0; j < d->len[i]; j++)
+            counts[d->ids[(size_t)i * (size_t)d->max_len + (size_t)j]]++;
+    for (int v = 0; v < V; v++)
+        rare[v] = v > MODEL_UNK_ID && counts[v] <= max_count;
+    free(counts);
+    return 0;
 }
 
 /* In-place heap sort of distinct keys: qsort may allocate, and this runs inside a step. */
@@ -143,14 +171,37 @@ static void heap_sort(long *a, size_t n)
     }
 }
 
+/* Training rows of at least oversample_min_tokens tokens appear 1 + oversample_extra
+ * times per epoch (the SST-2 dev set is whole sentences, its training set mostly
+ * short phrases). Fills order (when not NULL) with 0..n-1 then the repeats; returns
+ * the epoch's length. */
+static int epoch_rows(const TrainConfig *tc, const EncodedDataset *d, int *order)
+{
+    int count = 0;
+    for (int i = 0; i < d->n; i++)
+        if (order)
+            order[count++] = i;
+        else
+            count++;
+    if (tc->oversample_min_tokens <= 0)
+        return count;
+    for (int copy = 0; copy < tc->oversample_extra; copy++)
+        for (int i = 0; i < d->n; i++)
+            if (d->len[i] >= tc->oversample_min_tokens) {
+                if (order)
+                    order[count] = i;
+                count++;
+            }
+    return count;
+}
+
 static void prepare_epoch(Trainer *t, int epoch)
 {
     const EncodedDataset *d = t->train;
-    int n = d->n, B = t->train_B;
+    int n = t->order_n, B = t->train_B;
     Rng rng;
     seed_stream(&rng, t->cfg.train.seed, STREAM_SHUFFLE, (uint64_t)epoch);
-    for (int i = 0; i < n; i++)
-        t->order[i] = i;
+    epoch_rows(&t->cfg.train, d, t->order);
     rng_shuffle(&rng, t->order, n);
     for (int b = 0; b < t->num_batches; b++)
         t->batch_start[b] = b * B;
@@ -300,7 +351,8 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
         goto fail;
 
     /* B for training batches; the reserved B also covers validation batches. */
-    int n = train->n;
+    int n = epoch_rows(&cfg->train, train, NULL);
+    t->order_n = n;
     t->train_B = cfg->train.batch_size < n ? cfg->train.batch_size : n;
     int largest = val && val->n > n ? val->n : n;
     t->batch_size = cfg->train.batch_size < largest ? cfg->train.batch_size : largest;
@@ -319,6 +371,29 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     t->labels = malloc((size_t)t->batch_size * sizeof *t->labels);
     t->view_layer = malloc((size_t)model->num_views * sizeof *t->view_layer);
     t->acts = activations_create(model, t->batch_size, t->max_T);
+    if (cfg->train.rdrop_alpha > 0) {
+        t->rdrop_acts = activations_create(model, t->batch_size, t->max_T);
+        if (!t->rdrop_acts) {
+            snprintf(err, err_len, "out of memory (R-Drop activations)");
+            goto fail;
+        }
+    }
+    if (cfg->train.rare_word_dropout > 0) {
+        t->rare_words = malloc((size_t)mc->vocab_size);
+        if (!t->rare_words ||
+            mark_rare_words(t->rare_words, train, mc->vocab_size, cfg->train.rare_word_max_count) != 0) {
+            snprintf(err, err_len, "out of memory (rare words)");
+            goto fail;
+        }
+    }
+    if (cfg->train.adversarial_eps > 0) {
+        t->adv_delta = malloc((size_t)t->batch_size * (size_t)t->max_T * (size_t)mc->d_model *
+                              sizeof *t->adv_delta);
+        if (!t->adv_delta) {
+            snprintf(err, err_len, "out of memory (adversarial perturbation)");
+            goto fail;
+        }
+    }
     if (!t->order || !t->sort_keys || !t->sort_scratch || !t->batch_start || !t->tokens ||
         !t->labels || !t->view_layer || !t->acts) {
         snprintf(err, err_len, "out of memory (batch %d x %d)", t->batch_size, t->max_T);
@@ -330,7 +405,7 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
             layer = -1;
         t->view_layer[v] = layer;
     }
-    if (cfg->train.ema_decay > 0) {
+    if (cfg->train.ema_decay > 0 || cfg->train.swa_start > 0) {
         t->ema = model_clone(model, err, err_len);
         if (!t->ema)
             goto fail;
@@ -371,6 +446,7 @@ void trainer_free(Trainer *t)
     optimizer_free(&t->opt);
     activations_free(t->acts);
     activations_free(t->ema_acts);
+    activations_free(t->rdrop_acts);
     model_free(t->model);
     model_free(t->ema);
     model_free(t->best);
@@ -381,6 +457,8 @@ void trainer_free(Trainer *t)
     free(t->tokens);
     free(t->labels);
     free(t->view_layer);
+    free(t->adv_delta);
+    free(t->rare_words);
     free(t);
 }
 
@@ -448,6 +526,13 @@ static void update_ema(Trainer *t)
     float warm = (1.0f + (float)t->prog.step) / (10.0f + (float)t->prog.step);
     if (t->cfg.train.ema_warmup && warm < decay)
         decay = warm;
+    if (t->cfg.train.swa_start > 0) {
+        /* Stochastic weight averaging: the plain mean of the weights after every step from
+         * swa_start of the run on (before it, the weights themselves). */
+        long start = (long)((double)t->cfg.train.swa_start * (double)t->prog.total_steps);
+        long averaged = t->prog.step - start + 1; /* models in the mean, this one included */
+        decay = averaged <= 1 ? 0.0f : (float)(averaged - 1) / (float)averaged;
+    }
     float *e = t->ema->params;
     const float *p = t->model->params;
     for (size_t i = 0; i < t->model->num_params; i++)
@@ -489,13 +574,14 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
 
     int b = (int)p->step_in_epoch;
     int start = t->batch_start[b];
-    int count = t->train->n - start < t->train_B ? t->train->n - start : t->train_B;
+    int count = t->order_n - start < t->train_B ? t->order_n - start : t->train_B;
     int T = fill_batch(t, t->train, t->order + start, count);
     float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
-    if (t->cfg.train.word_dropout > 0) {
+    if (t->cfg.train.word_dropout > 0 || t->rare_words) {
         Rng words;
         seed_stream(&words, t->cfg.train.seed, STREAM_WORD_DROPOUT, (uint64_t)p->step);
-        drop_words(t->tokens, count, T, t->cfg.train.word_dropout, &words);
+        drop_words(t->tokens, count, T, t->cfg.train.word_dropout, t->rare_words,
+                   t->cfg.train.rare_word_dropout, &words);
     }
     if (t->cfg.train.word_delete > 0) {
         Rng words;
@@ -518,7 +604,42 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
                  "(try a lower learning rate)", p->step + 1, p->epoch + 1, isnan(loss) ? "NaN" : "infinite");
         return -1;
     }
+    if (t->rdrop_acts) {
+        /* R-Drop: the batch again with the next dropout masks; both passes' losses are
+         * averaged and their predictions pulled together. */
+        if (!model_forward(t->model, t->rdrop_acts, t->tokens, count, T, &dropout)) {
+            snprintf(err, err_len, "step %ld: the model rejected the R-Drop batch", p->step + 1);
+            return -1;
+        }
+        float loss2 = model_loss(t->rdrop_acts, t->labels, t->cfg.train.label_smoothing, NULL);
+        float kl = model_rdrop_loss(t->acts, t->rdrop_acts, t->cfg.train.rdrop_alpha);
+        if (!isfinite(loss2) || !isfinite(kl)) {
+            snprintf(err, err_len, "step %ld (epoch %d): the R-Drop loss is not finite; weights left "
+                     "as before this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
+            return -1;
+        }
+        model_backward(t->model, t->rdrop_acts);
+    }
     model_backward(t->model, t->acts);
+    if (t->adv_delta) {
+        /* Adversarial training: the same batch again, its embedded input pushed along
+         * the gradient just computed; the gradients of both losses are summed. The
+         * dropout stream goes on, so the second pass draws its own masks. */
+        adversarial_perturbation(t->adv_delta, activations_embedding_grad(t->acts),
+                                 t->cfg.train.adversarial_eps, count, T, t->model->cfg.d_model);
+        if (!model_forward_perturbed(t->model, t->acts, t->tokens, count, T, &dropout,
+                                     t->adv_delta)) {
+            snprintf(err, err_len, "step %ld: the model rejected the adversarial batch", p->step + 1);
+            return -1;
+        }
+        float adv_loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, NULL);
+        if (!isfinite(adv_loss)) {
+            snprintf(err, err_len, "step %ld (epoch %d): the adversarial loss is not finite; weights "
+                     "left as before this step (try a lower adversarial_eps)", p->step + 1, p->epoch + 1);
+            return -1;
+        }
+        model_backward(t->model, t->acts);
+    }
     layer_grad_norms(t);
     float norm = t->cfg.train.optim.clip_norm > 0
                      ? grad_clip(t->model->grads, t->model->num_params, t->cfg.train.optim.clip_norm)
@@ -589,7 +710,7 @@ Model *trainer_train_model(Trainer *t)
 const int *trainer_epoch_order(const Trainer *t, int *n, const int **batch_starts,
                                int *num_batches)
 {
-    *n = t->train->n;
+    *n = t->order_n;
     *batch_starts = t->batch_start;
     *num_batches = t->num_batches;
     return t->prepared_epoch == t->prog.epoch ? t->order : NULL;

@@ -225,6 +225,7 @@ static void expect_same_model(const Model *a, const Model *b)
     cr_expect_eq(a->cfg.pos_encoding, b->cfg.pos_encoding);
     cr_expect_eq(a->cfg.pad_mask, b->cfg.pad_mask);
     cr_expect_eq(a->cfg.causal, b->cfg.causal);
+    cr_expect_eq(a->cfg.pooling, b->cfg.pooling);
 }
 
 /* ------------------------------------------------------------ round trips */
@@ -279,6 +280,13 @@ Test(checkpoint, round_trip_learned_causal_workshop)
     cfg.num_classes = 3;
     cfg.dropout = 0.0f;
     cfg.embedding_dropout = 0.05f;
+    round_trip(&cfg);
+}
+
+Test(checkpoint, round_trip_max_pooling)
+{
+    ModelConfig cfg = tiny_config();
+    cfg.pooling = POOLING_MAX;
     round_trip(&cfg);
 }
 
@@ -659,6 +667,8 @@ Test(checkpoint, config_values_checked)
         {"\"tokenizer\":\"words\"", "\"tokenizer\":\"bpe\"",
          "config: key 'tokenizer' must be \"whitespace\" or \"words\""},
         {"\"max_len\":8", "\"max_len\":9999", "config: max_len = 9999: must be between 1 and 5000"},
+        {"\"lowercase\":false}", "\"lowercase\":false,\"pooling\":\"cls\"}",
+         "config: key 'pooling' must be \"mean\" or \"max\""},
         {"\"d_ff\":6", "\"d_ff\":5", "tensor 'encoder.layers.0.ffn.linear1.weight' has shape [6, 4], the config needs [5, 4]"},
         {"\"vocab_size\":10", "\"vocab_size\":9", "__metadata__ key 'vocab' has 10 entries, the config says 9"},
         /* A forged config must not make the loader allocate what the file cannot hold. */

@@ -439,6 +439,10 @@ Test(trainer, no_allocation_inside_a_step)
     c.train.epochs = 3;
     c.train.eval_every = 2;
     c.train.ema_decay = 0.5f;
+    c.train.adversarial_eps = 1.0f;   /* the second, perturbed pass allocates nothing either */
+    c.train.oversample_min_tokens = 4;
+    c.train.oversample_extra = 1;
+    c.train.rdrop_alpha = 1.0f;
     c.data.length_buckets = true;
     Encoded e = encode(dataset_workshop_toy(), &c);
     Trainer *t = make_trainer(&c, &e, e.enc);
@@ -464,4 +468,124 @@ Test(trainer, no_allocation_inside_a_step)
 #else
     cr_skip_test("allocation counting is not available under AddressSanitizer");
 #endif
+}
+
+Test(trainer, oversampling_repeats_long_sentences_each_epoch)
+{
+    AppConfig c = small_config();
+    c.model.max_len = 32;
+    c.train.batch_size = 8;
+    c.train.epochs = 2;
+    c.data.length_buckets = true;
+    Encoded e = encode(dataset_embedded_train(), &c);
+    const int n = e.enc->n, min_tokens = 6, extra = 2;
+    int long_rows = 0;
+    for (int i = 0; i < n; i++)
+        long_rows += e.enc->len[i] >= min_tokens;
+    cr_assert(long_rows > 0 && long_rows < n, "%d of %d rows have >= %d tokens", long_rows, n,
+              min_tokens);
+    c.train.oversample_min_tokens = min_tokens;
+    c.train.oversample_extra = extra;
+    Trainer *t = make_trainer(&c, &e, NULL);
+    const int want = n + extra * long_rows;
+    cr_expect_eq(trainer_progress(t)->steps_per_epoch, (want + 7) / 8);
+    char err[128];
+    cr_assert_eq(trainer_step(t, err, sizeof err), 0, "%s", err);
+    int order_n, nb;
+    const int *starts;
+    const int *order = trainer_epoch_order(t, &order_n, &starts, &nb);
+    cr_assert_not_null(order);
+    cr_assert_eq(order_n, want);
+    int *seen = calloc((size_t)n, sizeof *seen);
+    cr_assert_not_null(seen);
+    for (int i = 0; i < order_n; i++)
+        seen[order[i]]++;
+    for (int i = 0; i < n; i++)
+        cr_expect_eq(seen[i], e.enc->len[i] >= min_tokens ? 1 + extra : 1,
+                     "sentence %d (%d tokens) fed %d times", i, e.enc->len[i], seen[i]);
+    free(seen);
+    /* The whole run goes through, both epochs. */
+    int rc;
+    while ((rc = trainer_step(t, err, sizeof err)) == 0)
+        ;
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect_eq(trainer_progress(t)->step, 2L * ((want + 7) / 8));
+    trainer_free(t);
+    encoded_free(&e);
+}
+
+Test(trainer, swa_is_the_plain_mean_of_the_weights_from_its_start)
+{
+    AppConfig c = small_config();
+    c.train.epochs = 2;
+    c.train.swa_start = 0.5f;
+    Encoded e = encode(dataset_workshop_toy(), &c);
+    Trainer *t = make_trainer(&c, &e, NULL);
+    const TrainProgress *p = trainer_progress(t);
+    const long start = (long)(0.5 * (double)p->total_steps);
+    cr_assert_gt(p->total_steps - start, 2, "too few steps to average");
+    const Model *raw = trainer_train_model(t);
+    const size_t n = raw->num_params;
+    double *sum = calloc(n, sizeof *sum);
+    cr_assert_not_null(sum);
+    char err[128];
+    long averaged = 0;
+    while (trainer_step(t, err, sizeof err) == 0) {
+        const Model *avg = trainer_model(t);
+        cr_assert_neq(avg, raw, "the average is its own copy");
+        if (p->step <= start) {
+            cr_assert_eq(memcmp(avg->params, raw->params, n * sizeof(float)), 0,
+                         "before swa_start the weights themselves (step %ld)", p->step);
+            continue;
+        }
+        averaged++;
+        double max_err = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            sum[i] += raw->params[i];
+            max_err = fmax(max_err, fabs(avg->params[i] - sum[i] / (double)averaged));
+        }
+        cr_assert_lt(max_err, 1e-5, "step %ld: average off by %g", p->step, max_err);
+    }
+    cr_expect_eq(averaged, p->total_steps - start);
+    free(sum);
+    trainer_free(t);
+    encoded_free(&e);
+}
+
+/* Losses of the first `n` steps on the embedded training set. */
+static int losses_with(const AppConfig *c, float *losses, int n)
+{
+    AppConfig cc = *c;
+    Encoded e = encode(dataset_embedded_train(), &cc);
+    Trainer *t = make_trainer(&cc, &e, NULL);
+    int taken = run(t, n, losses);
+    trainer_free(t);
+    encoded_free(&e);
+    return taken;
+}
+
+Test(trainer, rare_word_dropout_replaces_the_rate_of_rare_words_only)
+{
+    AppConfig c = small_config();
+    c.model.max_len = 32;
+    c.train.batch_size = 8;
+    float plain[20], all_rare[20], some_rare[20];
+    c.train.word_dropout = 0.3f;
+    cr_assert_eq(losses_with(&c, plain, 20), 20);
+    /* Every word rare (max_count above any count): the same rate for every token, drawn
+     * the same way, so bit for bit the plain word dropout. */
+    c.train.word_dropout = 0.0f;
+    c.train.rare_word_dropout = 0.3f;
+    c.train.rare_word_max_count = 1000000000;
+    cr_assert_eq(losses_with(&c, all_rare, 20), 20);
+    for (int i = 0; i < 20; i++)
+        cr_expect_eq(all_rare[i], plain[i], "step %d: %.9g vs %.9g", i, (double)all_rare[i],
+                     (double)plain[i]);
+    /* Only the words seen once get the rate: another run. */
+    c.train.rare_word_max_count = 1;
+    cr_assert_eq(losses_with(&c, some_rare, 20), 20);
+    bool differs = false;
+    for (int i = 0; i < 20; i++)
+        differs |= some_rare[i] != plain[i];
+    cr_expect(differs, "dropping only rare words trained like dropping all");
 }

@@ -318,3 +318,46 @@ Test(robustness, mutated_default_ini_is_parsed_or_rejected_with_a_location)
     }
     free(buf);
 }
+
+Test(parse, pooling_adversarial_rdrop_and_oversampling_keys_load_and_reject)
+{
+    AppConfig c = app_config_default();
+    char err[512];
+    cr_expect_eq(c.model.pooling, POOLING_MEAN, "the notebook's mean pooling by default");
+    cr_expect_float_eq(c.train.adversarial_eps, 0.0f, 1e-12, "adversarial training off by default");
+    cr_assert_eq(app_config_parse(&c, "ok.ini", "[model]\npooling = max\n[train]\nadversarial_eps = 2.5\n",
+                                  err, sizeof err), 0, "%s", err);
+    cr_expect_eq(c.model.pooling, POOLING_MAX);
+    cr_expect_float_eq(c.train.adversarial_eps, 2.5f, 1e-6);
+    char value[64];
+    cr_expect_eq(app_config_get(&c, "model", "pooling", value, sizeof value), 0);
+    cr_expect_str_eq(value, "max");
+    expect_error("[model]\npooling = cls\n",
+                 "bad.ini:2: model.pooling: \"cls\" is not allowed (allowed: mean, max)");
+    expect_error("[train]\nadversarial_eps = -1\n",
+                 "bad.ini:2: train.adversarial_eps: -1 is out of range (allowed: 0 (off) or a number up to 1000)");
+    cr_assert_eq(app_config_parse(&c, "ok.ini", "[train]\noversample_min_tokens = 15\noversample_extra = 2\n",
+                                  err, sizeof err), 0, "%s", err);
+    cr_expect_eq(c.train.oversample_min_tokens, 15);
+    cr_expect_eq(c.train.oversample_extra, 2);
+    expect_error("[train]\noversample_extra = 0\n",
+                 "bad.ini:2: train.oversample_extra: 0 is out of range (allowed: an integer from 1 to 100)");
+    expect_error("[train]\noversample_min_tokens = -3\n",
+                 "bad.ini:2: train.oversample_min_tokens: -3 is out of range (allowed: 0 (off) or a number of tokens)");
+    cr_assert_eq(app_config_parse(&c, "ok.ini", "[train]\nrdrop_alpha = 0.5\n", err, sizeof err), 0, "%s", err);
+    cr_expect_float_eq(c.train.rdrop_alpha, 0.5f, 1e-7);
+    expect_error("[train]\nrdrop_alpha = -0.1\n",
+                 "bad.ini:2: train.rdrop_alpha: -0.1 is out of range (allowed: 0 (off) or a number up to 1000)");
+    expect_error("[train]\nswa_start = 1\n",
+                 "bad.ini:2: train.swa_start: 1 is out of range (allowed: 0 (off) or a fraction of the run in (0, 1))");
+    cr_assert_eq(app_config_parse(&c, "ok.ini", "[train]\nrare_word_dropout = 0.5\nrare_word_max_count = 2\n",
+                                  err, sizeof err), 0, "%s", err);
+    cr_expect_float_eq(c.train.rare_word_dropout, 0.5f, 1e-7);
+    cr_expect_eq(c.train.rare_word_max_count, 2);
+    expect_error("[train]\nrare_word_max_count = 0\n",
+                 "bad.ini:2: train.rare_word_max_count: 0 is out of range (allowed: an integer >= 1)");
+    expect_error("[train]\nrare_word_dropout = 1\n",
+                 "bad.ini:2: train.rare_word_dropout: 1 is out of range (allowed: 0 (off) or a number in [0, 1))");
+    expect_error("[train]\nadversarial_eps = big\n",
+                 "bad.ini:2: train.adversarial_eps: \"big\" is not a number (allowed: 0 (off) or a number up to 1000)");
+}

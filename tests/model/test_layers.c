@@ -335,6 +335,88 @@ static const uint8_t pool_pad[3 * 4] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
 Test(layers, mean_pool_without_mask) { check_pool("mean pool", NULL); }
 Test(layers, mean_pool_with_mask) { check_pool("mean pool masked", pool_pad); }
 
+/* -------------------------------------------------------------- max pool */
+
+typedef struct {
+    float *inp, *out, *r;
+    int *arg;
+    const uint8_t *pad;
+    int B, T, C;
+} MaxPoolCtx;
+
+static double max_pool_loss(void *p)
+{
+    MaxPoolCtx *c = p;
+    max_pool_forward(c->out, c->arg, c->inp, c->pad, c->B, c->T, c->C);
+    return dot_double(c->out, c->r, (size_t)c->B * c->C);
+}
+
+static void check_max_pool(const char *what, const uint8_t *pad)
+{
+    Rng rng;
+    rng_seed(&rng, 67);
+    MaxPoolCtx c = {.pad = pad, .B = 3, .T = 4, .C = 5};
+    size_t ni = (size_t)c.B * c.T * c.C, no = (size_t)c.B * c.C;
+    c.inp = falloc(ni); c.out = falloc(no); c.r = falloc(no);
+    c.arg = calloc(no, sizeof(int));
+    cr_assert_not_null(c.arg);
+    /* Distinct values 0.1 apart in a random order: a step of 1e-2 never changes
+     * which position wins, so the max is differentiable at every probed point. */
+    int *order = calloc(ni, sizeof(int));
+    cr_assert_not_null(order);
+    for (size_t i = 0; i < ni; i++)
+        order[i] = (int)i;
+    rng_shuffle(&rng, order, (int)ni);
+    for (size_t i = 0; i < ni; i++)
+        c.inp[i] = 0.1f * (float)order[i] - 3.0f;
+    fill_normal(c.r, no, 1.0f, &rng);
+    float *dinp = falloc(ni);
+    max_pool_loss(&c);
+    /* value: max over kept positions; a row without any kept position is 0 */
+    for (int b = 0; b < c.B; b++) {
+        for (int ch = 0; ch < c.C; ch++) {
+            double want = 0.0;
+            bool any = false;
+            for (int t = 0; t < c.T; t++) {
+                if (pad && pad[b * c.T + t])
+                    continue;
+                double x = c.inp[(b * c.T + t) * c.C + ch];
+                want = any && want > x ? want : x;
+                any = true;
+            }
+            cr_expect(fabs(c.out[b * c.C + ch] - want) < 1e-6, "%s: pooled %g vs %g", what,
+                      (double)c.out[b * c.C + ch], want);
+            cr_expect_eq(c.arg[b * c.C + ch] >= 0, any, "%s: row %d argmax %d", what, b,
+                         c.arg[b * c.C + ch]);
+        }
+    }
+    max_pool_backward(dinp, c.r, c.arg, c.B, c.T, c.C);
+    gradcheck_assert(what, gradcheck(c.inp, dinp, ni, 0, 1e-2f, max_pool_loss, &c, &rng), REL_TOL, ABS_TOL);
+    free(c.inp); free(c.out); free(c.r); free(c.arg); free(order); free(dinp);
+}
+
+Test(layers, max_pool_without_mask) { check_max_pool("max pool", NULL); }
+Test(layers, max_pool_with_mask) { check_max_pool("max pool masked", pool_pad); }
+
+Test(layers, max_pool_ties_and_negative_rows)
+{
+    /* All-negative row: the max is negative, not the 0 an all-PAD row gets;
+     * a tie sends the whole gradient to the first position. */
+    const float inp[1 * 3 * 2] = {-2.0f, 1.0f, -1.0f, 1.0f, -3.0f, 0.5f};
+    float out[2], dinp[6] = {0};
+    int arg[2];
+    const float dout[2] = {1.0f, 2.0f};
+    max_pool_forward(out, arg, inp, NULL, 1, 3, 2);
+    cr_expect_float_eq(out[0], -1.0f, 1e-7f);
+    cr_expect_float_eq(out[1], 1.0f, 1e-7f);
+    cr_expect_eq(arg[0], 1);
+    cr_expect_eq(arg[1], 0);
+    max_pool_backward(dinp, dout, arg, 1, 3, 2);
+    const float want[6] = {0.0f, 2.0f, 1.0f, 0.0f, 0.0f, 0.0f};
+    for (int i = 0; i < 6; i++)
+        cr_expect_float_eq(dinp[i], want[i], 1e-7f, "dinp[%d]", i);
+}
+
 /* ------------------------------------------------------------- embedding */
 
 typedef struct {
@@ -450,4 +532,68 @@ Test(layers, cross_entropy_of_uniform_logits_is_log_k)
     cr_expect(fabsf(loss - logf(5.0f)) < 1e-6f);
     cr_expect(fabsf(probs[3] - 0.2f) < 1e-7f);
     cr_expect(fabsf(dlogits[1] - (0.2f - 1.0f) / 2.0f) < 1e-7f);
+}
+
+/* ---------------------------------------------------------------- R-Drop */
+
+typedef struct {
+    float *za, *zb, *probs, *dscratch;
+    const int *labels;
+    float alpha;
+    int B, K;
+} RdropCtx;
+
+/* (CE_a + CE_b) / 2 + alpha / 2 * mean [KL(pa || pb) + KL(pb || pa)], from the definitions. */
+static double rdrop_loss(void *p)
+{
+    RdropCtx *c = p;
+    double ce = softmax_cross_entropy(c->probs, NULL, c->za, c->labels, 0.0f, c->B, c->K, NULL);
+    ce += softmax_cross_entropy(c->probs, NULL, c->zb, c->labels, 0.0f, c->B, c->K, NULL);
+    double kl = 0.0;
+    for (int b = 0; b < c->B; b++) {
+        double la = 0.0, lb = 0.0;
+        for (int k = 0; k < c->K; k++) {
+            la += exp((double)c->za[b * c->K + k]);
+            lb += exp((double)c->zb[b * c->K + k]);
+        }
+        for (int k = 0; k < c->K; k++) {
+            double pa = exp((double)c->za[b * c->K + k]) / la, pb = exp((double)c->zb[b * c->K + k]) / lb;
+            kl += pa * log(pa / pb) + pb * log(pb / pa);
+        }
+    }
+    return ce / 2 + c->alpha / 2 * kl / c->B;
+}
+
+Test(layers, rdrop_consistency_matches_finite_differences)
+{
+    Rng rng;
+    rng_seed(&rng, 88);
+    static const int labels[4] = {0, 2, 1, 2};
+    RdropCtx c = {.labels = labels, .alpha = 3.0f, .B = 4, .K = 3};
+    size_t n = (size_t)c.B * c.K;
+    c.za = falloc(n); c.zb = falloc(n); c.probs = falloc(n);
+    fill_normal(c.za, n, 1.5f, &rng);
+    fill_normal(c.zb, n, 1.5f, &rng);
+    float *da = falloc(n), *db = falloc(n);
+    softmax_cross_entropy(c.probs, da, c.za, labels, 0.0f, c.B, c.K, NULL);
+    softmax_cross_entropy(c.probs, db, c.zb, labels, 0.0f, c.B, c.K, NULL);
+    float kl = rdrop_consistency(da, db, c.za, c.zb, c.alpha, c.B, c.K);
+    /* the returned term is the KL part of the loss */
+    RdropCtx no_kl = c;
+    no_kl.alpha = 0.0f;
+    cr_expect(fabs((rdrop_loss(&c) - rdrop_loss(&no_kl)) - kl) < 1e-5, "KL term %g", (double)kl);
+    gradcheck_assert("rdrop logits a", gradcheck(c.za, da, n, 0, 1e-2f, rdrop_loss, &c, &rng), REL_TOL, ABS_TOL);
+    gradcheck_assert("rdrop logits b", gradcheck(c.zb, db, n, 0, 1e-2f, rdrop_loss, &c, &rng), REL_TOL, ABS_TOL);
+    /* identical passes: no KL, no KL gradient, half of each cross-entropy gradient */
+    memcpy(c.zb, c.za, n * sizeof(float));
+    softmax_cross_entropy(c.probs, da, c.za, labels, 0.0f, c.B, c.K, NULL);
+    softmax_cross_entropy(c.probs, db, c.zb, labels, 0.0f, c.B, c.K, NULL);
+    float *half = falloc(n);
+    for (size_t i = 0; i < n; i++)
+        half[i] = 0.5f * da[i];
+    const float kl_same = rdrop_consistency(da, db, c.za, c.zb, c.alpha, c.B, c.K);
+    cr_expect_float_eq(kl_same, 0.0f, 1e-7f);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_float_eq(da[i], half[i], 1e-7f, "entry %zu: %g vs %g", i, (double)da[i], (double)half[i]);
+    free(c.za); free(c.zb); free(c.probs); free(da); free(db); free(half);
 }

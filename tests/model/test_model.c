@@ -350,6 +350,14 @@ Test(model_grad, with_dropout)
     check_model_gradients(cfg, 0.0f, "dropout");
 }
 
+Test(model_grad, max_pooling)
+{
+    ModelConfig cfg = tiny_config();
+    cfg.pad_mask = true;
+    cfg.pooling = POOLING_MAX;
+    check_model_gradients(cfg, 0.1f, "max pooling");
+}
+
 /* ------------------------------------------ determinism and shapes */
 
 /* 5 training steps with dropout; returns the losses. */

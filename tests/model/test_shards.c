@@ -48,7 +48,12 @@ typedef struct {
     float loss;
     float logits[MAX_B * 3];
     float *grads;
+    float demb[MAX_B * MAX_T * 16]; /* activations_embedding_grad, d_model <= 16 */
 } StepResult;
+
+/* A fixed perturbation of the embedded input (adversarial training's path);
+ * NULL in the cases without one. */
+static const float *emb_delta;
 
 /* One forward (no dropout) + loss + backward with the given shard count and
  * OpenBLAS thread count, from the same initial model. */
@@ -64,13 +69,15 @@ static StepResult one_step(const ModelConfig *cfg, const int *tokens, const int 
     cr_assert_not_null(a);
     cr_assert_eq(activations_set_shards(a, m, shards), 0);
     model_zero_grad(m);
-    const float *logits = model_forward(m, a, tokens, B, T, NULL);
+    const float *logits = model_forward_perturbed(m, a, tokens, B, T, NULL, emb_delta);
     cr_assert_not_null(logits);
     cr_assert_eq(activations_shards(a), shards > B ? B : shards);
     StepResult r = {0};
     memcpy(r.logits, logits, (size_t)B * cfg->num_classes * sizeof(float));
     r.loss = model_loss(a, labels, 0.05f, NULL);
     model_backward(m, a);
+    cr_assert_leq(B * T * cfg->d_model, MAX_B * MAX_T * 16);
+    memcpy(r.demb, activations_embedding_grad(a), (size_t)B * T * cfg->d_model * sizeof(float));
     r.grads = malloc(m->num_params * sizeof(float));
     cr_assert_not_null(r.grads);
     memcpy(r.grads, m->grads, m->num_params * sizeof(float));
@@ -119,6 +126,10 @@ static void compare_sharded(ModelConfig cfg, int B, int T, int shards, bool padd
                   "%s: logit %d %.9g vs %.9g", label, i, (double)plain.logits[i],
                   (double)sharded.logits[i]);
     expect_close_grads(&cfg, plain.grads, sharded.grads, 1e-5, label);
+    for (int i = 0; i < B * T * cfg.d_model; i++)
+        cr_expect(fabsf(plain.demb[i] - sharded.demb[i]) <= 1e-5f,
+                  "%s: d(embedded input) %d %.9g vs %.9g", label, i, (double)plain.demb[i],
+                  (double)sharded.demb[i]);
 
     /* the shards' threads do not matter, only their count */
     Rng vr;
@@ -160,6 +171,21 @@ Test(shards, three_shards_full_reservation)
     ModelConfig cfg = tiny_config();
     cfg.pad_mask = true;
     compare_sharded(cfg, MAX_B, MAX_T, 3, true, "pad B=8 S=3");
+}
+
+/* Max pooling (its arg-max rows) and a perturbed embedded input go through the
+ * shards' row views too. */
+Test(shards, max_pooling_and_perturbed_input)
+{
+    ModelConfig cfg = tiny_config();
+    cfg.pad_mask = true;
+    cfg.pooling = POOLING_MAX;
+    static float delta[MAX_B * MAX_T * 16];
+    for (int i = 0; i < MAX_B * MAX_T * 16; i++)
+        delta[i] = 0.05f * sinf(0.37f * (float)i);
+    emb_delta = delta;
+    compare_sharded(cfg, 7, MAX_T, 2, true, "max pool + delta B=7 S=2");
+    emb_delta = NULL;
 }
 
 Test(shards, more_shards_than_sequences_run_one_per_sequence)
