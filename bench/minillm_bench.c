@@ -229,7 +229,6 @@ static bool train_step(Trainer *tr)
 
 static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
 {
-    set_threads(o->threads);
     ModelConfig cfg = model_config_default();
     cfg.vocab_size = c->V;
     cfg.d_model = c->C;
@@ -244,6 +243,9 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     cfg.pos_encoding = POS_ENCODING_SINUSOIDAL;
     cfg.pad_mask = false;  /* bench_ref.py: use_mask=False */
     cfg.causal = false;
+    /* As the trainer does: OpenBLAS at one thread when the step runs in shards. */
+    model_set_threads(o->threads, o->shards >= 2 ||
+                                      (o->shards == 0 && model_shards_pay_off(&cfg, c->B, c->T)));
 
     Trainer tr = {0};
     tr.B = c->B;
@@ -461,7 +463,9 @@ static void usage(FILE *f, const char *argv0)
             "its own child process.\n"
             "\n"
             "  --config NAME|all  seed, small, medium, large or all (default all)\n"
-            "  --threads N        OpenBLAS threads (default 1; 0 = OpenBLAS default)\n"
+            "  --threads N        threads (default 1; 0 = OpenBLAS default): one per batch\n"
+            "                     shard with OpenBLAS at one thread when the step is sharded,\n"
+            "                     else OpenBLAS's threads (model_set_threads)\n"
             "  --shards N         batch shards of the training step (default 0 = the model's\n"
             "                     automatic choice; 1 = unsharded; see activations_set_shards)\n"
             "  --repeats N        timed repeats, median/min/max reported (default 5, max %d)\n"

@@ -11,8 +11,8 @@
 #include "layers.h"
 #include "parallel.h"
 
-/* Most batch shards (activations_set_shards), as the pool's most threads. */
-#define MODEL_MAX_SHARDS 16
+/* Most batch shards (activations_set_shards): one per pool thread at most. */
+#define MODEL_MAX_SHARDS PARALLEL_MAX_THREADS
 
 /* Tensors per encoder layer, in state_dict order (see layer_tensor_names). */
 #define LAYER_TENSORS 12
@@ -486,13 +486,21 @@ void activations_free(Activations *a)
  * at large, where an extra gradient buffer costs 104 MB per shard. */
 #define SHARD_MAX_ROW_MACS (1u << 28)
 
-/* Whether cutting the batch into shards, one per thread with OpenBLAS at one
- * thread inside, beats OpenBLAS's own threads on the whole batch: products
- * too small for OpenBLAS to split well (all but the largest configurations). */
-static bool shards_pay_off(const ModelConfig *cfg, int B, int T)
+bool model_shards_pay_off(const ModelConfig *cfg, int B, int T)
 {
     const double C = cfg->d_model;
     return B >= 2 && (double)B * T * C * C < (double)SHARD_MAX_ROW_MACS;
+}
+
+void model_set_threads(int threads, bool shard_batches)
+{
+    static int blas_default; /* OpenBLAS's count before we first changed it */
+    if (blas_default == 0)
+        blas_default = openblas_get_num_threads() > 0 ? openblas_get_num_threads() : 1;
+    if (threads <= 0)
+        threads = blas_default;
+    parallel_set_threads(threads);
+    openblas_set_num_threads(shard_batches && threads > 1 ? 1 : threads);
 }
 
 /* Shards for a batch of B sequences of length T; wanted as in
@@ -501,7 +509,8 @@ static int shards_for(int wanted, const ModelConfig *cfg, int B, int T)
 {
     int n = wanted;
     if (n == 0)
-        n = shards_pay_off(cfg, B, T) ? parallel_threads() : 1;
+        n = openblas_get_num_threads() == 1 && model_shards_pay_off(cfg, B, T) ? parallel_threads()
+                                                                             : 1;
     if (n > MODEL_MAX_SHARDS)
         n = MODEL_MAX_SHARDS;
     return n > B ? B : n < 1 ? 1 : n;
@@ -715,17 +724,11 @@ static void shard_chunk(void *ctx, size_t begin, size_t end)
 }
 
 /* Every shard of a->shards on its own thread (fewer threads: some run one after
- * the other, same numbers). OpenBLAS goes to one thread meanwhile: its workers
- * would otherwise compete with the shards for the same cores. */
+ * the other, same numbers). OpenBLAS's thread count is left as it is: model_set_threads
+ * put it at one thread for a sharded run, once, before any other thread started. */
 static void run_shards(ShardJob *job)
 {
-    const int threads = parallel_threads();
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads > 1)
-        openblas_set_num_threads(1);
-    parallel_for_threads((size_t)job->a->shards, threads, shard_chunk, job);
-    if (blas_threads > 1)
-        openblas_set_num_threads(blas_threads);
+    parallel_for_threads((size_t)job->a->shards, parallel_threads(), shard_chunk, job);
 }
 
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,

@@ -169,18 +169,34 @@ float model_rdrop_loss(Activations *a, Activations *b, float alpha);
  * backward. */
 const float *activations_embedding_grad(const Activations *a);
 
+/* Threads. The model's own kernels run on a small pool (parallel.h), its matrix
+ * products on OpenBLAS. OpenBLAS's thread count is one process-wide global, and
+ * OpenBLAS does not document changing it while another thread is inside a BLAS
+ * call as safe; so it is set here once, before any thread that runs the model
+ * starts (the run set-up does it), and nothing in model/ changes it afterwards.
+ * threads: cores to use (0 = OpenBLAS's own default, its count before the first
+ * call). shard_batches (see model_shards_pay_off): OpenBLAS at one thread and the
+ * training batches cut into one shard per thread; otherwise OpenBLAS at
+ * `threads`. Concurrent calls into OpenBLAS from several threads (the UI's
+ * batch-1 forward during a training step) are safe in OpenBLAS >= 0.3.7. */
+void model_set_threads(int threads, bool shard_batches);
+/* Whether cutting batches of B sequences of T tokens into one shard per thread
+ * (OpenBLAS at one thread inside) beats OpenBLAS's own threads on the whole
+ * batch: products too small for OpenBLAS to split well (see model.c). */
+bool model_shards_pay_off(const ModelConfig *cfg, int B, int T);
+
 /* Data parallelism over the batch. With S >= 2 shards, model_forward and
- * model_backward cut the B sequences into S contiguous shards, run each on its
- * own thread (OpenBLAS at one thread inside, set back afterwards: it is global,
- * so another thread's sgemm meanwhile runs single-threaded, still correct), and
- * backward adds each shard's parameter gradient into m->grads in shard order.
- * Results then depend on the shard count (rounding of the gradient sums; with
- * dropout, each shard draws its own key from the one Rng), not on the threads.
- * shards: 0 = automatic, the default (threads = parallel_threads() for shapes
- * where it pays, see model.c shards_pay_off; else 1), 1 = never, n >= 2 = n
- * shards whenever B >= n, on at most that many threads. Allocates the shard
+ * model_backward cut the B sequences into S contiguous shards, run each on the
+ * pool's threads (each shard's products single-threaded when OpenBLAS is at one
+ * thread, as model_set_threads sets it for shards), and backward adds each
+ * shard's parameter gradient into m->grads in shard order. Results then depend
+ * on the shard count (rounding of the gradient sums; with dropout, each shard
+ * draws its own key from the one Rng), not on the threads.
+ * shards: 0 = automatic, the default (one shard per pool thread when OpenBLAS
+ * runs at one thread and model_shards_pay_off(B, T); else 1), 1 = never, n >= 2 =
+ * n shards whenever B >= n, on at most that many threads. Allocates the shard
  * gradient buffers ((n - 1) x num_params floats) if needed; -1 when out of memory
- * or n is not in [0, 16] (the setting is then unchanged). */
+ * or n is not in [0, PARALLEL_MAX_THREADS] (the setting is then unchanged). */
 int activations_set_shards(Activations *a, const Model *m, int shards);
 /* Shards the last forward ran with (1 = unsharded). */
 int activations_shards(const Activations *a);

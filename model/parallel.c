@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#define MAX_THREADS 16
 /* How long an idle worker keeps polling (yielding the core each time) before it
  * sleeps: longer than the sgemm between two small kernels of the seed model. */
 #define SPIN_NS 200000L
@@ -110,10 +109,23 @@ static void register_atfork(void)
     pthread_atfork(NULL, NULL, forget_workers_after_fork);
 }
 
+/* 0 = not set: follow OpenBLAS's thread count. */
+static atomic_int pool_threads;
+
+static int clamp_threads(int t)
+{
+    return t < 1 ? 1 : t > PARALLEL_MAX_THREADS ? PARALLEL_MAX_THREADS : t;
+}
+
 int parallel_threads(void)
 {
-    int t = openblas_get_num_threads();
-    return t < 1 ? 1 : t > MAX_THREADS ? MAX_THREADS : t;
+    int t = atomic_load_explicit(&pool_threads, memory_order_relaxed);
+    return clamp_threads(t > 0 ? t : openblas_get_num_threads());
+}
+
+void parallel_set_threads(int threads)
+{
+    atomic_store_explicit(&pool_threads, clamp_threads(threads), memory_order_relaxed);
 }
 
 /* Called with pool.busy held. Returns how many threads can take part. */
@@ -163,8 +175,8 @@ void parallel_for_threads(size_t n, int nthreads, ParallelFn fn, void *ctx)
 {
     if (n == 0)
         return;
-    if (nthreads > MAX_THREADS)
-        nthreads = MAX_THREADS;
+    if (nthreads > PARALLEL_MAX_THREADS)
+        nthreads = PARALLEL_MAX_THREADS;
     if ((size_t)nthreads > n)
         nthreads = (int)n;
     parallel_run(n, nthreads, fn, ctx);

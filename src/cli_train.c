@@ -23,7 +23,7 @@ static const CliOption train_options[] = {
     {"seed", "N", "seed of initialisation, shuffling and dropout"},
     {"lr", "X", "peak learning rate"},
     {"batch-size", "N", "sentences per step"},
-    {"threads", "N", "OpenBLAS threads (0 = the library's default)"},
+    {"threads", "N", "threads: OpenBLAS's, or one per batch shard (0 = OpenBLAS's default)"},
     {"save", "FILE", "save the final model here (safetensors) and its optimizer state in FILE.optim; "
                      "with [train] save = best, the best model by validation accuracy (no FILE.optim)"},
     {"save-best", "FILE", "also save the model with the best validation accuracy here"},

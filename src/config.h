@@ -32,7 +32,7 @@ typedef struct {
     bool ema_warmup;          /* decay min(ema_decay, (1+step)/(10+step)); false = ema_decay from step 1 */
     int eval_every;           /* steps between validation passes; 0 = once per epoch */
     int save_every;           /* steps between checkpoint saves; 0 = only at the end */
-    int threads;              /* OpenBLAS threads; 0 = library default */
+    int threads;              /* cores (model_set_threads); 0 = OpenBLAS's default */
     float word_dropout;       /* share of training tokens replaced by <UNK> (not PAD); 0 = off */
     float rare_word_dropout;  /* word dropout rate of the rare training words instead; 0 = off */
     int rare_word_max_count;  /* rare = seen at most this many times in the training rows */

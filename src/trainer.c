@@ -331,8 +331,9 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     t->train = train;
     t->val = val;
     t->lr_scale = 1.0f;
-    if (cfg->train.threads > 0)
-        openblas_set_num_threads(cfg->train.threads);
+    /* Once per run, before the training and UI threads exist (see model_set_threads). */
+    model_set_threads(cfg->train.threads, model_shards_pay_off(&cfg->model, cfg->train.batch_size,
+                                                               cfg->model.max_len));
 
     if (!model) {
         Rng rng;
