@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <math.h>
+#include <stdio.h>
 
 static GradCheck run_check(float *x, const float *analytic, size_t n, int count, float eps,
                            double kink_tol, LossFn loss, void *ctx, Rng *rng)
@@ -68,6 +69,31 @@ void gradcheck_assert(const char *what, GradCheck g, double rel_tol, double abs_
     cr_expect(g.rel_err <= rel_tol, "%s: relative error %.3e > %.1e", what, g.rel_err, rel_tol);
     cr_expect(g.max_abs_err <= bound, "%s: max abs error %.3e > %.3e", what, g.max_abs_err,
               bound);
+}
+
+Closeness closeness(const float *want, const float *got, size_t n)
+{
+    Closeness c = {0};
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)want[i] - got[i]);
+        c.max_abs = fmax(c.max_abs, fabs((double)want[i]));
+        if (d > c.max_diff || isnan(d)) {
+            c.max_diff = isnan(d) ? INFINITY : d;
+            c.worst = i;
+        }
+    }
+    return c;
+}
+
+void expect_close(const char *what, const float *want, const float *got, size_t n,
+                  double rel_tol)
+{
+    Closeness c = closeness(want, got, n);
+    fprintf(stderr, "%-40s max diff %.3e (%.3e of max |x| %.3e) at %zu\n", what, c.max_diff,
+                c.max_abs > 0 ? c.max_diff / c.max_abs : 0.0, c.max_abs, c.worst);
+    cr_expect(c.max_diff <= rel_tol * c.max_abs,
+              "%s: max diff %.3e at %zu (%.9g vs %.9g) > %.1e x max |x| %.3e", what, c.max_diff,
+              c.worst, (double)want[c.worst], (double)got[c.worst], rel_tol, c.max_abs);
 }
 
 void fill_normal(float *x, size_t n, float scale, Rng *rng)

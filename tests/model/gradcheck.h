@@ -37,6 +37,20 @@ GradCheck gradcheck_skip_kinks(float *x, const float *analytic, size_t n, int co
 
 void gradcheck_assert(const char *what, GradCheck g, double rel_tol, double abs_tol);
 
+/* Results that go through cblas_sgemm with another thread count, batch split or
+ * shape are only equal up to rounding (OpenBLAS promises no bitwise equality
+ * there): they are compared with expect_close, within rel_tol times the largest
+ * magnitude of `want`. The largest difference is logged either way and named in
+ * the failure message. */
+typedef struct {
+    double max_diff;   /* max |want[i] - got[i]| */
+    double max_abs;    /* max |want[i]| */
+    size_t worst;      /* index of max_diff */
+} Closeness;
+Closeness closeness(const float *want, const float *got, size_t n);
+void expect_close(const char *what, const float *want, const float *got, size_t n,
+                  double rel_tol);
+
 void fill_normal(float *x, size_t n, float scale, Rng *rng);
 /* sum(x * r) in double */
 double dot_double(const float *x, const float *r, size_t n);

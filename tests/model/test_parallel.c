@@ -1,9 +1,10 @@
-/* The kernels split over threads (model/parallel.c) give bitwise the same
- * results with one and with two threads, the dropout mask is the documented
- * counter-based one, and the *_set (overwrite) variants equal adding into zeros.
+/* Our kernels split over threads (model/parallel.c) give bitwise the same
+ * results with one and with two threads; attention, whose products go through
+ * cblas_sgemm, agrees within rounding (OpenBLAS gives other bits with another
+ * thread count); the dropout mask is the documented counter-based one, and the
+ * *_set (overwrite) variants equal adding into zeros.
  * Sizes are chosen so that every kernel really splits (above its minimum share
  * per thread) and row lengths are not multiples of the eight-lane sums. */
-#include <cblas.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ static void free_inputs(Inputs *in)
 
 static void run_kernels(Outputs *o, const Inputs *in, int threads)
 {
-    openblas_set_num_threads(threads);
+    model_set_threads(threads, false);
     const size_t nln = (size_t)LN_N * LN_C;
     o->ln_out = falloc(nln); o->ln_mean = falloc(LN_N); o->ln_rstd = falloc(LN_N);
     o->ln_std = falloc(LN_N); o->ln_dinp = falloc(nln); o->ln_dg = falloc(LN_C);
@@ -152,7 +153,14 @@ static void free_outputs(Outputs *o)
     cr_expect_eq(memcmp(one.FIELD, two.FIELD, (COUNT) * sizeof *one.FIELD), 0,          \
                  #FIELD " differs between 1 and 2 threads")
 
-Test(parallel, one_and_two_threads_give_the_same_bits)
+/* Largest difference between 1 and 2 threads relative to the largest magnitude,
+ * measured on OpenBLAS 0.3.21: Haswell and Zen kernels 5.9e-7 (dqkv_big; att_big
+ * 1.8e-7, out_big 1.7e-7, the small heads 0), SkylakeX and Cooperlake 0. */
+#define ATTENTION_TOL 1e-6
+#define CLOSE(FIELD, COUNT) \
+    expect_close(#FIELD " 1 vs 2 threads", one.FIELD, two.FIELD, (COUNT), ATTENTION_TOL)
+
+Test(parallel, one_and_two_threads_same_bits_for_our_kernels)
 {
     Inputs in;
     make_inputs(&in);
@@ -166,16 +174,18 @@ Test(parallel, one_and_two_threads_give_the_same_bits)
     SAME(drop_back, DROP_N); SAME(keep, DROP_N); SAME(keep_res, DROP_N);
     SAME(emb_out, (size_t)EMB_B * EMB_T * EMB_C); SAME(demb, (size_t)EMB_V * EMB_C);
     SAME(dpos, (size_t)EMB_T * EMB_C); SAME(dbias, EMB_C);
-    SAME(att_small, (size_t)SMALL_B * SMALL_NH * SMALL_T * SMALL_T);
-    SAME(out_small, (size_t)SMALL_B * SMALL_T * SMALL_C);
-    SAME(dqkv_small, (size_t)SMALL_B * SMALL_T * 3 * SMALL_C);
-    SAME(att_big, (size_t)BIG_B * BIG_NH * BIG_T * BIG_T);
-    SAME(out_big, (size_t)BIG_B * BIG_T * BIG_C);
-    SAME(dqkv_big, (size_t)BIG_B * BIG_T * 3 * BIG_C);
+    /* Through sgemm: small heads run one per task on our threads, big ones on
+     * OpenBLAS's threads. ATTENTION_TOL is measured, see its definition. */
+    CLOSE(att_small, (size_t)SMALL_B * SMALL_NH * SMALL_T * SMALL_T);
+    CLOSE(out_small, (size_t)SMALL_B * SMALL_T * SMALL_C);
+    CLOSE(dqkv_small, (size_t)SMALL_B * SMALL_T * 3 * SMALL_C);
+    CLOSE(att_big, (size_t)BIG_B * BIG_NH * BIG_T * BIG_T);
+    CLOSE(out_big, (size_t)BIG_B * BIG_T * BIG_C);
+    CLOSE(dqkv_big, (size_t)BIG_B * BIG_T * 3 * BIG_C);
     free_outputs(&one);
     free_outputs(&two);
     free_inputs(&in);
-    openblas_set_num_threads(1);
+    model_set_threads(1, false);
 }
 
 /* splitmix64 as in rng.c's seeding, on key + pair * phi. */
@@ -198,9 +208,9 @@ Test(parallel, dropout_mask_is_the_documented_counter_based_one)
     cr_assert_not_null(keep);
     for (size_t i = 0; i < n; i++)
         inp[i] = 1.0f + (float)i;
-    openblas_set_num_threads(2);
+    model_set_threads(2, false);
     dropout_forward(out, keep, inp, p, &rng, n);
-    openblas_set_num_threads(1);
+    model_set_threads(1, false);
     const uint64_t key = rng_next_u64(&again);
     cr_expect_eq(rng.state, again.state, "one 64-bit draw per call");
     const uint32_t threshold = (uint32_t)ceil(0.1 * 16777216.0);
@@ -221,7 +231,7 @@ Test(parallel, overwrite_variants_equal_adding_into_zeros)
 {
     Rng rng;
     rng_seed(&rng, 9);
-    openblas_set_num_threads(2);
+    model_set_threads(2, false);
     const int N = 300, IC = 40, OC = 24;
     float *dout = random_floats((size_t)N * OC, &rng), *inp = random_floats((size_t)N * IC, &rng);
     float *w = random_floats((size_t)OC * IC, &rng);
@@ -266,7 +276,7 @@ Test(parallel, overwrite_variants_equal_adding_into_zeros)
     fill_normal(set, n, 1.0f, &rng);
     dropout_backward_set(set, inp, keep, 0.25f, n);
     cr_expect_eq(memcmp(add, set, n * sizeof(float)), 0, "dropout_backward_set");
-    openblas_set_num_threads(1);
+    model_set_threads(1, false);
 
     free(dout); free(inp); free(w); free(add); free(set); free(g); free(bt); free(y);
     free(mean); free(rstd); free(sd); free(dy); free(qkv); free(o); free(att); free(scratch);
