@@ -36,6 +36,13 @@ ModelConfig model_config_default(void)
     };
 }
 
+int model_tokens_to_feed(const ModelConfig *cfg, int longest)
+{
+    if (!cfg->pad_mask || longest > cfg->max_len)
+        return cfg->max_len;
+    return longest < 1 ? 1 : longest;
+}
+
 int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
 {
 #define FAIL(...) do { if (err && err_len) snprintf(err, err_len, __VA_ARGS__); return -1; } while (0)
@@ -47,8 +54,8 @@ int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
         FAIL("num_heads = %d: must be >= 1 and divide d_model = %d", cfg->num_heads, cfg->d_model);
     if (cfg->d_ff < 1)
         FAIL("d_ff = %d: must be >= 1", cfg->d_ff);
-    if (cfg->num_layers < 1)
-        FAIL("num_layers = %d: must be >= 1", cfg->num_layers);
+    if (cfg->num_layers < 1 || cfg->num_layers > MODEL_MAX_LAYERS)
+        FAIL("num_layers = %d: must be between 1 and %d", cfg->num_layers, MODEL_MAX_LAYERS);
     if (cfg->num_classes < 2)
         FAIL("num_classes = %d: must be >= 2", cfg->num_classes);
     if (cfg->max_len < 1 || cfg->max_len > MODEL_SINUSOID_BUFFER_LEN)

@@ -20,6 +20,8 @@
 #define MODEL_PAD_ID 0
 #define MODEL_UNK_ID 1
 #define MODEL_NAME_MAX 96
+/* Most encoder layers (per-layer read-outs are sized by it). */
+#define MODEL_MAX_LAYERS 64
 /* The notebook's PositionalEncoding registers a [5000, C] buffer. */
 #define MODEL_SINUSOID_BUFFER_LEN 5000
 
@@ -51,6 +53,13 @@ typedef struct {
 ModelConfig model_config_default(void);
 /* 0 if valid, else -1 with a message naming the field and what is allowed. */
 int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len);
+
+/* Tokens to feed for sequences whose longest has `longest` real tokens: just
+ * that with the padding mask (the result does not depend on padding then; at
+ * least 1, at most max_len), else max_len (pads take part in attention and
+ * pooling, as in the notebook, so every sequence is padded to the same length).
+ * Training, evaluation and live inference all feed this. */
+int model_tokens_to_feed(const ModelConfig *cfg, int longest);
 
 /* One named tensor inside the contiguous parameter (and gradient) buffer. */
 typedef struct {
