@@ -1,7 +1,8 @@
 /* What the training thread shows the UI: one plain-data block (no pointers
  * inside) published under a mutex and copied whole by the UI once per frame,
  * plus a copy of the weights for live inference, versioned by step.
- * Neither side ever holds the lock for more than a memcpy. */
+ * Neither side ever holds the lock for more than a memcpy. Plain data only:
+ * nothing of the trainer, the datasets or the optimizer. */
 #ifndef MINILLM_SNAPSHOT_H
 #define MINILLM_SNAPSHOT_H
 
@@ -10,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trainer.h"
+#include "train_progress.h"
 
 /* Points kept per curve; when full, neighbouring points are merged in pairs so
  * the whole run stays on screen at a halved resolution. Must be even. */
@@ -43,7 +44,7 @@ typedef enum {
 typedef struct {
     uint64_t seq;                   /* bumped by every publish */
     TrainState state;
-    TrainProgress progress;         /* copy of trainer_progress() */
+    TrainProgress progress;         /* the trainer's, after the last step */
     float lr_scale;                 /* live multiplier set by +/- */
     float pace;                     /* steps per second set by </>; 0 = no limit */
     double elapsed_s;               /* wall-clock time training, waits for the pace
