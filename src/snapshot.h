@@ -2,7 +2,8 @@
  * inside) published under a mutex and copied whole by the UI once per frame,
  * plus a copy of the weights for live inference, versioned by step.
  * Neither side ever holds the lock for more than a memcpy. Plain data only:
- * nothing of the trainer, the datasets or the optimizer. */
+ * nothing of the trainer, the datasets or the optimizer (train_thread.h has the
+ * commands; the two headers are the whole contract between the thread and the UI). */
 #ifndef MINILLM_SNAPSHOT_H
 #define MINILLM_SNAPSHOT_H
 
@@ -17,6 +18,12 @@
  * the whole run stays on screen at a halved resolution. Must be even. */
 #define METRIC_HISTORY_CAP 512
 #define SNAPSHOT_STATUS_LEN 256
+
+/* The training curves (train_loss, train_acc) plot each step's batch value
+ * smoothed by an exponential moving average of this decay, bias-corrected as
+ * TensorBoard does: the epoch running means would jump back at every epoch
+ * start. A bare literal, so that the help text can print it. */
+#define TRAIN_CURVE_SMOOTHING 0.9
 
 /* A curve of (step, value) points over the whole run, in fixed storage. */
 typedef struct {
