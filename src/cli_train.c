@@ -168,11 +168,12 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err, AppConfig *cf
         rc = cli_load_config(cmd, &args, cfg, err);
     if (rc != 0)
         return rc;
+    /* the ranges of the same [train] keys in config.c: a flag allows what a file allows */
     if (cli_get_int(cmd, &args, "epochs", 1, 1000000, &cfg->train.epochs, err) ||
         cli_get_u64(cmd, &args, "seed", &cfg->train.seed, err) ||
         cli_get_float(cmd, &args, "lr", 1e-9, 10.0, &cfg->train.optim.lr, err) ||
-        cli_get_int(cmd, &args, "batch-size", 1, 1 << 20, &cfg->train.batch_size, err) ||
-        cli_get_int(cmd, &args, "threads", 0, 1024, &cfg->train.threads, err))
+        cli_get_int(cmd, &args, "batch-size", 1, 65536, &cfg->train.batch_size, err) ||
+        cli_get_int(cmd, &args, "threads", 0, 256, &cfg->train.threads, err))
         return CLI_EXIT_USAGE;
     char msg[1024];
     if (app_config_validate(cfg, msg, sizeof msg) != 0) {

@@ -13,8 +13,6 @@
 #include "run.h"
 #include "trainer.h"
 
-#define SAVE_PATH_MAX 1024
-
 /* The live learning-rate multiplier stays within [1/LIMIT, LIMIT]. */
 #define LR_SCALE_LIMIT 1024.0f
 
@@ -33,7 +31,7 @@ struct TrainThread {
     atomic_int pace_clicks;
     atomic_int save_requests;
     pthread_mutex_t save_mutex;  /* guards save_path */
-    char save_path[SAVE_PATH_MAX];
+    char save_path[TRAIN_THREAD_PATH_MAX];
 
     /* private to the thread: the block it publishes */
     SnapshotData data;
@@ -132,13 +130,15 @@ static void publish_weights(TrainThread *tt)
 
 static void do_save(TrainThread *tt)
 {
-    char path[SAVE_PATH_MAX], err[512], msg[SNAPSHOT_STATUS_LEN];
+    char path[TRAIN_THREAD_PATH_MAX], err[512], msg[SNAPSHOT_STATUS_LEN];
     pthread_mutex_lock(&tt->save_mutex);
     memcpy(path, tt->save_path, sizeof path);
     pthread_mutex_unlock(&tt->save_mutex);
     const TrainProgress *p = trainer_progress(tt->trainer);
     RunSaveKind kind = run_save_kind(tt->run);
-    if (run_save(tt->run, path, kind, err, sizeof err) != 0)
+    if (!path[0])
+        snprintf(msg, sizeof msg, "save failed: path longer than %d bytes", TRAIN_THREAD_PATH_MAX - 1);
+    else if (run_save(tt->run, path, kind, err, sizeof err) != 0)
         snprintf(msg, sizeof msg, "save failed: %.200s", err);
     else if (kind == RUN_SAVE_BEST)
         snprintf(msg, sizeof msg, "saved the best model (%.1f%% at step %ld) to %.200s",
@@ -257,8 +257,10 @@ static void *train_thread_main(void *arg)
 {
     TrainThread *tt = arg;
     double last_publish = 0.0, last_weights = 0.0, last_step = -INFINITY, tick = now_ms();
-    int publish_ms = tt->cfg.publish_interval_ms > 0 ? tt->cfg.publish_interval_ms : 5;
-    int weights_ms = tt->cfg.weights_interval_ms > 0 ? tt->cfg.weights_interval_ms : 50;
+    int publish_ms = tt->cfg.publish_interval_ms > 0 ? tt->cfg.publish_interval_ms
+                                                    : TRAIN_THREAD_PUBLISH_MS;
+    int weights_ms = tt->cfg.weights_interval_ms > 0 ? tt->cfg.weights_interval_ms
+                                                    : TRAIN_THREAD_WEIGHTS_MS;
 
     publish_weights(tt);
     while (!atomic_load(&tt->quit)) {
@@ -354,7 +356,9 @@ void train_thread_change_pace(TrainThread *tt, int clicks) { atomic_fetch_add(&t
 void train_thread_request_save(TrainThread *tt, const char *path)
 {
     pthread_mutex_lock(&tt->save_mutex);
-    snprintf(tt->save_path, sizeof tt->save_path, "%s", path);
+    /* an empty path tells do_save that the one asked for did not fit */
+    snprintf(tt->save_path, sizeof tt->save_path, "%s",
+             strlen(path) < sizeof tt->save_path ? path : "");
     pthread_mutex_unlock(&tt->save_mutex);
     atomic_fetch_add(&tt->save_requests, 1);
 }

@@ -37,9 +37,16 @@ float train_pace_slower(float pace);
  * exact whatever a step costs; a step slower than the period just runs late. */
 double train_pace_due_ms(double last_step_ms, float pace);
 
+/* Default intervals between two publications: of the progress block, of the
+ * weight copy (the UI draws at most every few tens of ms). */
+#define TRAIN_THREAD_PUBLISH_MS 5
+#define TRAIN_THREAD_WEIGHTS_MS 50
+/* Longest save path (train_thread_request_save copies it). */
+#define TRAIN_THREAD_PATH_MAX 1024
+
 typedef struct {
-    int publish_interval_ms;   /* progress block; 0 = 5 ms */
-    int weights_interval_ms;   /* weight copy; 0 = 50 ms */
+    int publish_interval_ms;   /* progress block; 0 = TRAIN_THREAD_PUBLISH_MS */
+    int weights_interval_ms;   /* weight copy; 0 = TRAIN_THREAD_WEIGHTS_MS */
     float pace;                /* at most this many steps per second; 0 = no limit */
     bool start_paused;
 } TrainThreadConfig;
@@ -64,7 +71,8 @@ void train_thread_scale_lr(TrainThread *tt, int clicks);
 /* clicks > 0 applies train_pace_faster that many times, < 0 train_pace_slower;
  * the new pace shows in the snapshot (pace) and its status. */
 void train_thread_change_pace(TrainThread *tt, int clicks);
-/* Saves the model between two steps, atomically, to path (copied): what
+/* Saves the model between two steps, atomically, to path (copied, at most
+ * TRAIN_THREAD_PATH_MAX - 1 bytes: a longer one fails with a message): what
  * run_save_kind says ([train] save = best: the best model by validation
  * accuracy once a validation pass has run, as `train --save` writes it; else
  * the current weights and their optimizer state in path.optim). The outcome

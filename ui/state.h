@@ -42,7 +42,7 @@ typedef struct {
     /* set once */
     const Theme *theme;
     TrainThread *tt;            /* where the key handlers post commands */
-    char save_path[1024];       /* where `s` saves */
+    char save_path[TRAIN_THREAD_PATH_MAX]; /* where `s` saves */
     char note[512];             /* shown at start: checkpoint loaded, skipped lines */
     double flops_fwd, flops_train; /* per token at T = max_len */
 } UiState;
