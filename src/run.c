@@ -57,7 +57,7 @@ static int load_training_sets(Run *r, FILE *log, char *err, size_t err_len)
     const DataConfig *dc = &r->cfg.data;
     const char *const *names = r->labels;
     int num_names = r->num_labels;
-    snprintf(r->data_name, sizeof r->data_name, "%.200s",
+    snprintf(r->data_name, sizeof r->data_name, "%s",
              dc->train_path[0] ? dc->train_path : "embedded dataset");
     if (dc->train_path[0]) {
         r->train = dataset_load(dc->train_path, names, num_names, log, err, err_len);
@@ -96,7 +96,7 @@ static int load_eval_set(Run *r, FILE *log, char *err, size_t err_len)
 {
     const char *path = r->cfg.data.val_path;
     if (path[0]) {
-        snprintf(r->data_name, sizeof r->data_name, "%.200s", path);
+        snprintf(r->data_name, sizeof r->data_name, "%s", path);
         r->val = dataset_load(path, r->labels, r->num_labels, log, err, err_len);
         if (!r->val)
             return -1;

@@ -53,7 +53,7 @@ typedef struct Run {
     EncodedDataset *val_ids;    /* token ids of val; NULL when val is NULL or empty */
     Trainer *trainer;           /* RUN_TRAIN */
     Model *model;               /* RUN_EVAL, RUN_PREDICT: the checkpoint's weights */
-    char data_name[256];        /* the file trained on or evaluated, or which embedded set */
+    char data_name[1024];       /* the file trained on or evaluated, or which embedded set */
     char note[512];             /* what the set-up did that the user should hear of:
                                  * bad lines skipped, optimizer state restored or not */
     /* private to run.c: what the pointers above may point into */
