@@ -405,16 +405,6 @@ static int parse_string_array(const char *text, const char *key, int n, char ***
 
 /* ------------------------------------------------------------ checkpoints */
 
-static void format_shape(char *buf, size_t len, int ndim, const int64_t *shape)
-{
-    if (ndim == 1)
-        snprintf(buf, len, "[%lld]", (long long)shape[0]);
-    else if (ndim == 2)
-        snprintf(buf, len, "[%lld, %lld]", (long long)shape[0], (long long)shape[1]);
-    else
-        snprintf(buf, len, "(rank %d)", ndim);
-}
-
 /* The tensors a model with this config carries, in state_dict order. For the
  * sinusoidal encoding that includes the notebook's fixed [5000, C] buffer
  * (`sinusoid_buffer`, which the caller computes) after the embedding. */
@@ -538,8 +528,8 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
     for (int i = 0; rc == 0 && i < n; i++) {
         const SafeTensorF32 *e = &expected[i];
         const SafeTensor *t = safetensors_find(st, e->name);
-        char want[64], got[64];
-        format_shape(want, sizeof want, e->ndim, e->shape);
+        char want[128], got[128];
+        safetensors_format_shape(want, sizeof want, e->ndim, e->shape);
         if (!t) {
             rc = errorf(err, err_len, "%s: missing tensor '%s' (shape %s for this config)", file,
                       e->name, want);
@@ -549,7 +539,7 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
         for (int d = 0; same && d < e->ndim; d++)
             same = t->shape[d] == e->shape[d];
         if (!same) {
-            format_shape(got, sizeof got, t->ndim, t->shape);
+            safetensors_format_shape(got, sizeof got, t->ndim, t->shape);
             rc = errorf(err, err_len, "%s: tensor '%s' has shape %s, the config needs %s", file,
                       e->name, got, want);
             break;

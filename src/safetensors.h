@@ -60,6 +60,8 @@ int safetensors_metadata_count(const SafeTensors *st);
 const char *safetensors_metadata_key(const SafeTensors *st, int i);
 /* Decodes an F32 tensor's little-endian bytes into out (t->numel floats). */
 void safetensors_copy_f32(float *out, const SafeTensor *t);
+/* "[5000, 64]": a shape as messages show it. */
+void safetensors_format_shape(char *buf, size_t len, int ndim, const int64_t *shape);
 
 /* One F32 tensor to write. */
 typedef struct {

@@ -755,6 +755,12 @@ Test(checkpoint, not_a_file)
 {
     expect_load_error(in_tmp("absent.safetensors"), "cannot open: No such file or directory");
     expect_load_error(tmp_dir, "not a regular file");
+    /* A config or dataset given where a checkpoint belongs. */
+    const char *text = in_tmp("train.tsv");
+    const char *tsv = "sentence\tlabel\ngood\tpositive\n";
+    write_file(text, tsv, strlen(tsv));
+    expect_load_error(text, "not a safetensors file (header length ");
+    expect_load_error(text, "is absurd: larger than the file, 29 bytes)");
 }
 
 Test(checkpoint, flipped_bytes_never_crash)
