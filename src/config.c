@@ -382,22 +382,30 @@ static void origins_start_file(AppConfig *cfg, const char *name)
     if (n < sizeof o->file) memcpy(o->file, name, n + 1);
 }
 
-/* "file:line: " of the first of keys a, b (b may be NULL) whose value is still the
- * one a config file set; else "config: ". */
-static void origin_prefix(const AppConfig *cfg, const Key *a, const Key *b, char *out, size_t out_len)
+/* The file line that set k's current value, or 0. */
+static int origin_line(const AppConfig *cfg, const Key *k)
 {
     const ConfigOrigins *o = &cfg->origins;
-    const Key *keys[] = {a, b};
-    for (int j = 0; j < 2; j++) {
-        if (!keys[j] || !o->file[0]) continue;
-        int i = (int)(keys[j] - KEYS);
-        if (o->line[i] > 0 && o->value_hash[i] == value_hash(cfg, keys[j])) {
-            snprintf(out, out_len, "%.*s:%d: ", (int)strnlen(o->file, sizeof o->file), o->file,
-                     o->line[i]);
-            return;
-        }
+    int i = (int)(k - KEYS);
+    bool current = o->file[0] && o->line[i] > 0 && o->value_hash[i] == value_hash(cfg, k);
+    return current ? o->line[i] : 0;
+}
+
+/* "file:line: " of the line that set key a; when a still has its built-in default,
+ * of the line that set key b (the other side of the conflict; may be NULL); else
+ * "config: " (a value from the command line or the TUI form has no line). */
+static void origin_prefix(const AppConfig *cfg, const Key *a, const Key *b, char *out, size_t out_len)
+{
+    int line = origin_line(cfg, a);
+    if (line == 0 && b) {
+        const AppConfig def = app_config_default();
+        if (value_hash(&def, a) == value_hash(cfg, a)) line = origin_line(cfg, b);
     }
-    snprintf(out, out_len, "config: ");
+    if (line > 0)
+        snprintf(out, out_len, "%.*s:%d: ", (int)strnlen(cfg->origins.file, sizeof cfg->origins.file),
+                 cfg->origins.file, line);
+    else
+        snprintf(out, out_len, "config: ");
 }
 
 /* Sets a key from a file line (line > 0) or from elsewhere (0). */

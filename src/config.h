@@ -88,7 +88,8 @@ AppConfig app_config_default(void);
 int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len);
 /* Cross-field checks (heads divide d_model, ...) and every key's range again (a
  * field may have been set directly). err = "file:line: section.key = value ..." when
- * a config file set the value, else "config: section.key ...". */
+ * a config file set that value (or, while it is the built-in default, the other
+ * value of the conflict), else "config: section.key ...". */
 int app_config_validate(const AppConfig *cfg, char *err, size_t err_len);
 
 /* One key from the command line (`--set model.d_model=128`): same checks as in a

@@ -309,8 +309,9 @@ Test(validate, cross_field_errors_name_the_line_that_set_the_value)
                    "my.ini:3: model.d_model = 63: must be even (the classifier's hidden layer is d_model/2)");
     expect_invalid("my.ini", "[train]\nlr = 0.001\nmin_lr = 0.01\n", NULL,
                    "my.ini:3: train.min_lr = 0.01 is larger than train.lr = 0.001 (allowed: min_lr <= lr)");
+    /* min_lr set elsewhere (not its default): no line, though lr came from the file. */
     expect_invalid("my.ini", "[train]\n\nlr = 1e-5\n", set_min_lr_1e_4,
-                   "my.ini:3: train.min_lr = 0.0001 is larger than train.lr = 1e-05 (allowed: min_lr <= lr)");
+                   "config: train.min_lr = 0.0001 is larger than train.lr = 1e-05 (allowed: min_lr <= lr)");
 }
 
 Test(validate, a_value_changed_since_the_file_has_no_line)
@@ -332,6 +333,12 @@ Test(validate, a_value_changed_since_the_file_has_no_line)
     cr_assert_eq(app_config_set(&c, "model", "num_heads", "7", err, sizeof err), 0, "%s", err);
     cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
     cr_expect_str_eq(err, "config: model.num_heads = 7 must divide model.d_model = 60 (allowed: a divisor of d_model)");
+    /* Nor is d_model's line given for a num_heads from the command line. */
+    c = app_config_default();
+    cr_assert_eq(app_config_parse(&c, "my.ini", "[model]\nd_model = 64\n", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(app_config_set(&c, "model", "num_heads", "3", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: model.num_heads = 3 must divide model.d_model = 64 (allowed: a divisor of d_model)");
     /* Another file: the lines of the first are forgotten rather than shown with the wrong name. */
     c = app_config_default();
     cr_assert_eq(app_config_parse(&c, "a.ini", "[model]\nnum_heads = 5\n", err, sizeof err), 0, "%s", err);
