@@ -55,7 +55,7 @@ void checkpoint_optim_path(const char *model_path, char *out, size_t out_len);
 
 /* Writes a file atomically: temp file in the same directory, fsync, rename, fsync
  * of the directory. On failure the old file (if any) is untouched and the temp
- * file removed. */
+ * file removed. (Public for tests/checkpoint, which make each step fail.) */
 int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len);
 
 #endif

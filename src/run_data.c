@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "errors.h"
+
 int run_data_load(const AppConfig *cfg, const char *const *label_names, int num_names,
                   FILE *log, RunData *out, char *err, size_t err_len)
 {
@@ -15,10 +17,8 @@ int run_data_load(const AppConfig *cfg, const char *const *label_names, int num_
         out->train_skipped = all->skipped;
     } else {
         all = dataset_embedded_train();
-        if (!all) {
-            snprintf(err, err_len, "out of memory (embedded dataset)");
-            return -1;
-        }
+        if (!all)
+            return errorf(err, err_len, "out of memory (embedded dataset)");
     }
     if (!label_names) {
         label_names = DATASET_LABEL_NAMES(all);
@@ -39,12 +39,11 @@ int run_data_load(const AppConfig *cfg, const char *const *label_names, int num_
         dataset_split(all, dc->val_fraction, cfg->train.seed, &out->train, &out->val);
         dataset_free(all);
         if (!out->train || out->train->n == 0) {
-            snprintf(err, err_len, "%.900s: no training sentence left after the validation split "
-                     "(val_fraction %g)", dc->train_path, (double)dc->val_fraction);
             dataset_free(out->train);
             dataset_free(out->val);
             memset(out, 0, sizeof *out);
-            return -1;
+            return errorf(err, err_len, "%.900s: no training sentence left after the validation "
+                          "split (val_fraction %g)", dc->train_path, (double)dc->val_fraction);
         }
     } else {
         out->train = all;

@@ -50,7 +50,9 @@ Vocab *vocab_from_list(const char *const *tokens, int n, char *err, size_t err_l
 void vocab_free(Vocab *v);
 int vocab_size(const Vocab *v);
 const char *vocab_token(const Vocab *v, int id); /* NULL when id is out of range */
-int vocab_lookup(const Vocab *v, const char *token); /* MODEL_UNK_ID if absent */
+/* MODEL_UNK_ID if absent. The program looks words up through encode_sentence;
+ * tests look up single tokens. */
+int vocab_lookup(const Vocab *v, const char *token);
 
 /* Tokenize + look up + truncate to max_len + pad with 0. Returns the number of real
  * tokens kept (<= max_len). ids has max_len entries. token_text (may be NULL) gets
