@@ -2,11 +2,12 @@
  * through a cache of encoded pieces.
  *
  * Two ways to merge one piece, with the same result. Short pieces (the words of a
- * text) keep the rank of every adjacent pair in an array and rescan it: a few dozen
- * look-ups. Long pieces (a 1 MB line of letters) would make that quadratic, so they
- * keep the symbols in a linked list and the candidate pairs in a min-heap ordered by
- * (rank, position): popping gives the lowest rank, and for one rank the leftmost
- * pair first, which is the left-to-right, non-overlapping order of learning. A pair
+ * text) keep the rank of every adjacent pair in an array and scan it for the lowest
+ * before each merge. Long pieces (a 1 MB line of letters) would make that
+ * quadratic, so they keep the symbols in a linked list and the candidate pairs in a
+ * min-heap ordered by (rank, position): popping gives the lowest rank, and for one
+ * rank the leftmost pair first, which is the left-to-right, non-overlapping order of
+ * learning. A pair
  * made by merge r involves id 256 + r, whose own merges all come after r, so nothing
  * pushed while rank r is being merged can be popped before rank r is done. */
 #include <limits.h>
@@ -17,35 +18,35 @@
 
 #define NO_RANK INT32_MAX
 
+static int32_t rank_or_none(const Bpe *bpe, int32_t left, int32_t right)
+{
+    int32_t r = bpe_rank(bpe, left, right);
+    return r >= 0 ? r : NO_RANK;
+}
+
 /* sym[0..n) holds the piece's bytes (n <= BPE_SHORT_PIECE); merges it in place.
- * Returns the number of symbols left. */
+ * Returns the number of symbols left. One merge at a time, the leftmost of the
+ * lowest rank: for one rank that is left to right without overlap, as learning
+ * did, and only the two pairs around a merge need a new look-up. */
 static size_t merge_short(const Bpe *bpe, int32_t *sym, size_t n)
 {
     int32_t rank[BPE_SHORT_PIECE]; /* rank[i]: pair (sym[i], sym[i + 1]) */
-    for (size_t i = 0; i + 1 < n; i++) {
-        int32_t r = bpe_rank(bpe, sym[i], sym[i + 1]);
-        rank[i] = r >= 0 ? r : NO_RANK;
-    }
+    for (size_t i = 0; i + 1 < n; i++)
+        rank[i] = rank_or_none(bpe, sym[i], sym[i + 1]);
     while (n > 1) {
-        int32_t best = NO_RANK;
-        for (size_t i = 0; i + 1 < n; i++)
-            best = rank[i] < best ? rank[i] : best;
-        if (best == NO_RANK)
+        size_t best = 0;
+        for (size_t i = 1; i + 1 < n; i++)
+            best = rank[i] < rank[best] ? i : best;
+        if (rank[best] == NO_RANK)
             break;
-        size_t w = 0;
-        for (size_t i = 0; i < n; w++) {
-            if (i + 1 < n && rank[i] == best) {
-                sym[w] = BPE_NUM_BYTES + best;
-                i += 2;
-            } else {
-                sym[w] = sym[i++];
-            }
-        }
-        n = w;
-        for (size_t i = 0; i + 1 < n; i++) {
-            int32_t r = bpe_rank(bpe, sym[i], sym[i + 1]);
-            rank[i] = r >= 0 ? r : NO_RANK;
-        }
+        sym[best] = BPE_NUM_BYTES + rank[best];
+        n--;
+        memmove(sym + best + 1, sym + best + 2, (n - best - 1) * sizeof *sym);
+        memmove(rank + best + 1, rank + best + 2, (n > best + 2 ? n - best - 2 : 0) * sizeof *rank);
+        if (best + 1 < n)
+            rank[best] = rank_or_none(bpe, sym[best], sym[best + 1]);
+        if (best > 0)
+            rank[best - 1] = rank_or_none(bpe, sym[best - 1], sym[best]);
     }
     return n;
 }
@@ -95,8 +96,8 @@ static Candidate heap_pop(Candidate *heap, size_t *n)
 static void push_pair(const Bpe *bpe, Candidate *heap, size_t *num, const int32_t *sym,
                       uint32_t left, uint32_t right)
 {
-    int32_t r = bpe_rank(bpe, sym[left], sym[right]);
-    if (r >= 0)
+    int32_t r = rank_or_none(bpe, sym[left], sym[right]);
+    if (r != NO_RANK)
         heap_push(heap, num, (Candidate){r, left});
 }
 
