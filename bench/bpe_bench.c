@@ -7,8 +7,10 @@
  * (counting the pieces included), then encodes every text three ways: with a fresh
  * BpeEncoder (cold cache: one pass over a corpus), with that encoder again (warm
  * cache), and with bpe_encode (no cache). Encoding speed is the texts' bytes over
- * the wall time. Prints the median, min and max over the repeats, and checks once
- * that decoding gives every text back. Everything runs on the calling thread. */
+ * the time taken. Prints the median, min and max over the repeats of the wall time
+ * and, beside it, the median by the process's CPU time (the figure that does not
+ * depend on what else the machine runs), and checks once that decoding gives every
+ * text back. Everything runs on the calling thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +21,23 @@
 
 #define MAX_REPEATS 100
 
-static double now_s(void)
+typedef struct {
+    double wall, cpu;  /* seconds */
+} Clock;
+
+static Clock now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    struct timespec w, c;
+    clock_gettime(CLOCK_MONOTONIC, &w);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+    return (Clock){(double)w.tv_sec + (double)w.tv_nsec * 1e-9,
+                   (double)c.tv_sec + (double)c.tv_nsec * 1e-9};
+}
+
+static Clock since(Clock t0)
+{
+    Clock t = now();
+    return (Clock){t.wall - t0.wall, t.cpu - t0.cpu};
 }
 
 static int compare_double(const void *a, const void *b)
@@ -39,11 +53,12 @@ static double median_sorted(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static void report(const char *what, const char *unit, double *v, int n)
+/* wall[i], cpu[i]: repeat i's figure by wall and by CPU time (sorted in place). */
+static void report(const char *what, const char *unit, double *wall, double *cpu, int n)
 {
-    double med = median_sorted(v, n);
-    printf("%-22s median %9.3f %s  (min %.3f, max %.3f, %d repeats)\n", what, med, unit, v[0],
-           v[n - 1], n);
+    double med = median_sorted(wall, n), cpu_med = median_sorted(cpu, n);
+    printf("%-20s median %8.3f %-4s (min %.3f, max %.3f; by CPU time %.3f; %d repeats)\n", what,
+           med, unit, wall[0], wall[n - 1], cpu_med, n);
 }
 
 typedef size_t (*EncodeFn)(void *ctx, const char *text, size_t len, int *ids, size_t max_ids);
@@ -58,10 +73,12 @@ static size_t without_cache(void *ctx, const char *text, size_t len, int *ids, s
     return bpe_encode(ctx, text, len, ids, max_ids);
 }
 
-/* Seconds to encode the corpus; *num_ids gets the ids written. -1 on failure. */
-static double encode_all(const Corpus *c, EncodeFn fn, void *ctx, int *ids, size_t *num_ids)
+/* Encodes the corpus into *mb_per_s (wall, CPU); *num_ids gets the ids written.
+ * 0, or -1 on failure. */
+static int encode_all(const Corpus *c, EncodeFn fn, void *ctx, int *ids, size_t *num_ids,
+                      double mb_per_s[2])
 {
-    double t0 = now_s();
+    Clock t0 = now();
     size_t total = 0;
     for (size_t i = 0; i < c->n; i++) {
         size_t n = fn(ctx, c->text[i], c->len[i], ids, c->len[i]);
@@ -69,8 +86,11 @@ static double encode_all(const Corpus *c, EncodeFn fn, void *ctx, int *ids, size
             return -1;
         total += n;
     }
+    Clock t = since(t0);
     *num_ids = total;
-    return now_s() - t0;
+    mb_per_s[0] = (double)c->total_bytes / 1e6 / t.wall;
+    mb_per_s[1] = (double)c->total_bytes / 1e6 / t.cpu;
+    return 0;
 }
 
 static int check_round_trip(const Bpe *bpe, const Corpus *c, int *ids, char *bytes)
@@ -117,14 +137,17 @@ int main(int argc, char **argv)
         longest = c.len[i] > longest ? c.len[i] : longest;
     int *ids = malloc(longest * sizeof *ids);
     char *bytes = malloc(longest);
-    double learn_s[MAX_REPEATS], cold[MAX_REPEATS], warm[MAX_REPEATS], plain[MAX_REPEATS];
-    const double mb = (double)c.total_bytes / 1e6;
+    /* [0] by wall time, [1] by CPU time */
+    double learn_s[2][MAX_REPEATS], cold[2][MAX_REPEATS], warm[2][MAX_REPEATS],
+        plain[2][MAX_REPEATS];
     size_t num_ids = 0;
     int learned = 0, rc = ids && bytes ? 0 : 1;
     for (int r = 0; rc == 0 && r < repeats; r++) {
-        double t0 = now_s();
+        Clock t0 = now();
         Bpe *bpe = bpe_learn(c.text, c.len, c.n, merges, BPE_SPLIT_GPT2_LIKE, err, sizeof err);
-        learn_s[r] = now_s() - t0;
+        Clock t = since(t0);
+        learn_s[0][r] = t.wall;
+        learn_s[1][r] = t.cpu;
         BpeEncoder *enc = bpe ? bpe_encoder_create(bpe) : NULL;
         if (!enc) {
             fprintf(stderr, "minillm-bpe-bench: %s\n", bpe ? "out of memory" : err);
@@ -133,27 +156,30 @@ int main(int argc, char **argv)
             break;
         }
         learned = bpe_num_merges(bpe);
-        double tc = encode_all(&c, with_encoder, enc, ids, &num_ids);
-        double tw = encode_all(&c, with_encoder, enc, ids, &num_ids);
-        double tp = encode_all(&c, without_cache, bpe, ids, &num_ids);
-        if (tc < 0 || tw < 0 || tp < 0 || (r == 0 && check_round_trip(bpe, &c, ids, bytes) != 0)) {
+        double mb_per_s[3][2];
+        if (encode_all(&c, with_encoder, enc, ids, &num_ids, mb_per_s[0]) != 0 ||
+            encode_all(&c, with_encoder, enc, ids, &num_ids, mb_per_s[1]) != 0 ||
+            encode_all(&c, without_cache, bpe, ids, &num_ids, mb_per_s[2]) != 0 ||
+            (r == 0 && check_round_trip(bpe, &c, ids, bytes) != 0)) {
             fprintf(stderr, "minillm-bpe-bench: encoding failed\n");
             rc = 1;
         }
-        cold[r] = mb / tc;
-        warm[r] = mb / tw;
-        plain[r] = mb / tp;
+        for (int k = 0; k < 2; k++) {
+            cold[k][r] = mb_per_s[0][k];
+            warm[k][r] = mb_per_s[1][k];
+            plain[k][r] = mb_per_s[2][k];
+        }
         bpe_encoder_free(enc);
         bpe_free(bpe);
     }
     if (rc == 0) {
         printf("%s: %zu texts, %.3f MB; %d merges learned (%d asked); %zu ids, %.2f bytes/id\n",
-               path, c.n, mb, learned, merges, num_ids,
+               path, c.n, (double)c.total_bytes / 1e6, learned, merges, num_ids,
                num_ids ? (double)c.total_bytes / (double)num_ids : 0.0);
-        report("learn", "s", learn_s, repeats);
-        report("encode (cold cache)", "MB/s", cold, repeats);
-        report("encode (warm cache)", "MB/s", warm, repeats);
-        report("encode (no cache)", "MB/s", plain, repeats);
+        report("learn", "s", learn_s[0], learn_s[1], repeats);
+        report("encode (cold cache)", "MB/s", cold[0], cold[1], repeats);
+        report("encode (warm cache)", "MB/s", warm[0], warm[1], repeats);
+        report("encode (no cache)", "MB/s", plain[0], plain[1], repeats);
     }
     free(ids);
     free(bytes);
