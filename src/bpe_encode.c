@@ -183,22 +183,14 @@ static void cache_put(BpeEncoder *enc, const unsigned char *piece, size_t len, u
         byte_table_clear(&enc->pieces);
         enc->ids_len = 0;
     }
-    if (enc->ids_cap - enc->ids_len < n) {
-        size_t cap = enc->ids_cap ? 2 * enc->ids_cap : 4096;
-        int32_t *ids = realloc(enc->ids, cap * sizeof *ids);
-        if (!ids)
-            return;
-        enc->ids = ids;
-        enc->ids_cap = cap;
-    }
-    if (enc->starts_cap < enc->pieces.n + 1) {
-        size_t cap = enc->starts_cap ? 2 * enc->starts_cap : 1024;
-        size_t *starts = realloc(enc->ids_start, cap * sizeof *starts);
-        if (!starts)
-            return;
-        enc->ids_start = starts;
-        enc->starts_cap = cap;
-    }
+    int32_t *ids = bpe_grow(enc->ids, &enc->ids_cap, enc->ids_len + n, sizeof *ids);
+    if (!ids)
+        return;
+    enc->ids = ids;
+    size_t *starts = bpe_grow(enc->ids_start, &enc->starts_cap, enc->pieces.n + 1, sizeof *starts);
+    if (!starts)
+        return;
+    enc->ids_start = starts;
     bool added;
     long e = byte_table_intern(&enc->pieces, piece, len, hash, &added);
     if (e < 0 || !added)

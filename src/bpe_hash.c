@@ -4,6 +4,19 @@
 
 #include "bpe_internal.h"
 
+void *bpe_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(p, n * size);
+    if (q)
+        *cap = n;
+    return q;
+}
+
 /* ------------------------------------------------------------ pair table */
 
 static size_t capacity_for(size_t n)
@@ -92,9 +105,7 @@ uint64_t bytes_hash(const unsigned char *s, size_t len)
 void byte_table_free(ByteTable *t)
 {
     free(t->bytes);
-    free(t->start);
-    free(t->len);
-    free(t->hash);
+    free(t->entries);
     free(t->slots);
     memset(t, 0, sizeof *t);
 }
@@ -113,9 +124,9 @@ long byte_table_find(const ByteTable *t, const unsigned char *s, size_t len, uin
         return -1;
     size_t mask = t->cap - 1;
     for (size_t i = (size_t)hash & mask; t->slots[i] != 0; i = (i + 1) & mask) {
-        size_t e = t->slots[i] - 1;
-        if (t->hash[e] == hash && t->len[e] == len && memcmp(t->bytes + t->start[e], s, len) == 0)
-            return (long)e;
+        const ByteEntry *e = &t->entries[t->slots[i] - 1];
+        if (e->hash == hash && e->len == len && memcmp(t->bytes + e->start, s, len) == 0)
+            return (long)(t->slots[i] - 1);
     }
     return -1;
 }
@@ -128,7 +139,7 @@ static int byte_table_grow_slots(ByteTable *t)
     if (!slots)
         return -1;
     for (size_t e = 0; e < t->n; e++) {
-        size_t i = (size_t)t->hash[e] & (cap - 1);
+        size_t i = (size_t)t->entries[e].hash & (cap - 1);
         while (slots[i] != 0)
             i = (i + 1) & (cap - 1);
         slots[i] = (uint32_t)e + 1;
@@ -136,39 +147,6 @@ static int byte_table_grow_slots(ByteTable *t)
     free(t->slots);
     t->slots = slots;
     t->cap = cap;
-    return 0;
-}
-
-/* Room for one more entry and `len` more bytes. */
-static int byte_table_reserve(ByteTable *t, size_t len)
-{
-    if (t->n == t->entries_cap) {
-        /* Each array that grew is kept; entries_cap moves once all three did. */
-        size_t cap = t->entries_cap ? 2 * t->entries_cap : 64;
-        size_t *start = realloc(t->start, cap * sizeof *start);
-        if (!start)
-            return -1;
-        t->start = start;
-        uint32_t *lens = realloc(t->len, cap * sizeof *lens);
-        if (!lens)
-            return -1;
-        t->len = lens;
-        uint64_t *hash = realloc(t->hash, cap * sizeof *hash);
-        if (!hash)
-            return -1;
-        t->hash = hash;
-        t->entries_cap = cap;
-    }
-    if (t->bytes_cap - t->bytes_len < len) {
-        size_t cap = t->bytes_cap ? 2 * t->bytes_cap : 4096;
-        while (cap - t->bytes_len < len)
-            cap *= 2;
-        unsigned char *bytes = realloc(t->bytes, cap);
-        if (!bytes)
-            return -1;
-        t->bytes = bytes;
-        t->bytes_cap = cap;
-    }
     return 0;
 }
 
@@ -183,12 +161,16 @@ long byte_table_intern(ByteTable *t, const unsigned char *s, size_t len, uint64_
         return -1;
     if (2 * (t->n + 1) > t->cap && byte_table_grow_slots(t) != 0)
         return -1;
-    if (byte_table_reserve(t, len) != 0)
+    ByteEntry *entries = bpe_grow(t->entries, &t->entries_cap, t->n + 1, sizeof *entries);
+    if (!entries)
         return -1;
+    t->entries = entries;
+    unsigned char *bytes = bpe_grow(t->bytes, &t->bytes_cap, t->bytes_len + len, 1);
+    if (!bytes)
+        return -1;
+    t->bytes = bytes;
     size_t e = t->n++;
-    t->start[e] = t->bytes_len;
-    t->len[e] = (uint32_t)len;
-    t->hash[e] = hash;
+    t->entries[e] = (ByteEntry){t->bytes_len, (uint32_t)len, hash};
     if (len > 0)
         memcpy(t->bytes + t->bytes_len, s, len);
     t->bytes_len += len;

@@ -9,6 +9,10 @@
 
 #include "bpe.h"
 
+/* p (room for *cap elements of `size` bytes) reallocated to hold `need`, doubling;
+ * NULL when out of memory (p is then untouched and still owned by the caller). */
+void *bpe_grow(void *p, size_t *cap, size_t need, size_t size);
+
 /* ------------------------------------------------------------ pair table */
 
 /* (left, right) id pair -> int value, open addressing. Pairs are never removed. */
@@ -46,13 +50,17 @@ int32_t pair_table_get_or_add(PairTable *t, uint64_t key, int32_t value);
 
 /* ------------------------------------------------------------ byte table */
 
+typedef struct {
+    size_t start;    /* where the string begins in ByteTable.bytes */
+    uint32_t len;
+    uint64_t hash;   /* kept for growing and quick rejects */
+} ByteEntry;
+
 /* Interned byte strings (pieces) -> index 0..n-1 in insertion order. */
 typedef struct {
     unsigned char *bytes;  /* (bytes_len) the strings back to back */
     size_t bytes_len, bytes_cap;
-    size_t *start;         /* (n) where string i begins in bytes */
-    uint32_t *len;         /* (n) its length */
-    uint64_t *hash;        /* (n) its hash, for growing and quick rejects */
+    ByteEntry *entries;    /* (n) */
     uint32_t *slots;       /* (cap) index + 1, 0 = free */
     size_t n, entries_cap, cap;
 } ByteTable;

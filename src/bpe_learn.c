@@ -55,14 +55,10 @@ int bpe_trainer_add(BpeTrainer *tr, const char *text, size_t len, char *err, siz
         if (e < 0)
             return errorf(err, err_len, "out of memory counting pieces (%zu distinct so far)",
                           tr->pieces.n);
-        if ((size_t)e >= tr->count_cap) {
-            size_t cap = tr->count_cap ? 2 * tr->count_cap : 1024;
-            int64_t *counts = realloc(tr->piece_count, cap * sizeof *counts);
-            if (!counts)
-                return errorf(err, err_len, "out of memory counting pieces");
-            tr->piece_count = counts;
-            tr->count_cap = cap;
-        }
+        int64_t *counts = bpe_grow(tr->piece_count, &tr->count_cap, (size_t)e + 1, sizeof *counts);
+        if (!counts)
+            return errorf(err, err_len, "out of memory counting pieces");
+        tr->piece_count = counts;
         tr->piece_count[e] = added ? 1 : tr->piece_count[e] + 1;
         pos += n;
     }
@@ -82,6 +78,14 @@ typedef struct {
     int32_t next;  /* index in the pool, -1 at the end */
 } WordLink;
 
+/* An adjacent pair of ids and where it occurs. */
+typedef struct {
+    int32_t left, right;
+    int64_t count;     /* over all words, each occurrence weighted by the word's count */
+    int32_t words;     /* head of the occurrence list in Learner.links, or -1 */
+    int32_t touched;   /* the merge that last raised its count */
+} Pair;
+
 typedef struct {
     /* words */
     size_t num_words;
@@ -91,12 +95,9 @@ typedef struct {
     int64_t *word_count;   /* (num_words) */
     int32_t *word_stamp;   /* (num_words) last merge that rewrote w, to skip repeats */
     /* pairs, by index */
-    PairTable pair_index;  /* pair_key -> index */
-    int32_t num_pairs, pairs_cap;
-    int32_t *pair_left, *pair_right;   /* (pairs_cap) */
-    int64_t *pair_count;               /* (pairs_cap) */
-    int32_t *pair_words;               /* (pairs_cap) head of the occurrence list or -1 */
-    int32_t *pair_touched;             /* (pairs_cap) merge that last raised its count */
+    PairTable pair_index;  /* pair_key -> index in pairs */
+    Pair *pairs;           /* (num_pairs) */
+    size_t num_pairs, pairs_cap;
     WordLink *links;
     size_t num_links, links_cap;
     /* pairs whose count rose during the current merge */
@@ -114,57 +115,10 @@ static void learner_free(Learner *L)
     free(L->word_count);
     free(L->word_stamp);
     pair_table_free(&L->pair_index);
-    free(L->pair_left);
-    free(L->pair_right);
-    free(L->pair_count);
-    free(L->pair_words);
-    free(L->pair_touched);
+    free(L->pairs);
     free(L->links);
     free(L->raised);
     free(L->heap);
-}
-
-/* p (capacity *cap elements of `size` bytes) reallocated to hold `need`, doubling;
- * NULL when out of memory (p is then untouched). */
-static void *grow_array(void *p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return p;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(p, n * size);
-    if (q)
-        *cap = n;
-    return q;
-}
-
-static int grow_pairs(Learner *L)
-{
-    if (L->num_pairs < L->pairs_cap)
-        return 0;
-    if (L->pairs_cap > INT32_MAX / 2)
-        return -1;
-    int32_t cap = L->pairs_cap ? 2 * L->pairs_cap : 4096;
-    int32_t *left = realloc(L->pair_left, (size_t)cap * sizeof *left);
-    if (left)
-        L->pair_left = left;
-    int32_t *right = realloc(L->pair_right, (size_t)cap * sizeof *right);
-    if (right)
-        L->pair_right = right;
-    int64_t *count = realloc(L->pair_count, (size_t)cap * sizeof *count);
-    if (count)
-        L->pair_count = count;
-    int32_t *words = realloc(L->pair_words, (size_t)cap * sizeof *words);
-    if (words)
-        L->pair_words = words;
-    int32_t *touched = realloc(L->pair_touched, (size_t)cap * sizeof *touched);
-    if (touched)
-        L->pair_touched = touched;
-    if (!left || !right || !count || !words || !touched)
-        return -1;
-    L->pairs_cap = cap;
-    return 0;
 }
 
 /* Adds delta to the count of (left, right) for an occurrence in word w, creating
@@ -173,35 +127,34 @@ static int grow_pairs(Learner *L)
 static int add_pair(Learner *L, int32_t left, int32_t right, int64_t delta, int32_t w,
                     int32_t stamp)
 {
-    int32_t p = pair_table_get_or_add(&L->pair_index, pair_key(left, right), L->num_pairs);
+    if (L->num_pairs >= INT32_MAX)
+        return -1;
+    int32_t p = pair_table_get_or_add(&L->pair_index, pair_key(left, right), (int32_t)L->num_pairs);
     if (p == -2)
         return -1;
-    if (p == L->num_pairs) {
-        if (grow_pairs(L) != 0)
+    if ((size_t)p == L->num_pairs) {
+        Pair *pairs = bpe_grow(L->pairs, &L->pairs_cap, L->num_pairs + 1, sizeof *pairs);
+        if (!pairs)
             return -1;
-        L->num_pairs++;
-        L->pair_left[p] = left;
-        L->pair_right[p] = right;
-        L->pair_count[p] = 0;
-        L->pair_words[p] = -1;
-        L->pair_touched[p] = -1;
+        L->pairs = pairs;
+        L->pairs[L->num_pairs++] = (Pair){left, right, 0, -1, -1};
     }
-    L->pair_count[p] += delta;
+    Pair *pair = &L->pairs[p];
+    pair->count += delta;
     if (delta <= 0)
         return 0;
-    int32_t head = L->pair_words[p];
-    if (head < 0 || L->links[head].word != w) {
+    if (pair->words < 0 || L->links[pair->words].word != w) {
         WordLink *links = L->num_links < INT32_MAX
-            ? grow_array(L->links, &L->links_cap, L->num_links + 1, sizeof *links) : NULL;
+            ? bpe_grow(L->links, &L->links_cap, L->num_links + 1, sizeof *links) : NULL;
         if (!links)
             return -1;
         L->links = links;
-        L->links[L->num_links] = (WordLink){w, head};
-        L->pair_words[p] = (int32_t)L->num_links++;
+        L->links[L->num_links] = (WordLink){w, pair->words};
+        pair->words = (int32_t)L->num_links++;
     }
-    if (L->pair_touched[p] != stamp) {
-        L->pair_touched[p] = stamp;
-        int32_t *raised = grow_array(L->raised, &L->raised_cap, L->num_raised + 1, sizeof *raised);
+    if (pair->touched != stamp) {
+        pair->touched = stamp;
+        int32_t *raised = bpe_grow(L->raised, &L->raised_cap, L->num_raised + 1, sizeof *raised);
         if (!raised)
             return -1;
         L->raised = raised;
@@ -217,10 +170,10 @@ static bool entry_before(const Learner *L, HeapEntry a, HeapEntry b)
 {
     if (a.count != b.count)
         return a.count > b.count;
-    int32_t al = L->pair_left[a.pair], bl = L->pair_left[b.pair];
-    if (al != bl)
-        return al < bl;
-    return L->pair_right[a.pair] < L->pair_right[b.pair];
+    const Pair *pa = &L->pairs[a.pair], *pb = &L->pairs[b.pair];
+    if (pa->left != pb->left)
+        return pa->left < pb->left;
+    return pa->right < pb->right;
 }
 
 static void sift_down(Learner *L, size_t i)
@@ -242,11 +195,11 @@ static void sift_down(Learner *L, size_t i)
 
 static int heap_push(Learner *L, int32_t pair)
 {
-    HeapEntry *heap = grow_array(L->heap, &L->heap_cap, L->heap_len + 1, sizeof *heap);
+    HeapEntry *heap = bpe_grow(L->heap, &L->heap_cap, L->heap_len + 1, sizeof *heap);
     if (!heap)
         return -1;
     L->heap = heap;
-    HeapEntry e = {L->pair_count[pair], pair};
+    HeapEntry e = {L->pairs[pair].count, pair};
     size_t i = L->heap_len++;
     while (i > 0 && entry_before(L, e, L->heap[(i - 1) / 2])) {
         L->heap[i] = L->heap[(i - 1) / 2];
@@ -269,7 +222,7 @@ static int32_t best_pair(Learner *L)
 {
     while (L->heap_len > 0) {
         HeapEntry top = L->heap[0];
-        int64_t count = L->pair_count[top.pair];
+        int64_t count = L->pairs[top.pair].count;
         if (top.count == count)
             return count >= 2 ? top.pair : -1;
         heap_pop(L);
@@ -299,8 +252,8 @@ static int learner_init(Learner *L, const BpeTrainer *tr)
     for (size_t i = 0; i < pieces->bytes_len; i++)
         L->sym[i] = pieces->bytes[i];
     for (size_t w = 0; w < L->num_words; w++) {
-        L->word_start[w] = pieces->start[w];
-        L->word_len[w] = pieces->len[w];
+        L->word_start[w] = pieces->entries[w].start;
+        L->word_len[w] = pieces->entries[w].len;
         L->word_count[w] = tr->piece_count[w];
         L->word_stamp[w] = -1;
         const int32_t *s = L->sym + L->word_start[w];
@@ -309,13 +262,13 @@ static int learner_init(Learner *L, const BpeTrainer *tr)
                 return -1;
     }
     L->num_raised = 0; /* the initial pairs go into the heap all at once */
-    HeapEntry *heap = grow_array(L->heap, &L->heap_cap, (size_t)L->num_pairs + 1, sizeof *heap);
+    HeapEntry *heap = bpe_grow(L->heap, &L->heap_cap, L->num_pairs + 1, sizeof *heap);
     if (!heap)
         return -1;
     L->heap = heap;
-    for (int32_t p = 0; p < L->num_pairs; p++)
-        if (L->pair_count[p] >= 2)
-            L->heap[L->heap_len++] = (HeapEntry){L->pair_count[p], p};
+    for (size_t p = 0; p < L->num_pairs; p++)
+        if (L->pairs[p].count >= 2)
+            L->heap[L->heap_len++] = (HeapEntry){L->pairs[p].count, (int32_t)p};
     for (size_t i = L->heap_len / 2; i-- > 0;)
         sift_down(L, i);
     return 0;
@@ -366,13 +319,13 @@ Bpe *bpe_trainer_learn(BpeTrainer *tr, int num_merges, char *err, size_t err_len
         int32_t p = best_pair(&L);
         if (p < 0)
             break; /* no pair occurs twice: fewer merges than asked */
-        int32_t a = L.pair_left[p], b = L.pair_right[p], c = BPE_NUM_BYTES + done;
+        int32_t a = L.pairs[p].left, b = L.pairs[p].right, c = BPE_NUM_BYTES + done;
         merges[2 * done] = a;
         merges[2 * done + 1] = b;
-        counts[done] = L.pair_count[p];
+        counts[done] = L.pairs[p].count;
         heap_pop(&L);
         L.num_raised = 0;
-        for (int32_t link = L.pair_words[p]; link >= 0; link = L.links[link].next) {
+        for (int32_t link = L.pairs[p].words; link >= 0; link = L.links[link].next) {
             int32_t w = L.links[link].word;
             if (L.word_stamp[w] == done)
                 continue;
@@ -381,7 +334,7 @@ Bpe *bpe_trainer_learn(BpeTrainer *tr, int num_merges, char *err, size_t err_len
                 goto oom;
         }
         for (size_t i = 0; i < L.num_raised; i++)
-            if (L.pair_count[L.raised[i]] >= 2 && heap_push(&L, L.raised[i]) != 0)
+            if (L.pairs[L.raised[i]].count >= 2 && heap_push(&L, L.raised[i]) != 0)
                 goto oom;
     }
     bpe = bpe_build(tr->split, done, merges, counts, "learned tokenizer", err, err_len);
