@@ -107,20 +107,14 @@ static int learn(const CliCommand *cmd, const CliArgs *args, FILE *out, FILE *er
 
 /* ------------------------------------------------------------ showing */
 
-/* Length of the valid UTF-8 character at p (avail bytes), 0 when there is none. */
-static size_t utf8_char_len(const unsigned char *p, size_t avail)
-{
-    size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
-             : p[0] >= 0xE0 && p[0] <= 0xEF ? 3 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
-    return n > 0 && n <= avail && utf8_valid((const char *)p, n) ? n : 0;
-}
-
-/* A piece as a quoted string: valid UTF-8 as it is, the rest escaped. */
-static void print_quoted(FILE *out, const unsigned char *p, size_t len)
+/* A piece as a quoted string: valid UTF-8 as it is, '"' '\\' \n \t escaped, and
+ * other control bytes and bytes that are not UTF-8 as \xNN, or for JSON as \u00NN
+ * and U+FFFD. */
+static void print_piece(FILE *out, const unsigned char *p, size_t len, bool json)
 {
     fputc('"', out);
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_char_len(p + i, len - i);
+        size_t n = utf8_char_len((const char *)p + i, len - i);
         unsigned char c = p[i];
         if (c == '"' || c == '\\')
             fprintf(out, "\\%c", c);
@@ -128,28 +122,10 @@ static void print_quoted(FILE *out, const unsigned char *p, size_t len)
             fputs("\\n", out);
         else if (c == '\t')
             fputs("\\t", out);
-        else if (n == 0 || c < 0x20 || c == 0x7F)
-            fprintf(out, "\\x%02x", c);
-        else
-            fwrite(p + i, 1, n, out);
-        i += n > 0 ? n : 1;
-    }
-    fputc('"', out);
-}
-
-/* A piece as a JSON string: control bytes as \u00XX, invalid UTF-8 as U+FFFD. */
-static void print_json_string(FILE *out, const unsigned char *p, size_t len)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_char_len(p + i, len - i);
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (n == 0)
+        else if (n == 0 && json)
             fputs("\\ufffd", out);
-        else if (c < 0x20 || c == 0x7F)
-            fprintf(out, "\\u%04x", c);
+        else if (n == 0 || c < 0x20 || c == 0x7F)
+            fprintf(out, json ? "\\u%04x" : "\\x%02x", c);
         else
             fwrite(p + i, 1, n, out);
         i += n > 0 ? n : 1;
@@ -187,10 +163,7 @@ static int show_encoding(Shower *s, const char *text, size_t len, FILE *out)
         size_t piece_len;
         const unsigned char *piece = bpe_token_bytes(s->bpe, s->ids[i], &piece_len);
         fputs(i ? next : first, out);
-        if (s->json)
-            print_json_string(out, piece, piece_len);
-        else
-            print_quoted(out, piece, piece_len);
+        print_piece(out, piece, piece_len, s->json);
     }
     fputs(s->json ? "]}\n" : "\n", out);
     return 0;

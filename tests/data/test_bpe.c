@@ -10,6 +10,7 @@
 
 #include "bpe.h"
 #include "dataset.h"
+#include "files.h"
 #include "model/rng.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -128,20 +129,11 @@ static char *source_path(const char *rel)
     return path;
 }
 
+/* The whole file, or NULL when it cannot be read. */
 static char *read_whole(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert_not_null(s);
-    *len = fread(s, 1, (size_t)n, f);
-    s[*len] = '\0';
-    fclose(f);
-    return s;
+    char *data, err[256];
+    return file_read_all(path, (size_t)1 << 30, &data, len, err, sizeof err) == 0 ? data : NULL;
 }
 
 /* ------------------------------------------------------------ split rule */
