@@ -67,7 +67,7 @@
  * unbounded memory: merges, and the bytes of all tokens together. */
 #define BPE_MAX_MERGES (1 << 20)
 #define BPE_MAX_TOKEN_BYTES ((size_t)1 << 28)
-/* A tokenizer file above this size is refused (8,000 merges take about 200 KB). */
+/* A tokenizer file above this size is refused (8,000 merges take about 170 KB). */
 #define BPE_MAX_FILE_BYTES ((size_t)64 << 20)
 /* bpe_encode and bpe_decode return this when they cannot give a count. */
 #define BPE_ERROR ((size_t)-1)

@@ -257,11 +257,12 @@ static int learner_init(Learner *L, const BpeTrainer *tr)
         L->word_count[w] = tr->piece_count[w];
         L->word_stamp[w] = -1;
         const int32_t *s = L->sym + L->word_start[w];
+        /* stamp -1, every new pair's `touched`: none is listed as raised, the
+         * heap is built from all of them below */
         for (size_t i = 0; i + 1 < L->word_len[w]; i++)
             if (add_pair(L, s[i], s[i + 1], L->word_count[w], (int32_t)w, -1) != 0)
                 return -1;
     }
-    L->num_raised = 0; /* the initial pairs go into the heap all at once */
     HeapEntry *heap = bpe_grow(L->heap, &L->heap_cap, L->num_pairs + 1, sizeof *heap);
     if (!heap)
         return -1;
