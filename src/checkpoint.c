@@ -1,17 +1,14 @@
-/* Checkpoints as safetensors with the notebook's state_dict names, the optimizer
- * sidecar, and atomic file replacement. The container itself is safetensors.c;
+/* Checkpoints as safetensors with the notebook's state_dict names, and the optimizer
+ * sidecar. The container itself is safetensors.c and files.c writes atomically;
  * this file decides what goes in it and checks what comes out. */
 #include "checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -23,95 +20,6 @@
 /* The file's sinusoid rows that the model uses must equal ours this closely
  * (both are float32 sin/cos of the same float32 angle; libm may differ by an ulp). */
 #define PE_TOLERANCE 1e-4f
-
-/* ------------------------------------------------------------ atomic write */
-
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        if (w == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len)
-{
-    size_t path_len = strlen(path);
-    char *tmp = malloc(path_len + sizeof ".tmp-XXXXXX");
-    char *dir = malloc(path_len + 2);
-    if (!tmp || !dir) {
-        free(tmp);
-        free(dir);
-        return errorf(err, err_len, "%s: out of memory", path);
-    }
-    /* Same directory as the target, so that rename() replaces it atomically. */
-    memcpy(tmp, path, path_len);
-    memcpy(tmp + path_len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == path)
-        strcpy(dir, "/");
-    else {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-    }
-
-    int rc = 0;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = errorf(err, err_len, "%s: cannot create a temporary file in %s: %s", path, dir,
-                  strerror(errno));
-        goto done;
-    }
-    /* mkstemp makes 0600; a checkpoint is an ordinary file. Keep an old file's mode. */
-    struct stat old;
-    fchmod(fd, stat(path, &old) == 0 ? (old.st_mode & 07777) : 0644);
-    const char *step = "write";
-    bool ok = write_all(fd, data, len) == 0;
-    if (ok) {
-        step = "fsync";
-        ok = fsync(fd) == 0;
-    }
-    int saved_errno = errno;
-    if (close(fd) != 0 && ok) {
-        step = "close";
-        ok = false;
-        saved_errno = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        step = "rename";
-        ok = false;
-        saved_errno = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        rc = errorf(err, err_len, "%s: %s failed: %s (the previous file, if any, is unchanged)", path,
-                  step, strerror(saved_errno));
-        goto done;
-    }
-    /* Make the rename itself durable. Best effort: the data is already safe under
-     * one name or the other, and some filesystems refuse fsync on a directory. */
-    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-        (void)fsync(dir_fd);
-        close(dir_fd);
-    }
-done:
-    free(tmp);
-    free(dir);
-    return rc;
-}
 
 /* ------------------------------------------------------------ JSON helpers */
 

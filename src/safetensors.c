@@ -1,18 +1,16 @@
 /* safetensors reader and writer; see safetensors.h for the layout and the checks. */
 #include "safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "errors.h"
+#include "files.h"
 
 #include "text.h" /* utf8_valid */
 
@@ -375,36 +373,12 @@ int safetensors_read_file(SafeTensors *out, const char *path, const char *requir
                           char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return errorf(err, err_len, "%s: not a regular file", path);
-    }
-    size_t len = (size_t)sb.st_size;
-    unsigned char *bytes = malloc(len > 0 ? len : 1);
-    if (!bytes) {
-        close(fd);
-        return errorf(err, err_len, "%s: out of memory reading %zu bytes", path, len);
-    }
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(fd, bytes + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : 0;
-            free(bytes);
-            close(fd);
-            return errorf(err, err_len, "%s: read failed: %s", path,
-                        e ? strerror(e) : "file shrank while reading");
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    if (safetensors_parse(out, bytes, len, path, required_dtype, err, err_len) != 0) {
+    char *bytes;
+    size_t len;
+    if (file_read_all(path, SIZE_MAX, &bytes, &len, err, err_len) != 0)
+        return -1;
+    if (safetensors_parse(out, (const unsigned char *)bytes, len, path, required_dtype, err,
+                          err_len) != 0) {
         free(bytes);
         return -1;
     }

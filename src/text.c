@@ -47,6 +47,12 @@ bool utf8_valid(const char *s, size_t len)
     return true;
 }
 
+size_t utf8_char_len(const char *s, size_t avail)
+{
+    uint32_t cp;
+    return utf8_decode((const unsigned char *)s, avail, &cp);
+}
+
 static size_t utf8_encode(uint32_t cp, unsigned char *out)
 {
     if (cp < 0x80) { out[0] = (unsigned char)cp; return 1; }

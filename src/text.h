@@ -63,5 +63,8 @@ int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text,
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);
+/* Length (1..4) of the valid UTF-8 character at s (avail > 0 bytes), by the same
+ * rules; 0 when there is none. */
+size_t utf8_char_len(const char *s, size_t avail);
 
 #endif
