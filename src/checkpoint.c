@@ -1,134 +1,37 @@
-/* Checkpoints as safetensors with the notebook's state_dict names, the optimizer
- * sidecar, and atomic file replacement. The container itself is safetensors.c;
+/* Checkpoints as safetensors with the notebook's state_dict names, and the optimizer
+ * sidecar. The container itself is safetensors.c and files.c writes atomically;
  * this file decides what goes in it and checks what comes out. */
 #include "checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "errors.h"
-
 #include "safetensors.h"
+#include "spelling.h"
 
 #define PE_NAME "encoder.pos_encoding.pe"
 /* The file's sinusoid rows that the model uses must equal ours this closely
  * (both are float32 sin/cos of the same float32 angle; libm may differ by an ulp). */
 #define PE_TOLERANCE 1e-4f
 
-/* ------------------------------------------------------------ atomic write */
-
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        if (w == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len)
-{
-    size_t path_len = strlen(path);
-    char *tmp = malloc(path_len + sizeof ".tmp-XXXXXX");
-    char *dir = malloc(path_len + 2);
-    if (!tmp || !dir) {
-        free(tmp);
-        free(dir);
-        return errorf(err, err_len, "%s: out of memory", path);
-    }
-    /* Same directory as the target, so that rename() replaces it atomically. */
-    memcpy(tmp, path, path_len);
-    memcpy(tmp + path_len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == path)
-        strcpy(dir, "/");
-    else {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-    }
-
-    int rc = 0;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = errorf(err, err_len, "%s: cannot create a temporary file in %s: %s", path, dir,
-                  strerror(errno));
-        goto done;
-    }
-    /* mkstemp makes 0600; a checkpoint is an ordinary file. Keep an old file's mode. */
-    struct stat old;
-    fchmod(fd, stat(path, &old) == 0 ? (old.st_mode & 07777) : 0644);
-    const char *step = "write";
-    bool ok = write_all(fd, data, len) == 0;
-    if (ok) {
-        step = "fsync";
-        ok = fsync(fd) == 0;
-    }
-    int saved_errno = errno;
-    if (close(fd) != 0 && ok) {
-        step = "close";
-        ok = false;
-        saved_errno = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        step = "rename";
-        ok = false;
-        saved_errno = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        rc = errorf(err, err_len, "%s: %s failed: %s (the previous file, if any, is unchanged)", path,
-                  step, strerror(saved_errno));
-        goto done;
-    }
-    /* Make the rename itself durable. Best effort: the data is already safe under
-     * one name or the other, and some filesystems refuse fsync on a directory. */
-    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-        (void)fsync(dir_fd);
-        close(dir_fd);
-    }
-done:
-    free(tmp);
-    free(dir);
-    return rc;
-}
-
 /* ------------------------------------------------------------ JSON helpers */
 
-/* The shortest decimal that reads back as the same float, so that the JSON says
- * 0.1 rather than 0.10000000149011612. */
+/* The shortest decimal that reads back as the same float (spelling.h), so that
+ * the JSON says 0.1 rather than 0.10000000149011612. */
 static double float_for_json(float f)
 {
     if (!isfinite(f))
         return 0.0;
-    char buf[32];
-    for (int precision = 1; precision <= 9; precision++) {
-        snprintf(buf, sizeof buf, "%.*g", precision, (double)f);
-        double d = strtod(buf, NULL);
-        if ((float)d == f)
-            return d;
-    }
-    return (double)f;
+    char text[32];
+    float_to_text(f, text, sizeof text);
+    return strtod(text, NULL);
 }
 
 static char *json_string_array(const char *const *items, int n)
@@ -142,114 +45,205 @@ static char *json_string_array(const char *const *items, int n)
     return text;
 }
 
-static const char *layernorm_name(LayerNormKind k)
-{
-    return k == LAYERNORM_STANDARD ? "standard" : "workshop";
-}
+/* ------------------------------------------------ metadata objects as tables */
 
-static const char *pos_encoding_name(PosEncodingKind k)
-{
-    return k == POS_ENCODING_LEARNED ? "learned" : "sinusoidal";
-}
+/* One key of a JSON object of the metadata ("config", "optimizer"): its type,
+ * where it lives in the C struct the table describes, and whether files may lack
+ * it. One table per object drives writing, reading, and the list of allowed keys. */
+typedef enum { J_INT, J_BOOL, J_FLOAT, J_ENUM } JsonType;
 
-static const char *tokenizer_name(TokenizerKind k)
-{
-    return k == TOKENIZER_WORDS ? "words" : "whitespace";
-}
+typedef struct {
+    const char *name;
+    JsonType type;
+    size_t offset;           /* into the struct */
+    const EnumNames *names;  /* J_ENUM: spelling.h's table (the field is an int-sized enum) */
+    bool optional;           /* on load: absent keeps the struct's value */
+    bool omit_default;       /* on save: J_ENUM not written when it is value 0 */
+} JsonKey;
 
-static char *config_json(const ModelConfig *c, const TokenizerConfig *tc)
+/* What "config" describes: the model and the tokenizer it was trained with. */
+typedef struct {
+    ModelConfig model;
+    TokenizerConfig tokenizer;
+} SavedConfig;
+
+_Static_assert(sizeof(LayerNormKind) == sizeof(int) && sizeof(PosEncodingKind) == sizeof(int) &&
+               sizeof(PoolingKind) == sizeof(int) && sizeof(TokenizerKind) == sizeof(int) &&
+               sizeof(OptimKind) == sizeof(int), "J_ENUM fields are stored through an int");
+
+#define SAVED(field) offsetof(SavedConfig, field)
+/* In file order (same model, same bytes). */
+static const JsonKey CONFIG_KEYS[] = {
+    {"vocab_size", J_INT, SAVED(model.vocab_size), NULL, false, false},
+    {"d_model", J_INT, SAVED(model.d_model), NULL, false, false},
+    {"num_heads", J_INT, SAVED(model.num_heads), NULL, false, false},
+    {"d_ff", J_INT, SAVED(model.d_ff), NULL, false, false},
+    {"num_layers", J_INT, SAVED(model.num_layers), NULL, false, false},
+    {"num_classes", J_INT, SAVED(model.num_classes), NULL, false, false},
+    {"max_len", J_INT, SAVED(model.max_len), NULL, false, false},
+    {"layernorm", J_ENUM, SAVED(model.layernorm), &LAYERNORM_NAMES, false, false},
+    {"pos_encoding", J_ENUM, SAVED(model.pos_encoding), &POS_ENCODING_NAMES, false, false},
+    {"pad_mask", J_BOOL, SAVED(model.pad_mask), NULL, false, false},
+    {"causal", J_BOOL, SAVED(model.causal), NULL, false, false},
+    {"tokenizer", J_ENUM, SAVED(tokenizer.kind), &TOKENIZER_NAMES, false, false},
+    {"lowercase", J_BOOL, SAVED(tokenizer.lowercase), NULL, false, false},
+    /* Optional on load: files from before these options hold the notebook's values. */
+    {"dropout", J_FLOAT, SAVED(model.dropout), NULL, true, false},
+    {"embedding_dropout", J_FLOAT, SAVED(model.embedding_dropout), NULL, true, false},
+    /* Written only when not the notebook's mean, so that default checkpoints keep
+     * their exact metadata. */
+    {"pooling", J_ENUM, SAVED(model.pooling), &POOLING_NAMES, true, true},
+};
+#undef SAVED
+
+#define OPTIM(field) offsetof(OptimConfig, field)
+static const JsonKey OPTIM_KEYS[] = {
+    {"kind", J_ENUM, OPTIM(kind), &OPTIMIZER_NAMES, false, false},
+    {"lr", J_FLOAT, OPTIM(lr), NULL, false, false},
+    {"beta1", J_FLOAT, OPTIM(beta1), NULL, false, false},
+    {"beta2", J_FLOAT, OPTIM(beta2), NULL, false, false},
+    {"eps", J_FLOAT, OPTIM(eps), NULL, false, false},
+    {"weight_decay", J_FLOAT, OPTIM(weight_decay), NULL, false, false},
+    {"clip_norm", J_FLOAT, OPTIM(clip_norm), NULL, false, false},
+};
+#undef OPTIM
+
+#define COUNT(table) ((int)(sizeof table / sizeof table[0]))
+
+/* The struct at base as an unformatted JSON object (malloc'ed, cJSON_free), or NULL
+ * with err (which names `what` and the key) when an enum value has no name or
+ * memory runs out. */
+static char *json_write_object(const JsonKey *keys, int n, const void *base, const char *what,
+                               char *err, size_t err_len)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    bool ok = cJSON_AddNumberToObject(o, "vocab_size", c->vocab_size) &&
-              cJSON_AddNumberToObject(o, "d_model", c->d_model) &&
-              cJSON_AddNumberToObject(o, "num_heads", c->num_heads) &&
-              cJSON_AddNumberToObject(o, "d_ff", c->d_ff) &&
-              cJSON_AddNumberToObject(o, "num_layers", c->num_layers) &&
-              cJSON_AddNumberToObject(o, "num_classes", c->num_classes) &&
-              cJSON_AddNumberToObject(o, "max_len", c->max_len) &&
-              cJSON_AddStringToObject(o, "layernorm", layernorm_name(c->layernorm)) &&
-              cJSON_AddStringToObject(o, "pos_encoding", pos_encoding_name(c->pos_encoding)) &&
-              cJSON_AddBoolToObject(o, "pad_mask", c->pad_mask) &&
-              cJSON_AddBoolToObject(o, "causal", c->causal) &&
-              cJSON_AddStringToObject(o, "tokenizer", tokenizer_name(tc->kind)) &&
-              cJSON_AddBoolToObject(o, "lowercase", tc->lowercase) &&
-              cJSON_AddNumberToObject(o, "dropout", float_for_json(c->dropout)) &&
-              cJSON_AddNumberToObject(o, "embedding_dropout", float_for_json(c->embedding_dropout));
-    /* Written only when not the notebook's mean, so default checkpoints keep their exact metadata. */
-    if (ok && c->pooling == POOLING_MAX)
-        ok = cJSON_AddStringToObject(o, "pooling", "max") != NULL;
+    bool ok = o != NULL;
+    for (int i = 0; ok && i < n; i++) {
+        const JsonKey *k = &keys[i];
+        const char *field = (const char *)base + k->offset;
+        int iv;
+        float fv;
+        switch (k->type) {
+        case J_INT:
+            memcpy(&iv, field, sizeof iv);
+            ok = cJSON_AddNumberToObject(o, k->name, iv) != NULL;
+            break;
+        case J_BOOL:
+            ok = cJSON_AddBoolToObject(o, k->name, *(const bool *)field) != NULL;
+            break;
+        case J_FLOAT:
+            memcpy(&fv, field, sizeof fv);
+            ok = cJSON_AddNumberToObject(o, k->name, float_for_json(fv)) != NULL;
+            break;
+        case J_ENUM:
+            memcpy(&iv, field, sizeof iv);
+            if (k->omit_default && iv == 0)
+                break;
+            if (!enum_name(k->names, iv)) {
+                cJSON_Delete(o);
+                errorf(err, err_len, "%s: key '%s': %d is not a value (allowed: %s)", what, k->name,
+                       iv, k->names->allowed);
+                return NULL;
+            }
+            ok = cJSON_AddStringToObject(o, k->name, enum_name(k->names, iv)) != NULL;
+            break;
+        }
+    }
     char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
+    if (!text)
+        errorf(err, err_len, "%s: out of memory", what);
     return text;
 }
 
-/* Readers of one key of a JSON object; messages name the file, the object
- * (`section`) and the key. */
-static int get_int(const cJSON *o, const char *key, int *out, const char *file,
-                   const char *section, char *err, size_t err_len)
+/* Reads one key into field; messages name the file, the object (`section`) and the key. */
+static int json_read_key(const cJSON *item, const JsonKey *k, char *field, const char *file,
+                         const char *section, char *err, size_t err_len)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!item)
-        return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, key);
-    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
-    if (!(d >= 0.0 && d <= 2147483647.0) || d != floor(d))
-        return errorf(err, err_len, "%s: %s: key '%s' must be a non-negative integer", file,
-                    section, key);
-    *out = (int)d;
-    return 0;
-}
-
-static int get_bool(const cJSON *o, const char *key, bool *out, const char *file,
-                    const char *section, char *err, size_t err_len)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!item)
-        return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, key);
-    if (!cJSON_IsBool(item))
-        return errorf(err, err_len, "%s: %s: key '%s' must be true or false", file, section, key);
-    *out = cJSON_IsTrue(item);
-    return 0;
-}
-
-/* A string among two choices: *out = 0 for `first`, 1 for `second`. */
-static int get_choice(const cJSON *o, const char *key, const char *first, const char *second,
-                      int *out, const char *file, const char *section, char *err,
-                      size_t err_len)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!item)
-        return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, key);
-    const char *s = cJSON_IsString(item) ? item->valuestring : "";
-    if (strcmp(s, first) == 0)
-        *out = 0;
-    else if (strcmp(s, second) == 0)
-        *out = 1;
-    else
-        return errorf(err, err_len, "%s: %s: key '%s' must be \"%s\" or \"%s\"", file, section,
-                    key, first, second);
-    return 0;
-}
-
-/* Optional float: absent keeps *out. */
-static int get_float(const cJSON *o, const char *key, float *out, const char *file,
-                     const char *section, char *err, size_t err_len)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!item)
+    switch (k->type) {
+    case J_INT: {
+        double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+        if (!(d >= 0.0 && d <= 2147483647.0) || d != floor(d))
+            return errorf(err, err_len, "%s: %s: key '%s' must be a non-negative integer", file,
+                          section, k->name);
+        int v = (int)d;
+        memcpy(field, &v, sizeof v);
         return 0;
-    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
-        return errorf(err, err_len, "%s: %s: key '%s' must be a number", file, section, key);
-    *out = (float)item->valuedouble;
+    }
+    case J_BOOL:
+        if (!cJSON_IsBool(item))
+            return errorf(err, err_len, "%s: %s: key '%s' must be true or false", file, section,
+                          k->name);
+        *(bool *)field = cJSON_IsTrue(item);
+        return 0;
+    case J_FLOAT: {
+        if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+            return errorf(err, err_len, "%s: %s: key '%s' must be a number", file, section, k->name);
+        float v = (float)item->valuedouble;
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    case J_ENUM: {
+        int v = cJSON_IsString(item) ? enum_value(k->names, item->valuestring) : -1;
+        if (v < 0) {
+            char choices[128];
+            enum_quoted_choices(k->names, choices, sizeof choices);
+            return errorf(err, err_len, "%s: %s: key '%s' must be %s", file, section, k->name,
+                          choices);
+        }
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    }
+    return errorf(err, err_len, "%s: %s: internal error: bad key type", file, section);
+}
+
+/* Reads the table's keys of object o into the struct at base, in table order;
+ * the first problem is reported. */
+static int json_read_object(const cJSON *o, const JsonKey *keys, int n, void *base,
+                            const char *file, const char *section, char *err, size_t err_len)
+{
+    for (int i = 0; i < n; i++) {
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, keys[i].name);
+        if (!item && keys[i].optional)
+            continue;
+        if (!item)
+            return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, keys[i].name);
+        if (json_read_key(item, &keys[i], (char *)base + keys[i].offset, file, section, err,
+                          err_len) != 0)
+            return -1;
+    }
     return 0;
 }
 
-static const char *const config_keys[] = {
-    "vocab_size", "d_model", "num_heads", "d_ff", "num_layers", "num_classes", "max_len",
-    "layernorm", "pos_encoding", "pad_mask", "causal", "tokenizer", "lowercase",
-    "dropout", "embedding_dropout", "pooling",
-};
+/* Every key of o is one of the table's. */
+static int json_check_known(const cJSON *o, const JsonKey *keys, int n, const char *file,
+                            const char *section, char *err, size_t err_len)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, o) {
+        bool known = false;
+        for (int i = 0; i < n && !known; i++)
+            known = strcmp(item->string, keys[i].name) == 0;
+        if (known)
+            continue;
+        char allowed[512] = "";
+        for (int i = 0; i < n; i++) {
+            size_t used = strlen(allowed);
+            snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "", keys[i].name);
+        }
+        return errorf(err, err_len, "%s: %s: unknown key '%s' (allowed: %s)", file, section,
+                      item->string, allowed);
+    }
+    return 0;
+}
+
+static char *config_json(const ModelConfig *c, const TokenizerConfig *tc, char *err,
+                         size_t err_len)
+{
+    const SavedConfig saved = {*c, *tc};
+    return json_write_object(CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, "config", err, err_len);
+}
 
 static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, const char *file,
                         char *err, size_t err_len)
@@ -259,54 +253,16 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
         cJSON_Delete(o);
         return errorf(err, err_len, "%s: __metadata__ key 'config' is not a JSON object", file);
     }
-    const cJSON *item;
-    cJSON_ArrayForEach(item, o) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++)
-            known = known || strcmp(item->string, config_keys[i]) == 0;
-        if (!known) {
-            int rc = errorf(err, err_len,
-                          "%s: config: unknown key '%s' (allowed: vocab_size, d_model, num_heads, "
-                          "d_ff, num_layers, num_classes, max_len, layernorm, pos_encoding, "
-                          "pad_mask, causal, tokenizer, lowercase, dropout, embedding_dropout, pooling)",
-                          file, item->string);
-            cJSON_Delete(o);
-            return rc;
-        }
-    }
-    *c = model_config_default();
-    int layernorm = 0, pos_encoding = 0, tokenizer = 0, pooling = 0;
-    const char *S = "config";
-    int rc = get_int(o, "vocab_size", &c->vocab_size, file, S, err, err_len);
-    if (rc == 0) rc = get_int(o, "d_model", &c->d_model, file, S, err, err_len);
-    if (rc == 0) rc = get_int(o, "num_heads", &c->num_heads, file, S, err, err_len);
-    if (rc == 0) rc = get_int(o, "d_ff", &c->d_ff, file, S, err, err_len);
-    if (rc == 0) rc = get_int(o, "num_layers", &c->num_layers, file, S, err, err_len);
-    if (rc == 0) rc = get_int(o, "num_classes", &c->num_classes, file, S, err, err_len);
-    if (rc == 0) rc = get_int(o, "max_len", &c->max_len, file, S, err, err_len);
+    SavedConfig saved = {model_config_default(), {TOKENIZER_WHITESPACE, false}};
+    int rc = json_check_known(o, CONFIG_KEYS, COUNT(CONFIG_KEYS), file, "config", err, err_len);
     if (rc == 0)
-        rc = get_choice(o, "layernorm", "workshop", "standard", &layernorm, file, S, err, err_len);
-    if (rc == 0)
-        rc = get_choice(o, "pos_encoding", "sinusoidal", "learned", &pos_encoding, file, S, err,
-                        err_len);
-    if (rc == 0) rc = get_bool(o, "pad_mask", &c->pad_mask, file, S, err, err_len);
-    if (rc == 0) rc = get_bool(o, "causal", &c->causal, file, S, err, err_len);
-    if (rc == 0)
-        rc = get_choice(o, "tokenizer", "whitespace", "words", &tokenizer, file, S, err, err_len);
-    if (rc == 0) rc = get_bool(o, "lowercase", &tc->lowercase, file, S, err, err_len);
-    if (rc == 0) rc = get_float(o, "dropout", &c->dropout, file, S, err, err_len);
-    if (rc == 0)
-        rc = get_float(o, "embedding_dropout", &c->embedding_dropout, file, S, err, err_len);
-    /* Optional: checkpoints from before the option are mean-pooled. */
-    if (rc == 0 && cJSON_GetObjectItemCaseSensitive(o, "pooling"))
-        rc = get_choice(o, "pooling", "mean", "max", &pooling, file, S, err, err_len);
+        rc = json_read_object(o, CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, file, "config", err,
+                              err_len);
     cJSON_Delete(o);
     if (rc != 0)
         return rc;
-    c->layernorm = layernorm ? LAYERNORM_STANDARD : LAYERNORM_WORKSHOP;
-    c->pos_encoding = pos_encoding ? POS_ENCODING_LEARNED : POS_ENCODING_SINUSOIDAL;
-    c->pooling = pooling ? POOLING_MAX : POOLING_MEAN;
-    tc->kind = tokenizer ? TOKENIZER_WORDS : TOKENIZER_WHITESPACE;
+    *c = saved.model;
+    *tc = saved.tokenizer;
     char why[256];
     if (model_config_validate(c, why, sizeof why) != 0)
         return errorf(err, err_len, "%s: config: %s", file, why);
@@ -357,16 +313,6 @@ static int parse_string_array(const char *text, const char *key, int n, char ***
 
 /* ------------------------------------------------------------ checkpoints */
 
-static void format_shape(char *buf, size_t len, int ndim, const int64_t *shape)
-{
-    if (ndim == 1)
-        snprintf(buf, len, "[%lld]", (long long)shape[0]);
-    else if (ndim == 2)
-        snprintf(buf, len, "[%lld, %lld]", (long long)shape[0], (long long)shape[1]);
-    else
-        snprintf(buf, len, "(rank %d)", ndim);
-}
-
 /* The tensors a model with this config carries, in state_dict order. For the
  * sinusoidal encoding that includes the notebook's fixed [5000, C] buffer
  * (`sinusoid_buffer`, which the caller computes) after the embedding. */
@@ -399,17 +345,17 @@ static float *sinusoid_buffer_create(int C)
     return pe;
 }
 
-int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
-                    const Vocab *v, const char *const *labels, int num_labels,
-                    char *err, size_t err_len)
+/* Sizes agree, and every string is UTF-8: readers (PyTorch's json, the
+ * safetensors library) refuse a header that is not. */
+static int check_saveable(const char *path, const Model *m, const Vocab *v,
+                          const char *const *labels, int num_labels, char *err, size_t err_len)
 {
     if (vocab_size(v) != m->cfg.vocab_size)
         return errorf(err, err_len, "%s: vocabulary has %d tokens but the model's vocab_size is %d",
-                    path, vocab_size(v), m->cfg.vocab_size);
+                      path, vocab_size(v), m->cfg.vocab_size);
     if (num_labels != m->cfg.num_classes)
         return errorf(err, err_len, "%s: %d labels but the model has %d classes", path, num_labels,
-                    m->cfg.num_classes);
-    /* Readers (PyTorch's json, the safetensors library) refuse a header that is not UTF-8. */
+                      m->cfg.num_classes);
     for (int i = 0; i < m->cfg.vocab_size; i++) {
         const char *token = vocab_token(v, i);
         if (!utf8_valid(token, strlen(token)))
@@ -418,12 +364,24 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
     for (int i = 0; i < num_labels; i++)
         if (!utf8_valid(labels[i], strlen(labels[i])))
             return errorf(err, err_len, "%s: label %d is not valid UTF-8", path, i);
+    return 0;
+}
+
+int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
+                    const Vocab *v, const char *const *labels, int num_labels,
+                    char *err, size_t err_len)
+{
+    if (check_saveable(path, m, v, labels, num_labels, err, err_len) != 0)
+        return -1;
+    char why[256] = "";
+    char *config = config_json(&m->cfg, tc, why, sizeof why);
+    if (!config)
+        return errorf(err, err_len, "%s: %s", path, why);
     int rc = -1;
     const char **tokens = malloc(sizeof *tokens * (size_t)m->cfg.vocab_size);
     SafeTensorF32 *tensors = malloc(sizeof *tensors * (size_t)(m->num_views + 1));
     float *pe = m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL
                     ? sinusoid_buffer_create(m->cfg.d_model) : NULL;
-    char *config = config_json(&m->cfg, tc);
     char *vocab_text = NULL, *labels_text = NULL;
     unsigned char *bytes = NULL;
     size_t len = 0;
@@ -433,7 +391,7 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
         vocab_text = json_string_array(tokens, m->cfg.vocab_size);
     }
     labels_text = json_string_array(labels, num_labels);
-    if (!tokens || !tensors || !config || !vocab_text || !labels_text ||
+    if (!tokens || !tensors || !vocab_text || !labels_text ||
         (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && !pe)) {
         errorf(err, err_len, "%s: out of memory preparing the checkpoint", path);
         goto done;
@@ -445,7 +403,6 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
         {"vocab", vocab_text},
         {"labels", labels_text},
     };
-    char why[256];
     if (safetensors_serialize_f32(&bytes, &len, tensors, n, meta, 4, why, sizeof why) != 0) {
         errorf(err, err_len, "%s: %s", path, why);
         goto done;
@@ -479,8 +436,8 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
     for (int i = 0; rc == 0 && i < n; i++) {
         const SafeTensorF32 *e = &expected[i];
         const SafeTensor *t = safetensors_find(st, e->name);
-        char want[64], got[64];
-        format_shape(want, sizeof want, e->ndim, e->shape);
+        char want[128], got[128];
+        safetensors_format_shape(want, sizeof want, e->ndim, e->shape);
         if (!t) {
             rc = errorf(err, err_len, "%s: missing tensor '%s' (shape %s for this config)", file,
                       e->name, want);
@@ -490,7 +447,7 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
         for (int d = 0; same && d < e->ndim; d++)
             same = t->shape[d] == e->shape[d];
         if (!same) {
-            format_shape(got, sizeof got, t->ndim, t->shape);
+            safetensors_format_shape(got, sizeof got, t->ndim, t->shape);
             rc = errorf(err, err_len, "%s: tensor '%s' has shape %s, the config needs %s", file,
                       e->name, got, want);
             break;
@@ -641,27 +598,11 @@ void checkpoint_optim_path(const char *model_path, char *out, size_t out_len)
 
 /* ------------------------------------------------------------ optimizer sidecar */
 
-static char *optim_json(const Optimizer *opt)
-{
-    const OptimConfig *c = &opt->cfg;
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    bool ok = cJSON_AddStringToObject(o, "kind", c->kind == OPTIM_ADAMW ? "adamw" : "adam") &&
-              cJSON_AddNumberToObject(o, "lr", float_for_json(c->lr)) &&
-              cJSON_AddNumberToObject(o, "beta1", float_for_json(c->beta1)) &&
-              cJSON_AddNumberToObject(o, "beta2", float_for_json(c->beta2)) &&
-              cJSON_AddNumberToObject(o, "eps", float_for_json(c->eps)) &&
-              cJSON_AddNumberToObject(o, "weight_decay", float_for_json(c->weight_decay)) &&
-              cJSON_AddNumberToObject(o, "clip_norm", float_for_json(c->clip_norm));
-    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    return text;
-}
-
 int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size_t err_len)
 {
-    char *config = optim_json(opt);
+    char why[256];
+    char *config = json_write_object(OPTIM_KEYS, COUNT(OPTIM_KEYS), &opt->cfg, "optimizer", why,
+                                     sizeof why);
     char step[32], num_params[32];
     snprintf(step, sizeof step, "%ld", opt->step);
     snprintf(num_params, sizeof num_params, "%zu", opt->n);
@@ -677,10 +618,9 @@ int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size
     };
     unsigned char *bytes = NULL;
     size_t len = 0;
-    char why[256];
     int rc;
     if (!config)
-        rc = errorf(err, err_len, "%s: out of memory", path);
+        rc = errorf(err, err_len, "%s: %s", path, why);
     else if (safetensors_serialize_f32(&bytes, &len, tensors, 2, meta, 4, why, sizeof why) != 0)
         rc = errorf(err, err_len, "%s: %s", path, why);
     else
@@ -699,18 +639,8 @@ static int parse_optim_config(const char *text, OptimConfig *c, const char *file
         return errorf(err, err_len, "%s: __metadata__ key 'optimizer' is not a JSON object", file);
     }
     *c = optim_config_default();
-    int kind = 0;
-    int rc = get_choice(o, "kind", "adam", "adamw", &kind, file, "optimizer", err, err_len);
-    static const char *const keys[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "clip_norm"};
-    float *fields[] = {&c->lr, &c->beta1, &c->beta2, &c->eps, &c->weight_decay, &c->clip_norm};
-    for (int i = 0; rc == 0 && i < 6; i++) {
-        if (!cJSON_GetObjectItemCaseSensitive(o, keys[i]))
-            rc = errorf(err, err_len, "%s: optimizer: missing key '%s'", file, keys[i]);
-        else
-            rc = get_float(o, keys[i], fields[i], file, "optimizer", err, err_len);
-    }
+    int rc = json_read_object(o, OPTIM_KEYS, COUNT(OPTIM_KEYS), c, file, "optimizer", err, err_len);
     cJSON_Delete(o);
-    c->kind = kind ? OPTIM_ADAMW : OPTIM_ADAM;
     return rc;
 }
 

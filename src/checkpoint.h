@@ -9,6 +9,7 @@
 
 #include "model/model.h"
 #include "model/optim.h"
+#include "files.h" /* atomic_write_file */
 #include "text.h"
 
 #define CHECKPOINT_FORMAT "minillm-tui/1"
@@ -52,10 +53,5 @@ int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size
 int optimizer_state_load(const char *path, Optimizer *opt, char *err, size_t err_len);
 /* "<model_path>.optim". */
 void checkpoint_optim_path(const char *model_path, char *out, size_t out_len);
-
-/* Writes a file atomically: temp file in the same directory, fsync, rename, fsync
- * of the directory. On failure the old file (if any) is untouched and the temp
- * file removed. */
-int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len);
 
 #endif

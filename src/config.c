@@ -1,5 +1,6 @@
 /* INI configuration over inih: one table of keys drives parsing, range checks,
- * error messages, printing and the listing of keys. */
+ * error messages, printing and the listing of keys. Enum values and floats are
+ * spelled by spelling.h, as in checkpoints. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include <strings.h>
 
 #include "assets.h"
+#include "errors.h"
+#include "spelling.h"
 
 /* Enum fields are stored through an int. */
 _Static_assert(sizeof(LayerNormKind) == sizeof(int), "enum size");
@@ -91,18 +94,14 @@ typedef struct {
     double lo, hi;             /* T_INT, T_FLOAT: inclusive unless *_open */
     bool lo_open, hi_open;
     bool zero_ok;              /* T_INT: 0 is allowed besides [lo, hi] */
-    const char *const *choices; /* T_ENUM (index = value), T_STRING (optional); NULL-ended */
+    const EnumNames *choices;  /* T_ENUM (name of each value), T_STRING (optional: the
+                                * only strings allowed) */
     size_t size;               /* T_STRING: buffer size */
 } Key;
 
-static const char *const LAYERNORMS[] = {"workshop", "standard", NULL};
-static const char *const POS_ENCODINGS[] = {"sinusoidal", "learned", NULL};
-static const char *const POOLINGS[] = {"mean", "max", NULL};
-static const char *const OPTIMIZERS[] = {"adam", "adamw", NULL};
-static const char *const SCHEDULES[] = {"constant", "warmup_cosine", NULL};
-static const char *const SAVES[] = {"last", "best", NULL};
-static const char *const TOKENIZERS[] = {"whitespace", "words", NULL};
-static const char *const LANGS[] = {"auto", "en", "fr", NULL};
+#define LANG_ALLOWED "auto, en, fr"
+static const char *const LANG_LIST[] = {"auto", "en", "fr"};
+static const EnumNames LANGS = {LANG_LIST, 3, LANG_ALLOWED};
 static const char *const SECTIONS[] = {"model", "train", "data", "ui", NULL};
 
 #define OFF(field) offsetof(AppConfig, field)
@@ -111,7 +110,9 @@ static const char *const SECTIONS[] = {"model", "train", "data", "ui", NULL};
 #define FLT(s, n, f, l, lo_open, h, hi_open, a) \
     {{s, n, a}, T_FLOAT, OFF(f), l, h, lo_open, hi_open, false, NULL, 0}
 #define BOOL(s, n, f) {{s, n, "true or false"}, T_BOOL, OFF(f), 0, 0, false, false, false, NULL, 0}
-#define ENUM(s, n, f, c, a) {{s, n, a}, T_ENUM, OFF(f), 0, 0, false, false, false, c, 0}
+/* KIND names spelling.h's KIND_NAMES table and its KIND_ALLOWED text. */
+#define ENUM(s, n, f, KIND) \
+    {{s, n, KIND##_ALLOWED}, T_ENUM, OFF(f), 0, 0, false, false, false, &KIND##_NAMES, 0}
 #define STR(s, n, f, c, a) \
     {{s, n, a}, T_STRING, OFF(f), 0, 0, false, false, false, c, sizeof(((AppConfig *)0)->f)}
 
@@ -124,17 +125,17 @@ static const Key KEYS[] = {
     FLT("model", "dropout", model.dropout, 0, false, 1, true, "a number in [0, 1)"),
     FLT("model", "embedding_dropout", model.embedding_dropout, -1, false, 1, true,
         "-1 (same as dropout) or a number in [0, 1)"),
-    ENUM("model", "layernorm", model.layernorm, LAYERNORMS, "workshop, standard"),
-    ENUM("model", "pos_encoding", model.pos_encoding, POS_ENCODINGS, "sinusoidal, learned"),
+    ENUM("model", "layernorm", model.layernorm, LAYERNORM),
+    ENUM("model", "pos_encoding", model.pos_encoding, POS_ENCODING),
     BOOL("model", "pad_mask", model.pad_mask),
     BOOL("model", "causal", model.causal),
-    ENUM("model", "pooling", model.pooling, POOLINGS, "mean, max"),
+    ENUM("model", "pooling", model.pooling, POOLING),
 
     INT("train", "epochs", train.epochs, 1, 1000000, "an integer from 1 to 1000000"),
     INT("train", "batch_size", train.batch_size, 1, 65536, "an integer from 1 to 65536"),
     {{"train", "seed", "an integer from 0 to 18446744073709551615"}, T_U64, OFF(train.seed),
      0, 0, false, false, false, NULL, 0},
-    ENUM("train", "optimizer", train.optim.kind, OPTIMIZERS, "adam, adamw"),
+    ENUM("train", "optimizer", train.optim.kind, OPTIMIZER),
     FLT("train", "lr", train.optim.lr, 0, true, 10, false, "a number in (0, 10]"),
     FLT("train", "beta1", train.optim.beta1, 0, false, 1, true, "a number in [0, 1)"),
     FLT("train", "beta2", train.optim.beta2, 0, false, 1, true, "a number in [0, 1)"),
@@ -142,7 +143,7 @@ static const Key KEYS[] = {
     FLT("train", "weight_decay", train.optim.weight_decay, 0, false, 10, false, "a number in [0, 10]"),
     FLT("train", "clip_norm", train.optim.clip_norm, 0, false, 1e6, false,
         "0 (no clipping) or a number up to 1e6"),
-    ENUM("train", "schedule", train.schedule, SCHEDULES, "constant, warmup_cosine"),
+    ENUM("train", "schedule", train.schedule, SCHEDULE),
     FLT("train", "warmup_fraction", train.warmup_fraction, 0, false, 1, false, "a number in [0, 1]"),
     FLT("train", "min_lr", train.min_lr, 0, false, 10, false, "a number in [0, 10], at most lr"),
     FLT("train", "label_smoothing", train.label_smoothing, 0, false, 1, true, "a number in [0, 1)"),
@@ -167,12 +168,12 @@ static const Key KEYS[] = {
         "0 (off) or a number up to 1000"),
     FLT("train", "embedding_init_std", train.embedding_init_std, 0, true, 100, false,
         "a number in (0, 100]"),
-    ENUM("train", "save", train.save, SAVES, "last, best"),
+    ENUM("train", "save", train.save, SAVE),
 
     STR("data", "train", data.train_path, NULL, "a .tsv or .csv file, or empty for the embedded dataset"),
     STR("data", "val", data.val_path, NULL, "a .tsv or .csv file, or empty to split from train"),
     FLT("data", "val_fraction", data.val_fraction, 0, false, 0.9, false, "a number in [0, 0.9]"),
-    ENUM("data", "tokenizer", data.tokenizer.kind, TOKENIZERS, "whitespace, words"),
+    ENUM("data", "tokenizer", data.tokenizer.kind, TOKENIZER),
     BOOL("data", "lowercase", data.tokenizer.lowercase),
     INT("data", "min_freq", data.min_freq, 1, 1000000000, "an integer >= 1"),
     INT0("data", "max_vocab", data.max_vocab, 3, 10000000, "0 (unlimited) or an integer from 3 to 10000000"),
@@ -180,10 +181,11 @@ static const Key KEYS[] = {
 
     INT("ui", "fps", ui.fps, 1, 120, "an integer from 1 to 120"),
     FLT("ui", "pace", ui.pace, 0, false, 10000, false, "0 (no limit) or steps per second up to 10000"),
-    STR("ui", "lang", ui.lang, LANGS, "auto, en, fr"),
+    STR("ui", "lang", ui.lang, &LANGS, LANG_ALLOWED),
     STR("ui", "sentence", ui.sentence, NULL, "a sentence of at most 255 bytes"),
 };
 #define NUM_KEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
+_Static_assert(sizeof KEYS / sizeof KEYS[0] <= CONFIG_MAX_KEYS, "ConfigOrigins too small");
 
 int app_config_num_keys(void) { return NUM_KEYS; }
 
@@ -217,80 +219,90 @@ static bool in_range(const Key *k, double v)
     return true;
 }
 
-#define KEY_ERROR(...) do { snprintf(err, err_len, __VA_ARGS__); return -1; } while (0)
+static int set_int(char *field, const Key *k, const char *value, char *err, size_t err_len)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (end == value || *end)
+        return errorf(err, err_len, "\"%s\" is not an integer (allowed: %s)", value, k->info.allowed);
+    if (errno == ERANGE || !in_range(k, (double)v))
+        return errorf(err, err_len, "%s is out of range (allowed: %s)", value, k->info.allowed);
+    int iv = (int)v;
+    memcpy(field, &iv, sizeof iv);
+    return 0;
+}
+
+static int set_u64(char *field, const Key *k, const char *value, char *err, size_t err_len)
+{
+    const char *p = value;
+    while (*p >= '0' && *p <= '9') p++;
+    if (p == value || *p)
+        return errorf(err, err_len, "\"%s\" is not an integer (allowed: %s)", value, k->info.allowed);
+    errno = 0;
+    unsigned long long v = strtoull(value, NULL, 10);
+    if (errno == ERANGE)
+        return errorf(err, err_len, "%s is out of range (allowed: %s)", value, k->info.allowed);
+    uint64_t uv = (uint64_t)v;
+    memcpy(field, &uv, sizeof uv);
+    return 0;
+}
+
+/* Read as spelling.h's float_to_text expects: strtod, then rounded to float. */
+static int set_float(char *field, const Key *k, const char *value, char *err, size_t err_len)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (end == value || *end || isnan(v))
+        return errorf(err, err_len, "\"%s\" is not a number (allowed: %s)", value, k->info.allowed);
+    float fv = (float)v;
+    if (!isfinite(fv) || !in_range(k, fv))
+        return errorf(err, err_len, "%s is out of range (allowed: %s)", value, k->info.allowed);
+    memcpy(field, &fv, sizeof fv);
+    return 0;
+}
+
+static int set_bool(char *field, const Key *k, const char *value, char *err, size_t err_len)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(value, yes[i]) == 0) { *(bool *)field = true; return 0; }
+        if (strcasecmp(value, no[i]) == 0) { *(bool *)field = false; return 0; }
+    }
+    return errorf(err, err_len, "\"%s\" is not a boolean (allowed: %s)", value, k->info.allowed);
+}
+
+static int set_string(char *field, const Key *k, const char *value, char *err, size_t err_len)
+{
+    size_t n = strlen(value);
+    if (k->choices && enum_value(k->choices, value) < 0)
+        return errorf(err, err_len, "\"%s\" is not allowed (allowed: %s)", value, k->info.allowed);
+    if (n >= k->size)
+        return errorf(err, err_len, "value too long (%zu bytes; allowed: %s)", n, k->info.allowed);
+    memcpy(field, value, n + 1);
+    return 0;
+}
 
 /* Parses value into cfg for key k; err gets "problem (allowed: ...)". */
 static int set_value(AppConfig *cfg, const Key *k, const char *value, char *err, size_t err_len)
 {
     char *field = (char *)cfg + k->offset;
-    const char *allowed = k->info.allowed;
-    char *end;
     switch (k->type) {
-    case T_INT: {
-        errno = 0;
-        long v = strtol(value, &end, 10);
-        if (end == value || *end) KEY_ERROR("\"%s\" is not an integer (allowed: %s)", value, allowed);
-        if (errno == ERANGE || !in_range(k, (double)v))
-            KEY_ERROR("%s is out of range (allowed: %s)", value, allowed);
-        int iv = (int)v;
-        memcpy(field, &iv, sizeof iv);
+    case T_INT: return set_int(field, k, value, err, err_len);
+    case T_U64: return set_u64(field, k, value, err, err_len);
+    case T_FLOAT: return set_float(field, k, value, err, err_len);
+    case T_BOOL: return set_bool(field, k, value, err, err_len);
+    case T_ENUM: {
+        int v = enum_value(k->choices, value);
+        if (v < 0)
+            return errorf(err, err_len, "\"%s\" is not allowed (allowed: %s)", value, k->info.allowed);
+        memcpy(field, &v, sizeof v);
         return 0;
     }
-    case T_U64: {
-        const char *p = value;
-        while (*p >= '0' && *p <= '9') p++;
-        if (p == value || *p) KEY_ERROR("\"%s\" is not an integer (allowed: %s)", value, allowed);
-        errno = 0;
-        unsigned long long v = strtoull(value, NULL, 10);
-        if (errno == ERANGE) KEY_ERROR("%s is out of range (allowed: %s)", value, allowed);
-        uint64_t uv = (uint64_t)v;
-        memcpy(field, &uv, sizeof uv);
-        return 0;
+    case T_STRING: return set_string(field, k, value, err, err_len);
     }
-    case T_FLOAT: {
-        errno = 0;
-        double v = strtod(value, &end);
-        if (end == value || *end || isnan(v)) KEY_ERROR("\"%s\" is not a number (allowed: %s)", value, allowed);
-        float fv = (float)v;
-        if (!isfinite(fv) || !in_range(k, fv)) KEY_ERROR("%s is out of range (allowed: %s)", value, allowed);
-        memcpy(field, &fv, sizeof fv);
-        return 0;
-    }
-    case T_BOOL: {
-        static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
-        for (int i = 0; i < 4; i++) {
-            if (strcasecmp(value, yes[i]) == 0) { *(bool *)field = true; return 0; }
-            if (strcasecmp(value, no[i]) == 0) { *(bool *)field = false; return 0; }
-        }
-        KEY_ERROR("\"%s\" is not a boolean (allowed: %s)", value, allowed);
-    }
-    case T_ENUM:
-        for (int i = 0; k->choices[i]; i++)
-            if (strcmp(value, k->choices[i]) == 0) { memcpy(field, &i, sizeof i); return 0; }
-        KEY_ERROR("\"%s\" is not allowed (allowed: %s)", value, allowed);
-    case T_STRING: {
-        size_t n = strlen(value);
-        if (k->choices) {
-            bool ok = false;
-            for (int i = 0; k->choices[i] && !ok; i++) ok = strcmp(value, k->choices[i]) == 0;
-            if (!ok) KEY_ERROR("\"%s\" is not allowed (allowed: %s)", value, allowed);
-        }
-        if (n >= k->size) KEY_ERROR("value too long (%zu bytes; allowed: %s)", n, allowed);
-        memcpy(field, value, n + 1);
-        return 0;
-    }
-    }
-    KEY_ERROR("internal error: bad key type");
-}
-
-/* Shortest "%g" spelling that reads back as the same float. */
-static void format_float(float v, char *out, size_t out_len)
-{
-    if (out == NULL || out_len == 0) return;
-    for (int digits = 6; digits <= 9; digits++) {
-        snprintf(out, out_len, "%.*g", digits, (double)v);
-        if (strtof(out, NULL) == v) return;
-    }
+    return errorf(err, err_len, "internal error: bad key type");
 }
 
 static void get_value(const AppConfig *cfg, const Key *k, char *out, size_t out_len)
@@ -312,7 +324,7 @@ static void get_value(const AppConfig *cfg, const Key *k, char *out, size_t out_
     case T_FLOAT: {
         float v;
         memcpy(&v, field, sizeof v);
-        format_float(v, out, out_len);
+        float_to_text(v, out, out_len);
         return;
     }
     case T_BOOL: {
@@ -322,10 +334,10 @@ static void get_value(const AppConfig *cfg, const Key *k, char *out, size_t out_
         return;
     }
     case T_ENUM: {
-        int v, n = 0;
+        int v;
         memcpy(&v, field, sizeof v);
-        while (k->choices[n]) n++;
-        if (v >= 0 && v < n) snprintf(out, out_len, "%s", k->choices[v]);
+        const char *name = enum_name(k->choices, v);
+        if (name) snprintf(out, out_len, "%s", name);
         else snprintf(out, out_len, "%d", v); /* invalid: shown, and rejected by validate */
         return;
     }
@@ -338,15 +350,72 @@ static void get_value(const AppConfig *cfg, const Key *k, char *out, size_t out_
     }
 }
 
-int app_config_set(AppConfig *cfg, const char *section, const char *key, const char *value,
-                   char *err, size_t err_len)
+/* ------------------------------------------------- where keys were set */
+
+/* FNV-1a over the key's value as stored (a string up to its NUL). */
+static uint64_t value_hash(const AppConfig *cfg, const Key *k)
+{
+    const unsigned char *field = (const unsigned char *)cfg + k->offset;
+    size_t n = k->type == T_STRING ? strnlen((const char *)field, k->size)
+             : k->type == T_U64    ? sizeof(uint64_t)
+             : k->type == T_BOOL   ? sizeof(bool)
+                                   : sizeof(int); /* T_INT, T_ENUM, T_FLOAT */
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ field[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void note_origin(AppConfig *cfg, const Key *k, int line)
+{
+    int i = (int)(k - KEYS);
+    cfg->origins.line[i] = line;
+    cfg->origins.value_hash[i] = line > 0 ? value_hash(cfg, k) : 0;
+}
+
+/* A new file's lines replace those of another file (one file name is kept). */
+static void origins_start_file(AppConfig *cfg, const char *name)
+{
+    ConfigOrigins *o = &cfg->origins;
+    if (strncmp(o->file, name, sizeof o->file) == 0) return;
+    memset(o, 0, sizeof *o);
+    size_t n = strlen(name);
+    if (n < sizeof o->file) memcpy(o->file, name, n + 1);
+}
+
+/* The file line that set k's current value, or 0. */
+static int origin_line(const AppConfig *cfg, const Key *k)
+{
+    const ConfigOrigins *o = &cfg->origins;
+    int i = (int)(k - KEYS);
+    bool current = o->file[0] && o->line[i] > 0 && o->value_hash[i] == value_hash(cfg, k);
+    return current ? o->line[i] : 0;
+}
+
+/* "file:line: " of the line that set key a; when a still has its built-in default,
+ * of the line that set key b (the other side of the conflict; may be NULL); else
+ * "config: " (a value from the command line or the TUI form has no line). */
+static void origin_prefix(const AppConfig *cfg, const Key *a, const Key *b, char *out, size_t out_len)
+{
+    int line = origin_line(cfg, a);
+    if (line == 0 && b) {
+        const AppConfig def = app_config_default();
+        if (value_hash(&def, a) == value_hash(cfg, a)) line = origin_line(cfg, b);
+    }
+    if (line > 0)
+        snprintf(out, out_len, "%.*s:%d: ", (int)strnlen(cfg->origins.file, sizeof cfg->origins.file),
+                 cfg->origins.file, line);
+    else
+        snprintf(out, out_len, "config: ");
+}
+
+/* Sets a key from a file line (line > 0) or from elsewhere (0). */
+static int set_key(AppConfig *cfg, const char *section, const char *key, const char *value,
+                   int line, char *err, size_t err_len)
 {
     char problem[512];
-    if (!known_section(section)) {
-        snprintf(err, err_len, "%s.%s: unknown section [%s] (allowed: model, train, data, ui)",
-                 section, key, section);
-        return -1;
-    }
+    if (!known_section(section))
+        return errorf(err, err_len, "%s.%s: unknown section [%s] (allowed: model, train, data, ui)",
+                      section, key, section);
     const Key *k = find_key(section, key);
     if (!k) {
         char names[512] = "";
@@ -355,14 +424,19 @@ int app_config_set(AppConfig *cfg, const char *section, const char *key, const c
             size_t used = strlen(names);
             snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", KEYS[i].info.name);
         }
-        snprintf(err, err_len, "%s.%s: unknown key (allowed in [%s]: %s)", section, key, section, names);
-        return -1;
+        return errorf(err, err_len, "%s.%s: unknown key (allowed in [%s]: %s)", section, key, section,
+                      names);
     }
-    if (set_value(cfg, k, value, problem, sizeof problem) != 0) {
-        snprintf(err, err_len, "%s.%s: %s", section, key, problem);
-        return -1;
-    }
+    if (set_value(cfg, k, value, problem, sizeof problem) != 0)
+        return errorf(err, err_len, "%s.%s: %s", section, key, problem);
+    note_origin(cfg, k, line);
     return 0;
+}
+
+int app_config_set(AppConfig *cfg, const char *section, const char *key, const char *value,
+                   char *err, size_t err_len)
+{
+    return set_key(cfg, section, key, value, 0, err, err_len);
 }
 
 int app_config_get(const AppConfig *cfg, const char *section, const char *key, char *out,
@@ -409,16 +483,19 @@ typedef struct {
     size_t err_len;
 } IniParse;
 
+static void ini_error(IniParse *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reports "file:line: problem"; only the first problem counts. */
 static void ini_error(IniParse *ps, const char *fmt, ...)
 {
-    if (ps->err_line) return; /* keep the first */
+    if (ps->err_line) return;
     ps->err_line = ps->line;
-    int n = snprintf(ps->err, ps->err_len, "%s:%d: ", ps->name, ps->line);
-    if (n < 0 || (size_t)n >= ps->err_len) return;
+    char problem[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ps->err + n, ps->err_len - (size_t)n, fmt, ap);
+    vsnprintf(problem, sizeof problem, fmt, ap);
     va_end(ap);
+    errorf(ps->err, ps->err_len, "%s:%d: %s", ps->name, ps->line, problem);
 }
 
 /* inih reader: one line per call. Leading blanks are dropped so that an indented
@@ -463,7 +540,7 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
     }
     if (!known_section(section)) return 1; /* already reported at the header */
     char msg[1024];
-    if (app_config_set(ps->cfg, section, name, value, msg, sizeof msg) != 0) {
+    if (set_key(ps->cfg, section, name, value, ps->line, msg, sizeof msg) != 0) {
         ini_error(ps, "%s", msg);
         return 0;
     }
@@ -472,53 +549,42 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
 
 int app_config_parse(AppConfig *cfg, const char *name, const char *text, char *err, size_t err_len)
 {
-    char scratch[8];
-    if (!err) { err = scratch; err_len = sizeof scratch; }
     IniParse ps = {cfg, name, text, 0, 0, err, err_len};
+    origins_start_file(cfg, name);
     if (strncmp(ps.p, "\xEF\xBB\xBF", 3) == 0) ps.p += 3; /* UTF-8 BOM */
     int ret = ini_parse_stream(ini_read_line, &ps, ini_on_key, &ps);
-    if (ret == -2) {
-        snprintf(err, err_len, "%s: out of memory", name);
-        return -1;
-    }
-    if (ret > 0 && (!ps.err_line || ret < ps.err_line)) {
-        snprintf(err, err_len, "%s:%d: syntax error (allowed: [section], key = value, ; comment)", name, ret);
-        return -1;
-    }
+    if (ret == -2)
+        return errorf(err, err_len, "%s: out of memory", name);
+    if (ret > 0 && (!ps.err_line || ret < ps.err_line))
+        return errorf(err, err_len, "%s:%d: syntax error (allowed: [section], key = value, ; comment)",
+                      name, ret);
     return ps.err_line ? -1 : 0;
 }
 
 int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len)
 {
-    char scratch[8];
-    if (!err) { err = scratch; err_len = sizeof scratch; }
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    if (!f)
+        return errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
     enum { MAX_CONFIG_BYTES = 1 << 20 };
     char *text = malloc(MAX_CONFIG_BYTES + 1);
     if (!text) {
         fclose(f);
-        snprintf(err, err_len, "%s: out of memory", path);
-        return -1;
+        return errorf(err, err_len, "%s: out of memory", path);
     }
     size_t n = fread(text, 1, MAX_CONFIG_BYTES + 1, f);
     bool failed = ferror(f) != 0;
     fclose(f);
-    if (failed || n > MAX_CONFIG_BYTES) {
-        snprintf(err, err_len, failed ? "%s: read error" : "%s: larger than 1 MiB", path);
-        free(text);
-        return -1;
-    }
-    text[n] = '\0';
-    if (strlen(text) != n) {
-        snprintf(err, err_len, "%s: contains a NUL byte (not an INI text file)", path);
-        free(text);
-        return -1;
-    }
-    int rc = app_config_parse(cfg, path, text, err, err_len);
+    int rc;
+    text[n <= MAX_CONFIG_BYTES ? n : MAX_CONFIG_BYTES] = '\0';
+    if (failed)
+        rc = errorf(err, err_len, "%s: read error", path);
+    else if (n > MAX_CONFIG_BYTES)
+        rc = errorf(err, err_len, "%s: larger than 1 MiB", path);
+    else if (strlen(text) != n)
+        rc = errorf(err, err_len, "%s: contains a NUL byte (not an INI text file)", path);
+    else
+        rc = app_config_parse(cfg, path, text, err, err_len);
     free(text);
     return rc;
 }
@@ -527,30 +593,38 @@ int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len)
 
 int app_config_validate(const AppConfig *cfg, char *err, size_t err_len)
 {
-    char scratch[8];
-    if (!err) { err = scratch; err_len = sizeof scratch; }
+    char at[1100]; /* "file:line: " or "config: " */
     /* Every key within its own range: print it and read it back. */
     AppConfig copy = *cfg;
     for (int i = 0; i < NUM_KEYS; i++) {
         char value[1100], msg[1024];
         get_value(cfg, &KEYS[i], value, sizeof value);
         if (set_value(&copy, &KEYS[i], value, msg, sizeof msg) != 0) {
-            snprintf(err, err_len, "config: %s.%s: %s", KEYS[i].info.section, KEYS[i].info.name, msg);
-            return -1;
+            origin_prefix(cfg, &KEYS[i], NULL, at, sizeof at);
+            return errorf(err, err_len, "%s%s.%s: %s", at, KEYS[i].info.section, KEYS[i].info.name,
+                          msg);
         }
     }
     const ModelConfig *m = &cfg->model;
-    if (m->d_model % 2 != 0)
-        KEY_ERROR("config: model.d_model = %d: must be even (the classifier's hidden layer is d_model/2)",
-                  m->d_model);
-    if (m->d_model % m->num_heads != 0)
-        KEY_ERROR("config: model.num_heads = %d must divide model.d_model = %d (allowed: %s)", m->num_heads,
-                  m->d_model, "a divisor of d_model");
-    if (cfg->train.min_lr > cfg->train.optim.lr)
-        KEY_ERROR("config: train.min_lr = %g is larger than train.lr = %g (allowed: min_lr <= lr)",
-                  (double)cfg->train.min_lr, (double)cfg->train.optim.lr);
+    const Key *d_model = find_key("model", "d_model"), *num_heads = find_key("model", "num_heads");
+    if (m->d_model % 2 != 0) {
+        origin_prefix(cfg, d_model, NULL, at, sizeof at);
+        return errorf(err, err_len,
+                      "%smodel.d_model = %d: must be even (the classifier's hidden layer is d_model/2)",
+                      at, m->d_model);
+    }
+    if (m->d_model % m->num_heads != 0) {
+        origin_prefix(cfg, num_heads, d_model, at, sizeof at);
+        return errorf(err, err_len, "%smodel.num_heads = %d must divide model.d_model = %d (allowed: %s)",
+                      at, m->num_heads, m->d_model, "a divisor of d_model");
+    }
+    if (cfg->train.min_lr > cfg->train.optim.lr) {
+        origin_prefix(cfg, find_key("train", "min_lr"), find_key("train", "lr"), at, sizeof at);
+        return errorf(err, err_len, "%strain.min_lr = %g is larger than train.lr = %g (allowed: min_lr <= lr)",
+                      at, (double)cfg->train.min_lr, (double)cfg->train.optim.lr);
+    }
     char model_err[256];
     if (model_config_validate(m, model_err, sizeof model_err) != 0)
-        KEY_ERROR("config: model: %s", model_err);
+        return errorf(err, err_len, "config: model: %s", model_err);
     return 0;
 }

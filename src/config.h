@@ -63,25 +63,47 @@ typedef struct {
     char sentence[256];       /* sentence shown at start in the attention view */
 } UiConfig;
 
+/* Where the keys' values were set by a config file, so that a check across keys
+ * (app_config_validate) names the line to fix: "my.ini:7: model.num_heads = 5 ...". */
+#define CONFIG_MAX_KEYS 64
+typedef struct {
+    char file[1024];                      /* of the last app_config_parse; "" = none */
+    int line[CONFIG_MAX_KEYS];            /* by key index (app_config_key); 0 = not set there */
+    uint64_t value_hash[CONFIG_MAX_KEYS]; /* of the value that line set: once the field holds
+                                           * another value (a command-line flag, the TUI
+                                           * form), the line is no longer where it came from */
+} ConfigOrigins;
+
 typedef struct {
     ModelConfig model;
     TrainConfig train;
     DataConfig data;
     UiConfig ui;
+    ConfigOrigins origins;    /* for messages only; app_config_default: none */
 } AppConfig;
 
 AppConfig app_config_default(void);
-/* Reads an INI file over *cfg. Returns 0, or -1 with err = "file:line: key: problem (allowed: ...)". */
+/* Reads an INI file over *cfg and records where each key was set (cfg->origins).
+ * Returns 0, or -1 with err = "file:line: key: problem (allowed: ...)". */
 int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len);
-/* Same over an in-memory INI text; `name` is used in messages. */
-int app_config_parse(AppConfig *cfg, const char *name, const char *text, char *err, size_t err_len);
-/* Cross-field checks (heads divide d_model, ...). */
+/* Cross-field checks (heads divide d_model, ...) and every key's range again (a
+ * field may have been set directly). err = "file:line: section.key = value ..." when
+ * a config file set that value (or, while it is the built-in default, the other
+ * value of the conflict), else "config: section.key ...". */
 int app_config_validate(const AppConfig *cfg, char *err, size_t err_len);
 
-/* One key from the command line (`--set model.d_model=128`, `--epochs 5`): same
- * checks as in a file. Returns 0, or -1 with err = "section.key: problem (allowed: ...)". */
+/* One key from the command line (`--set model.d_model=128`): same checks as in a
+ * file. Returns 0, or -1 with err = "section.key: problem (allowed: ...)". */
 int app_config_set(AppConfig *cfg, const char *section, const char *key, const char *value,
                    char *err, size_t err_len);
+
+/* The rest of this header is the key table seen from outside, which the tests
+ * use to hold the program to assets/default.ini (every key there once, with a
+ * comment; the same defaults; printing reads back). */
+
+/* app_config_load over an in-memory INI text; `name` stands for the file in
+ * messages and origins. (tests/data/test_config.c parses texts without files.) */
+int app_config_parse(AppConfig *cfg, const char *name, const char *text, char *err, size_t err_len);
 /* The value of a key as the INI file would spell it ("64", "0.001", "adam", "true").
  * Returns 0, or -1 for an unknown key. */
 int app_config_get(const AppConfig *cfg, const char *section, const char *key, char *out,

@@ -7,11 +7,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "assets.h"
+#include "errors.h"
 #include "model/model.h"
 
 /* ------------------------------------------------------------ growables */
@@ -239,8 +241,16 @@ typedef struct {
     bool oom;
 } Parse;
 
-static void add_bad(Parse *ps, long line, const char *msg)
+static void add_bad(Parse *ps, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Records "why" for a bad line, to be written to the log in line order. */
+static void add_bad(Parse *ps, long line, const char *fmt, ...)
 {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     if (ps->n_bad == ps->cap_bad) {
         size_t cap = ps->cap_bad ? 2 * ps->cap_bad : 64;
         BadLine *b = realloc(ps->bad, cap * sizeof *b);
@@ -337,227 +347,260 @@ static bool has_csv_extension(const char *name)
     return n >= 4 && strcasecmp(name + n - 4, ".csv") == 0;
 }
 
+/* Where the header puts the two columns we read. */
+typedef struct {
+    int text, label;
+    int need;          /* fields a line must have to hold both */
+    int header_fields;
+} Columns;
+
+/* The header: the first non-blank record, naming the text and label columns. */
+static int read_header(Parse *ps, Reader *rd, Record *r, Columns *cols, char *err, size_t err_len)
+{
+    int got;
+    while ((got = read_record(rd, r)) == 1 && r->nf == 1 && r->f[0].len == 0 && !r->error) {}
+    if (got < 0)
+        return errorf(err, err_len, "%s: out of memory", ps->name);
+    if (got == 0)
+        return errorf(err, err_len, "%s: empty file (expected a header line naming the columns)",
+                      ps->name);
+    cols->text = cols->label = -1;
+    for (int k = 0; k < r->nf; k++) {
+        if (cols->text < 0 && header_is(&r->f[k], TEXT_COLUMNS, 4)) cols->text = k;
+        else if (cols->label < 0 && header_is(&r->f[k], LABEL_COLUMNS, 4)) cols->label = k;
+    }
+    if (cols->text < 0 || cols->label < 0)
+        return errorf(err, err_len, "%s:%ld: no %s column in the header (allowed names: %s)",
+                      ps->name, r->line, cols->text < 0 ? "text" : "label",
+                      cols->text < 0 ? "sentence, text, content, review"
+                                     : "label, sentiment, class, polarity");
+    cols->need = (cols->text > cols->label ? cols->text : cols->label) + 1;
+    cols->header_fields = r->nf;
+    return 0;
+}
+
+/* One data record: a good line's text and label are copied into ps, a bad line
+ * is recorded with why. Returns -1 only when out of memory. */
+static int take_record(Parse *ps, const Record *r, const Columns *cols)
+{
+    if (r->error) { add_bad(ps, r->line, "%s", r->error); return 0; }
+    if (r->bytes > DATASET_MAX_LINE_BYTES) {
+        add_bad(ps, r->line, "line too long (%zu bytes, at most %d)", r->bytes, DATASET_MAX_LINE_BYTES);
+        return 0;
+    }
+    if (r->nf < cols->need) {
+        add_bad(ps, r->line, "missing %s column (the line has %d field%s, the header %d)",
+                r->nf <= cols->text ? "text" : "label", r->nf, r->nf == 1 ? "" : "s",
+                cols->header_fields);
+        return 0;
+    }
+    const Field *tf = &r->f[cols->text], *lf = &r->f[cols->label];
+    bool text_ok = utf8_valid(tf->p, tf->len);
+    if (!text_ok || !utf8_valid(lf->p, lf->len)) {
+        add_bad(ps, r->line, "%s", text_ok ? "invalid UTF-8 in the label" : "invalid UTF-8 in the text");
+        return 0;
+    }
+    if (memchr(tf->p, '\0', tf->len) || memchr(lf->p, '\0', lf->len)) {
+        add_bad(ps, r->line, "NUL byte in the line (not a text file?)");
+        return 0;
+    }
+    size_t toff = bytes_add_field(&ps->text, tf->p, tf->len, tf->quoted);
+    if (toff == (size_t)-1) return -1;
+    if (is_blank(ps->text.data + toff)) {
+        ps->text.len = toff; /* drop the copy */
+        add_bad(ps, r->line, "empty text");
+        return 0;
+    }
+    size_t loff = bytes_add_field(&ps->labels, lf->p, lf->len, lf->quoted);
+    if (loff == (size_t)-1) return -1;
+    if (ps->n_rows == ps->cap_rows) {
+        size_t cap = ps->cap_rows ? 2 * ps->cap_rows : 1024;
+        Row *rows = realloc(ps->rows, cap * sizeof *rows);
+        if (!rows) return -1;
+        ps->rows = rows;
+        ps->cap_rows = cap;
+    }
+    ps->rows[ps->n_rows++] = (Row){toff, loff, r->line};
+    return 0;
+}
+
 /* Pass 1: split records, check each line, copy text and label of good lines. */
-static int parse_lines(Parse *ps, const char *data, size_t len, int *text_col, int *label_col,
-                       char *err, size_t err_len)
+static int parse_lines(Parse *ps, const char *data, size_t len, char *err, size_t err_len)
 {
     Reader rd = {data, len, 0, 1, has_csv_extension(ps->name)};
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) rd.pos = 3; /* UTF-8 BOM */
     Record r = {0};
+    Columns cols = {-1, -1, 0, 0};
+    if (read_header(ps, &rd, &r, &cols, err, err_len) != 0) {
+        free(r.f);
+        return -1;
+    }
     int got;
-    /* Header: the first non-blank line. */
-    while ((got = read_record(&rd, &r)) == 1 && r.nf == 1 && r.f[0].len == 0 && !r.error) {}
-    if (got < 0) goto oom;
-    if (got == 0) {
-        snprintf(err, err_len, "%s: empty file (expected a header line naming the columns)", ps->name);
-        free(r.f);
-        return -1;
-    }
-    long header_line = r.line;
-    *text_col = *label_col = -1;
-    for (int k = 0; k < r.nf; k++) {
-        if (*text_col < 0 && header_is(&r.f[k], TEXT_COLUMNS, 4)) *text_col = k;
-        else if (*label_col < 0 && header_is(&r.f[k], LABEL_COLUMNS, 4)) *label_col = k;
-    }
-    if (*text_col < 0 || *label_col < 0) {
-        snprintf(err, err_len,
-                 "%s:%ld: no %s column in the header (allowed names: %s)", ps->name, header_line,
-                 *text_col < 0 ? "text" : "label",
-                 *text_col < 0 ? "sentence, text, content, review" : "label, sentiment, class, polarity");
-        free(r.f);
-        return -1;
-    }
-    int need = (*text_col > *label_col ? *text_col : *label_col) + 1;
-    int header_fields = r.nf;
-
     while ((got = read_record(&rd, &r)) == 1) {
         if (r.nf == 1 && r.f[0].len == 0 && !r.error) continue; /* blank line */
-        char msg[160];
-        if (r.error) { add_bad(ps, r.line, r.error); continue; }
-        if (r.bytes > DATASET_MAX_LINE_BYTES) {
-            snprintf(msg, sizeof msg, "line too long (%zu bytes, at most %d)", r.bytes,
-                     DATASET_MAX_LINE_BYTES);
-            add_bad(ps, r.line, msg);
-            continue;
-        }
-        if (r.nf < need) {
-            snprintf(msg, sizeof msg, "missing %s column (the line has %d field%s, the header %d)",
-                     r.nf <= *text_col ? "text" : "label", r.nf, r.nf == 1 ? "" : "s", header_fields);
-            add_bad(ps, r.line, msg);
-            continue;
-        }
-        const Field *tf = &r.f[*text_col], *lf = &r.f[*label_col];
-        bool text_ok = utf8_valid(tf->p, tf->len);
-        if (!text_ok || !utf8_valid(lf->p, lf->len)) {
-            add_bad(ps, r.line, text_ok ? "invalid UTF-8 in the label" : "invalid UTF-8 in the text");
-            continue;
-        }
-        if (memchr(tf->p, '\0', tf->len) || memchr(lf->p, '\0', lf->len)) {
-            add_bad(ps, r.line, "NUL byte in the line (not a text file?)");
-            continue;
-        }
-        size_t toff = bytes_add_field(&ps->text, tf->p, tf->len, tf->quoted);
-        if (toff == (size_t)-1) goto oom;
-        if (is_blank(ps->text.data + toff)) {
-            ps->text.len = toff; /* drop the copy */
-            add_bad(ps, r.line, "empty text");
-            continue;
-        }
-        size_t loff = bytes_add_field(&ps->labels, lf->p, lf->len, lf->quoted);
-        if (loff == (size_t)-1) goto oom;
-        if (ps->n_rows == ps->cap_rows) {
-            size_t cap = ps->cap_rows ? 2 * ps->cap_rows : 1024;
-            Row *rows = realloc(ps->rows, cap * sizeof *rows);
-            if (!rows) goto oom;
-            ps->rows = rows;
-            ps->cap_rows = cap;
-        }
-        ps->rows[ps->n_rows++] = (Row){toff, loff, r.line};
+        if (take_record(ps, &r, &cols) != 0) { got = -1; break; }
     }
-    if (got < 0) goto oom;
     free(r.f);
+    if (got < 0)
+        return errorf(err, err_len, "%s: out of memory", ps->name);
     return 0;
-oom:
-    free(r.f);
-    snprintf(err, err_len, "%s: out of memory", ps->name);
+}
+
+/* The classes of a parse: the caller's mapping, the integers themselves, or the
+ * distinct names in byte order. */
+typedef struct {
+    bool integer_mode;
+    int num_classes;                          /* integer mode: set by assign_label_ids */
+    const char *names[DATASET_MAX_CLASSES];   /* into ps->labels, the mapping, or numbers */
+    char numbers[DATASET_MAX_CLASSES][12];
+} Classes;
+
+static int choose_classes(Parse *ps, const char *const *label_names, int n_names, Classes *cl,
+                          char *err, size_t err_len)
+{
+    bool use_mapping = label_names && n_names > 0;
+    cl->integer_mode = !use_mapping;
+    cl->num_classes = 0;
+    for (size_t i = 0; i < ps->n_rows && cl->integer_mode; i++) {
+        long v;
+        char *l = trim(ps->labels.data + ps->rows[i].label_off);
+        if (l[0] && !parse_int_label(l, &v)) cl->integer_mode = false;
+    }
+    if (use_mapping) {
+        for (int k = 0; k < n_names; k++) cl->names[k] = label_names[k];
+        cl->num_classes = n_names;
+        return 0;
+    }
+    if (cl->integer_mode) return 0;
+    for (size_t i = 0; i < ps->n_rows; i++) {
+        const char *l = trim(ps->labels.data + ps->rows[i].label_off);
+        if (!l[0]) continue;
+        int k = 0;
+        while (k < cl->num_classes && strcmp(cl->names[k], l) != 0) k++;
+        if (k < cl->num_classes) continue;
+        if (cl->num_classes == DATASET_MAX_CLASSES)
+            return errorf(err, err_len, "%s: more than %d distinct labels (is the label column right?)",
+                          ps->name, DATASET_MAX_CLASSES);
+        cl->names[cl->num_classes++] = l;
+    }
+    qsort(cl->names, (size_t)cl->num_classes, sizeof *cl->names, cmp_str);
+    return 0;
+}
+
+/* The class id of row i's label, or -1 after recording the line as bad. */
+static int label_id(Parse *ps, const Classes *cl, size_t i)
+{
+    const char *l = trim(ps->labels.data + ps->rows[i].label_off);
+    long line = ps->rows[i].line;
+    if (!l[0]) {
+        add_bad(ps, line, "empty label");
+        return -1;
+    }
+    if (cl->integer_mode) {
+        long v = 0;
+        parse_int_label(l, &v);
+        if (v >= 0 && v < DATASET_MAX_CLASSES) return (int)v;
+        add_bad(ps, line, "label %.40s out of range (allowed: 0..%d)", l, DATASET_MAX_CLASSES - 1);
+        return -1;
+    }
+    for (int k = 0; k < cl->num_classes; k++)
+        if (strcmp(cl->names[k], l) == 0) return k;
+    char allowed[256] = "";
+    for (int k = 0; k < cl->num_classes; k++) {
+        size_t used = strlen(allowed);
+        if (used + strlen(cl->names[k]) + 8 >= sizeof allowed) {
+            snprintf(allowed + used, sizeof allowed - used, ", ...");
+            break;
+        }
+        snprintf(allowed + used, sizeof allowed - used, "%s%s", k ? ", " : "", cl->names[k]);
+    }
+    add_bad(ps, line, "unknown label \"%.40s\" (allowed: %s)", l, allowed);
     return -1;
+}
+
+/* Pass 2: labels to class ids in ids[]; the rows with a bad label are dropped
+ * from ps->rows. Returns the number of good rows. In integer mode the classes
+ * are 0 .. the largest id (at least 2). */
+static size_t assign_label_ids(Parse *ps, Classes *cl, int *ids)
+{
+    size_t good = 0;
+    int max_id = -1;
+    for (size_t i = 0; i < ps->n_rows; i++) {
+        int id = label_id(ps, cl, i);
+        if (id < 0) continue;
+        if (id > max_id) max_id = id;
+        ps->rows[good] = ps->rows[i];
+        ids[good++] = id;
+    }
+    if (cl->integer_mode) {
+        cl->num_classes = max_id + 1 < 2 ? 2 : max_id + 1;
+        for (int k = 0; k < cl->num_classes; k++) {
+            snprintf(cl->numbers[k], sizeof cl->numbers[k], "%d", k);
+            cl->names[k] = cl->numbers[k];
+        }
+    }
+    return good;
+}
+
+/* The dataset of the good rows; takes over the text copies of ps. */
+static Dataset *build_dataset(Parse *ps, const int *ids, size_t good, const Classes *cl)
+{
+    if (good > (size_t)INT32_MAX) return NULL;
+    Dataset *ds = dataset_alloc((int)good);
+    if (!ds) return NULL;
+    ds->storage = ps->text.data;
+    ps->text.data = NULL;
+    for (size_t i = 0; i < good; i++) {
+        ds->text[i] = ds->storage + ps->rows[i].text_off;
+        ds->label[i] = ids[i];
+    }
+    ds->skipped = (int)ps->n_bad;
+    if (set_label_names(ds, cl->names, cl->num_classes) != 0) {
+        dataset_free(ds);
+        return NULL;
+    }
+    return ds;
 }
 
 Dataset *dataset_parse(const char *name, const char *data, size_t len,
                        const char *const *label_names, int n_names,
                        FILE *log, char *err, size_t err_len)
 {
-    char scratch[8];
-    if (!err) { err = scratch; err_len = sizeof scratch; }
     if (n_names > DATASET_MAX_CLASSES) {
-        snprintf(err, err_len, "%s: too many label names (%d, at most %d)", name, n_names,
-                 DATASET_MAX_CLASSES);
+        errorf(err, err_len, "%s: too many label names (%d, at most %d)", name, n_names,
+               DATASET_MAX_CLASSES);
         return NULL;
     }
     Parse ps = {.name = name};
-    int text_col, label_col;
-    if (parse_lines(&ps, data, len, &text_col, &label_col, err, err_len) != 0) {
-        parse_free(&ps);
-        return NULL;
+    Classes cl;
+    Dataset *ds = NULL;
+    int *ids = NULL;
+    if (parse_lines(&ps, data, len, err, err_len) != 0 ||
+        choose_classes(&ps, label_names, n_names, &cl, err, err_len) != 0)
+        goto done;
+    ids = malloc((ps.n_rows ? ps.n_rows : 1) * sizeof *ids);
+    if (!ids) {
+        errorf(err, err_len, "%s: out of memory", name);
+        goto done;
     }
-
-    /* Pass 2: labels to class ids. */
-    int *ids = malloc((ps.n_rows ? ps.n_rows : 1) * sizeof *ids);
-    const char *names[DATASET_MAX_CLASSES];
-    char numbers[DATASET_MAX_CLASSES][12];
-    int num_classes = 0;
-    if (!ids) goto oom;
-    bool use_mapping = label_names && n_names > 0;
-    bool integer_mode = !use_mapping;
-    for (size_t i = 0; i < ps.n_rows && integer_mode; i++) {
-        long v;
-        char *l = trim(ps.labels.data + ps.rows[i].label_off);
-        if (l[0] && !parse_int_label(l, &v)) integer_mode = false;
-    }
-    if (use_mapping) {
-        for (int k = 0; k < n_names; k++) names[k] = label_names[k];
-        num_classes = n_names;
-    } else if (!integer_mode) {
-        /* Distinct names, sorted. */
-        for (size_t i = 0; i < ps.n_rows; i++) {
-            const char *l = trim(ps.labels.data + ps.rows[i].label_off);
-            if (!l[0]) continue;
-            int k = 0;
-            while (k < num_classes && strcmp(names[k], l) != 0) k++;
-            if (k < num_classes) continue;
-            if (num_classes == DATASET_MAX_CLASSES) {
-                snprintf(err, err_len, "%s: more than %d distinct labels (is the label column right?)",
-                         name, DATASET_MAX_CLASSES);
-                free(ids);
-                parse_free(&ps);
-                return NULL;
-            }
-            names[num_classes++] = l;
-        }
-        qsort(names, (size_t)num_classes, sizeof *names, cmp_str);
-    }
-    size_t good = 0;
-    long max_int = -1;
-    for (size_t i = 0; i < ps.n_rows; i++) {
-        const char *l = trim(ps.labels.data + ps.rows[i].label_off);
-        int id = -1;
-        if (!l[0]) {
-            add_bad(&ps, ps.rows[i].line, "empty label");
-        } else if (integer_mode) {
-            long v = 0;
-            parse_int_label(l, &v);
-            if (v < 0 || v >= DATASET_MAX_CLASSES) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "label %.40s out of range (allowed: 0..%d)", l,
-                         DATASET_MAX_CLASSES - 1);
-                add_bad(&ps, ps.rows[i].line, msg);
-            } else {
-                id = (int)v;
-            }
-        } else {
-            for (int k = 0; k < num_classes; k++)
-                if (strcmp(names[k], l) == 0) { id = k; break; }
-            if (id < 0) {
-                char allowed[256] = "";
-                for (int k = 0; k < num_classes; k++) {
-                    size_t used = strlen(allowed);
-                    if (used + strlen(names[k]) + 8 >= sizeof allowed) {
-                        snprintf(allowed + used, sizeof allowed - used, ", ...");
-                        break;
-                    }
-                    snprintf(allowed + used, sizeof allowed - used, "%s%s", k ? ", " : "", names[k]);
-                }
-                char msg[400];
-                snprintf(msg, sizeof msg, "unknown label \"%.40s\" (allowed: %s)", l, allowed);
-                add_bad(&ps, ps.rows[i].line, msg);
-            }
-        }
-        if (id < 0) continue;
-        if (id > max_int) max_int = id;
-        ps.rows[good] = ps.rows[i];
-        ids[good++] = id;
-    }
-    if (ps.oom) goto oom;
-    if (integer_mode) {
-        num_classes = max_int + 1 < 2 ? 2 : (int)max_int + 1;
-        for (int k = 0; k < num_classes; k++) {
-            snprintf(numbers[k], sizeof numbers[k], "%d", k);
-            names[k] = numbers[k];
-        }
+    size_t good = assign_label_ids(&ps, &cl, ids);
+    if (ps.oom) {
+        errorf(err, err_len, "%s: out of memory", name);
+        goto done;
     }
     write_bad_lines(&ps, log);
     if (good == 0) {
-        snprintf(err, err_len, "%s: no usable line (%zu bad line%s skipped)", name, ps.n_bad,
-                 ps.n_bad == 1 ? "" : "s");
-        free(ids);
-        parse_free(&ps);
-        return NULL;
+        errorf(err, err_len, "%s: no usable line (%zu bad line%s skipped)", name, ps.n_bad,
+               ps.n_bad == 1 ? "" : "s");
+        goto done;
     }
-    if (good > (size_t)INT32_MAX) goto oom;
-
-    Dataset *ds = dataset_alloc((int)good);
-    if (!ds) goto oom;
-    ds->storage = ps.text.data; /* the text copies become the dataset's storage */
-    ps.text.data = NULL;
-    for (size_t i = 0; i < good; i++) {
-        ds->text[i] = ds->storage + ps.rows[i].text_off;
-        ds->label[i] = ids[i];
-    }
-    ds->skipped = (int)ps.n_bad;
+    ds = build_dataset(&ps, ids, good, &cl);
+    if (!ds)
+        errorf(err, err_len, "%s: out of memory", name);
+done:
     free(ids);
-    if (set_label_names(ds, names, num_classes) != 0) {
-        parse_free(&ps);
-        dataset_free(ds);
-        snprintf(err, err_len, "%s: out of memory", name);
-        return NULL;
-    }
     parse_free(&ps);
     return ds;
-oom:
-    free(ids);
-    parse_free(&ps);
-    snprintf(err, err_len, "%s: out of memory", name);
-    return NULL;
 }
 
 Dataset *dataset_load(const char *path, const char *const *label_names, int n_names,
@@ -565,13 +608,13 @@ Dataset *dataset_load(const char *path, const char *const *label_names, int n_na
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        if (err) snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     Bytes b = {0};
     for (;;) {
         if (bytes_reserve(&b, 1 << 16) != 0) {
-            if (err) snprintf(err, err_len, "%s: out of memory", path);
+            errorf(err, err_len, "%s: out of memory", path);
             free(b.data);
             fclose(f);
             return NULL;
@@ -584,7 +627,7 @@ Dataset *dataset_load(const char *path, const char *const *label_names, int n_na
     int saved_errno = errno;
     fclose(f);
     if (failed) {
-        if (err) snprintf(err, err_len, "%s: read error: %s", path, strerror(saved_errno));
+        errorf(err, err_len, "%s: read error: %s", path, strerror(saved_errno));
         free(b.data);
         return NULL;
     }

@@ -43,7 +43,8 @@ typedef struct {
  * Returns NULL with err naming the file when nothing usable was read. */
 Dataset *dataset_load(const char *path, const char *const *label_names, int n_names,
                       FILE *log, char *err, size_t err_len);
-/* Same parser over an in-memory buffer; `name` is used in messages. */
+/* Same parser over an in-memory buffer; `name` is used in messages. (Public so that
+ * tests/data/test_dataset.c feeds it texts without files; the program loads files.) */
 Dataset *dataset_parse(const char *name, const char *data, size_t len,
                        const char *const *label_names, int n_names,
                        FILE *log, char *err, size_t err_len);
@@ -52,7 +53,8 @@ Dataset *dataset_parse(const char *name, const char *data, size_t len,
  * with the train part. NULL only when out of memory. */
 Dataset *dataset_embedded_train(void);
 Dataset *dataset_embedded_heldout(void);
-/* The workshop's 10 sentences, labels as in the notebook (0 negative, 1 positive). */
+/* The workshop's 10 sentences, labels as in the notebook (0 negative, 1 positive).
+ * Only tests use it (data, cli, ui suites): the smallest real dataset to train on. */
 Dataset *dataset_workshop_toy(void);
 /* Deterministic split: every sentence goes to val with probability val_fraction,
  * decided by a hash of (seed, index). Both outputs are new datasets. */

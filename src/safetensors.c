@@ -1,18 +1,16 @@
 /* safetensors reader and writer; see safetensors.h for the layout and the checks. */
 #include "safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "errors.h"
+#include "files.h"
 
 #include "text.h" /* utf8_valid */
 
@@ -93,12 +91,14 @@ static int compare_ranges(const void *a, const void *b)
     return 0;
 }
 
-static void format_shape(char *buf, size_t len, const SafeTensor *t)
+void safetensors_format_shape(char *buf, size_t len, int ndim, const int64_t *shape)
 {
+    if (len == 0)
+        return;
     size_t used = (size_t)snprintf(buf, len, "[");
-    for (int d = 0; d < t->ndim && used < len; d++)
+    for (int d = 0; d < ndim && used < len; d++)
         used += (size_t)snprintf(buf + used, len - used, "%s%lld", d ? ", " : "",
-                                 (long long)t->shape[d]);
+                                 (long long)shape[d]);
     if (used < len)
         snprintf(buf + used, len - used, "]");
 }
@@ -169,7 +169,7 @@ static int parse_tensor_entry(SafeTensor *t, const cJSON *entry, size_t data_len
     t->end = (size_t)end;
     if (t->end - t->begin != t->numel * elem) {
         char shape_text[128];
-        format_shape(shape_text, sizeof shape_text, t);
+        safetensors_format_shape(shape_text, sizeof shape_text, t->ndim, t->shape);
         return errorf(err, err_len,
                     "%s: tensor '%s': data_offsets [%zu, %zu] hold %zu bytes but shape %s of %s "
                     "needs %zu",
@@ -233,66 +233,91 @@ static int check_layout(const SafeTensors *st, const char *file, char *err, size
     return rc;
 }
 
-int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
-                      const char *name, const char *required_dtype,
-                      char *err, size_t err_len)
+/* The first 8 bytes: a header length that fits the file. Most files that are not
+ * safetensors (text, another format) fail here, with an absurd length. */
+static int check_header_length(uint64_t header_len, size_t len, const char *name, char *err,
+                               size_t err_len)
 {
-    memset(out, 0, sizeof *out);
-    if (len < 8)
+    if (header_len > len - 8 && header_len > SAFETENSORS_MAX_HEADER)
         return errorf(err, err_len,
-                    "%s: file too short (%zu bytes): a safetensors file starts with an 8-byte "
-                    "header length",
-                    name, len);
-    uint64_t header_len = read_u64_le(bytes);
+                      "%s: not a safetensors file (header length %llu is absurd: larger than the "
+                      "file, %zu bytes)",
+                      name, (unsigned long long)header_len, len);
     if (header_len < 2 || header_len > SAFETENSORS_MAX_HEADER)
-        return errorf(err, err_len, "%s: header length %llu is absurd (allowed: 2 to %llu bytes)",
-                    name, (unsigned long long)header_len,
-                    (unsigned long long)SAFETENSORS_MAX_HEADER);
+        return errorf(err, err_len,
+                      "%s: not a safetensors file (header length %llu is absurd; allowed: 2 to %llu "
+                      "bytes)",
+                      name, (unsigned long long)header_len,
+                      (unsigned long long)SAFETENSORS_MAX_HEADER);
     if (header_len > len - 8)
         return errorf(err, err_len,
-                    "%s: header length %llu goes beyond the end of the file (%zu bytes; "
-                    "truncated?)",
-                    name, (unsigned long long)header_len, len);
+                      "%s: header length %llu goes beyond the end of the file (%zu bytes; "
+                      "truncated?)",
+                      name, (unsigned long long)header_len, len);
+    return 0;
+}
 
+/* The header's JSON object, or NULL with err: length, UTF-8, JSON, and nothing
+ * after the object but the writer's padding. */
+static cJSON *parse_header(const unsigned char *bytes, size_t len, const char *name,
+                           size_t *header_len_out, char *err, size_t err_len)
+{
+    if (len < 8) {
+        errorf(err, err_len,
+               "%s: file too short (%zu bytes): a safetensors file starts with an 8-byte header "
+               "length",
+               name, len);
+        return NULL;
+    }
+    uint64_t header_len = read_u64_le(bytes);
+    if (check_header_length(header_len, len, name, err, err_len) != 0)
+        return NULL;
     const char *text = (const char *)bytes + 8;
-    if (!utf8_valid(text, (size_t)header_len))
-        return errorf(err, err_len, "%s: header is not valid UTF-8 (the format requires UTF-8 JSON)",
-                    name);
+    if (!utf8_valid(text, (size_t)header_len)) {
+        errorf(err, err_len, "%s: header is not valid UTF-8 (the format requires UTF-8 JSON)", name);
+        return NULL;
+    }
     /* As the reference reader: no leading space or byte-order mark (cJSON would skip them). */
-    if (text[0] != '{')
-        return errorf(err, err_len, "%s: header does not start with '{' (not a safetensors file?)",
-                    name);
+    if (text[0] != '{') {
+        errorf(err, err_len, "%s: header does not start with '{' (not a safetensors file?)", name);
+        return NULL;
+    }
     const char *parse_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)header_len, &parse_end, false);
     if (!root) {
         size_t at = parse_end && parse_end >= text ? (size_t)(parse_end - text) : 0;
-        return errorf(err, err_len, "%s: header is not valid JSON (near byte %zu of %llu)", name,
-                    at, (unsigned long long)header_len);
+        errorf(err, err_len, "%s: header is not valid JSON (near byte %zu of %llu)", name, at,
+               (unsigned long long)header_len);
+        return NULL;
     }
     /* The writer pads the header with spaces; anything else after the JSON is garbage. */
     for (size_t i = (size_t)(parse_end - text); i < header_len; i++) {
         char c = text[i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
             cJSON_Delete(root);
-            return errorf(err, err_len, "%s: header has bytes after its JSON object (at byte %zu)",
-                        name, i);
+            errorf(err, err_len, "%s: header has bytes after its JSON object (at byte %zu)", name, i);
+            return NULL;
         }
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return errorf(err, err_len, "%s: header is not a JSON object", name);
+        errorf(err, err_len, "%s: header is not a JSON object", name);
+        return NULL;
     }
-    out->header = root;
-    out->header_len = (size_t)header_len;
-    out->data = bytes + 8 + header_len;
-    out->data_len = len - 8 - (size_t)header_len;
+    *header_len_out = (size_t)header_len;
+    return root;
+}
 
+/* Every entry of the header: the tensors into out->tensors (allocated here) and
+ * __metadata__ checked; then no tensor name twice. */
+static int parse_entries(SafeTensors *out, const cJSON *root, const char *name,
+                         const char *required_dtype, char *err, size_t err_len)
+{
     int entries = cJSON_GetArraySize(root);
     out->tensors = calloc((size_t)(entries > 0 ? entries : 1), sizeof *out->tensors);
     const char **names = malloc(sizeof *names * (size_t)(entries > 0 ? entries : 1));
     if (!out->tensors || !names) {
         free(names);
-        safetensors_free(out);
         return errorf(err, err_len, "%s: out of memory", name);
     }
     int rc = 0;
@@ -316,12 +341,27 @@ int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
         if (rc != 0)
             break;
     }
-    if (rc == 0) {
-        const char *dup = find_duplicate(names, out->num_tensors);
-        if (dup)
-            rc = errorf(err, err_len, "%s: tensor '%s' appears twice in the header", name, dup);
-    }
+    const char *dup = rc == 0 ? find_duplicate(names, out->num_tensors) : NULL;
+    if (dup)
+        rc = errorf(err, err_len, "%s: tensor '%s' appears twice in the header", name, dup);
     free(names);
+    return rc;
+}
+
+int safetensors_parse(SafeTensors *out, const unsigned char *bytes, size_t len,
+                      const char *name, const char *required_dtype,
+                      char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    size_t header_len = 0;
+    cJSON *root = parse_header(bytes, len, name, &header_len, err, err_len);
+    if (!root)
+        return -1;
+    out->header = root;
+    out->header_len = header_len;
+    out->data = bytes + 8 + header_len;
+    out->data_len = len - 8 - header_len;
+    int rc = parse_entries(out, root, name, required_dtype, err, err_len);
     if (rc == 0)
         rc = check_layout(out, name, err, err_len);
     if (rc != 0)
@@ -333,36 +373,12 @@ int safetensors_read_file(SafeTensors *out, const char *path, const char *requir
                           char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return errorf(err, err_len, "%s: not a regular file", path);
-    }
-    size_t len = (size_t)sb.st_size;
-    unsigned char *bytes = malloc(len > 0 ? len : 1);
-    if (!bytes) {
-        close(fd);
-        return errorf(err, err_len, "%s: out of memory reading %zu bytes", path, len);
-    }
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(fd, bytes + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : 0;
-            free(bytes);
-            close(fd);
-            return errorf(err, err_len, "%s: read failed: %s", path,
-                        e ? strerror(e) : "file shrank while reading");
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    if (safetensors_parse(out, bytes, len, path, required_dtype, err, err_len) != 0) {
+    char *bytes;
+    size_t len;
+    if (file_read_all(path, SIZE_MAX, &bytes, &len, err, err_len) != 0)
+        return -1;
+    if (safetensors_parse(out, (const unsigned char *)bytes, len, path, required_dtype, err,
+                          err_len) != 0) {
         free(bytes);
         return -1;
     }

@@ -35,7 +35,8 @@ typedef struct {
     void *file_bytes;            /* whole file when read by safetensors_read_file, owned */
 } SafeTensors;
 
-/* Parses and validates a whole file held in memory (`bytes` must outlive `out`).
+/* Parses and validates a whole file held in memory (`bytes` must outlive `out`);
+ * the program reads files (safetensors_read_file), the tests parse forged images.
  * `name` is used in messages. `required_dtype` (may be NULL) is demanded of every
  * tensor, checked before sizes so that a wrong dtype is reported as such.
  * Checks: header length against the file and the 100 MB limit, the JSON, that the
@@ -55,11 +56,14 @@ void safetensors_free(SafeTensors *st);
 const SafeTensor *safetensors_find(const SafeTensors *st, const char *name);
 /* The __metadata__ value for key, or NULL when absent. */
 const char *safetensors_metadata(const SafeTensors *st, const char *key);
-/* Number of __metadata__ entries, and the i-th key (header order). */
+/* Number of __metadata__ entries, and the i-th key (header order; only the tests
+ * list keys, to check that metadata round-trips in order). */
 int safetensors_metadata_count(const SafeTensors *st);
 const char *safetensors_metadata_key(const SafeTensors *st, int i);
 /* Decodes an F32 tensor's little-endian bytes into out (t->numel floats). */
 void safetensors_copy_f32(float *out, const SafeTensor *t);
+/* "[5000, 64]": a shape as messages show it. */
+void safetensors_format_shape(char *buf, size_t len, int ndim, const int64_t *shape);
 
 /* One F32 tensor to write. */
 typedef struct {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "model/model.h"
 
 /* ---------------------------------------------------------------- UTF-8 */
@@ -44,6 +45,12 @@ bool utf8_valid(const char *s, size_t len)
         i += n;
     }
     return true;
+}
+
+size_t utf8_char_len(const char *s, size_t avail)
+{
+    uint32_t cp;
+    return utf8_decode((const unsigned char *)s, avail, &cp);
 }
 
 static size_t utf8_encode(uint32_t cp, unsigned char *out)
@@ -258,14 +265,14 @@ static Vocab *vocab_from_owned(char **tokens, int n, char *err, size_t err_len)
     if (!v->slots) goto oom;
     for (int i = 0; i < n; i++) {
         if (vocab_insert_slot(v, i) != 0) {
-            if (err) snprintf(err, err_len, "vocabulary: duplicate token \"%s\" at id %d", tokens[i], i);
+            errorf(err, err_len, "vocabulary: duplicate token \"%s\" at id %d", tokens[i], i);
             vocab_free(v);
             return NULL;
         }
     }
     return v;
 oom:
-    if (err) snprintf(err, err_len, "vocabulary: out of memory");
+    errorf(err, err_len, "vocabulary: out of memory");
     if (v) vocab_free(v);
     else {
         for (int i = 0; i < n; i++) free(tokens[i]);
@@ -305,25 +312,25 @@ int vocab_lookup(const Vocab *v, const char *token)
 Vocab *vocab_from_list(const char *const *tokens, int n, char *err, size_t err_len)
 {
     if (n < 2 || strcmp(tokens[0], VOCAB_PAD_TOKEN) != 0 || strcmp(tokens[1], VOCAB_UNK_TOKEN) != 0) {
-        if (err) snprintf(err, err_len, "vocabulary: must start with \"%s\", \"%s\"",
-                          VOCAB_PAD_TOKEN, VOCAB_UNK_TOKEN);
+        errorf(err, err_len, "vocabulary: must start with \"%s\", \"%s\"", VOCAB_PAD_TOKEN,
+               VOCAB_UNK_TOKEN);
         return NULL;
     }
     char **copy = calloc((size_t)n, sizeof *copy);
     if (!copy) {
-        if (err) snprintf(err, err_len, "vocabulary: out of memory");
+        errorf(err, err_len, "vocabulary: out of memory");
         return NULL;
     }
     for (int i = 0; i < n; i++) {
         if (!tokens[i] || !tokens[i][0]) {
-            if (err) snprintf(err, err_len, "vocabulary: empty token at id %d", i);
+            errorf(err, err_len, "vocabulary: empty token at id %d", i);
             for (int j = 0; j < i; j++) free(copy[j]);
             free(copy);
             return NULL;
         }
         copy[i] = strdup(tokens[i]);
         if (!copy[i]) {
-            if (err) snprintf(err, err_len, "vocabulary: out of memory");
+            errorf(err, err_len, "vocabulary: out of memory");
             for (int j = 0; j < i; j++) free(copy[j]);
             free(copy);
             return NULL;

@@ -50,7 +50,9 @@ Vocab *vocab_from_list(const char *const *tokens, int n, char *err, size_t err_l
 void vocab_free(Vocab *v);
 int vocab_size(const Vocab *v);
 const char *vocab_token(const Vocab *v, int id); /* NULL when id is out of range */
-int vocab_lookup(const Vocab *v, const char *token); /* MODEL_UNK_ID if absent */
+/* MODEL_UNK_ID if absent. The program looks words up through encode_sentence;
+ * tests look up single tokens. */
+int vocab_lookup(const Vocab *v, const char *token);
 
 /* Tokenize + look up + truncate to max_len + pad with 0. Returns the number of real
  * tokens kept (<= max_len). ids has max_len entries. token_text (may be NULL) gets
@@ -61,5 +63,8 @@ int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text,
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);
+/* Length (1..4) of the valid UTF-8 character at s (avail > 0 bytes), by the same
+ * rules; 0 when there is none. */
+size_t utf8_char_len(const char *s, size_t avail);
 
 #endif

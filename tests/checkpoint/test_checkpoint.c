@@ -19,6 +19,7 @@
 
 #include "checkpoint.h"
 #include "safetensors.h"
+#include "spelling.h"
 
 #ifndef SOURCE_ROOT
 #define SOURCE_ROOT "."
@@ -288,6 +289,67 @@ Test(checkpoint, round_trip_max_pooling)
     ModelConfig cfg = tiny_config();
     cfg.pooling = POOLING_MAX;
     round_trip(&cfg);
+}
+
+/* The "config" metadata of the file at path, parsed. */
+static cJSON *saved_config(const char *path)
+{
+    SafeTensors st;
+    char err[512] = "";
+    cr_assert_eq(safetensors_read_file(&st, path, "F32", err, sizeof err), 0, "%s", err);
+    cJSON *o = cJSON_Parse(safetensors_metadata(&st, "config"));
+    safetensors_free(&st);
+    cr_assert_not_null(o);
+    return o;
+}
+
+/* Every value of every enum of the config is written with spelling.h's name and
+ * loads back as itself (pooling's default, mean, is not written at all). */
+Test(checkpoint, every_enum_value_spelled_by_the_table_and_loaded_back)
+{
+    for (int field = 0; field < 4; field++) {
+        const EnumNames *names[] = {&LAYERNORM_NAMES, &POS_ENCODING_NAMES, &POOLING_NAMES,
+                                    &TOKENIZER_NAMES};
+        const char *keys[] = {"layernorm", "pos_encoding", "pooling", "tokenizer"};
+        for (int v = 0; v < names[field]->count; v++) {
+            ModelConfig cfg = tiny_config();
+            if (field == 0) cfg.layernorm = (LayerNormKind)v;
+            if (field == 1) cfg.pos_encoding = (PosEncodingKind)v;
+            if (field == 2) cfg.pooling = (PoolingKind)v;
+            Fixture f = fixture_make(&cfg, 3);
+            if (field == 3) f.tc.kind = (TokenizerKind)v;
+            const char *path = in_tmp("enum.safetensors");
+            fixture_save(&f, path);
+            cJSON *o = saved_config(path);
+            const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, keys[field]);
+            if (field == 2 && v == POOLING_MEAN)
+                cr_expect_null(item, "mean pooling is not written");
+            else
+                cr_expect_str_eq(cJSON_GetStringValue(item), enum_name(names[field], v), "%s",
+                                 keys[field]);
+            cJSON_Delete(o);
+            Checkpoint c;
+            char err[512] = "";
+            cr_assert_eq(checkpoint_load(path, &c, err, sizeof err), 0, "%s", err);
+            int got[] = {(int)c.model->cfg.layernorm, (int)c.model->cfg.pos_encoding,
+                         (int)c.model->cfg.pooling, (int)c.tokenizer.kind};
+            cr_expect_eq(got[field], v, "%s = %s", keys[field], enum_name(names[field], v));
+            checkpoint_free(&c);
+            fixture_free(&f);
+        }
+    }
+    /* A value without a name is refused, naming the key, and nothing is written. */
+    ModelConfig cfg = tiny_config();
+    Fixture f = fixture_make(&cfg, 3);
+    f.tc.kind = (TokenizerKind)5;
+    char err[512] = "";
+    const char *path = in_tmp("unnamed.safetensors");
+    cr_expect_eq(checkpoint_save(path, f.model, &f.tc, f.vocab, f.labels, f.num_labels, err,
+                                 sizeof err), -1);
+    cr_expect_not_null(strstr(err, "config: key 'tokenizer': 5 is not a value (allowed: whitespace, words)"),
+                       "%s", err);
+    cr_expect_neq(access(path, F_OK), 0);
+    fixture_free(&f);
 }
 
 Test(checkpoint, default_config_names_and_layout)
@@ -693,6 +755,12 @@ Test(checkpoint, not_a_file)
 {
     expect_load_error(in_tmp("absent.safetensors"), "cannot open: No such file or directory");
     expect_load_error(tmp_dir, "not a regular file");
+    /* A config or dataset given where a checkpoint belongs. */
+    const char *text = in_tmp("train.tsv");
+    const char *tsv = "sentence\tlabel\ngood\tpositive\n";
+    write_file(text, tsv, strlen(tsv));
+    expect_load_error(text, "not a safetensors file (header length ");
+    expect_load_error(text, "is absurd: larger than the file, 29 bytes)");
 }
 
 Test(checkpoint, flipped_bytes_never_crash)
@@ -840,6 +908,21 @@ Test(checkpoint, optimizer_sidecar_round_trip)
     cr_assert_eq(optimizer_init(&other, &def, 999), 0);
     cr_expect_eq(optimizer_state_load(path, &other, err, sizeof err), -1);
     cr_expect_not_null(strstr(err, "holds moments for 1000 parameters, the model has 999"), "%s", err);
+
+    /* Both kinds, spelled by the table. */
+    for (int kind = 0; kind < OPTIMIZER_NAMES.count; kind++) {
+        opt.cfg.kind = (OptimKind)kind;
+        cr_assert_eq(optimizer_state_save(path, &opt, err, sizeof err), 0, "%s", err);
+        SafeTensors st;
+        cr_assert_eq(safetensors_read_file(&st, path, "F32", err, sizeof err), 0, "%s", err);
+        char expect[64];
+        snprintf(expect, sizeof expect, "\"kind\":\"%s\"", enum_name(&OPTIMIZER_NAMES, kind));
+        cr_expect_not_null(strstr(safetensors_metadata(&st, "optimizer"), expect), "%s",
+                           safetensors_metadata(&st, "optimizer"));
+        safetensors_free(&st);
+        cr_assert_eq(optimizer_state_load(path, &fresh, err, sizeof err), 0, "%s", err);
+        cr_expect_eq(fresh.cfg.kind, (OptimKind)kind);
+    }
 
     /* A model checkpoint is not a sidecar. */
     size_t len;

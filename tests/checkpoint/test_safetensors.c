@@ -197,6 +197,37 @@ Test(safetensors, header_length_checks)
     cr_expect_not_null(strstr(err, "header length 0 is absurd"), "%s", err);
 }
 
+/* A text file (here: a config) is called what it is, with the length its first
+ * 8 bytes would give. */
+Test(safetensors, text_file_is_not_a_safetensors_file)
+{
+    const char *text = "[model]\nd_model = 64\n";
+    size_t len = strlen(text);
+    uint64_t header_len = 0;
+    for (int i = 7; i >= 0; i--)
+        header_len = header_len << 8 | (unsigned char)text[i];
+    SafeTensors st;
+    char err[256], expect[256];
+    cr_expect_eq(safetensors_parse(&st, (const unsigned char *)text, len, "my.ini", NULL, err,
+                                   sizeof err), -1);
+    snprintf(expect, sizeof expect,
+             "my.ini: not a safetensors file (header length %llu is absurd: larger than the file, "
+             "%zu bytes)", (unsigned long long)header_len, len);
+    cr_expect_str_eq(err, expect);
+    cr_expect_null(st.tensors);
+    /* A length within a large file but above the 100 MiB limit. */
+    size_t big = (size_t)SAFETENSORS_MAX_HEADER + 16;
+    unsigned char *buf = calloc(big, 1);
+    cr_assert_not_null(buf);
+    buf[0] = 0x01; /* 0x06400001 = 100 MiB + 1, within the file */
+    buf[2] = 0x40;
+    buf[3] = 0x06;
+    cr_expect_eq(safetensors_parse(&st, buf, big, "big.bin", NULL, err, sizeof err), -1);
+    cr_expect_str_eq(err, "big.bin: not a safetensors file (header length 104857601 is absurd; "
+                          "allowed: 2 to 104857600 bytes)");
+    free(buf);
+}
+
 Test(safetensors, bad_json)
 {
     expect_error("{\"a\":{\"dtype\":\"F32\",", 0, "header is not valid JSON");

@@ -1,6 +1,6 @@
 /* The command line: train on the embedded data, save, predict, evaluate (in-process,
- * outputs parsed with cJSON), usage and file errors with their exit codes, --help,
- * and the real binary run through fork/exec. */
+ * outputs parsed with cJSON), learn and use a BPE tokenizer, usage and file errors
+ * with their exit codes, --help, and the real binary run through fork/exec. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <fcntl.h>
@@ -31,7 +31,8 @@ static void run_free(Run *r)
     free(r->err);
 }
 
-/* cli_main in-process; `in` (may be NULL) is the predict command's standard input. */
+/* cli_main in-process; `in` (may be NULL, else not empty) is the standard input of the
+ * predict or tokenize command. */
 static Run run_argv(const char *in, int argc, const char **argv)
 {
     Run r = {0};
@@ -40,10 +41,15 @@ static Run run_argv(const char *in, int argc, const char **argv)
     FILE *err = open_memstream(&r.err, &err_len);
     cr_assert(out && err);
     char **args = (char **)argv;
-    if (in && strcmp(argv[1], "predict") == 0) {
+    if (in) {
         FILE *fin = fmemopen((void *)in, strlen(in), "r");
         cr_assert_not_null(fin);
-        r.rc = cli_predict(argc - 1, args + 1, fin, out, err);
+        if (strcmp(argv[1], "predict") == 0)
+            r.rc = cli_predict(argc - 1, args + 1, fin, out, err);
+        else if (strcmp(argv[1], "tokenize") == 0)
+            r.rc = cli_tokenize(argc - 1, args + 1, fin, out, err);
+        else
+            cr_assert_fail("%s reads no standard input", argv[1]);
         fclose(fin);
     } else {
         r.rc = cli_main(argc, args, out, err, NULL);
@@ -72,12 +78,15 @@ static void remove_tmpdir(void)
                                   "metrics.csv", "resumed.safetensors", "resumed.safetensors.optim",
                                   "data.tsv", "bad.ini", "corrupt.safetensors", "out.txt", "err.txt",
                                   "half.safetensors", "half.safetensors.optim", "full.safetensors",
-                                  "full.safetensors.optim"};
+                                  "full.safetensors.optim", "corpus.txt", "film.tokenizer",
+                                  "bad.tokenizer"};
     char path[128];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
         unlink(path);
     }
+    snprintf(path, sizeof path, "%s/dir.txt", tmpdir);
+    rmdir(path);
     rmdir(tmpdir);
 }
 
@@ -395,11 +404,12 @@ Test(cli, help_describes_each_command)
         Run r;
         const char *needles[3];
     } cases[] = {
-        {RUN("--help"), {"train", "eval", "predict"}},
+        {RUN("--help"), {"train", "eval", "tokenize"}},
         {RUN("-h"), {"--checkpoint FILE", "--ui-bench SECONDS", "--headless"}},
         {RUN("train", "--help"), {"--epochs N", "--resume FILE", "--metrics FILE"}},
         {RUN("eval", "-h"), {"--checkpoint FILE", "--json", "confusion"}},
         {RUN("predict", "--help"), {"--attention", "standard input", "--json"}},
+        {RUN("tokenize", "--help"), {"the 256 bytes plus N - 256 merges", "gpt2-like/1", "--decode"}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_expect_eq(cases[i].r.rc, 0, "case %zu", i);
@@ -407,6 +417,148 @@ Test(cli, help_describes_each_command)
         for (int k = 0; k < 3; k++)
             cr_expect(strstr(cases[i].r.out, cases[i].needles[k]) != NULL, "case %zu lacks %s:\n%s",
                       i, cases[i].needles[k], cases[i].r.out);
+        run_free(&cases[i].r);
+    }
+}
+
+/* ------------------------------------------------------------ tokenize */
+
+/* The ids of one --json line of `tokenize`, checked against its pieces. */
+static int json_ids(const char *line, int *ids, int max_ids, const char *text)
+{
+    cJSON *j = cJSON_Parse(line);
+    cr_assert_not_null(j, "not JSON: %s", line);
+    const cJSON *jids = cJSON_GetObjectItem(j, "ids"), *pieces = cJSON_GetObjectItem(j, "pieces");
+    int n = cJSON_GetArraySize(jids);
+    cr_assert(n <= max_ids && n == cJSON_GetArraySize(pieces), "%s", line);
+    char joined[256] = "";
+    for (int i = 0; i < n; i++) {
+        ids[i] = cJSON_GetArrayItem(jids, i)->valueint;
+        strcat(joined, cJSON_GetArrayItem(pieces, i)->valuestring);
+    }
+    cr_expect_str_eq(joined, text, "the pieces make the text again");
+    cJSON_Delete(j);
+    return n;
+}
+
+Test(cli, tokenize_learns_saves_encodes_and_decodes)
+{
+    write_file(tmp("corpus.txt"), "the film, the film, the story of the film; the films!\n"
+                                  "a story, a film, 42 films and 7 stories\n");
+    Run r = RUN("tokenize", "--data", tmp("corpus.txt"), "--vocab-size", "270", "--save",
+                tmp("film.tokenizer"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "14 merges (vocabulary 270) learned from 1 text") != NULL, "%s", r.out);
+    run_free(&r);
+    char *saved = read_file(tmp("film.tokenizer"));
+    cJSON *file = cJSON_Parse(saved);
+    cr_assert_not_null(file, "%s", saved);
+    cr_expect_str_eq(cJSON_GetObjectItem(file, "format")->valuestring, "minillm-tui-bpe/1");
+    cr_expect_str_eq(cJSON_GetObjectItem(file, "split")->valuestring, "gpt2-like/1");
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(file, "merges")), 14);
+    cJSON_Delete(file);
+    free(saved);
+
+    /* Encode as JSON, decode the ids: the same bytes. */
+    r = RUN("tokenize", "--tokenizer", tmp("film.tokenizer"), "--json", "the film", "a stories!");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    char *second = strchr(r.out, '\n');
+    cr_assert(second && strchr(second + 1, '\n'), "one line per text: %s", r.out);
+    *second++ = '\0';
+    int ids[64];
+    int n = json_ids(r.out, ids, 64, "the film");
+    cr_expect_lt(n, 8, "merges were used: %d ids for 8 bytes", n);
+    char decode_arg[512] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(decode_arg + strlen(decode_arg), sizeof decode_arg - strlen(decode_arg), "%s%d",
+                 i ? " " : "", ids[i]);
+    json_ids(second, ids, 64, "a stories!");
+    run_free(&r);
+    r = RUN("tokenize", "--tokenizer", tmp("film.tokenizer"), "--decode", decode_arg);
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "the film\n");
+    run_free(&r);
+
+    /* Standard input, a line at a time (the CR of a CRLF goes with the line end);
+     * text output quotes the pieces and escapes what is not printable UTF-8. */
+    r = RUN_IN("the film\r\ncaf\xc3\xa9 \xff\"\\\n", "tokenize", "--tokenizer", tmp("film.tokenizer"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "pieces: \"the\" \" film\"\n") != NULL, "%s", r.out);
+    /* no merge makes é here: its two bytes are two ids, each not UTF-8 on its own */
+    cr_expect(strstr(r.out, "pieces: \"c\" \"a\" \"f\" \"\\xc3\" \"\\xa9\" \" \" \"\\xff\" \"\\\"\" "
+                            "\"\\\\\"\n") != NULL, "%s", r.out);
+    cr_expect_eq(strncmp(r.out, "ids: ", 5), 0, "%s", r.out);
+    run_free(&r);
+    r = RUN_IN("7 9999\n", "tokenize", "--tokenizer", tmp("film.tokenizer"), "--decode");
+    cr_expect_eq(r.rc, 1);
+    cr_expect(strstr(r.err, "standard input line 1: '9999' is not an id of this tokenizer (0..269)"),
+              "%s", r.err);
+    run_free(&r);
+
+    /* From a TSV's text column; more merges asked than the text has pairs for. */
+    write_file(tmp("data.tsv"), "sentence\tlabel\nthe film\t1\nthe film\t0\n");
+    r = RUN("tokenize", "--data", tmp("data.tsv"), "--vocab-size", "1000", "--save",
+            tmp("film.tokenizer"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "from 2 texts") != NULL, "%s", r.out);
+    /* "the": th, the; " film": " f", " fi", " fil", " film" (or another order) */
+    cr_expect(strstr(r.out, "stopped after 6 of the 744 merges asked: no pair occurs twice more"),
+              "%s", r.out);
+    run_free(&r);
+
+    /* A tokenizer file written by hand: one merge, é. Valid UTF-8 pieces print as such,
+     * and as JSON; a NUL byte and a lone byte >= 0x80 are escaped. */
+    write_file(tmp("film.tokenizer"), "{\"format\": \"minillm-tui-bpe/1\", \"split\": \"gpt2-like/1\", "
+                                      "\"merges\": [[195, 169]], \"counts\": [2]}");
+    r = RUN("tokenize", "--tokenizer", tmp("film.tokenizer"), "\xc3\xa9t\xc3\xa9\x80");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "ids: 256 116 256 128\npieces: \"\xc3\xa9\" \"t\" \"\xc3\xa9\" \"\\x80\"\n");
+    run_free(&r);
+    r = RUN("tokenize", "--tokenizer", tmp("film.tokenizer"), "--json", "\xc3\xa9\x80\x01");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "{\"ids\": [256, 128, 1], \"pieces\": [\"\xc3\xa9\", \"\\ufffd\", \"\\u0001\"]}\n");
+    run_free(&r);
+}
+
+Test(cli, tokenize_usage_and_file_errors)
+{
+    write_file(tmp("bad.tokenizer"), "{\"format\": \"minillm-tui-bpe/1\", \"split\": \"gpt2-like/1\", "
+                                     "\"merges\": [[97, 98], [300, 97]], \"counts\": [2, 2]}");
+    write_file(tmp("corpus.txt"), "the film the film\n");
+    cr_assert_eq(mkdir(tmp("dir.txt"), 0700), 0);
+    struct {
+        Run r;
+        int rc;
+        const char *needle;
+    } cases[] = {
+        {RUN("tokenize"), 2, "either --data F (to learn) or --tokenizer F (to use)"},
+        {RUN("tokenize", "--data", "x.txt", "--tokenizer", "y"), 2, "either --data"},
+        {RUN("tokenize", "--data", "x.txt", "--save", "y"), 2, "--data needs --vocab-size N and --save FILE"},
+        {RUN("tokenize", "--data", "x.txt", "--vocab-size", "255", "--save", "y"), 2,
+         "--vocab-size: '255' is not an integer in 256..1048832"},
+        {RUN("tokenize", "--data", "x.txt", "--json"), 2, "--json is for using a tokenizer"},
+        {RUN("tokenize", "--data", "x.txt", "text"), 2, "unexpected argument 'text'"},
+        {RUN("tokenize", "--tokenizer", "y", "--save", "z"), 2, "--save is for learning"},
+        {RUN("tokenize", "--tokenizer", "y", "--json", "--decode"), 2, "--json is for encoding"},
+        {RUN("tokenize", "--tokenizer", "/nonexistent/t.tokenizer", "x"), 1, "/nonexistent/t.tokenizer: cannot open"},
+        {RUN("tokenize", "--tokenizer", tmp("bad.tokenizer"), "x"), 1,
+         "bad.tokenizer: merge 1: [300, 97] uses an id that does not exist before it"},
+        {RUN("tokenize", "--tokenizer", tmp("corpus.txt"), "x"), 1, "corpus.txt: not a JSON document"},
+        {RUN("tokenize", "--tokenizer", tmp("bad.tokenizer"), "--decode", "1"), 1, "bad.tokenizer: merge 1"},
+        {RUN("tokenize", "--data", "/nonexistent/c.txt", "--vocab-size", "300", "--save", tmp("x")), 1,
+         "/nonexistent/c.txt: cannot open"},
+        {RUN("tokenize", "--data", tmp("dir.txt"), "--vocab-size", "300", "--save", tmp("x")), 1,
+         "dir.txt: not a regular file"},
+        {RUN("tokenize", "--data", tmp("corpus.txt"), "--vocab-size", "300", "--save",
+             "/nonexistent/dir/t.tokenizer"), 1, "/nonexistent/dir/t.tokenizer: cannot create"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_expect_eq(cases[i].r.rc, cases[i].rc, "case %zu: rc %d, %s", i, cases[i].r.rc, cases[i].r.err);
+        cr_expect(strstr(cases[i].r.err, cases[i].needle) != NULL, "case %zu: %s", i, cases[i].r.err);
+        cr_expect(strncmp(cases[i].r.err, "minillm-tui tokenize: ", 22) == 0, "case %zu: %s", i,
+                  cases[i].r.err);
+        char *nl = strchr(cases[i].r.err, '\n');
+        cr_expect(nl && nl[1] == '\0', "case %zu: one line: %s", i, cases[i].r.err);
         run_free(&cases[i].r);
     }
 }
@@ -471,6 +623,13 @@ Test(cli, the_binary_version_and_exit_codes)
                      &out, &err);
     cr_expect_eq(rc, 1, "%s", err);
     cr_expect(strstr(err, "/nonexistent/m.safetensors") != NULL, "%s", err);
+    free(out);
+    free(err);
+
+    rc = exec_binary((const char *[]){"tokenize", "--tokenizer", "/nonexistent/t.tokenizer", NULL},
+                     &out, &err);
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect(strstr(err, "/nonexistent/t.tokenizer") != NULL, "%s", err);
     free(out);
     free(err);
 

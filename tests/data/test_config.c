@@ -284,6 +284,87 @@ Test(validate, cross_field_and_programmatic_ranges)
     cr_expect_str_eq(err, "config: model.layernorm: \"7\" is not allowed (allowed: workshop, standard)");
 }
 
+/* Parses text as `name` over the defaults (plus `adjust`) and expects validation to fail with `message`. */
+static void expect_invalid(const char *name, const char *text, void (*adjust)(AppConfig *),
+                           const char *message)
+{
+    AppConfig c = app_config_default();
+    if (adjust) adjust(&c);
+    char err[512] = "";
+    cr_assert_eq(app_config_parse(&c, name, text, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1, "accepted: %s", text);
+    cr_expect_str_eq(err, message);
+}
+
+static void set_min_lr_1e_4(AppConfig *c) { c->train.min_lr = 1e-4f; }
+
+Test(validate, cross_field_errors_name_the_line_that_set_the_value)
+{
+    expect_invalid("my.ini", "[model]\nd_model = 64\n\n; five heads\nnum_heads = 5\n", NULL,
+                   "my.ini:5: model.num_heads = 5 must divide model.d_model = 64 (allowed: a divisor of d_model)");
+    /* Only d_model is in the file: its line is the one to fix. */
+    expect_invalid("my.ini", "[model]\nd_model = 66\n", NULL,
+                   "my.ini:2: model.num_heads = 4 must divide model.d_model = 66 (allowed: a divisor of d_model)");
+    expect_invalid("my.ini", "[model]\nnum_heads = 1\nd_model = 63\n", NULL,
+                   "my.ini:3: model.d_model = 63: must be even (the classifier's hidden layer is d_model/2)");
+    expect_invalid("my.ini", "[train]\nlr = 0.001\nmin_lr = 0.01\n", NULL,
+                   "my.ini:3: train.min_lr = 0.01 is larger than train.lr = 0.001 (allowed: min_lr <= lr)");
+    /* min_lr set elsewhere (not its default): no line, though lr came from the file. */
+    expect_invalid("my.ini", "[train]\n\nlr = 1e-5\n", set_min_lr_1e_4,
+                   "config: train.min_lr = 0.0001 is larger than train.lr = 1e-05 (allowed: min_lr <= lr)");
+}
+
+Test(validate, a_value_changed_since_the_file_has_no_line)
+{
+    char err[512];
+    AppConfig c = app_config_default();
+    cr_assert_eq(app_config_parse(&c, "my.ini", "[model]\nnum_heads = 8\n", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), 0, "%s", err);
+    /* Set directly (a command-line flag, the TUI form): the file's line no longer applies. */
+    c.model.num_heads = 3;
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: model.num_heads = 3 must divide model.d_model = 64 (allowed: a divisor of d_model)");
+    /* Set back to the file's value: the line applies again. */
+    c.model.d_model = 60;
+    c.model.num_heads = 8;
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "my.ini:2: model.num_heads = 8 must divide model.d_model = 60 (allowed: a divisor of d_model)");
+    /* --set: from the command line, not the file. */
+    cr_assert_eq(app_config_set(&c, "model", "num_heads", "7", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: model.num_heads = 7 must divide model.d_model = 60 (allowed: a divisor of d_model)");
+    /* Nor is d_model's line given for a num_heads from the command line. */
+    c = app_config_default();
+    cr_assert_eq(app_config_parse(&c, "my.ini", "[model]\nd_model = 64\n", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(app_config_set(&c, "model", "num_heads", "3", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: model.num_heads = 3 must divide model.d_model = 64 (allowed: a divisor of d_model)");
+    /* Another file: the lines of the first are forgotten rather than shown with the wrong name. */
+    c = app_config_default();
+    cr_assert_eq(app_config_parse(&c, "a.ini", "[model]\nnum_heads = 5\n", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(app_config_parse(&c, "b.ini", "[train]\nepochs = 3\n", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect_str_eq(err, "config: model.num_heads = 5 must divide model.d_model = 64 (allowed: a divisor of d_model)");
+}
+
+Test(validate, loaded_file_names_its_path_and_line)
+{
+    char path[] = "/tmp/minillm-config-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    const char *text = "[model]\n; wide heads\nnum_heads = 5\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    AppConfig c = app_config_default();
+    char err[512], expect[512];
+    cr_assert_eq(app_config_load(&c, path, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    snprintf(expect, sizeof expect,
+             "%s:3: model.num_heads = 5 must divide model.d_model = 64 (allowed: a divisor of d_model)", path);
+    cr_expect_str_eq(err, expect);
+    unlink(path);
+}
+
 static uint64_t next_random(uint64_t *s)
 {
     *s ^= *s >> 12;
