@@ -16,7 +16,7 @@ typedef struct {
     float loss_avg, acc_avg;         /* running means over the current epoch */
     float lr;                        /* learning rate used by the last step */
     float grad_norm;                 /* global, before clipping */
-    float layer_grad_norm[MODEL_MAX_LAYERS]; /* per encoder layer, last step */
+    float layer_grad_norm[MODEL_MAX_LAYERS]; /* per encoder layer, last step; 0 beyond L */
     bool has_val;
     float val_loss, val_acc;         /* last validation pass */
     long val_step;                   /* step of that pass; -1 = none yet */
@@ -26,8 +26,9 @@ typedef struct {
     double elapsed_s;                /* training time, pauses excluded */
     bool done;
     float acc;                       /* accuracy of the last batch */
-    int batch_len;                   /* T fed for the last batch (longest sentence in it
-                                        with the padding mask, else max_len) */
+    int batch_len;                   /* T fed for the last batch (model_tokens_to_feed:
+                                        its longest sentence with the padding mask, else
+                                        max_len) */
 } TrainProgress;
 
 #endif
