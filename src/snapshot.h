@@ -1,7 +1,9 @@
 /* What the training thread shows the UI: one plain-data block (no pointers
  * inside) published under a mutex and copied whole by the UI once per frame,
  * plus a copy of the weights for live inference, versioned by step.
- * Neither side ever holds the lock for more than a memcpy. */
+ * Neither side ever holds the lock for more than a memcpy. Plain data only:
+ * nothing of the trainer, the datasets or the optimizer (train_thread.h has the
+ * commands; the two headers are the whole contract between the thread and the UI). */
 #ifndef MINILLM_SNAPSHOT_H
 #define MINILLM_SNAPSHOT_H
 
@@ -10,12 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trainer.h"
+#include "train_progress.h"
 
 /* Points kept per curve; when full, neighbouring points are merged in pairs so
  * the whole run stays on screen at a halved resolution. Must be even. */
 #define METRIC_HISTORY_CAP 512
 #define SNAPSHOT_STATUS_LEN 256
+
+/* The training curves (train_loss, train_acc) plot each step's batch value
+ * smoothed by an exponential moving average of this decay, bias-corrected as
+ * TensorBoard does: the epoch running means would jump back at every epoch
+ * start. A bare literal, so that the help text can print it. */
+#define TRAIN_CURVE_SMOOTHING 0.9
 
 /* A curve of (step, value) points over the whole run, in fixed storage. */
 typedef struct {
@@ -43,7 +51,7 @@ typedef enum {
 typedef struct {
     uint64_t seq;                   /* bumped by every publish */
     TrainState state;
-    TrainProgress progress;         /* copy of trainer_progress() */
+    TrainProgress progress;         /* the trainer's, after the last step */
     float lr_scale;                 /* live multiplier set by +/- */
     float pace;                     /* steps per second set by </>; 0 = no limit */
     double elapsed_s;               /* wall-clock time training, waits for the pace

@@ -542,11 +542,11 @@ static void update_ema(Trainer *t)
 
 static void layer_grad_norms(Trainer *t)
 {
-    double sums[TRAINER_MAX_LAYERS] = {0};
+    double sums[MODEL_MAX_LAYERS] = {0};
     const Model *m = t->model;
     for (int v = 0; v < m->num_views; v++) {
         int l = t->view_layer[v];
-        if (l < 0 || l >= TRAINER_MAX_LAYERS)
+        if (l < 0 || l >= MODEL_MAX_LAYERS)
             continue;
         const float *g = m->grads + m->views[v].offset;
         double s = 0;
@@ -554,7 +554,7 @@ static void layer_grad_norms(Trainer *t)
             s += (double)g[i] * g[i];
         sums[l] += s;
     }
-    for (int l = 0; l < TRAINER_MAX_LAYERS; l++)
+    for (int l = 0; l < MODEL_MAX_LAYERS; l++)
         t->prog.layer_grad_norm[l] = (float)sqrt(sums[l]);
 }
 

@@ -12,30 +12,7 @@
 #include "dataset.h"
 #include "model/model.h"
 #include "model/optim.h"
-
-#define TRAINER_MAX_LAYERS 64
-
-typedef struct {
-    long step, total_steps;          /* optimizer steps taken / planned */
-    int epoch, epochs;               /* epoch is 0-based, the one in progress */
-    long step_in_epoch, steps_per_epoch;
-    float loss;                      /* last batch */
-    float loss_avg, acc_avg;         /* running means over the current epoch */
-    float lr;                        /* learning rate used by the last step */
-    float grad_norm;                 /* global, before clipping */
-    float layer_grad_norm[TRAINER_MAX_LAYERS]; /* per encoder layer, last step */
-    bool has_val;
-    float val_loss, val_acc;         /* last validation pass */
-    long val_step;                   /* step of that pass; -1 = none yet */
-    float best_val_acc;
-    long best_step;                  /* -1 = none yet */
-    double sentences_per_s;          /* over the current epoch */
-    double elapsed_s;                /* training time, pauses excluded */
-    bool done;
-    float acc;                       /* accuracy of the last batch */
-    int batch_len;                   /* T fed for the last batch (longest sentence in it
-                                        with the padding mask, else max_len) */
-} TrainProgress;
+#include "train_progress.h"
 
 typedef struct Trainer Trainer;
 

@@ -7,7 +7,6 @@
 #include <stdbool.h>
 
 #include "model/model.h"
-#include "src/dataset.h"
 #include "src/snapshot.h"
 #include "src/text.h"
 
@@ -25,9 +24,9 @@ typedef struct {
     int T;                      /* length fed to the forward */
     int shown;                  /* key columns drawn: real tokens + a few pads */
     bool valid;                 /* a forward has run for the current sentence */
-    float probs[DATASET_MAX_CLASSES];
-    int predicted;
-    float norms[TRAINER_MAX_LAYERS + 1];
+    float *probs;               /* (num_labels) class probabilities */
+    int predicted;              /* argmax of probs */
+    float norms[MODEL_MAX_LAYERS + 1]; /* mean vector norm after the embedding, each layer */
 } Inference;
 
 int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
@@ -36,7 +35,9 @@ int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
 void infer_free(Inference *inf);
 /* Takes newer weights from the snapshot if any; returns true when it did. */
 bool infer_refresh_weights(Inference *inf, Snapshot *snap);
-/* Tokenizes the sentence and runs the forward in eval mode. */
+/* Tokenizes the sentence and runs the forward in eval mode, feeding the real
+ * tokens and up to two padding tokens (shown as masked columns) by the model's
+ * rule (model_tokens_to_feed). */
 void infer_run(Inference *inf, const char *sentence);
 /* Attention weight of (query q, key k) in layer/head; masked tells whether the
  * cell is masked (padding key with pad_mask, or causal k > q). */

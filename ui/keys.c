@@ -6,6 +6,8 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "views.h"
+
 #define CTRL(c) ((c) & 0x1f)
 #define KEY_TAB '\t'
 #define KEY_ESC 27
@@ -103,7 +105,7 @@ static int key_layer(UiState *ui, int key)
 {
     int up = key == KEY_UP || key == 'k';
     if (ui->view == VIEW_HELP) {
-        ui->help_scroll = up ? (ui->help_scroll > 0 ? ui->help_scroll - 1 : 0) : ui->help_scroll + 1;
+        ui->help_scroll = clamp(ui->help_scroll + (up ? -1 : 1), 0, view_help_lines() - 1);
         return UI_HANDLED | UI_REDRAW;
     }
     int L = ui->inf.model->cfg.num_layers;

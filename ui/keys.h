@@ -1,10 +1,21 @@
 /* The key table: one line per binding, filled in one place; the main loop
- * dispatches through it and the help screen lists it. */
+ * dispatches through it and the help screen lists it. The handlers are where
+ * the state the views show changes by key: each keeps it within range. */
 #ifndef MINILLM_UI_KEYS_H
 #define MINILLM_UI_KEYS_H
 
-#include "app.h"
+#include <stdbool.h>
+
 #include "lang.h"
+#include "state.h"
+
+/* What a key handler asks of the main loop (htop style): OR-combined. */
+enum {
+    UI_HANDLED = 1 << 0,
+    UI_REDRAW = 1 << 1,
+    UI_RERUN = 1 << 2,   /* sentence changed: run the forward again */
+    UI_QUIT = 1 << 3,
+};
 
 typedef int (*KeyHandler)(UiState *ui, int key);
 

@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "src/snapshot.h"
+#include "view_id.h"
+
+#define STRINGIFY(x) #x
+#define VALUE_OF(macro) STRINGIFY(macro)
 
 #define UI_MSG_EN(id, en, fr) en,
 #define UI_MSG_FR(id, en, fr) fr,
@@ -40,12 +44,20 @@ void lang_set(Lang lang) { current_lang = lang; }
 Lang lang_current(void) { return current_lang; }
 const char *msg(MsgId id) { return messages[current_lang][id]; }
 
+static const MsgId view_names[VIEW_COUNT] = {MSG_VIEW_DASHBOARD, MSG_VIEW_ATTENTION, MSG_VIEW_PE,
+                                             MSG_VIEW_MODEL, MSG_VIEW_HELP};
+
+const char *view_name(int view)
+{
+    return view >= 0 && view < VIEW_COUNT ? msg(view_names[view]) : "";
+}
+
 static const char *const explanations_en[VIEW_COUNT] = {
     [VIEW_DASHBOARD] =
         "Training, live. The loss is the cross-entropy of the batch,\n"
         "  loss = -1/B sum_b log softmax(logits_b)[label_b],\n"
         "smoothed over the last batches (train: exponential moving average,\n"
-        "0.9) and measured on held-out sentences (validation). Accuracy =\n"
+        VALUE_OF(TRAIN_CURVE_SMOOTHING) ") and measured on held-out sentences (validation). Accuracy =\n"
         "share of argmax predictions equal to the label. The bar is the\n"
         "progress through the current epoch. A marker on the validation\n"
         "accuracy (and \"best\" in its legend) is the best step so far.\n"
@@ -82,7 +94,7 @@ static const char *const explanations_fr[VIEW_COUNT] = {
         "L'entrainement en direct. La perte est l'entropie croisee du lot,\n"
         "  loss = -1/B somme_b log softmax(logits_b)[label_b],\n"
         "lissee sur les derniers lots (entrainement : moyenne mobile\n"
-        "exponentielle, 0.9) et mesuree sur des phrases mises de cote\n"
+        "exponentielle, " VALUE_OF(TRAIN_CURVE_SMOOTHING) ") et mesuree sur des phrases mises de cote\n"
         "(validation). Exactitude = part des predictions (argmax) egales a\n"
         "l'etiquette. La barre montre l'avancement de l'epoque. Un repere sur\n"
         "l'exactitude de validation (\"meilleure\" dans sa legende) marque le\n"

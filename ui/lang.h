@@ -87,6 +87,8 @@ void lang_set(Lang lang);
 Lang lang_current(void);
 const char *msg(MsgId id);
 
+/* The name of a view (a ViewId) in the current language: its tab and help title. */
+const char *view_name(int view);
 /* Per-view explanation with formulas, lines separated by '\n'. */
 const char *view_explanation(int view, Lang lang);
 

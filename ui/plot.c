@@ -66,6 +66,10 @@ static void to_dot(float xv, float yv, float x_lo, float x_hi, float y_lo, float
     *py = (int)lroundf((1.0f - fy) * (float)(ph - 1));
 }
 
+/* The dots of a plot of up to this many cells live on the stack (a 400 x 80 plot):
+ * drawing allocates nothing per frame; only a larger one allocates. */
+#define PLOT_STACK_CELLS 32768
+
 void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
                int n, float x_lo, float x_hi, float y_lo, float y_hi, int style)
 {
@@ -74,9 +78,12 @@ void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, con
     bool braille = c->theme->utf8;
     int sx = braille ? BRAILLE_SX : ASCII_SX, sy = braille ? BRAILLE_SY : ASCII_SY;
     int pw = w * sx, ph = h * sy;
-    uint8_t *dots = calloc((size_t)h * (size_t)w, 1);
+    uint8_t stack_dots[PLOT_STACK_CELLS];
+    size_t cells = (size_t)h * (size_t)w;
+    uint8_t *dots = cells <= PLOT_STACK_CELLS ? stack_dots : malloc(cells);
     if (!dots)
         return;
+    memset(dots, 0, cells);
     widen_empty_range(&x_lo, &x_hi);
     widen_empty_range(&y_lo, &y_hi);
     bool have_prev = false;
@@ -105,7 +112,8 @@ void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, con
             wchar_t g = braille ? (wchar_t)(0x2800 + b) : ascii_line_glyph(b);
             canvas_put(c, y + r, x + col, g, style);
         }
-    free(dots);
+    if (dots != stack_dots)
+        free(dots);
 }
 
 void plot_marker(const Canvas *c, int y, int x, int h, int w, float xv, float yv, float x_lo,

@@ -2,14 +2,14 @@
  * cell cursor, or all heads (and layers) side by side; class probabilities. */
 #include <stdio.h>
 
-#include "app.h"
 #include "lang.h"
 #include "plot.h"
+#include "views.h"
 
 /* Every head of the layers that fit, one character per cell. */
-static void draw_overview(UiState *ui, const Canvas *c, int y, int h)
+static void draw_overview(const UiState *ui, const Canvas *c, int y, int h)
 {
-    Inference *inf = &ui->inf;
+    const Inference *inf = &ui->inf;
     const ModelConfig *mc = &inf->model->cfg;
     int n = inf->shown, nq = inf->n_tokens;
     int cell_w = n * 2 + 2 <= (c->w - 4) / mc->num_heads ? 2 : 1;
@@ -41,24 +41,16 @@ static void draw_overview(UiState *ui, const Canvas *c, int y, int h)
     }
 }
 
-void view_attention_draw(UiState *ui, const Canvas *c)
+void view_attention_draw(const UiState *ui, const Canvas *c)
 {
     const ModelConfig *mc = &ui->inf.model->cfg;
     draw_sentence_line(ui, c, 0);
-    if (ui->layer >= mc->num_layers)
-        ui->layer = mc->num_layers - 1;
-    if (ui->head >= mc->num_heads)
-        ui->head = mc->num_heads - 1;
     int x = canvas_printf(c, 1, 0, -1, STYLE_TITLE, "layer %d/%d  head %d/%d", ui->layer + 1,
                           mc->num_layers, ui->head + 1, mc->num_heads);
     x += canvas_printf(c, 1, x, -1, STYLE_DIM, "  (%s %ld)", msg(MSG_WEIGHTS_OF_STEP),
                         ui->inf.weights_step);
-    Inference *inf = &ui->inf;
+    const Inference *inf = &ui->inf;
     if (inf->valid) {
-        if (ui->cur_q >= inf->n_tokens)
-            ui->cur_q = inf->n_tokens - 1;
-        if (ui->cur_k >= inf->shown)
-            ui->cur_k = inf->shown - 1;
         bool masked;
         float v = infer_attention(inf, ui->layer, ui->head, ui->cur_q, ui->cur_k, &masked);
         char val[32];

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
 #include "lang.h"
 #include "plot.h"
+#include "views.h"
 
 void format_count(char *out, size_t len, double v)
 {
@@ -31,7 +31,7 @@ static const char *state_text(TrainState s, int *style)
     }
 }
 
-void draw_status_line(UiState *ui, const Canvas *c, int y)
+void draw_status_line(const UiState *ui, const Canvas *c, int y)
 {
     const TrainProgress *p = &ui->snap.progress;
     long secs = (long)ui->snap.elapsed_s; /* as watched: pace waits included */
@@ -59,7 +59,7 @@ void draw_status_line(UiState *ui, const Canvas *c, int y)
         canvas_printf(c, y, c->w - text_width(state) - 2, -1, st, " %s ", state);
 }
 
-void draw_epoch_bar(UiState *ui, const Canvas *c, int y)
+void draw_epoch_bar(const UiState *ui, const Canvas *c, int y)
 {
     const TrainProgress *p = &ui->snap.progress;
     float frac = p->steps_per_epoch > 0 ? (float)p->step_in_epoch / (float)p->steps_per_epoch : 0;
@@ -127,10 +127,10 @@ void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
     canvas_printf(c, ly, lx, x + w - 1 - lx, STYLE_DIM, "step %.0f", (double)x_hi);
 }
 
-int draw_attention_map(UiState *ui, const Canvas *c, int y, int x, int h, int w, int layer,
+int draw_attention_map(const UiState *ui, const Canvas *c, int y, int x, int h, int w, int layer,
                        int head, bool labels, bool cursor)
 {
-    Inference *inf = &ui->inf;
+    const Inference *inf = &ui->inf;
     if (!inf->valid) {
         canvas_text(c, y, x, w, msg(MSG_EMPTY_SENTENCE), STYLE_DIM);
         return 1;
@@ -185,9 +185,9 @@ int draw_attention_map(UiState *ui, const Canvas *c, int y, int x, int h, int w,
     return (labels ? 1 : 0) + nq;
 }
 
-void draw_class_bars(UiState *ui, const Canvas *c, int y, int x, int w, int max_rows)
+void draw_class_bars(const UiState *ui, const Canvas *c, int y, int x, int w, int max_rows)
 {
-    Inference *inf = &ui->inf;
+    const Inference *inf = &ui->inf;
     if (!inf->valid)
         return;
     int K = inf->num_labels;
@@ -210,7 +210,7 @@ void draw_class_bars(UiState *ui, const Canvas *c, int y, int x, int w, int max_
     }
 }
 
-void draw_sentence_line(UiState *ui, const Canvas *c, int y)
+void draw_sentence_line(const UiState *ui, const Canvas *c, int y)
 {
     int x = canvas_printf(c, y, 0, -1, STYLE_KEY, "%s> ", msg(MSG_SENTENCE));
     int hint_w = text_width(msg(MSG_EDIT_HINT));

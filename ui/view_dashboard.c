@@ -1,10 +1,10 @@
 /* View 1: live loss and accuracy curves, status, epoch progress; on a large
  * terminal also an attention map and the prediction for the sentence. */
-#include "app.h"
 #include "lang.h"
 #include "plot.h"
+#include "views.h"
 
-void view_dashboard_draw(UiState *ui, const Canvas *c)
+void view_dashboard_draw(const UiState *ui, const Canvas *c)
 {
     draw_status_line(ui, c, 0);
     draw_epoch_bar(ui, c, 1);
@@ -32,12 +32,11 @@ void view_dashboard_draw(UiState *ui, const Canvas *c)
         return;
     int y = c->h - bottom_h;
     draw_sentence_line(ui, c, y);
-    int L = ui->inf.model->cfg.num_layers;
-    int layer = ui->layer < L ? ui->layer : L - 1;
+    const ModelConfig *mc = &ui->inf.model->cfg;
     int mw = c->w / 2;
-    canvas_printf(c, y + 1, 0, mw, STYLE_TITLE, "%s %d/%d  %s %d/%d", msg(MSG_LAYER), layer + 1, L,
-                  msg(MSG_HEAD), ui->head + 1, ui->inf.model->cfg.num_heads);
-    draw_attention_map(ui, c, y + 2, 0, bottom_h - 2, mw - 2, layer, ui->head, true, false);
+    canvas_printf(c, y + 1, 0, mw, STYLE_TITLE, "%s %d/%d  %s %d/%d", msg(MSG_LAYER), ui->layer + 1,
+                  mc->num_layers, msg(MSG_HEAD), ui->head + 1, mc->num_heads);
+    draw_attention_map(ui, c, y + 2, 0, bottom_h - 2, mw - 2, ui->layer, ui->head, true, false);
     canvas_text(c, y + 1, mw, -1, msg(MSG_PREDICTION), STYLE_TITLE);
     draw_class_bars(ui, c, y + 2, mw, c->w - mw, bottom_h - 2);
 }

@@ -3,9 +3,9 @@
  * norm per layer during training. */
 #include <stdio.h>
 
-#include "app.h"
 #include "lang.h"
 #include "plot.h"
+#include "views.h"
 
 static int row_count(const Canvas *c, int y, const char *name, const char *shape, size_t n,
                      int style)
@@ -36,7 +36,7 @@ static void norm_bars(const Canvas *c, int y, int x, int w, int rows, const floa
     }
 }
 
-void view_model_draw(UiState *ui, const Canvas *c)
+void view_model_draw(const UiState *ui, const Canvas *c)
 {
     const ModelConfig *mc = &ui->inf.model->cfg;
     ParamBudget b = model_param_budget(mc);
@@ -79,7 +79,7 @@ void view_model_draw(UiState *ui, const Canvas *c)
         canvas_text(c, y + 1, 2, -1, msg(MSG_EMPTY_SENTENCE), STYLE_DIM);
     int gy = y + half;
     canvas_text(c, gy, 0, -1, msg(MSG_GRAD_NORM), STYLE_TITLE);
-    int L = mc->num_layers < TRAINER_MAX_LAYERS ? mc->num_layers : TRAINER_MAX_LAYERS;
-    norm_bars(c, gy + 1, 2, w - 2, rows_left - half - 1, ui->snap.progress.layer_grad_norm, L,
-              false, STYLE_CURVE_VAL);
+    /* num_layers <= MODEL_MAX_LAYERS, the size of layer_grad_norm: validated */
+    norm_bars(c, gy + 1, 2, w - 2, rows_left - half - 1, ui->snap.progress.layer_grad_norm,
+              mc->num_layers, false, STYLE_CURVE_VAL);
 }

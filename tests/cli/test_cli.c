@@ -353,6 +353,8 @@ Test(cli, usage_errors_exit_2)
         {RUN("train", "--set", "model.no_such_key=1"), "no_such_key"},
         {RUN("eval"), "--checkpoint FILE is required"},
         {RUN("predict", "great"), "--checkpoint FILE is required"},
+        {RUN("--headless"), "--headless only goes with --ui-bench"},
+        {RUN("--ui-bench", "0"), "--ui-bench: '0'"},
         {RUN_IN("\n  \n", "predict", "--checkpoint", "x.safetensors"), ""},
     };
     for (size_t i = 0; i + 1 < sizeof cases / sizeof cases[0]; i++) {
@@ -403,6 +405,7 @@ Test(cli, help_describes_each_command)
         const char *needles[3];
     } cases[] = {
         {RUN("--help"), {"train", "eval", "tokenize"}},
+        {RUN("-h"), {"--checkpoint FILE", "--ui-bench SECONDS", "--headless"}},
         {RUN("train", "--help"), {"--epochs N", "--resume FILE", "--metrics FILE"}},
         {RUN("eval", "-h"), {"--checkpoint FILE", "--json", "confusion"}},
         {RUN("predict", "--help"), {"--attention", "standard input", "--json"}},
@@ -634,6 +637,31 @@ Test(cli, the_binary_version_and_exit_codes)
     rc = exec_binary((const char *[]){"--config", "/nonexistent/c.ini", NULL}, &out, &err);
     cr_expect_eq(rc, 1, "%s", err);
     cr_expect(strstr(err, "/nonexistent/c.ini") != NULL, "%s", err);
+    free(out);
+    free(err);
+}
+
+/* --ui-bench without a screen: the training thread alone for the time asked, then
+ * one "ui-bench headless" line; with a screen it needs a terminal. */
+Test(cli, the_binary_measures_the_training_thread_headless)
+{
+    char *out, *err;
+    int rc = exec_binary((const char *[]){"--ui-bench", "0.5", "--headless", SMALL_MODEL, "--set",
+                                          "train.epochs=1000000", NULL}, &out, &err);
+    cr_expect_eq(rc, 0, "%s", err);
+    long steps = -1;
+    double seconds = 0;
+    const char *line = strstr(err, "ui-bench headless: ");
+    cr_assert_not_null(line, "no measure: %s", err);
+    cr_expect_eq(sscanf(line, "ui-bench headless: %ld steps in %lf s", &steps, &seconds), 2, "%s", err);
+    cr_expect_gt(steps, 0, "the training thread took no step: %s", err);
+    cr_expect_geq(seconds, 0.5, "%s", err);
+    free(out);
+    free(err);
+
+    rc = exec_binary((const char *[]){"--ui-bench", "0.5", NULL}, &out, &err);
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect(strstr(err, "needs a terminal") != NULL, "%s", err);
     free(out);
     free(err);
 }

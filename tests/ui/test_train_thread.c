@@ -1,4 +1,4 @@
-/* The TUI's training thread on the workshop's toy data: it publishes steps,
+/* The TUI's training thread on a small model of the embedded data: it publishes steps,
  * obeys pause, learning-rate scale, pace (the `<` `>` keys), reset, save and
  * stop, and a non-finite loss pauses it with the error in the status instead
  * of ending anything. The pacing arithmetic is checked as pure functions.
@@ -11,17 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/checkpoint.h"
-#include "src/dataset.h"
+#include "src/run.h"
 #include "src/train_thread.h"
 #include "ui/keys.h"
 
 #define DEADLINE_S 30.0
 
-static Dataset *data;
-static Vocab *vocab;
-static EncodedDataset *enc;
-static AppConfig cfg;
+static Run run;
 static Snapshot snap;
 static SnapshotData d;
 
@@ -55,56 +51,40 @@ static bool step_above(const SnapshotData *s, long n) { return s->progress.step 
 static bool state_is(const SnapshotData *s, long st) { return s->state == (TrainState)st; }
 static bool status_seq_above(const SnapshotData *s, long n) { return s->status_seq > (uint64_t)n; }
 
-static Trainer *make_trainer_with(bool poison, bool validate)
+/* A one-layer model on the embedded data (validated on its held-out part once
+ * per epoch, or every 5 steps with `validate`); `poison`: NaN weights, so that
+ * the first step fails. */
+static void open_run(bool poison, bool validate)
 {
     char err[256];
-    data = dataset_workshop_toy();
-    cr_assert_not_null(data);
-    cfg = app_config_default();
+    AppConfig cfg = app_config_default();
     cfg.model.num_layers = 1;
     cfg.train.epochs = 100000; /* never done during the test */
     cfg.train.batch_size = 4;
-    vocab = vocab_from_dataset(data, &cfg.data.tokenizer, 1, 0);
-    cr_assert_not_null(vocab);
-    cfg.model.vocab_size = vocab_size(vocab);
-    cfg.model.num_classes = data->num_classes;
-    enc = dataset_encode(data, &cfg.data.tokenizer, vocab, cfg.model.max_len);
-    cr_assert_not_null(enc);
-    Model *m = NULL;
+    if (validate)
+        cfg.train.eval_every = 5;
+    RunSpec spec = {.purpose = RUN_TRAIN};
+    cr_assert_eq(run_open(&run, &cfg, &spec, err, sizeof err), 0, "%s", err);
     if (poison) {
-        Rng rng;
-        rng_seed(&rng, 3);
-        m = model_create(&cfg.model, &rng, err, sizeof err);
-        cr_assert_not_null(m, "%s", err);
+        Model *m = trainer_train_model(run.trainer);
         for (size_t i = 0; i < m->num_params; i++)
             m->params[i] = NAN;
     }
-    if (validate)
-        cfg.train.eval_every = 5; /* the training set doubles as validation data */
-    Trainer *t = trainer_create(&cfg, m, enc, validate ? enc : NULL, err, sizeof err);
-    cr_assert_not_null(t, "%s", err);
-    cr_assert_eq(snapshot_init(&snap, trainer_model(t)->num_params), 0);
-    return t;
+    cr_assert_eq(snapshot_init(&snap, run_model(&run)->num_params), 0);
 }
-
-static Trainer *make_trainer(bool poison) { return make_trainer_with(poison, false); }
 
 static void cleanup(void)
 {
     snapshot_destroy(&snap);
-    encoded_dataset_free(enc);
-    vocab_free(vocab);
-    dataset_free(data);
+    run_close(&run);
 }
 
 Test(train_thread, commands)
 {
-    Trainer *t = make_trainer(false);
-    const char *names[2] = {data->label_names[0], data->label_names[1]};
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .labels = names,
-                            .num_labels = 2};
+    open_run(false, false);
+    TrainThreadConfig tc = {0};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
 
     cr_assert(wait_until(step_above, 5), "no steps published");
@@ -161,16 +141,24 @@ static bool best_before(const SnapshotData *s, long n)
  * `train --save` does, and no optimizer sidecar (an old one would not match them). */
 Test(train_thread, save_best_writes_the_best_weights)
 {
-    Trainer *t = make_trainer_with(false, true);
-    const char *names[2] = {data->label_names[0], data->label_names[1]};
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .labels = names,
-                            .num_labels = 2, .save_best = true};
+    open_run(false, true);
+    run.cfg.train.save = TRAIN_SAVE_BEST;
+    Trainer *t = run.trainer;
+    TrainThreadConfig tc = {0};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
-    cr_assert(wait_until(best_before, 3), "no validation pass before the latest steps");
-    train_thread_set_paused(tt, true);
-    cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
+    /* paused after a step that is not the best one (a validation pass may make
+     * the step the pause lands on the best: then resume and pause again) */
+    for (int attempt = 0; attempt < 20; attempt++) {
+        cr_assert(wait_until(best_before, 3), "no validation pass before the latest steps");
+        train_thread_set_paused(tt, true);
+        cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
+        if (d.progress.step > d.progress.best_step)
+            break;
+        train_thread_set_paused(tt, false);
+        cr_assert(wait_until(state_is, TRAIN_STATE_RUNNING));
+    }
 
     char dir[] = "/tmp/minillm-tt-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
@@ -245,10 +233,10 @@ static bool pace_is(const SnapshotData *s, long centi) { return (long)lroundf(s-
 
 Test(pace, keys_change_the_published_pace)
 {
-    Trainer *t = make_trainer(false);
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .pace = 15.0f};
+    open_run(false, false);
+    TrainThreadConfig tc = {.pace = 15.0f};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
     snapshot_read(&snap, &d);
     cr_expect_float_eq(d.pace, 15.0f, 1e-6, "the configured pace is published at start");
@@ -284,10 +272,10 @@ Test(pace, keys_change_the_published_pace)
 
 Test(train_thread, non_finite_loss_pauses_with_message)
 {
-    Trainer *t = make_trainer(true);
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab};
+    open_run(true, false);
+    TrainThreadConfig tc = {0};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
     cr_assert(wait_until(state_is, TRAIN_STATE_ERROR), "no error state");
     cr_expect(strstr(d.status, "training error"), "status: %s", d.status);

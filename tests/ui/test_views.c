@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui/app.h"
 #include "ui/keys.h"
 #include "ui/lang.h"
 #include "ui/plot.h"
+#include "ui/state.h"
+#include "ui/views.h"
 
 static const char *const vocab_words[] = {"<PAD>", "<UNK>", "great", "movie", "the", "was"};
 static const char *const labels[] = {"negative", "positive"};
@@ -31,16 +32,10 @@ static void setup(void)
     mc.vocab_size = 6;
     mc.num_layers = 2;
     mc.max_len = 10;
-    memset(&ui, 0, sizeof ui);
-    cr_assert_eq(infer_init(&ui.inf, &mc, &tc, vocab, labels, 2, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ui_state_init(&ui, &mc, &tc, vocab, labels, 2, "the movie was great", err, sizeof err),
+                 0, "%s", err);
     theme_init(&theme, COLOR_MODE_MONO, false);
     ui.theme = &theme;
-    snprintf(ui.sentence, sizeof ui.sentence, "the movie was great");
-    model_flops_per_token(&mc, mc.max_len, &ui.flops_fwd, &ui.flops_train);
-    metric_history_clear(&ui.snap.train_loss);
-    metric_history_clear(&ui.snap.train_acc);
-    metric_history_clear(&ui.snap.val_loss);
-    metric_history_clear(&ui.snap.val_acc);
     for (long s = 1; s <= 50; s++) {
         metric_history_push(&ui.snap.train_loss, s, 0.7f / (float)s);
         metric_history_push(&ui.snap.train_acc, s, 1.0f - 0.5f / (float)s);
@@ -54,12 +49,12 @@ static void setup(void)
     ui.snap.lr_scale = 1.0f;
     ui.snap.pace = 15.0f;
     ui.snap.state = TRAIN_STATE_RUNNING;
-    infer_run(&ui.inf, ui.sentence);
+    ui_state_run_sentence(&ui);
 }
 
 static void teardown(void)
 {
-    infer_free(&ui.inf);
+    ui_state_free(&ui);
     vocab_free(vocab);
 }
 
@@ -104,7 +99,7 @@ Test(views, inference_attention_rows_sum_to_one)
     cr_expect_not(inf->valid, "an empty sentence runs no forward");
 }
 
-static void check_view(void (*draw)(UiState *, const Canvas *), int h, int w, const char *needle)
+static void check_view(void (*draw)(const UiState *, const Canvas *), int h, int w, const char *needle)
 {
     Canvas c = canvas_offscreen(h, w, &theme);
     draw(&ui, &c);
@@ -215,7 +210,7 @@ Test(views, best_validation_step_is_marked)
 Test(views, long_sentence_on_the_smallest_screen)
 {
     snprintf(ui.sentence, sizeof ui.sentence, "the movie was great the movie was great was great");
-    infer_run(&ui.inf, ui.sentence);
+    ui_state_run_sentence(&ui);
     cr_expect_eq(ui.inf.n_tokens, 10, "cut at max_len");
     cr_expect_eq(ui.inf.shown, 10, "no room left for padding columns");
     Canvas c = canvas_offscreen(UI_MIN_LINES - 2, UI_MIN_COLS, &theme);
