@@ -107,6 +107,10 @@ void frame_draw(const UiState *ui, const Canvas *c)
     Canvas screen = *c;
     if (screen.w < UI_MIN_COLS || screen.h < UI_MIN_LINES) {
         draw_too_small(&screen);
+        if (ui->editing) { /* keys are still text: the line they go to stays in sight */
+            Canvas line = canvas_sub(&screen, screen.h - 1, 0, 1, screen.w);
+            draw_sentence_line(ui, &line, 0);
+        }
         return;
     }
     draw_tabs(ui, &screen);

@@ -423,6 +423,12 @@ Test(views, editor_is_visible_in_every_view)
             free(text);
             canvas_free_offscreen(&c);
         }
+    Canvas tiny = canvas_offscreen(15, 50, &mono_ascii); /* below the minimum: still there */
+    frame_draw(&ui, &tiny);
+    char *text = fixture_text(&tiny);
+    cr_expect(strstr(text, "terminal too small") && strstr(text, "sentence> hello world"), "%s", text);
+    free(text);
+    canvas_free_offscreen(&tiny);
     fixture_sentence(&ui, "");
     ui.view = VIEW_ATTENTION;
     expect_in(view_attention_draw, 38, 132, &mono_ascii, "(type a sentence)");
