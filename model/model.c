@@ -14,10 +14,8 @@
 /* Most batch shards (activations_set_shards): one per pool thread at most. */
 #define MODEL_MAX_SHARDS PARALLEL_MAX_THREADS
 
-/* Tensors per encoder layer, in state_dict order (see layer_tensor_names). */
-#define LAYER_TENSORS 12
-
-static const char *const layer_tensor_names[LAYER_TENSORS] = {
+/* An encoder layer's tensors in state_dict order. */
+static const char *const layer_tensor_names[MODEL_LAYER_TENSORS] = {
     "attention.qkv_layer.weight", "attention.qkv_layer.bias",
     "attention.linear_layer.weight", "attention.linear_layer.bias",
     "norm1.gamma", "norm1.beta",
@@ -88,7 +86,7 @@ static int build_views(const ModelConfig *cfg, ParamView *views, size_t *num_par
     const int V = cfg->vocab_size, C = cfg->d_model, F = cfg->d_ff, K = cfg->num_classes;
     int n = 0;
     size_t offset = 0;
-#define ADD(NAME, ND, S0, S1) do {                                                  \
+#define ADD(NAME, ROLE, LAYER, ND, S0, S1) do {                                     \
         size_t numel_ = (size_t)(S0) * (size_t)((ND) == 2 ? (S1) : 1);              \
         if (views) {                                                                \
             ParamView *v_ = &views[n];                                              \
@@ -98,42 +96,59 @@ static int build_views(const ModelConfig *cfg, ParamView *views, size_t *num_par
             v_->shape[1] = (ND) == 2 ? (S1) : 0;                                    \
             v_->offset = offset;                                                    \
             v_->numel = numel_;                                                     \
+            v_->role = (ROLE);                                                      \
+            v_->layer = (LAYER);                                                    \
         }                                                                           \
         offset += numel_;                                                           \
         n++;                                                                        \
     } while (0)
-    ADD("encoder.embedding.weight", 2, V, C);
+    ADD("encoder.embedding.weight", PARAM_TOKEN_EMBEDDING, -1, 2, V, C);
     if (cfg->pos_encoding == POS_ENCODING_LEARNED)
-        ADD("encoder.pos_encoding.pe", 2, cfg->max_len, C);
+        ADD("encoder.pos_encoding.pe", PARAM_POS_EMBEDDING, -1, 2, cfg->max_len, C);
     for (int l = 0; l < cfg->num_layers; l++) {
-        const int shapes[LAYER_TENSORS][3] = {
+        const int shapes[MODEL_LAYER_TENSORS][3] = {
             {2, 3 * C, C}, {1, 3 * C, 0}, {2, C, C}, {1, C, 0}, {1, C, 0}, {1, C, 0},
             {2, F, C},     {1, F, 0},     {2, C, F}, {1, C, 0}, {1, C, 0}, {1, C, 0},
         };
-        for (int j = 0; j < LAYER_TENSORS; j++) {
+        for (int j = 0; j < MODEL_LAYER_TENSORS; j++) {
             char name[MODEL_NAME_MAX];
             snprintf(name, sizeof name, "encoder.layers.%d.%s", l, layer_tensor_names[j]);
-            ADD(name, shapes[j][0], shapes[j][1], shapes[j][2]);
+            ADD(name, PARAM_ENCODER_LAYER, l, shapes[j][0], shapes[j][1], shapes[j][2]);
         }
     }
-    ADD("classifier.0.weight", 2, C / 2, C);
-    ADD("classifier.0.bias", 1, C / 2, 0);
-    ADD("classifier.3.weight", 2, K, C / 2);
-    ADD("classifier.3.bias", 1, K, 0);
+    ADD("classifier.0.weight", PARAM_CLASSIFIER, -1, 2, C / 2, C);
+    ADD("classifier.0.bias", PARAM_CLASSIFIER, -1, 1, C / 2, 0);
+    ADD("classifier.3.weight", PARAM_CLASSIFIER, -1, 2, K, C / 2);
+    ADD("classifier.3.bias", PARAM_CLASSIFIER, -1, 1, K, 0);
 #undef ADD
     if (num_params)
         *num_params = offset;
     return n;
 }
 
-static int first_layer_view(const Model *m)
+int model_view_index(const Model *m, ParamRole role, int layer)
 {
-    return m->cfg.pos_encoding == POS_ENCODING_LEARNED ? 2 : 1;
+    /* build_views's order, counted */
+    const int learned_pe = m->cfg.pos_encoding == POS_ENCODING_LEARNED;
+    const int layers_start = 1 + learned_pe;
+    switch (role) {
+    case PARAM_TOKEN_EMBEDDING:
+        return 0;
+    case PARAM_POS_EMBEDDING:
+        return learned_pe ? 1 : -1;
+    case PARAM_ENCODER_LAYER:
+        if (layer < 0 || layer >= m->cfg.num_layers)
+            return -1;
+        return layers_start + layer * MODEL_LAYER_TENSORS;
+    case PARAM_CLASSIFIER:
+        return layers_start + m->cfg.num_layers * MODEL_LAYER_TENSORS;
+    }
+    return -1;
 }
 
 static LayerWeights layer_views(const Model *m, float *base, int l)
 {
-    const ParamView *v = &m->views[first_layer_view(m) + l * LAYER_TENSORS];
+    const ParamView *v = &m->views[model_view_index(m, PARAM_ENCODER_LAYER, l)];
     return (LayerWeights){
         .qkv_w = base + v[0].offset, .qkv_b = base + v[1].offset,
         .out_w = base + v[2].offset, .out_b = base + v[3].offset,
@@ -146,10 +161,11 @@ static LayerWeights layer_views(const Model *m, float *base, int l)
 
 static ModelWeights model_views(const Model *m, float *base)
 {
-    const ParamView *cls = &m->views[m->num_views - 4];
+    const ParamView *cls = &m->views[model_view_index(m, PARAM_CLASSIFIER, -1)];
+    const int pe = model_view_index(m, PARAM_POS_EMBEDDING, -1);
     return (ModelWeights){
-        .tok_emb = base + m->views[0].offset,
-        .pos_emb = m->cfg.pos_encoding == POS_ENCODING_LEARNED ? base + m->views[1].offset : NULL,
+        .tok_emb = base + m->views[model_view_index(m, PARAM_TOKEN_EMBEDDING, -1)].offset,
+        .pos_emb = pe >= 0 ? base + m->views[pe].offset : NULL,
         .cls1_w = base + cls[0].offset, .cls1_b = base + cls[1].offset,
         .cls2_w = base + cls[2].offset, .cls2_b = base + cls[3].offset,
     };
@@ -198,10 +214,10 @@ static void init_params(Model *m, Rng *rng)
         const ParamView *v = &m->views[i];
         float *x = m->params + v->offset;
         const char *leaf = strrchr(v->name, '.') + 1;
-        if (i == 0) {
+        if (v->role == PARAM_TOKEN_EMBEDDING) {
             for (size_t j = 0; j < v->numel; j++)
                 x[j] = rng_normal(rng);
-        } else if (strcmp(v->name, "encoder.pos_encoding.pe") == 0) {
+        } else if (v->role == PARAM_POS_EMBEDDING) {
             for (size_t j = 0; j < v->numel; j++)
                 x[j] = rng_normal(rng) * 0.02f;
         } else if (strcmp(leaf, "gamma") == 0) {
@@ -937,7 +953,7 @@ void model_backward(Model *m, Activations *a)
      * unsharded (rows in order). */
     ModelWeights g = model_grads(m);
     embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, a->B, a->T, m->cfg.d_model);
-    const size_t first = (size_t)(m->views[first_layer_view(m)].offset);
+    const size_t first = m->views[model_view_index(m, PARAM_ENCODER_LAYER, 0)].offset;
     GradReduceJob reduce = {.grads = m->grads, .shard_grads = a->shard_grads,
                             .numel = m->num_params, .first = first, .count = a->shards - 1};
     parallel_for(m->num_params - first, 8192, grad_reduce_chunk, &reduce);

@@ -22,6 +22,9 @@
 #define MODEL_NAME_MAX 96
 /* Most encoder layers (per-layer read-outs are sized by it). */
 #define MODEL_MAX_LAYERS 64
+/* Tensors per encoder layer (qkv, output linear, two norms, two FFN linears:
+ * weight and bias, or gamma and beta, each). */
+#define MODEL_LAYER_TENSORS 12
 /* The notebook's PositionalEncoding registers a [5000, C] buffer. */
 #define MODEL_SINUSOID_BUFFER_LEN 5000
 
@@ -61,6 +64,17 @@ int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len);
  * Training, evaluation and live inference all feed this. */
 int model_tokens_to_feed(const ModelConfig *cfg, int longest);
 
+/* Which part of the model a tensor belongs to. In the buffer (and m->views) they
+ * come in this order: the embedding table, the learned PE table (only with
+ * POS_ENCODING_LEARNED), the encoder layers 0..L-1 (MODEL_LAYER_TENSORS each, the same
+ * order in every layer), the classifier. */
+typedef enum {
+    PARAM_TOKEN_EMBEDDING = 0, /* encoder.embedding.weight */
+    PARAM_POS_EMBEDDING,       /* encoder.pos_encoding.pe */
+    PARAM_ENCODER_LAYER,       /* encoder.layers.<layer>.* */
+    PARAM_CLASSIFIER,          /* classifier.* */
+} ParamRole;
+
 /* One named tensor inside the contiguous parameter (and gradient) buffer. */
 typedef struct {
     char name[MODEL_NAME_MAX]; /* PyTorch state_dict name */
@@ -68,6 +82,8 @@ typedef struct {
     int shape[2];
     size_t offset;             /* in floats, into params and grads */
     size_t numel;
+    ParamRole role;
+    int layer;                 /* encoder layer; -1 outside the encoder layers */
 } ParamView;
 
 /* Parameter count of each component, as the Model view lists them. */
@@ -133,6 +149,12 @@ ModelWeights model_params(const Model *m);
 ModelWeights model_grads(const Model *m);
 /* NULL when no tensor has that name. */
 const ParamView *model_find_view(const Model *m, const char *name);
+/* Index in m->views of the first tensor with that role (and, for
+ * PARAM_ENCODER_LAYER, of that layer; `layer` is ignored otherwise); -1 when
+ * the model has none (no PE table when sinusoidal, layer out of range). The
+ * tensors before model_view_index(m, PARAM_ENCODER_LAYER, 0) are the embedding
+ * tables; layer l's are [index(l), index(l) + MODEL_LAYER_TENSORS). */
+int model_view_index(const Model *m, ParamRole role, int layer);
 ParamBudget model_param_budget(const ModelConfig *cfg);
 /* FLOPs per token for a sequence of length T: matmuls (2 per MAC) and attention. */
 void model_flops_per_token(const ModelConfig *cfg, int T, double *forward, double *training);

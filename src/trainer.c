@@ -48,7 +48,6 @@ struct Trainer {
 
     int *tokens;                /* (B, max_T) batch being fed */
     int *labels;                /* (B) */
-    int *view_layer;            /* (num_views) encoder layer of each tensor, -1 for others */
     float *adv_delta;           /* (B, max_T, C) adversarial perturbation; NULL when off */
     uint8_t *rare_words;        /* (V) words for rare_word_dropout; NULL when off */
 
@@ -370,7 +369,6 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     t->batch_start = malloc((size_t)t->num_batches * sizeof *t->batch_start);
     t->tokens = malloc((size_t)t->batch_size * (size_t)t->max_T * sizeof *t->tokens);
     t->labels = malloc((size_t)t->batch_size * sizeof *t->labels);
-    t->view_layer = malloc((size_t)model->num_views * sizeof *t->view_layer);
     t->acts = activations_create(model, t->batch_size, t->max_T);
     if (cfg->train.rdrop_alpha > 0) {
         t->rdrop_acts = activations_create(model, t->batch_size, t->max_T);
@@ -396,15 +394,9 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
         }
     }
     if (!t->order || !t->sort_keys || !t->sort_scratch || !t->batch_start || !t->tokens ||
-        !t->labels || !t->view_layer || !t->acts) {
+        !t->labels || !t->acts) {
         snprintf(err, err_len, "out of memory (batch %d x %d)", t->batch_size, t->max_T);
         goto fail;
-    }
-    for (int v = 0; v < model->num_views; v++) {
-        int layer = -1;
-        if (sscanf(model->views[v].name, "encoder.layers.%d.", &layer) != 1)
-            layer = -1;
-        t->view_layer[v] = layer;
     }
     if (cfg->train.ema_decay > 0 || cfg->train.swa_start > 0) {
         t->ema = model_clone(model, err, err_len);
@@ -457,7 +449,6 @@ void trainer_free(Trainer *t)
     free(t->batch_start);
     free(t->tokens);
     free(t->labels);
-    free(t->view_layer);
     free(t->adv_delta);
     free(t->rare_words);
     free(t);
@@ -545,7 +536,7 @@ static void layer_grad_norms(Trainer *t)
     double sums[TRAINER_MAX_LAYERS] = {0};
     const Model *m = t->model;
     for (int v = 0; v < m->num_views; v++) {
-        int l = t->view_layer[v];
+        int l = m->views[v].layer;
         if (l < 0 || l >= TRAINER_MAX_LAYERS)
             continue;
         const float *g = m->grads + m->views[v].offset;

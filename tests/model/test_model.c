@@ -170,6 +170,53 @@ Test(model, views_follow_state_dict_order)
     model_free(m);
 }
 
+/* Every view knows its part of the model and its layer, from the name's own
+ * prefix, and model_view_index finds the first of each part, with and without
+ * the learned PE table. */
+Test(model, views_know_role_and_layer)
+{
+    for (int learned = 0; learned <= 1; learned++) {
+        ModelConfig cfg = model_config_default();
+        cfg.pos_encoding = learned ? POS_ENCODING_LEARNED : POS_ENCODING_SINUSOIDAL;
+        cfg.num_layers = 3;
+        Rng rng;
+        rng_seed(&rng, 3);
+        Model *m = model_create(&cfg, &rng, NULL, 0);
+        cr_assert_not_null(m);
+        int first[4] = {-1, -1, -1, -1}, first_of_layer[3] = {-1, -1, -1};
+        for (int i = 0; i < m->num_views; i++) {
+            const ParamView *v = &m->views[i];
+            int layer = -1;
+            ParamRole role = PARAM_CLASSIFIER;
+            if (sscanf(v->name, "encoder.layers.%d.", &layer) == 1)
+                role = PARAM_ENCODER_LAYER;
+            else if (strcmp(v->name, "encoder.embedding.weight") == 0)
+                role = PARAM_TOKEN_EMBEDDING;
+            else if (strcmp(v->name, "encoder.pos_encoding.pe") == 0)
+                role = PARAM_POS_EMBEDDING;
+            else
+                cr_expect_eq(strncmp(v->name, "classifier.", 11), 0, "%s", v->name);
+            cr_expect_eq(v->role, role, "%s: role %d", v->name, (int)v->role);
+            cr_expect_eq(v->layer, layer, "%s: layer %d", v->name, v->layer);
+            if (first[role] < 0)
+                first[role] = i;
+            if (layer >= 0 && first_of_layer[layer] < 0)
+                first_of_layer[layer] = i;
+        }
+        for (int r = PARAM_TOKEN_EMBEDDING; r <= PARAM_CLASSIFIER; r++)
+            if (r != PARAM_ENCODER_LAYER)
+                cr_expect_eq(model_view_index(m, (ParamRole)r, -1), first[r], "role %d", r);
+        cr_expect_eq(first[PARAM_POS_EMBEDDING] >= 0, learned);
+        for (int l = 0; l < 3; l++)
+            cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, l), first_of_layer[l]);
+        cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, 3), -1);
+        cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, -1), -1);
+        cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, 1) -
+                         model_view_index(m, PARAM_ENCODER_LAYER, 0), MODEL_LAYER_TENSORS);
+        model_free(m);
+    }
+}
+
 Test(model, config_errors_name_the_field)
 {
     char err[256];

@@ -152,7 +152,7 @@ static void compare_sharded(ModelConfig cfg, int B, int T, int shards, bool padd
      * batch after the shards, rows in order, as unsharded; its input (the
      * gradient w.r.t. the embedded input) comes out of sharded products, so
      * the two agree within rounding. EMBEDDING_TOL is measured, see there. */
-    size_t emb_end = m->views[cfg.pos_encoding == POS_ENCODING_LEARNED ? 2 : 1].offset;
+    size_t emb_end = m->views[model_view_index(m, PARAM_ENCODER_LAYER, 0)].offset;
     char what[96];
     snprintf(what, sizeof what, "%s: embedding gradient", label);
     expect_close(what, plain.grads, sharded.grads, emb_end, EMBEDDING_TOL);
