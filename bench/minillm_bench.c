@@ -300,7 +300,7 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
      * instead of timed. */
     if (!train_step(&tr) || !isfinite(tr.loss)) {
         snprintf(r->err, sizeof r->err, "%s: the first training step failed (%s)", c->name,
-                 isfinite(tr.loss) ? "model_forward returned NULL" : "loss is not finite");
+                 isfinite(tr.loss) ? model_forward_error(tr.acts) : "loss is not finite");
         goto done;
     }
     for (int s = 1; s < r->warmup; s++)

@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "layers.h"
+#include "model_error.h"
 #include "parallel.h"
 
+/* Room for model_forward_error's message. */
+#define FORWARD_ERROR_LEN 160
 /* Most batch shards (activations_set_shards): one per pool thread at most. */
 #define MODEL_MAX_SHARDS PARALLEL_MAX_THREADS
 
@@ -43,34 +46,39 @@ int model_tokens_to_feed(const ModelConfig *cfg, int longest)
 
 int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
 {
-#define FAIL(...) do { if (err && err_len) snprintf(err, err_len, __VA_ARGS__); return -1; } while (0)
+    const size_t n = err_len;
     if (cfg->vocab_size < 2)
-        FAIL("vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)", cfg->vocab_size);
+        return model_errorf(err, n, "vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)",
+                            cfg->vocab_size);
     if (cfg->d_model < 2 || cfg->d_model % 2 != 0)
-        FAIL("d_model = %d: must be an even number >= 2", cfg->d_model);
+        return model_errorf(err, n, "d_model = %d: must be an even number >= 2", cfg->d_model);
     if (cfg->num_heads < 1 || cfg->d_model % cfg->num_heads != 0)
-        FAIL("num_heads = %d: must be >= 1 and divide d_model = %d", cfg->num_heads, cfg->d_model);
+        return model_errorf(err, n, "num_heads = %d: must be >= 1 and divide d_model = %d",
+                            cfg->num_heads, cfg->d_model);
     if (cfg->d_ff < 1)
-        FAIL("d_ff = %d: must be >= 1", cfg->d_ff);
+        return model_errorf(err, n, "d_ff = %d: must be >= 1", cfg->d_ff);
     if (cfg->num_layers < 1 || cfg->num_layers > MODEL_MAX_LAYERS)
-        FAIL("num_layers = %d: must be between 1 and %d", cfg->num_layers, MODEL_MAX_LAYERS);
+        return model_errorf(err, n, "num_layers = %d: must be between 1 and %d", cfg->num_layers,
+                            MODEL_MAX_LAYERS);
     if (cfg->num_classes < 2)
-        FAIL("num_classes = %d: must be >= 2", cfg->num_classes);
+        return model_errorf(err, n, "num_classes = %d: must be >= 2", cfg->num_classes);
     if (cfg->max_len < 1 || cfg->max_len > MODEL_SINUSOID_BUFFER_LEN)
-        FAIL("max_len = %d: must be between 1 and %d", cfg->max_len, MODEL_SINUSOID_BUFFER_LEN);
+        return model_errorf(err, n, "max_len = %d: must be between 1 and %d", cfg->max_len,
+                            MODEL_SINUSOID_BUFFER_LEN);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
-        FAIL("dropout = %g: must be in [0, 1)", (double)cfg->dropout);
+        return model_errorf(err, n, "dropout = %g: must be in [0, 1)", (double)cfg->dropout);
     if (!(cfg->embedding_dropout < 1.0f) || isnan(cfg->embedding_dropout))
-        FAIL("embedding_dropout = %g: must be < 1 (negative = use dropout)",
-             (double)cfg->embedding_dropout);
+        return model_errorf(err, n, "embedding_dropout = %g: must be < 1 (negative = use dropout)",
+                            (double)cfg->embedding_dropout);
     if (cfg->layernorm != LAYERNORM_WORKSHOP && cfg->layernorm != LAYERNORM_STANDARD)
-        FAIL("layernorm = %d: must be workshop or standard", (int)cfg->layernorm);
+        return model_errorf(err, n, "layernorm = %d: must be workshop or standard",
+                            (int)cfg->layernorm);
     if (cfg->pos_encoding != POS_ENCODING_SINUSOIDAL && cfg->pos_encoding != POS_ENCODING_LEARNED)
-        FAIL("pos_encoding = %d: must be sinusoidal or learned", (int)cfg->pos_encoding);
+        return model_errorf(err, n, "pos_encoding = %d: must be sinusoidal or learned",
+                            (int)cfg->pos_encoding);
     if (cfg->pooling != POOLING_MEAN && cfg->pooling != POOLING_MAX)
-        FAIL("pooling = %d: must be mean or max", (int)cfg->pooling);
+        return model_errorf(err, n, "pooling = %d: must be mean or max", (int)cfg->pooling);
     return 0;
-#undef FAIL
 }
 
 static float embedding_dropout_rate(const ModelConfig *cfg)
@@ -255,8 +263,8 @@ Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len)
     return m;
 oom:
     model_free(m);
-    if (err && err_len)
-        snprintf(err, err_len, "out of memory creating the model");
+    model_errorf(err, err_len, "out of memory creating the model (%zu parameters)",
+                 model_param_budget(cfg).total);
     return NULL;
 }
 
@@ -381,6 +389,7 @@ struct Activations {
     Rng *shard_rng;        /* (MODEL_MAX_SHARDS) each shard's dropout keys, seeded per
                             * forward; behind a pointer so that rows_view's copy of
                             * this struct does not read them while shards draw */
+    char *forward_error;   /* (FORWARD_ERROR_LEN) why the last forward refused; "" = it ran */
 };
 
 /* Two passes over the same layout: the first (base NULL) only measures. */
@@ -404,6 +413,7 @@ static void layout_activations(Activations *a, Arena *ar)
     const size_t BT = B * T, BTC = BT * C, BTF = BT * F, H = C / 2;
 #define F32(n) ((float *)carve(ar, (n) * sizeof(float)))
 #define U8(n) ((uint8_t *)carve(ar, (n) * sizeof(uint8_t)))
+    a->forward_error = (char *)carve(ar, FORWARD_ERROR_LEN);
     a->tokens = (int *)carve(ar, BT * sizeof(int));
     a->key_pad = U8(BT);
     a->emb = F32(BTC);
@@ -627,15 +637,58 @@ static LayerActs layer_rows(const Activations *a, int l, int b0)
 /* --------------------------------------------------------------- forward */
 
 /* Activations made for another model serve if the shapes (and the dropout
- * buffers, allocated only when a rate is > 0) are the same. */
-static bool activations_fit(const Activations *a, const ModelConfig *cfg)
+ * buffers, allocated only when a rate is > 0) are the same. 0, or -1 with the
+ * first difference in err. */
+static int check_activations_fit(const Activations *a, const ModelConfig *cfg, char *err,
+                                 size_t err_len)
 {
     const ModelConfig *own = &a->cfg;
-    return own->d_model == cfg->d_model && own->num_heads == cfg->num_heads &&
-           own->d_ff == cfg->d_ff && own->num_layers == cfg->num_layers &&
-           own->num_classes == cfg->num_classes &&
-           (cfg->dropout <= 0.0f || own->dropout > 0.0f) &&
-           (embedding_dropout_rate(cfg) <= 0.0f || embedding_dropout_rate(own) > 0.0f);
+    const char *what = "these activations were made for a model with";
+    if (own->d_model != cfg->d_model)
+        return model_errorf(err, err_len, "%s d_model %d, not %d", what, own->d_model,
+                            cfg->d_model);
+    if (own->num_heads != cfg->num_heads)
+        return model_errorf(err, err_len, "%s %d heads, not %d", what, own->num_heads,
+                            cfg->num_heads);
+    if (own->d_ff != cfg->d_ff)
+        return model_errorf(err, err_len, "%s d_ff %d, not %d", what, own->d_ff, cfg->d_ff);
+    if (own->num_layers != cfg->num_layers)
+        return model_errorf(err, err_len, "%s %d layers, not %d", what, own->num_layers,
+                            cfg->num_layers);
+    if (own->num_classes != cfg->num_classes)
+        return model_errorf(err, err_len, "%s %d classes, not %d", what, own->num_classes,
+                            cfg->num_classes);
+    if (cfg->dropout > 0.0f && own->dropout <= 0.0f)
+        return model_errorf(err, err_len, "%s dropout 0 (no dropout buffers), not %g", what,
+                            (double)cfg->dropout);
+    if (embedding_dropout_rate(cfg) > 0.0f && embedding_dropout_rate(own) <= 0.0f)
+        return model_errorf(err, err_len, "%s embedding dropout 0 (no buffer for it), not %g",
+                            what, (double)embedding_dropout_rate(cfg));
+    return 0;
+}
+
+/* Whether model_forward can run tokens (B, T) on a: 0, or -1 with the reason
+ * in a->forward_error. */
+static int check_forward_input(const Activations *a, const ModelConfig *cfg, const int *tokens,
+                               int B, int T, char *err, size_t err_len)
+{
+    if (B < 1 || T < 1)
+        return model_errorf(err, err_len, "a batch of %d x %d tokens is empty", B, T);
+    if (B > a->B_max || T > a->T_max)
+        return model_errorf(err, err_len,
+                            "a batch of %d x %d tokens does not fit the %d x %d these activations "
+                            "were made for", B, T, a->B_max, a->T_max);
+    if (check_activations_fit(a, cfg, err, err_len) != 0)
+        return -1;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const int id = tokens[(size_t)b * T + t];
+            if (id < 0 || id >= cfg->vocab_size)
+                return model_errorf(err, err_len,
+                                    "token id %d (sequence %d, position %d) is outside the "
+                                    "vocabulary [0, %d)", id, b + 1, t + 1, cfg->vocab_size);
+        }
+    return 0;
 }
 
 static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
@@ -764,12 +817,11 @@ const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens
                                      Rng *dropout_rng, const float *emb_delta)
 {
     const ModelConfig *cfg = &m->cfg;
-    if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || !activations_fit(a, cfg))
+    /* One look at every input, so the caller can say why it was refused. */
+    if (check_forward_input(a, cfg, tokens, B, T, a->forward_error, FORWARD_ERROR_LEN) != 0)
         return NULL;
+    a->forward_error[0] = '\0';
     const size_t BT = (size_t)B * T;
-    for (size_t i = 0; i < BT; i++)
-        if (tokens[i] < 0 || tokens[i] >= cfg->vocab_size)
-            return NULL;
 
     a->B = B;
     a->T = T;
@@ -960,6 +1012,11 @@ void model_backward(Model *m, Activations *a)
 }
 
 /* -------------------------------------------------------------- read-outs */
+
+const char *model_forward_error(const Activations *a)
+{
+    return a->forward_error;
+}
 
 const float *activations_embedding_grad(const Activations *a)
 {

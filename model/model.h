@@ -175,9 +175,14 @@ void activations_free(Activations *a);
 /* Forward for tokens (B, T) (ids, MODEL_PAD_ID = padding), T <= the T reserved.
  * `dropout_rng` NULL = eval mode (no dropout). Returns logits (B, K), owned by `a`;
  * NULL if B or T exceed the reservation, a token id is outside [0, V), or `a`
- * was made for a model of another shape. */
+ * was made for a model of another shape: model_forward_error says which. */
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
                            Rng *dropout_rng);
+/* Why the last model_forward (or _perturbed) on `a` returned NULL, naming the
+ * input ("a batch of 40 x 12 tokens does not fit the 32 x 10 ...", "token id 25
+ * (sequence 3, position 4) is outside the vocabulary [0, 22)"); "" after a
+ * forward that ran. */
+const char *model_forward_error(const Activations *a);
 /* The same with `emb_delta` (B, T, C) added to the embedded input (embedding * sqrt(C)
  * + PE, before embedding dropout): adversarial training perturbs the input there.
  * emb_delta NULL = model_forward. */

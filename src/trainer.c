@@ -585,8 +585,8 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
     seed_stream(&dropout, t->cfg.train.seed, STREAM_DROPOUT, (uint64_t)p->step);
     model_zero_grad(t->model);
     if (!model_forward(t->model, t->acts, t->tokens, count, T, &dropout)) {
-        snprintf(err, err_len, "step %ld: the model rejected a batch of %d x %d tokens",
-                 p->step + 1, count, T);
+        snprintf(err, err_len, "step %ld: the model refused the batch: %s", p->step + 1,
+                 model_forward_error(t->acts));
         return -1;
     }
     int correct = 0;
@@ -600,7 +600,8 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
         /* R-Drop: the batch again with the next dropout masks; both passes' losses are
          * averaged and their predictions pulled together. */
         if (!model_forward(t->model, t->rdrop_acts, t->tokens, count, T, &dropout)) {
-            snprintf(err, err_len, "step %ld: the model rejected the R-Drop batch", p->step + 1);
+            snprintf(err, err_len, "step %ld: the model refused the R-Drop batch: %s", p->step + 1,
+                     model_forward_error(t->rdrop_acts));
             return -1;
         }
         float loss2 = model_loss(t->rdrop_acts, t->labels, t->cfg.train.label_smoothing, NULL);
@@ -621,7 +622,8 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
                                  t->cfg.train.adversarial_eps, count, T, t->model->cfg.d_model);
         if (!model_forward_perturbed(t->model, t->acts, t->tokens, count, T, &dropout,
                                      t->adv_delta)) {
-            snprintf(err, err_len, "step %ld: the model rejected the adversarial batch", p->step + 1);
+            snprintf(err, err_len, "step %ld: the model refused the adversarial batch: %s",
+                     p->step + 1, model_forward_error(t->acts));
             return -1;
         }
         float adv_loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, NULL);

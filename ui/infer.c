@@ -66,7 +66,8 @@ void infer_run(Inference *inf, const char *sentence)
      * part as in the notebook, so feed the full max_len. */
     inf->T = mc->pad_mask ? inf->n_tokens + pads_shown : mc->max_len;
     inf->shown = inf->n_tokens + pads_shown;
-    model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL);
+    if (!model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL))
+        return; /* inf->valid stays false; model_forward_error(inf->acts) says why */
     const float *p = activations_probs(inf->acts);
     int K = mc->num_classes < DATASET_MAX_CLASSES ? mc->num_classes : DATASET_MAX_CLASSES;
     inf->predicted = 0;

@@ -496,6 +496,44 @@ Test(model, shorter_sequences_and_smaller_batches_in_reserved_activations)
     model_free(m);
 }
 
+/* A refused forward says why, naming the input; a forward that runs clears it. */
+Test(model, refused_forward_says_why)
+{
+    ModelConfig cfg = model_config_default();
+    Rng rng;
+    rng_seed(&rng, 9);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    Activations *a = activations_create(m, 2, 5);
+    cr_assert_not_null(a);
+    cr_expect_str_eq(model_forward_error(a), "");
+    int tokens[3 * 6] = {2, 3, 4, 0, 0, 0, 5, 6, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0};
+    cr_expect_null(model_forward(m, a, tokens, 3, 6, NULL));
+    cr_expect_str_eq(model_forward_error(a),
+                     "a batch of 3 x 6 tokens does not fit the 2 x 5 these activations were "
+                     "made for");
+    cr_expect_null(model_forward(m, a, tokens, 0, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a), "a batch of 0 x 5 tokens is empty");
+    tokens[5 + 3] = 22;
+    cr_expect_null(model_forward(m, a, tokens, 2, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a),
+                     "token id 22 (sequence 2, position 4) is outside the vocabulary [0, 22)");
+    tokens[5 + 3] = 0;
+    cr_expect_not_null(model_forward(m, a, tokens, 2, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a), "");
+
+    ModelConfig wide = cfg;
+    wide.d_model = 32;
+    Model *other = model_create(&wide, &rng, NULL, 0);
+    cr_assert_not_null(other);
+    cr_expect_null(model_forward(other, a, tokens, 2, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a),
+                     "these activations were made for a model with d_model 64, not 32");
+    model_free(other);
+    activations_free(a);
+    model_free(m);
+}
+
 /* With the padding mask, trailing PADs change nothing; without it (the
  * notebook) they do, which is why the notebook calls "great story" negative. */
 Test(model, pad_mask_makes_padding_irrelevant)
