@@ -100,6 +100,11 @@ void max_pool_forward(float *out, int *argmax, const float *inp, const uint8_t *
                       int T, int C);
 void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B, int T, int C);
 
+/* probs (B, K) = softmax of each row of logits (B, K), computed in double and
+ * rounded: the classifier's probabilities (the same numbers softmax_cross_entropy
+ * writes). */
+void softmax_probs(float *probs, const float *logits, int B, int K);
+
 /* Softmax cross-entropy with PyTorch's label smoothing: target distribution
  * (1 - s) * onehot + s / K. Writes probs (B, K) and dlogits (B, K) (the gradient
  * of the batch-mean loss, so divided by B; overwritten, not added), returns the

@@ -761,6 +761,7 @@ static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng
         cls_in = v.cls_d;
     }
     linear_forward(v.logits, cls_in, w.cls2_w, w.cls2_b, B, H, K);
+    softmax_probs(v.probs, v.logits, B, K);
 }
 
 static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads,
@@ -1031,25 +1032,8 @@ const float *activations_attention(const Activations *a, int layer)
     return a->layers[layer].att;
 }
 
-const float *activations_probs(Activations *a)
+const float *activations_probs(const Activations *a)
 {
-    /* Eval callers may not compute a loss: derive the softmax from the logits. */
-    if (!a->has_loss) {
-        const int K = a->cfg.num_classes;
-        for (int b = 0; b < a->B; b++) {
-            const float *z = a->logits + (size_t)b * K;
-            float *p = a->probs + (size_t)b * K;
-            float maxv = z[0], sum = 0.0f;
-            for (int k = 1; k < K; k++)
-                maxv = z[k] > maxv ? z[k] : maxv;
-            for (int k = 0; k < K; k++) {
-                p[k] = expf(z[k] - maxv);
-                sum += p[k];
-            }
-            for (int k = 0; k < K; k++)
-                p[k] /= sum;
-        }
-    }
     return a->probs;
 }
 

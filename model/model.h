@@ -239,7 +239,9 @@ int activations_shards(const Activations *a);
 
 /* Read-outs of the last forward, for the visualiser and `predict --attention`. */
 const float *activations_attention(const Activations *a, int layer); /* (B, NH, T, T) */
-const float *activations_probs(Activations *a);                        /* (B, K) softmax */
+/* (B, K) softmax of the logits, computed by the forward (softmax_probs: the
+ * numbers model_loss's cross-entropy uses). */
+const float *activations_probs(const Activations *a);
 /* Mean L2 norm over non-pad positions of batch row b: index 0 after the embedding
  * (+PE), index l+1 after layer l. out has L+1 entries. */
 void activations_layer_norms(const Activations *a, int b, float *out);

@@ -568,6 +568,45 @@ Test(model, pad_mask_makes_padding_irrelevant)
     }
 }
 
+/* The classifier's probabilities come from the forward: the same bits before
+ * and after model_loss (whose cross-entropy uses them), and the rounded double
+ * softmax of the logits. */
+Test(model, probs_are_the_same_with_or_without_a_loss)
+{
+    int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = toy_dataset(tokens, labels);
+    cfg.num_classes = 3;
+    for (int b = 0; b < TOY_N; b++)
+        labels[b] = b % 3;
+    Rng rng;
+    rng_seed(&rng, 13);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    Activations *a = activations_create(m, TOY_N, TOY_MAX_LEN);
+    cr_assert_not_null(a);
+    const float *logits = model_forward(m, a, tokens, TOY_N, TOY_MAX_LEN, NULL);
+    cr_assert_not_null(logits);
+    float before[TOY_N * 3];
+    memcpy(before, activations_probs(a), sizeof before);
+    for (int b = 0; b < TOY_N; b++) {
+        const float *z = logits + b * 3;
+        double maxv = fmax(fmax(z[0], z[1]), z[2]), sum = 0.0;
+        for (int k = 0; k < 3; k++)
+            sum += exp((double)z[k] - maxv);
+        for (int k = 0; k < 3; k++) {
+            float want = (float)exp((double)z[k] - (maxv + log(sum)));
+            cr_expect_eq(before[b * 3 + k], want, "row %d class %d: %.9g vs %.9g", b, k,
+                         (double)before[b * 3 + k], (double)want);
+        }
+    }
+    model_loss(a, labels, 0.1f, NULL);
+    cr_expect_eq(memcmp(before, activations_probs(a), sizeof before), 0,
+                 "probabilities changed by model_loss");
+    activations_free(a);
+    model_free(m);
+}
+
 Test(model, read_outs)
 {
     int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
