@@ -76,7 +76,7 @@ void infer_run(Inference *inf, const char *sentence)
         if (p[k] > p[inf->predicted])
             inf->predicted = k;
     }
-    if (mc->num_layers <= TRAINER_MAX_LAYERS)
+    if (mc->num_layers <= MODEL_MAX_LAYERS)
         activations_layer_norms(inf->acts, 0, inf->norms);
     inf->valid = true;
 }

@@ -27,7 +27,7 @@ typedef struct {
     bool valid;                 /* a forward has run for the current sentence */
     float probs[DATASET_MAX_CLASSES];
     int predicted;
-    float norms[TRAINER_MAX_LAYERS + 1];
+    float norms[MODEL_MAX_LAYERS + 1];
 } Inference;
 
 int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,

@@ -79,7 +79,7 @@ void view_model_draw(UiState *ui, const Canvas *c)
         canvas_text(c, y + 1, 2, -1, msg(MSG_EMPTY_SENTENCE), STYLE_DIM);
     int gy = y + half;
     canvas_text(c, gy, 0, -1, msg(MSG_GRAD_NORM), STYLE_TITLE);
-    int L = mc->num_layers < TRAINER_MAX_LAYERS ? mc->num_layers : TRAINER_MAX_LAYERS;
+    int L = mc->num_layers < MODEL_MAX_LAYERS ? mc->num_layers : MODEL_MAX_LAYERS;
     norm_bars(c, gy + 1, 2, w - 2, rows_left - half - 1, ui->snap.progress.layer_grad_norm, L,
               false, STYLE_CURVE_VAL);
 }

@@ -259,7 +259,7 @@ Test(trainer, clipping_and_layer_gradient_norms)
     float after = grad_global_norm(m->grads, m->num_params);
     cr_assert_leq(after, 1e-3f * 1.001f, "clipped norm %g", (double)after);
     double layers = 0;
-    for (int l = 0; l < TRAINER_MAX_LAYERS; l++) {
+    for (int l = 0; l < MODEL_MAX_LAYERS; l++) {
         if (l < c.model.num_layers)
             cr_assert_gt(p->layer_grad_norm[l], 0.0f, "layer %d", l);
         else
