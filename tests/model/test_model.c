@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "model/optim.h"
+#include "fixture.h"
 #include "gradcheck.h"
 #include "toy_data.h"
 
@@ -363,30 +364,20 @@ static void check_model_gradients(ModelConfig cfg, float smoothing, const char *
     model_free(m);
 }
 
-static ModelConfig tiny_config(void)
-{
-    ModelConfig cfg = model_config_default();
-    cfg.vocab_size = 12;
-    cfg.d_model = 8;
-    cfg.num_heads = 2;
-    cfg.d_ff = 16;
-    cfg.num_layers = 2;
-    cfg.num_classes = 3;
-    cfg.max_len = 6;
-    cfg.dropout = 0.0f;
-    return cfg;
-}
+/* The finite-difference tests' model: small enough to perturb every parameter. */
+#define GRAD_SIZES ((TinySizes){.vocab_size = 12, .d_model = 8, .d_ff = 16, .num_classes = 3, \
+                                .max_len = 6})
 
 Test(model_grad, notebook_config)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = false;
     check_model_gradients(cfg, 0.0f, "notebook");
 }
 
 Test(model_grad, pad_mask_standard_ln_learned_pe_causal_smoothing)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = true;
     cfg.causal = true;
     cfg.layernorm = LAYERNORM_STANDARD;
@@ -396,7 +387,7 @@ Test(model_grad, pad_mask_standard_ln_learned_pe_causal_smoothing)
 
 Test(model_grad, with_dropout)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = true;
     cfg.dropout = 0.2f;
     cfg.embedding_dropout = 0.1f;
@@ -405,7 +396,7 @@ Test(model_grad, with_dropout)
 
 Test(model_grad, max_pooling)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = true;
     cfg.pooling = POOLING_MAX;
     check_model_gradients(cfg, 0.1f, "max pooling");
