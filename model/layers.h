@@ -2,7 +2,11 @@
  * outputs first, then inputs, then sizes. Every backward ADDS into the gradients
  * it is given (the caller zeroes them once), and a NULL input gradient is skipped.
  * Row-major everywhere; Linear weights are [out, in] like PyTorch.
- * Axis letters as in model.h; N = number of rows (usually B*T). */
+ * Axis letters as in model.h; N = number of rows (usually B*T).
+ * Some backwards also come as _set, overwriting the input gradient: model.c uses
+ * those where it is the first writer (nothing to zero). The adding ones are the
+ * contract above, checked by the finite-difference tests; attention_backward
+ * and layernorm_backward are called only there. */
 #ifndef MINILLM_LAYERS_H
 #define MINILLM_LAYERS_H
 

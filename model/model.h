@@ -142,12 +142,15 @@ Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len)
 void model_free(Model *m);
 /* Same config required; copies the parameter values only (cheap memcpy). */
 void model_copy_params(Model *dst, const Model *src);
-/* Views for layer l (params or grads) and for the non-layer tensors. */
+/* Views for layer l (params or grads) and for the non-layer tensors. The
+ * gradient views are used by model.c's backward and by the finite-difference
+ * tests, which compare a tensor's gradient with its numerical one. */
 LayerWeights model_layer_params(const Model *m, int l);
 LayerWeights model_layer_grads(const Model *m, int l);
 ModelWeights model_params(const Model *m);
 ModelWeights model_grads(const Model *m);
-/* NULL when no tensor has that name. */
+/* NULL when no tensor has that name. Only the tests call it (to reach one tensor
+ * by its state_dict name); checkpoints walk m->views. */
 const ParamView *model_find_view(const Model *m, const char *name);
 /* Index in m->views of the first tensor with that role (and, for
  * PARAM_ENCODER_LAYER, of that layer; `layer` is ignored otherwise); -1 when
@@ -164,7 +167,8 @@ void model_zero_grad(Model *m);
 
 /* Activations and scratch for one batch shape, kept for backward.
  * Allocated once by activations_create for at most B sequences of at most T
- * tokens (NULL if T > max_len or out of memory); any smaller B and T work.
+ * tokens (NULL if B or T < 1, T > max_len or out of memory); any smaller B and
+ * T work.
  * The training step never allocates. Forward only reads the model, so two
  * threads may run forward on one Model with their own Activations while
  * nobody writes its parameters. */
@@ -245,6 +249,8 @@ const float *activations_probs(const Activations *a);
 /* Mean L2 norm over non-pad positions of batch row b: index 0 after the embedding
  * (+PE), index l+1 after layer l. out has L+1 entries. */
 void activations_layer_norms(const Activations *a, int b, float *out);
-const float *activations_pooled(const Activations *a); /* (B, C) */
+/* (B, C) the pooled encoder output. Only the tests read it (they check pooling
+ * against the last layer's rows); no view shows it yet. */
+const float *activations_pooled(const Activations *a);
 
 #endif
