@@ -162,7 +162,8 @@ static void measure_sgemm_peak(const BenchOptions *o, BenchResult *r)
     float *a = malloc(count * sizeof *a), *b = malloc(count * sizeof *b),
           *c = malloc(count * sizeof *c);
     if (!a || !b || !c) {
-        snprintf(r->err, sizeof r->err, "sgemm peak: out of memory for three %dx%d matrices", n, n);
+        model_errorf(r->err, sizeof r->err, "sgemm peak: out of memory for three %dx%d matrices", n,
+                     n);
         free(a); free(b); free(c);
         return;
     }
@@ -278,7 +279,8 @@ static int bench_run_create(BenchRun *run, const BenchConfig *c, const BenchOpti
     rng_seed(&run->dropout_rng, o->seed ^ 0x9e3779b97f4a7c15ull);
     run->acts = activations_create(run->model, c->B, c->T);
     run->acts1 = activations_create(run->model, 1, c->T);
-    if (run->acts && o->shards != 0 && activations_set_shards(run->acts, run->model, o->shards) != 0)
+    if (run->acts && o->shards != 0 &&
+        activations_set_shards(run->acts, run->model, o->shards) != 0)
         return model_errorf(r->err, sizeof r->err, "%s: activations_set_shards(%d) failed",
                             c->name, o->shards);
     if (!run->acts || !run->acts1)
@@ -405,15 +407,13 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
 {
     memset(r, 0, sizeof *r);
     int fd[2];
-    if (pipe(fd) != 0) {
-        snprintf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
-        return -1;
-    }
+    if (pipe(fd) != 0)
+        return model_errorf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        snprintf(r->err, sizeof r->err, "fork: %s", strerror(errno));
+        model_errorf(r->err, sizeof r->err, "fork: %s", strerror(errno));
         close(fd[0]);
         close(fd[1]);
         return -1;
@@ -459,11 +459,11 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
     if (got != sizeof *r) {
         memset(r, 0, sizeof *r);
         if (WIFSIGNALED(status))
-            snprintf(r->err, sizeof r->err, "%s: child killed by signal %d", what, WTERMSIG(status));
-        else
-            snprintf(r->err, sizeof r->err, "%s: child exited with status %d before reporting",
-                     what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        return -1;
+            return model_errorf(r->err, sizeof r->err, "%s: child killed by signal %d", what,
+                                WTERMSIG(status));
+        return model_errorf(r->err, sizeof r->err,
+                            "%s: child exited with status %d before reporting", what,
+                            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
     r->err[sizeof r->err - 1] = '\0';
     return r->ok ? 0 : -1;
