@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "model/model.h"
-#include "model/model_error.h"
+#include "model/errors.h"
 #include "model/optim.h"
 #include "model/rng.h"
 
@@ -162,7 +162,7 @@ static void measure_sgemm_peak(const BenchOptions *o, BenchResult *r)
     float *a = malloc(count * sizeof *a), *b = malloc(count * sizeof *b),
           *c = malloc(count * sizeof *c);
     if (!a || !b || !c) {
-        model_errorf(r->err, sizeof r->err, "sgemm peak: out of memory for three %dx%d matrices", n,
+        errorf(r->err, sizeof r->err, "sgemm peak: out of memory for three %dx%d matrices", n,
                      n);
         free(a); free(b); free(c);
         return;
@@ -267,11 +267,11 @@ static int bench_run_create(BenchRun *run, const BenchConfig *c, const BenchOpti
     run->tokens = malloc(sizeof(int) * NUM_BATCHES * c->B * c->T);
     run->labels = malloc(sizeof(int) * NUM_BATCHES * c->B);
     if (!run->tokens || !run->labels)
-        return model_errorf(r->err, sizeof r->err, "%s: out of memory for the token batches",
+        return errorf(r->err, sizeof r->err, "%s: out of memory for the token batches",
                             c->name);
     run->model = model_create(&cfg, &rng, err, sizeof err);
     if (!run->model)
-        return model_errorf(r->err, sizeof r->err, "%s: model_create: %s", c->name, err);
+        return errorf(r->err, sizeof r->err, "%s: model_create: %s", c->name, err);
     for (int i = 0; i < NUM_BATCHES * c->B * c->T; i++)
         run->tokens[i] = (int)rng_below(&rng, (uint32_t)c->V);
     for (int i = 0; i < NUM_BATCHES * c->B; i++)
@@ -281,15 +281,15 @@ static int bench_run_create(BenchRun *run, const BenchConfig *c, const BenchOpti
     run->acts1 = activations_create(run->model, 1, c->T);
     if (run->acts && o->shards != 0 &&
         activations_set_shards(run->acts, run->model, o->shards) != 0)
-        return model_errorf(r->err, sizeof r->err, "%s: activations_set_shards(%d) failed",
+        return errorf(r->err, sizeof r->err, "%s: activations_set_shards(%d) failed",
                             c->name, o->shards);
     if (!run->acts || !run->acts1)
-        return model_errorf(r->err, sizeof r->err, "%s: activations_create failed (out of memory?)",
+        return errorf(r->err, sizeof r->err, "%s: activations_create failed (out of memory?)",
                             c->name);
     OptimConfig ocfg = optim_config_default();
     ocfg.lr = 1e-3f;
     if (optimizer_init(&run->opt, &ocfg, run->model->num_params) != 0)
-        return model_errorf(r->err, sizeof r->err, "%s: optimizer_init failed (out of memory?)",
+        return errorf(r->err, sizeof r->err, "%s: optimizer_init failed (out of memory?)",
                             c->name);
     return 0;
 }
@@ -317,7 +317,7 @@ static int measure_training(BenchRun *run, const BenchConfig *c, const BenchOpti
     /* One checked step first, so a refused batch or a diverging model is reported
      * instead of timed. */
     if (!train_step(run) || !isfinite(run->loss))
-        return model_errorf(r->err, sizeof r->err, "%s: the first training step failed (%s)",
+        return errorf(r->err, sizeof r->err, "%s: the first training step failed (%s)",
                             c->name, isfinite(run->loss) ? model_forward_error(run->acts)
                                                          : "loss is not finite");
     for (int s = 1; s < r->warmup; s++)
@@ -356,7 +356,7 @@ static int measure_forward1(BenchRun *run, const BenchConfig *c, const BenchOpti
     if (!lat || !lat_cpu) {
         free(lat);
         free(lat_cpu);
-        return model_errorf(r->err, sizeof r->err, "%s: out of memory for latencies", c->name);
+        return errorf(r->err, sizeof r->err, "%s: out of memory for latencies", c->name);
     }
     size_t map_len = (size_t)c->NH * c->T * c->T;
     double checksum = 0.0;
@@ -408,12 +408,12 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
     memset(r, 0, sizeof *r);
     int fd[2];
     if (pipe(fd) != 0)
-        return model_errorf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
+        return errorf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        model_errorf(r->err, sizeof r->err, "fork: %s", strerror(errno));
+        errorf(r->err, sizeof r->err, "fork: %s", strerror(errno));
         close(fd[0]);
         close(fd[1]);
         return -1;
@@ -459,9 +459,9 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
     if (got != sizeof *r) {
         memset(r, 0, sizeof *r);
         if (WIFSIGNALED(status))
-            return model_errorf(r->err, sizeof r->err, "%s: child killed by signal %d", what,
+            return errorf(r->err, sizeof r->err, "%s: child killed by signal %d", what,
                                 WTERMSIG(status));
-        return model_errorf(r->err, sizeof r->err,
+        return errorf(r->err, sizeof r->err,
                             "%s: child exited with status %d before reporting", what,
                             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }

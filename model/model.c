@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "layers.h"
-#include "model_error.h"
+#include "errors.h"
 #include "parallel.h"
 
 /* Room for model_forward_error's message. */
@@ -48,36 +48,36 @@ int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
 {
     const size_t n = err_len;
     if (cfg->vocab_size < 2)
-        return model_errorf(err, n, "vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)",
+        return errorf(err, n, "vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)",
                             cfg->vocab_size);
     if (cfg->d_model < 2 || cfg->d_model % 2 != 0)
-        return model_errorf(err, n, "d_model = %d: must be an even number >= 2", cfg->d_model);
+        return errorf(err, n, "d_model = %d: must be an even number >= 2", cfg->d_model);
     if (cfg->num_heads < 1 || cfg->d_model % cfg->num_heads != 0)
-        return model_errorf(err, n, "num_heads = %d: must be >= 1 and divide d_model = %d",
+        return errorf(err, n, "num_heads = %d: must be >= 1 and divide d_model = %d",
                             cfg->num_heads, cfg->d_model);
     if (cfg->d_ff < 1)
-        return model_errorf(err, n, "d_ff = %d: must be >= 1", cfg->d_ff);
+        return errorf(err, n, "d_ff = %d: must be >= 1", cfg->d_ff);
     if (cfg->num_layers < 1 || cfg->num_layers > MODEL_MAX_LAYERS)
-        return model_errorf(err, n, "num_layers = %d: must be between 1 and %d", cfg->num_layers,
+        return errorf(err, n, "num_layers = %d: must be between 1 and %d", cfg->num_layers,
                             MODEL_MAX_LAYERS);
     if (cfg->num_classes < 2)
-        return model_errorf(err, n, "num_classes = %d: must be >= 2", cfg->num_classes);
+        return errorf(err, n, "num_classes = %d: must be >= 2", cfg->num_classes);
     if (cfg->max_len < 1 || cfg->max_len > MODEL_SINUSOID_BUFFER_LEN)
-        return model_errorf(err, n, "max_len = %d: must be between 1 and %d", cfg->max_len,
+        return errorf(err, n, "max_len = %d: must be between 1 and %d", cfg->max_len,
                             MODEL_SINUSOID_BUFFER_LEN);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
-        return model_errorf(err, n, "dropout = %g: must be in [0, 1)", (double)cfg->dropout);
+        return errorf(err, n, "dropout = %g: must be in [0, 1)", (double)cfg->dropout);
     if (!(cfg->embedding_dropout < 1.0f) || isnan(cfg->embedding_dropout))
-        return model_errorf(err, n, "embedding_dropout = %g: must be < 1 (negative = use dropout)",
+        return errorf(err, n, "embedding_dropout = %g: must be < 1 (negative = use dropout)",
                             (double)cfg->embedding_dropout);
     if (cfg->layernorm != LAYERNORM_WORKSHOP && cfg->layernorm != LAYERNORM_STANDARD)
-        return model_errorf(err, n, "layernorm = %d: must be workshop or standard",
+        return errorf(err, n, "layernorm = %d: must be workshop or standard",
                             (int)cfg->layernorm);
     if (cfg->pos_encoding != POS_ENCODING_SINUSOIDAL && cfg->pos_encoding != POS_ENCODING_LEARNED)
-        return model_errorf(err, n, "pos_encoding = %d: must be sinusoidal or learned",
+        return errorf(err, n, "pos_encoding = %d: must be sinusoidal or learned",
                             (int)cfg->pos_encoding);
     if (cfg->pooling != POOLING_MEAN && cfg->pooling != POOLING_MAX)
-        return model_errorf(err, n, "pooling = %d: must be mean or max", (int)cfg->pooling);
+        return errorf(err, n, "pooling = %d: must be mean or max", (int)cfg->pooling);
     return 0;
 }
 
@@ -263,7 +263,7 @@ Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len)
     return m;
 oom:
     model_free(m);
-    model_errorf(err, err_len, "out of memory creating the model (%zu parameters)",
+    errorf(err, err_len, "out of memory creating the model (%zu parameters)",
                  model_param_budget(cfg).total);
     return NULL;
 }
@@ -645,24 +645,24 @@ static int check_activations_fit(const Activations *a, const ModelConfig *cfg, c
     const ModelConfig *own = &a->cfg;
     const char *what = "these activations were made for a model with";
     if (own->d_model != cfg->d_model)
-        return model_errorf(err, err_len, "%s d_model %d, not %d", what, own->d_model,
+        return errorf(err, err_len, "%s d_model %d, not %d", what, own->d_model,
                             cfg->d_model);
     if (own->num_heads != cfg->num_heads)
-        return model_errorf(err, err_len, "%s %d heads, not %d", what, own->num_heads,
+        return errorf(err, err_len, "%s %d heads, not %d", what, own->num_heads,
                             cfg->num_heads);
     if (own->d_ff != cfg->d_ff)
-        return model_errorf(err, err_len, "%s d_ff %d, not %d", what, own->d_ff, cfg->d_ff);
+        return errorf(err, err_len, "%s d_ff %d, not %d", what, own->d_ff, cfg->d_ff);
     if (own->num_layers != cfg->num_layers)
-        return model_errorf(err, err_len, "%s %d layers, not %d", what, own->num_layers,
+        return errorf(err, err_len, "%s %d layers, not %d", what, own->num_layers,
                             cfg->num_layers);
     if (own->num_classes != cfg->num_classes)
-        return model_errorf(err, err_len, "%s %d classes, not %d", what, own->num_classes,
+        return errorf(err, err_len, "%s %d classes, not %d", what, own->num_classes,
                             cfg->num_classes);
     if (cfg->dropout > 0.0f && own->dropout <= 0.0f)
-        return model_errorf(err, err_len, "%s dropout 0 (no dropout buffers), not %g", what,
+        return errorf(err, err_len, "%s dropout 0 (no dropout buffers), not %g", what,
                             (double)cfg->dropout);
     if (embedding_dropout_rate(cfg) > 0.0f && embedding_dropout_rate(own) <= 0.0f)
-        return model_errorf(err, err_len, "%s embedding dropout 0 (no buffer for it), not %g",
+        return errorf(err, err_len, "%s embedding dropout 0 (no buffer for it), not %g",
                             what, (double)embedding_dropout_rate(cfg));
     return 0;
 }
@@ -673,9 +673,9 @@ static int check_forward_input(const Activations *a, const ModelConfig *cfg, con
                                int B, int T, char *err, size_t err_len)
 {
     if (B < 1 || T < 1)
-        return model_errorf(err, err_len, "a batch of %d x %d tokens is empty", B, T);
+        return errorf(err, err_len, "a batch of %d x %d tokens is empty", B, T);
     if (B > a->B_max || T > a->T_max)
-        return model_errorf(err, err_len,
+        return errorf(err, err_len,
                             "a batch of %d x %d tokens does not fit the %d x %d these activations "
                             "were made for", B, T, a->B_max, a->T_max);
     if (check_activations_fit(a, cfg, err, err_len) != 0)
@@ -684,7 +684,7 @@ static int check_forward_input(const Activations *a, const ModelConfig *cfg, con
         for (int t = 0; t < T; t++) {
             const int id = tokens[(size_t)b * T + t];
             if (id < 0 || id >= cfg->vocab_size)
-                return model_errorf(err, err_len,
+                return errorf(err, err_len,
                                     "token id %d (sequence %d, position %d) is outside the "
                                     "vocabulary [0, %d)", id, b + 1, t + 1, cfg->vocab_size);
         }
