@@ -100,6 +100,9 @@ typedef struct {
 } Key;
 
 #define LANG_ALLOWED "auto, en, fr"
+/* A limit's number inside an "allowed" text. */
+#define CONFIG_STRINGIFY_(x) #x
+#define CONFIG_STRINGIFY(x) CONFIG_STRINGIFY_(x)
 static const char *const LANG_LIST[] = {"auto", "en", "fr"};
 static const EnumNames LANGS = {LANG_LIST, 3, LANG_ALLOWED};
 static const char *const SECTIONS[] = {"model", "train", "data", "ui", NULL};
@@ -120,7 +123,8 @@ static const Key KEYS[] = {
     INT("model", "d_model", model.d_model, 2, 4096, "an even integer from 2 to 4096"),
     INT("model", "num_heads", model.num_heads, 1, 256, "an integer from 1 to 256 that divides d_model"),
     INT("model", "d_ff", model.d_ff, 1, 65536, "an integer from 1 to 65536"),
-    INT("model", "num_layers", model.num_layers, 1, 64, "an integer from 1 to 64"),
+    INT("model", "num_layers", model.num_layers, 1, MODEL_MAX_LAYERS,
+        "an integer from 1 to " CONFIG_STRINGIFY(MODEL_MAX_LAYERS)),
     INT("model", "max_len", model.max_len, 1, 5000, "an integer from 1 to 5000"),
     FLT("model", "dropout", model.dropout, 0, false, 1, true, "a number in [0, 1)"),
     FLT("model", "embedding_dropout", model.embedding_dropout, -1, false, 1, true,
