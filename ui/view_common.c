@@ -233,7 +233,17 @@ void sentence_notice(const UiState *ui, char *out, size_t len)
 
 /* ------------------------------------------------------------ input line */
 
-/* Columns of the character at s (n bytes). */
+/* Bytes of the character at s: its lead byte and at most three continuation
+ * bytes (a sentence from a config file need not be valid UTF-8). */
+static int char_bytes(const char *s)
+{
+    int n = 1;
+    while (n < 4 && (s[n] & 0xC0) == 0x80)
+        n++;
+    return n;
+}
+
+/* Columns of the character at s (n <= 4 bytes). */
 static int char_columns(const char *s, int n)
 {
     char one[8];
@@ -250,7 +260,7 @@ static int window_start(const char *s, int cursor, int w)
     int start = cursor, width = 0;
     while (start > 0) {
         int prev = start - 1;
-        while (prev > 0 && (s[prev] & 0xC0) == 0x80)
+        while (prev > 0 && start - prev < 4 && (s[prev] & 0xC0) == 0x80)
             prev--;
         int cw = char_columns(s + prev, start - prev);
         if (width + cw > w - 2)
@@ -299,9 +309,7 @@ void draw_sentence_line(const UiState *ui, const Canvas *c, int y)
     }
     char one[8];
     for (int i = start; s[i] && col < w; ) {
-        int n = 1;
-        while ((s[i + n] & 0xC0) == 0x80)
-            n++;
+        int n = char_bytes(s + i);
         memcpy(one, s + i, (size_t)n);
         one[n] = '\0';
         int gw = text_width(one);

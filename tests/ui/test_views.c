@@ -423,6 +423,17 @@ Test(views, editor_is_visible_in_every_view)
             free(text);
             canvas_free_offscreen(&c);
         }
+    /* a sentence from a config file need not be UTF-8: ten stray continuation bytes */
+    fixture_sentence(&ui, "a\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80 b");
+    ui.edit_pos = (int)strlen(ui.sentence);
+    for (int w = 20; w <= 80; w += 30) {
+        Canvas odd = canvas_offscreen(3, w, &c256);
+        draw_sentence_line(&ui, &odd, 0);
+        cr_expect_eq(canvas_glyph_at(&odd, 0, 0), L's', "drawn at width %d", w);
+        canvas_free_offscreen(&odd);
+    }
+    fixture_sentence(&ui, "hello world");
+    ui.edit_pos = 5;
     Canvas tiny = canvas_offscreen(15, 50, &mono_ascii); /* below the minimum: still there */
     frame_draw(&ui, &tiny);
     char *text = fixture_text(&tiny);
