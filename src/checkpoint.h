@@ -15,12 +15,29 @@
 #define CHECKPOINT_FORMAT "minillm-tui/1"
 #define CHECKPOINT_OPTIM_FORMAT "minillm-tui-optim/1"
 
+/* What the training run knew of the weights it saved: __metadata__ "training",
+ * a JSON object {"step", "total_steps", "val_step", "val_accuracy", "val_loss",
+ * "data"}, every key optional (a file from before it, or from elsewhere, has
+ * none of them). The TUI shows it when it opens the checkpoint. */
+typedef struct {
+    long step;               /* optimizer steps behind the weights; -1 = not recorded */
+    long total_steps;        /* steps the run planned; -1 = not recorded */
+    long val_step;           /* step of the validation figures below; -1 = none */
+    float val_acc;           /* accuracy on the run's validation set, in [0, 1] */
+    float val_loss;          /* its loss; NAN = not recorded */
+    char data[1024];         /* what it trained on (a file, "embedded dataset"); "" = not recorded */
+} CheckpointInfo;
+
+/* An info with nothing recorded (-1 steps, NAN loss, no data). */
+CheckpointInfo checkpoint_info_none(void);
+
 typedef struct {
     Model *model;            /* created from the file's config */
     TokenizerConfig tokenizer;
     Vocab *vocab;
     int num_labels;
     char **labels;           /* (num_labels) class names */
+    CheckpointInfo info;     /* checkpoint_info_none() when the file has no "training" */
 } Checkpoint;
 
 /* The file holds the parameters of the model's views in state_dict order and, for
@@ -36,6 +53,12 @@ typedef struct {
 int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
                     const Vocab *v, const char *const *labels, int num_labels,
                     char *err, size_t err_len);
+/* checkpoint_save plus __metadata__ "training" from info (NULL: none, the same
+ * bytes as checkpoint_save). A non-finite val_loss and an empty or non-UTF-8
+ * data are left out; negative steps too. */
+int checkpoint_save_info(const char *path, const Model *m, const TokenizerConfig *tc,
+                         const Vocab *v, const char *const *labels, int num_labels,
+                         const CheckpointInfo *info, char *err, size_t err_len);
 /* Validates header length, JSON, dtypes, shapes, offsets, every expected tensor;
  * reports the first problem in err (naming the file and the tensor/key). The
  * sinusoid rows the model uses (< max_len) must equal ours within 1e-4; the

@@ -11,7 +11,7 @@
 
 static const CliOption predict_options[] = {
     {"checkpoint", "FILE", "the model to use (safetensors saved by train)"},
-    {"json", NULL, "print one JSON object: sentences, labels, probs (and tokens, attention)"},
+    {"json", NULL, "print one JSON object: sentences, labels, probs, unknown (and tokens, attention)"},
     {"attention", NULL, "also show the tokens and the attention weights of every layer and head"},
 };
 
@@ -21,12 +21,17 @@ static const CliCommand predict_command = {
     .description =
         "Prints the probability of each class for every SENTENCE argument, or for every\n"
         "non-blank line of standard input when no sentence is given. Probabilities are in\n"
-        "the order of the checkpoint's labels. With --json and --attention, \"attention\" is\n"
-        "indexed [sentence][layer][head][query][key] over the tokens fed to the model\n"
-        "(padding included when the model has no padding mask).",
+        "the order of the checkpoint's labels. A word the vocabulary does not have is fed\n"
+        "as <UNK>: --attention shows it as <UNK>:word, --json counts them per sentence in\n"
+        "\"unknown\". The text output numbers layers and heads from 1, as the TUI does;\n"
+        "with --json and --attention, \"attention\" is indexed from 0,\n"
+        "[sentence][layer][head][query][key], over the tokens fed to the model (padding\n"
+        "included when the model has no padding mask).",
     .options = predict_options,
     .num_options = (int)(sizeof predict_options / sizeof predict_options[0]),
-    .epilogue = "An empty sentence is read as one unknown word (<UNK>).",
+    .epilogue = "A sentence with no known word (an empty one is read as one <UNK>), and one\n"
+                "longer than the model's max_len tokens (the rest is not read), are named on\n"
+                "standard error; the prediction is still printed.",
 };
 
 typedef struct {
@@ -75,17 +80,20 @@ static void sentence_list_free(SentenceList *s)
 /* Everything one forward pass needs, sized for the model's max_len. */
 typedef struct {
     const Run *run;         /* the checkpoint's model, tokenizer, vocabulary and labels */
+    FILE *err;              /* where a sentence the model reads badly is named */
     Activations *acts;
     int *ids;               /* (max_len) */
     char (*text)[32];       /* (max_len) display tokens */
     int T;                  /* tokens fed in the last run */
+    int n_unknown;          /* of them, words fed as <UNK> (an empty sentence: 1) */
 } Predictor;
 
-static int predictor_init(Predictor *pr, const Run *run)
+static int predictor_init(Predictor *pr, const Run *run, FILE *err)
 {
     const int max_len = run->model->cfg.max_len;
     *pr = (Predictor){
         .run = run,
+        .err = err,
         .acts = activations_create(run->model, 1, max_len),
         .ids = malloc((size_t)max_len * sizeof(int)),
         .text = malloc((size_t)max_len * sizeof *pr->text),
@@ -100,15 +108,36 @@ static void predictor_free(Predictor *pr)
     free(pr->text);
 }
 
-static const float *predict_one(Predictor *pr, const char *sentence)
+/* Names on stderr what the model cannot read of sentence `index` (1-based):
+ * no known word, or the tokens past max_len. */
+static void warn_unread(const Predictor *pr, int index, const char *sentence, int n, int words)
+{
+    const ModelConfig *mc = &pr->run->model->cfg;
+    if (n == 0)
+        fprintf(pr->err, CLI_PROGRAM " predict: sentence %d is empty: read as one unknown word "
+                "(<UNK>)\n", index);
+    else if (pr->n_unknown == n)
+        fprintf(pr->err, CLI_PROGRAM " predict: sentence %d (\"%.60s\") has no word the model "
+                "knows: it sees only <UNK>\n", index, sentence);
+    if (words > mc->max_len)
+        fprintf(pr->err, CLI_PROGRAM " predict: sentence %d has %d tokens: the model reads the "
+                "first %d (max_len)\n", index, words, mc->max_len);
+}
+
+static const float *predict_one(Predictor *pr, int index, const char *sentence)
 {
     Model *m = pr->run->model;
     const ModelConfig *mc = &m->cfg;
-    int n = encode_sentence(&pr->run->cfg.data.tokenizer, pr->run->vocab, sentence, mc->max_len,
-                            pr->ids, pr->text);
+    const TokenizerConfig *tc = &pr->run->cfg.data.tokenizer;
+    int n = encode_sentence(tc, pr->run->vocab, sentence, mc->max_len, pr->ids, pr->text);
+    pr->n_unknown = 0;
+    for (int i = 0; i < n; i++)
+        pr->n_unknown += pr->ids[i] == MODEL_UNK_ID;
+    warn_unread(pr, index, sentence, n, tokenize(tc, sentence, NULL, 0, NULL, 0));
     if (n <= 0) {
         n = 1;
         pr->ids[0] = MODEL_UNK_ID;
+        pr->n_unknown = 1;
         snprintf(pr->text[0], sizeof pr->text[0], "%s", VOCAB_UNK_TOKEN);
     }
     pr->T = model_tokens_to_feed(mc, n);
@@ -143,20 +172,33 @@ static cJSON *attention_json(const Predictor *pr)
     return layers;
 }
 
+/* Token j as the text output shows it: the word, "<UNK>:word" for one the
+ * vocabulary lacks. */
+static void token_text(const Predictor *pr, int j, char *out, size_t len)
+{
+    bool unknown = pr->ids[j] == MODEL_UNK_ID && strcmp(pr->text[j], VOCAB_UNK_TOKEN) != 0;
+    snprintf(out, len, "%s%s", unknown ? VOCAB_UNK_TOKEN ":" : "", pr->text[j]);
+}
+
 static void print_attention_text(FILE *out, const Predictor *pr)
 {
     const ModelConfig *mc = &pr->run->model->cfg;
     const int T = pr->T;
+    char tok[48];
     fputs("  tokens:", out);
-    for (int j = 0; j < T; j++)
-        fprintf(out, " %s", pr->text[j]);
+    for (int j = 0; j < T; j++) {
+        token_text(pr, j, tok, sizeof tok);
+        fprintf(out, " %s", tok);
+    }
     fputc('\n', out);
     for (int l = 0; l < mc->num_layers; l++) {
         const float *att = activations_attention(pr->acts, l);
         for (int h = 0; h < mc->num_heads; h++) {
-            fprintf(out, "  layer %d head %d (rows: query, columns: key)\n", l, h);
+            fprintf(out, "  layer %d/%d head %d/%d (rows: query, columns: key)\n", l + 1,
+                    mc->num_layers, h + 1, mc->num_heads);
             for (int q = 0; q < T; q++) {
-                fprintf(out, "    %-12.12s", pr->text[q]);
+                token_text(pr, q, tok, sizeof tok);
+                fprintf(out, "    %-12.12s", tok);
                 for (int k = 0; k < T; k++)
                     fprintf(out, " %.2f", (double)att[((size_t)h * T + q) * T + k]);
                 fputc('\n', out);
@@ -172,7 +214,7 @@ static int predict_text(Predictor *pr, const SentenceList *s, bool attention, FI
 {
     const Run *run = pr->run;
     for (int i = 0; i < s->n; i++) {
-        const float *probs = predict_one(pr, s->items[i]);
+        const float *probs = predict_one(pr, i + 1, s->items[i]);
         if (!probs)
             return i + 1;
         int best = 0;
@@ -188,8 +230,8 @@ static int predict_text(Predictor *pr, const SentenceList *s, bool attention, FI
     return 0;
 }
 
-/* JSON: {"sentences", "labels", "probs"} and with attention "tokens" and
- * "attention". Fills root; returns as predict_text does. */
+/* JSON: {"sentences", "labels", "probs", "unknown"} and with attention
+ * "tokens" and "attention". Fills root; returns as predict_text does. */
 static int predict_json(Predictor *pr, const SentenceList *s, bool attention, cJSON *root)
 {
     const Run *run = pr->run;
@@ -198,13 +240,15 @@ static int predict_json(Predictor *pr, const SentenceList *s, bool attention, cJ
     for (int k = 0; k < run->num_labels; k++)
         cJSON_AddItemToArray(jlabels, cJSON_CreateString(run->labels[k]));
     cJSON *jprobs = cJSON_AddArrayToObject(root, "probs");
+    cJSON *junknown = cJSON_AddArrayToObject(root, "unknown");
     cJSON *jtokens = attention ? cJSON_AddArrayToObject(root, "tokens") : NULL;
     cJSON *jatt = attention ? cJSON_AddArrayToObject(root, "attention") : NULL;
     for (int i = 0; i < s->n; i++) {
-        const float *probs = predict_one(pr, s->items[i]);
+        const float *probs = predict_one(pr, i + 1, s->items[i]);
         if (!probs)
             return i + 1;
         cJSON_AddItemToArray(jsent, cJSON_CreateString(s->items[i]));
+        cJSON_AddItemToArray(junknown, cJSON_CreateNumber(pr->n_unknown));
         cJSON *row = cJSON_CreateArray();
         for (int k = 0; k < run->num_labels; k++)
             cJSON_AddItemToArray(row, cJSON_CreateNumber(cli_round6(probs[k])));
@@ -226,7 +270,7 @@ static int predict_all(const Run *run, const SentenceList *s, bool json, bool at
 {
     const CliCommand *cmd = &predict_command;
     Predictor pr;
-    if (predictor_init(&pr, run) != 0) {
+    if (predictor_init(&pr, run, err) != 0) {
         predictor_free(&pr);
         cli_error(cmd, err, "out of memory (model max_len %d)", run->model->cfg.max_len);
         return CLI_EXIT_FAILURE;

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,18 +34,94 @@ static void note_skipped(Run *r, const char *path, int skipped)
         note_add(r, "%.200s: skipped %d bad line%s", path, skipped, skipped == 1 ? "" : "s");
 }
 
-/* The model, tokenizer, vocabulary and class names of a saved run. */
+/* Whether key i of the config table is one a checkpoint decides: its model and
+ * tokenizer, and its class names. */
+static bool checkpoint_key(const ConfigKeyInfo *k)
+{
+    if (strcmp(k->section, "model") == 0)
+        return true;
+    return strcmp(k->section, "data") == 0 &&
+           (strcmp(k->name, "tokenizer") == 0 || strcmp(k->name, "lowercase") == 0 ||
+            strcmp(k->name, "label_names") == 0);
+}
+
+/* The keys the user gave (in a file, with --set, or away from the built-in
+ * default) another value than the checkpoint's: the checkpoint wins, and the
+ * note names them. */
+static void note_overridden(Run *r, const AppConfig *user)
+{
+    const AppConfig builtin = app_config_default();
+    char list[400] = "";
+    for (int i = 0; i < app_config_num_keys(); i++) {
+        const ConfigKeyInfo *k = app_config_key(i);
+        char mine[256], theirs[256], def[256];
+        if (!checkpoint_key(k))
+            continue;
+        app_config_get(user, k->section, k->name, mine, sizeof mine);
+        app_config_get(&r->cfg, k->section, k->name, theirs, sizeof theirs);
+        app_config_get(&builtin, k->section, k->name, def, sizeof def);
+        bool given = app_config_is_set(user, k->section, k->name) || strcmp(mine, def) != 0;
+        if (!given || strcmp(mine, theirs) == 0)
+            continue;
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s.%s=%.40s (checkpoint: %.40s)",
+                 used ? ", " : "", k->section, k->name, mine, theirs);
+    }
+    if (list[0])
+        note_add(r, "ignored, the checkpoint decides: %s", list);
+}
+
+/* The model, tokenizer, vocabulary, class names and training figures of a
+ * saved run; r->cfg takes the checkpoint's model, tokenizer and class names. */
 static int load_checkpoint(Run *r, const char *path, char *err, size_t err_len)
 {
     if (checkpoint_load(path, &r->checkpoint, err, err_len) != 0)
         return -1;
+    AppConfig user = r->cfg;
     r->cfg.model = r->checkpoint.model->cfg;
     r->cfg.data.tokenizer = r->checkpoint.tokenizer;
     r->model = r->checkpoint.model;
     r->vocab = r->checkpoint.vocab;
     r->labels = (const char *const *)r->checkpoint.labels;
     r->num_labels = r->checkpoint.num_labels;
+    r->info = r->checkpoint.info;
+    char *names = r->cfg.data.label_names;
+    size_t size = sizeof r->cfg.data.label_names;
+    names[0] = '\0';
+    for (int k = 0; k < r->num_labels; k++) {
+        size_t used = strlen(names);
+        snprintf(names + used, size - used, "%s%s", k ? "," : "", r->labels[k]);
+    }
+    note_overridden(r, &user);
     return 0;
+}
+
+/* [data] label_names as the classes of a fresh run (none: the file's own). */
+static int configured_labels(Run *r, const char *const **names, int *num_names, char *err,
+                             size_t err_len)
+{
+    _Static_assert(CONFIG_MAX_LABEL_NAMES <= DATASET_MAX_CLASSES, "label_names fit the dataset");
+    char why[128];
+    int n = app_config_label_names(r->cfg.data.label_names, r->label_store, sizeof r->label_store,
+                                   r->label_list, CONFIG_MAX_LABEL_NAMES, why, sizeof why);
+    if (n < 0)
+        return errorf(err, err_len, "data.label_names: %s", why);
+    *names = n > 0 ? r->label_list : NULL;
+    *num_names = n;
+    return 0;
+}
+
+/* Classes named "0", "1", ...: the file's labels are numbers and nothing names them. */
+static void note_numbered_classes(Run *r, const Dataset *d)
+{
+    for (int k = 0; k < d->num_classes; k++) {
+        char number[16];
+        snprintf(number, sizeof number, "%d", k);
+        if (strcmp(d->label_names[k], number) != 0)
+            return;
+    }
+    note_add(r, "classes are the file's numbers 0..%d: [data] label_names names them "
+             "(--set data.label_names=negative,positive)", d->num_classes - 1);
 }
 
 /* Training and validation sets by the [data] rules: the train file or the
@@ -57,6 +134,8 @@ static int load_training_sets(Run *r, FILE *log, char *err, size_t err_len)
     const DataConfig *dc = &r->cfg.data;
     const char *const *names = r->labels;
     int num_names = r->num_labels;
+    if (!names && configured_labels(r, &names, &num_names, err, err_len) != 0)
+        return -1;
     snprintf(r->data_name, sizeof r->data_name, "%s",
              dc->train_path[0] ? dc->train_path : "embedded dataset");
     if (dc->train_path[0]) {
@@ -64,6 +143,8 @@ static int load_training_sets(Run *r, FILE *log, char *err, size_t err_len)
         if (!r->train)
             return -1;
         note_skipped(r, dc->train_path, r->train->skipped);
+        if (!names)
+            note_numbered_classes(r, r->train);
     } else if (!(r->train = dataset_embedded_train())) {
         return errorf(err, err_len, "out of memory (embedded dataset)");
     }
@@ -206,6 +287,7 @@ int run_open(Run *r, const AppConfig *cfg, const RunSpec *spec, char *err, size_
 {
     memset(r, 0, sizeof *r);
     r->cfg = *cfg;
+    r->info = checkpoint_info_none();
     if (open_parts(r, spec, err, err_len) == 0)
         return 0;
     run_close(r);
@@ -235,13 +317,37 @@ RunSaveKind run_save_kind(const Run *r)
     return r->cfg.train.save == TRAIN_SAVE_BEST && validated ? RUN_SAVE_BEST : RUN_SAVE_CURRENT;
 }
 
+CheckpointInfo run_save_info(const Run *r, RunSaveKind kind)
+{
+    CheckpointInfo info = checkpoint_info_none();
+    if (!r->trainer)
+        return info;
+    const TrainProgress *p = trainer_progress(r->trainer);
+    bool best = kind == RUN_SAVE_BEST && p->best_step >= 0;
+    info.step = best ? p->best_step : p->step;
+    info.total_steps = p->total_steps;
+    if (best) {
+        info.val_step = p->best_step;
+        info.val_acc = p->best_val_acc;
+        /* the loss of the best pass is known only while it is the last one */
+        info.val_loss = p->val_step == p->best_step ? p->val_loss : NAN;
+    } else if (p->has_val && p->val_step >= 0) {
+        info.val_step = p->val_step;
+        info.val_acc = p->val_acc;
+        info.val_loss = p->val_loss;
+    }
+    snprintf(info.data, sizeof info.data, "%s", r->data_name);
+    return info;
+}
+
 int run_save(Run *r, const char *path, RunSaveKind kind, char *err, size_t err_len)
 {
     if (!r->trainer)
         return errorf(err, err_len, "%s: nothing to save (no training run)", path);
     const Model *m = kind == RUN_SAVE_BEST ? trainer_best_model(r->trainer) : run_model(r);
-    if (checkpoint_save(path, m, &r->cfg.data.tokenizer, r->vocab, r->labels, r->num_labels, err,
-                        err_len) != 0)
+    CheckpointInfo info = run_save_info(r, kind);
+    if (checkpoint_save_info(path, m, &r->cfg.data.tokenizer, r->vocab, r->labels, r->num_labels,
+                             &info, err, err_len) != 0)
         return -1;
     char sidecar[RUN_SIDECAR_PATH_MAX], why[512];
     checkpoint_optim_path(path, sidecar, sizeof sidecar);

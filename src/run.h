@@ -55,10 +55,15 @@ typedef struct Run {
     Model *model;               /* RUN_EVAL, RUN_PREDICT: the checkpoint's weights */
     char data_name[1024];       /* the file trained on or evaluated, or which embedded set */
     char note[512];             /* what the set-up did that the user should hear of:
-                                 * bad lines skipped, optimizer state restored or not */
+                                 * bad lines skipped, optimizer state restored or not,
+                                 * config keys the checkpoint overrides, unnamed classes */
+    CheckpointInfo info;        /* the checkpoint's training figures (checkpoint_info_none()
+                                 * without a checkpoint or without them) */
     /* private to run.c: what the pointers above may point into */
     Checkpoint checkpoint;
     Vocab *built_vocab;
+    char label_store[256];      /* [data] label_names split: label_list points into it */
+    const char *label_list[CONFIG_MAX_LABEL_NAMES];
 } Run;
 
 /* Builds the run for spec->purpose from cfg (validated by the caller). On failure
@@ -84,7 +89,11 @@ typedef enum {
 /* What `[train] save` asks a final save to write: the best model once a
  * validation pass has run when save = best, else the current one. */
 RunSaveKind run_save_kind(const Run *r);
-/* Writes a checkpoint of a training run atomically (safetensors + metadata). */
+/* The "training" figures a save of this kind stores: the step of the weights,
+ * the validation accuracy and loss that go with them, the data trained on. */
+CheckpointInfo run_save_info(const Run *r, RunSaveKind kind);
+/* Writes a checkpoint of a training run atomically (safetensors + metadata,
+ * with the step and validation figures of the weights written as "training"). */
 int run_save(Run *r, const char *path, RunSaveKind kind, char *err, size_t err_len);
 
 #endif

@@ -25,6 +25,9 @@
  * start. A bare literal, so that the help text can print it. */
 #define TRAIN_CURVE_SMOOTHING 0.9
 
+/* The rates shown on the status line are measured over this much watched time. */
+#define TRAIN_RATE_WINDOW_S 1.0
+
 /* A curve of (step, value) points over the whole run, in fixed storage. */
 typedef struct {
     int n;                          /* points stored */
@@ -57,6 +60,14 @@ typedef struct {
     double elapsed_s;               /* wall-clock time training, waits for the pace
                                      * included, pauses excluded (progress.elapsed_s
                                      * counts the steps only) */
+    /* Rates over the last TRAIN_RATE_WINDOW_S seconds watched: what the pace lets
+     * through, and the same steps over their compute time (the machine's speed;
+     * progress.sentences_per_s is that over the whole epoch). */
+    double watched_steps_per_s, watched_sentences_per_s, compute_sentences_per_s;
+    long steps_run;                 /* steps taken since the thread started or the
+                                     * last reset */
+    int resets;                     /* `r` presses carried out: with steps_run 0 and
+                                     * no reset, the weights are as opened */
     MetricHistory train_loss, train_acc, val_loss, val_acc;
     uint64_t status_seq;            /* bumped when status changes */
     char status[SNAPSHOT_STATUS_LEN]; /* last event: save path, error, reset */

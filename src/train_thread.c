@@ -37,6 +37,12 @@ struct TrainThread {
     SnapshotData data;
     long val_step_seen;
     double smooth_loss, smooth_acc, smooth_weight; /* TRAIN_CURVE_SMOOTHING averages */
+    /* the rate window (TRAIN_RATE_WINDOW_S watched): what it counted so far */
+    long rate_steps;
+    double rate_sentences, rate_watched_s, rate_compute_s;
+    bool rate_full;                  /* a whole window has been measured */
+    int batch_size, train_n;         /* sentences per step: batch_size, the last of an
+                                      * epoch what is left of train_n */
 };
 
 static double now_ms(void)
@@ -122,6 +128,40 @@ static void record_step(TrainThread *tt)
     }
 }
 
+/* Sentences a step at position step_in_epoch feeds: a batch, the epoch's last
+ * one what is left (oversampled rows are not counted: a rate, not a tally). */
+static int step_sentences(const TrainThread *tt, long step_in_epoch, long steps_per_epoch)
+{
+    int B = tt->batch_size;
+    if (step_in_epoch + 1 < steps_per_epoch || tt->train_n <= 0)
+        return B;
+    long rest = (long)tt->train_n - step_in_epoch * (long)B;
+    return rest > 0 && rest < B ? (int)rest : B;
+}
+
+static void rate_window_clear(TrainThread *tt)
+{
+    tt->rate_steps = 0;
+    tt->rate_sentences = tt->rate_watched_s = tt->rate_compute_s = 0.0;
+}
+
+/* The rates of the window into the published block: every window once one is
+ * whole, until then the partial one (the first second of a run). */
+static void rate_window_update(TrainThread *tt)
+{
+    bool whole = tt->rate_watched_s >= TRAIN_RATE_WINDOW_S;
+    if ((whole || !tt->rate_full) && tt->rate_steps > 0 && tt->rate_watched_s > 0.0) {
+        SnapshotData *d = &tt->data;
+        d->watched_steps_per_s = (double)tt->rate_steps / tt->rate_watched_s;
+        d->watched_sentences_per_s = tt->rate_sentences / tt->rate_watched_s;
+        d->compute_sentences_per_s = tt->rate_compute_s > 0.0 ? tt->rate_sentences / tt->rate_compute_s : 0.0;
+    }
+    if (whole) {
+        tt->rate_full = true;
+        rate_window_clear(tt);
+    }
+}
+
 static void publish_weights(TrainThread *tt)
 {
     const Model *m = trainer_model(tt->trainer);
@@ -181,17 +221,30 @@ static bool apply_pace_clicks(TrainThread *tt)
     return true;
 }
 
+/* `r`: the run from its start as configured: the seed's initial weights and
+ * batch order (so a restart is reproducible), a fresh optimizer, the learning
+ * rate x1; the pace, a way of watching, stays. */
 static void reset_run(TrainThread *tt)
 {
     trainer_reset(tt->trainer);
+    trainer_set_lr_scale(tt->trainer, 1.0f);
     tt->data.progress = *trainer_progress(tt->trainer);
     tt->data.lr_scale = trainer_lr_scale(tt->trainer);
     tt->data.elapsed_s = tt->data.progress.elapsed_s;
+    tt->data.steps_run = 0;
+    tt->data.resets++;
+    tt->data.watched_steps_per_s = tt->data.watched_sentences_per_s = 0.0;
+    tt->data.compute_sentences_per_s = 0.0;
+    tt->rate_full = false;
+    rate_window_clear(tt);
     clear_histories(tt);
     tt->val_step_seen = -1;
     if (tt->data.state == TRAIN_STATE_DONE || tt->data.state == TRAIN_STATE_ERROR)
         tt->data.state = atomic_load(&tt->paused) != 0 ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
-    set_status(tt, "model reset to fresh weights");
+    char msg[SNAPSHOT_STATUS_LEN];
+    snprintf(msg, sizeof msg, "restarted: the initial weights of seed %llu, learning rate x1",
+             (unsigned long long)tt->run->cfg.train.seed);
+    set_status(tt, msg);
     publish_weights(tt);
 }
 
@@ -234,7 +287,28 @@ static bool follow_pause(TrainThread *tt)
 static bool take_step(TrainThread *tt)
 {
     char err[512];
+    const TrainProgress *p = trainer_progress(tt->trainer);
+    long step_before = p->step;
+    int sentences = step_sentences(tt, p->step_in_epoch, p->steps_per_epoch);
+    double t0 = now_ms();
     int rc = trainer_step(tt->trainer, err, sizeof err);
+    if (rc == 1 && p->step == step_before) { /* the run is complete */
+        char msg[SNAPSHOT_STATUS_LEN];
+        tt->data.state = TRAIN_STATE_DONE;
+        if (tt->data.steps_run > 0)
+            snprintf(msg, sizeof msg, "training complete (r: start again)");
+        else /* opened complete: nothing was trained here */
+            snprintf(msg, sizeof msg, "nothing left to train (step %ld of %ld): r starts again, "
+                     "--set train.epochs=N trains longer", p->step, p->total_steps);
+        set_status(tt, msg);
+        return true;
+    }
+    if (rc >= 0) {
+        tt->rate_steps++;
+        tt->rate_sentences += sentences;
+        tt->rate_compute_s += (now_ms() - t0) / 1000.0;
+        tt->data.steps_run++;
+    }
     if (rc < 0) {
         /* the model is unchanged; stop here until the user resumes or resets */
         atomic_store(&tt->paused, 1);
@@ -245,7 +319,7 @@ static bool take_step(TrainThread *tt)
         return true;
     }
     record_step(tt);
-    if (rc == 1) {
+    if (rc == 1) { /* (the trainer says so on the call after the last step) */
         tt->data.state = TRAIN_STATE_DONE;
         set_status(tt, "training complete (r: start again)");
         return true;
@@ -267,9 +341,12 @@ static void *train_thread_main(void *arg)
         /* the watched clock: the time since the last turn counts when it was spent
          * training or waiting for the pace */
         double turn = now_ms();
-        if (tt->data.state == TRAIN_STATE_RUNNING)
+        if (tt->data.state == TRAIN_STATE_RUNNING) {
             tt->data.elapsed_s += (turn - tick) / 1000.0;
+            tt->rate_watched_s += (turn - tick) / 1000.0;
+        }
         tick = turn;
+        rate_window_update(tt);
         bool changed = apply_commands(tt);
         changed |= follow_pause(tt);
         double wait = train_pace_due_ms(last_step, tt->data.pace) - now_ms();
@@ -310,6 +387,8 @@ TrainThread *train_thread_start(Run *run, Snapshot *snap, const TrainThreadConfi
     }
     tt->run = run;
     tt->trainer = run->trainer;
+    tt->batch_size = run->cfg.train.batch_size;
+    tt->train_n = run->train_ids ? run->train_ids->n : 0;
     tt->snap = snap;
     tt->cfg = *cfg;
     atomic_init(&tt->quit, false);

@@ -12,6 +12,7 @@
 
 #include "bench.h"
 #include "clock.h"
+#include "frame.h"
 #include "keys.h"
 #include "lang.h"
 #include "src/errors.h"
@@ -20,7 +21,7 @@
 #include "views.h"
 
 #define SAVE_FILE_NAME "minillm-tui.safetensors"
-/* How long an event (saved, pace, error...) or the start note stays on the bottom line. */
+/* How long an event (saved, pace...) stays on the bottom line. */
 #define STATUS_SHOW_S 8.0
 /* Keys taken per frame at most, so that a held key cannot starve the drawing. */
 #define KEYS_PER_FRAME 64
@@ -32,66 +33,11 @@ static void on_signal(int sig)
     got_signal = 1;
 }
 
-static void draw_tabs(const UiState *ui, const Canvas *c)
-{
-    char label[VIEW_COUNT][64];
-    int total = 0;
-    for (int v = 0; v < VIEW_COUNT; v++) {
-        snprintf(label[v], sizeof label[v], " %c %s ", v == VIEW_HELP ? '?' : '1' + v, view_name(v));
-        total += text_width(label[v]);
-    }
-    int x = 0;
-    if (total + 14 <= c->w) /* the program name only when everything fits */
-        x = canvas_text(c, 0, 0, -1, " minillm-tui ", STYLE_STATUS) + 1;
-    for (int v = 0; v < VIEW_COUNT; v++)
-        x += canvas_text(c, 0, x, -1, label[v], v == (int)ui->view ? STYLE_CURSOR : STYLE_LABEL);
-}
-
-/* Bottom line: the last event (saved to..., error) for a while, else key hints. */
-static void draw_bottom(const UiState *ui, const Canvas *c, double status_age)
-{
-    int y = c->h - 1;
-    bool error = ui->snap.state == TRAIN_STATE_ERROR;
-    if (ui->snap.status[0] && (error || status_age < STATUS_SHOW_S))
-        canvas_text(c, y, 0, -1, ui->snap.status, error ? STYLE_BAD : STYLE_WARN);
-    else if (ui->note[0] && !ui->snap.status[0] && ui->snap.elapsed_s < STATUS_SHOW_S)
-        canvas_text(c, y, 0, -1, ui->note, STYLE_WARN);
-    else
-        canvas_text(c, y, 0, -1, msg(MSG_HINTS), STYLE_DIM);
-}
-
-static void draw_too_small(const Canvas *c)
-{
-    int y = c->h / 2 - 1;
-    const char *title = msg(MSG_TOO_SMALL);
-    int tw = text_width(title);
-    canvas_text(c, y < 0 ? 0 : y, (c->w - tw) / 2 > 0 ? (c->w - tw) / 2 : 0, -1, title, STYLE_WARN);
-    char need[96];
-    snprintf(need, sizeof need, msg(MSG_NEED_SIZE), UI_MIN_COLS, UI_MIN_LINES, c->w, c->h);
-    int nw = text_width(need);
-    canvas_text(c, y + 1, (c->w - nw) / 2 > 0 ? (c->w - nw) / 2 : 0, -1, need, STYLE_LABEL);
-    canvas_text(c, y + 2, 0, -1, "q: quit", STYLE_DIM);
-}
-
-static void draw_frame(const UiState *ui, double status_age)
+static void draw_frame(const UiState *ui)
 {
     erase();
     Canvas screen = canvas_for_window(stdscr, ui->theme);
-    if (screen.w < UI_MIN_COLS || screen.h < UI_MIN_LINES) {
-        draw_too_small(&screen);
-        refresh();
-        return;
-    }
-    draw_tabs(ui, &screen);
-    Canvas body = canvas_sub(&screen, 1, 0, screen.h - 2, screen.w);
-    switch (ui->view) {
-    case VIEW_DASHBOARD: view_dashboard_draw(ui, &body); break;
-    case VIEW_ATTENTION: view_attention_draw(ui, &body); break;
-    case VIEW_PE: view_pe_draw(ui, &body); break;
-    case VIEW_MODEL: view_model_draw(ui, &body); break;
-    default: view_help_draw(ui, &body); break;
-    }
-    draw_bottom(ui, &screen, status_age);
+    frame_draw(ui, &screen);
     refresh();
 }
 
@@ -102,16 +48,19 @@ static int read_keys(UiState *ui, double wait)
     timeout(wait > 0 ? (int)(wait * 1000.0) + 1 : 0);
     int flags = 0;
     wint_t wch;
-    int r = get_wch(&wch);
-    for (int n = 0; r != ERR && n < KEYS_PER_FRAME; n++) {
-        if (r == KEY_CODE_YES && wch == KEY_RESIZE)
-            flags |= UI_REDRAW;
-        else
-            flags |= keys_dispatch(ui, (int)wch, r == KEY_CODE_YES);
-        if (flags & UI_QUIT)
+    /* a key is read only when it will be handled: the rest of a paste waits in
+     * the terminal's buffer for the next frame */
+    for (int n = 0; n < KEYS_PER_FRAME && !(flags & UI_QUIT); n++) {
+        int r = get_wch(&wch);
+        if (r == ERR)
             break;
+        if (r == KEY_CODE_YES && wch == KEY_RESIZE) {
+            getmaxyx(stdscr, ui->screen_h, ui->screen_w);
+            flags |= UI_REDRAW;
+        } else {
+            flags |= keys_dispatch(ui, (int)wch, r == KEY_CODE_YES);
+        }
         timeout(0);
-        r = get_wch(&wch);
     }
     return flags;
 }
@@ -124,6 +73,7 @@ static void main_loop(UiState *ui, Snapshot *snap, int fps, const UiBench *bench
     double frame_s = 1.0 / fps, last_frame = 0.0, status_time = 0.0;
     uint64_t seen_status = 0;
     bool rerun = true;
+    getmaxyx(stdscr, ui->screen_h, ui->screen_w);
     for (;;) {
         int flags = read_keys(ui, last_frame + frame_s - clock_now_s());
         if (got_signal || (flags & UI_QUIT) || (bench && ui_bench_over(bench)))
@@ -142,7 +92,8 @@ static void main_loop(UiState *ui, Snapshot *snap, int fps, const UiBench *bench
             seen_status = ui->snap.status_seq;
             status_time = t;
         }
-        draw_frame(ui, t - status_time);
+        ui->bottom = frame_bottom_line(ui, t - status_time, STATUS_SHOW_S);
+        draw_frame(ui);
     }
 }
 
@@ -205,8 +156,10 @@ static int run_with_thread(UiState *ui, Run *run, Snapshot *snap, const TuiOptio
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    /* the benchmark measures what drawing costs the training: unpaced */
-    TrainThreadConfig tcfg = {.pace = opts->bench_seconds > 0 ? 0.0f : run->cfg.ui.pace};
+    /* the benchmark measures what drawing costs the training: unpaced; a
+     * checkpoint opens paused, on its own figures, until Space */
+    TrainThreadConfig tcfg = {.pace = opts->bench_seconds > 0 ? 0.0f : run->cfg.ui.pace,
+                              .start_paused = opts->checkpoint && opts->bench_seconds <= 0};
     ui->tt = train_thread_start(run, snap, &tcfg, err, err_len);
     int rc = ui->tt ? 0 : -1;
     if (ui->tt && opts->headless)
@@ -221,8 +174,9 @@ static int run_with_thread(UiState *ui, Run *run, Snapshot *snap, const TuiOptio
 }
 
 /* What the views show of the run: its model's shape, vocabulary, class names,
- * the configured sentence, the note, where `s` saves. */
-static int ui_state_for_run(UiState *ui, const Run *run, char *err, size_t err_len)
+ * the configured sentence, the note, where `s` saves, the checkpoint opened. */
+static int ui_state_for_run(UiState *ui, const Run *run, const char *checkpoint, char *err,
+                            size_t err_len)
 {
     const UiConfig *uc = &run->cfg.ui;
     if (ui_state_init(ui, &run_model(run)->cfg, &run->cfg.data.tokenizer, run->vocab, run->labels,
@@ -233,33 +187,84 @@ static int ui_state_for_run(UiState *ui, const Run *run, char *err, size_t err_l
         snprintf(cwd, sizeof cwd, ".");
     snprintf(ui->save_path, sizeof ui->save_path, "%s/%s", cwd, SAVE_FILE_NAME);
     snprintf(ui->note, sizeof ui->note, "%s", run->note);
+    snprintf(ui->data_name, sizeof ui->data_name, "%s", run->data_name);
+    ui->eval_every = run->cfg.train.eval_every;
+    if (checkpoint) {
+        snprintf(ui->checkpoint, sizeof ui->checkpoint, "%s", checkpoint);
+        ui->ckpt_info = run->info;
+    }
     return 0;
+}
+
+/* The data's bad lines, kept while the screen is up: the note names the first
+ * and the whole list goes to stderr once the terminal is restored. */
+typedef struct {
+    FILE *f;                 /* open_memstream over text; NULL when unavailable */
+    char *text;
+    size_t len;
+} BadLineLog;
+
+static void bad_line_log_open(BadLineLog *log)
+{
+    log->text = NULL;
+    log->len = 0;
+    log->f = open_memstream(&log->text, &log->len);
+}
+
+/* Adds the first bad line to the note (the run's note says how many). */
+static void note_first_bad_line(UiState *ui, BadLineLog *log)
+{
+    if (!log->f || fflush(log->f) != 0 || log->len == 0)
+        return;
+    size_t first = strcspn(log->text, "\n"), used = strlen(ui->note);
+    snprintf(ui->note + used, sizeof ui->note - used, "%s%.*s (every bad line is listed on quitting)",
+             used ? "; " : "", (int)(first < 300 ? first : 300), log->text);
+}
+
+static void bad_line_log_close(BadLineLog *log)
+{
+    if (!log->f)
+        return;
+    fclose(log->f);
+    if (log->len > 0)
+        fputs(log->text, stderr);
+    free(log->text);
 }
 
 int ui_run(const AppConfig *cfg, const TuiOptions *opts, char *err, size_t err_len)
 {
     setlocale(LC_ALL, "");
+    /* numbers as everywhere else in the program (and as files hold them): 0.5, not 0,5 */
+    setlocale(LC_NUMERIC, "C");
     bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     lang_set(lang_select(cfg->ui.lang));
+    lang_set_utf8(utf8);
     if (!(opts->bench_seconds > 0 && opts->headless) && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
         return errorf(err, err_len, "the visualiser needs a terminal (use 'minillm-tui train' for "
                       "headless training)");
+    BadLineLog log;
+    bad_line_log_open(&log);
     Run run;
-    RunSpec spec = {.purpose = RUN_TRAIN, .checkpoint = opts->checkpoint};
-    if (run_open(&run, cfg, &spec, err, err_len) != 0)
+    RunSpec spec = {.purpose = RUN_TRAIN, .checkpoint = opts->checkpoint, .log = log.f};
+    int rc = -1;
+    if (run_open(&run, cfg, &spec, err, err_len) != 0) {
+        bad_line_log_close(&log);
         return -1;
+    }
     static UiState ui; /* large (snapshot copy): not on the stack */
     memset(&ui, 0, sizeof ui);
     Snapshot snap;
-    int rc = -1;
     if (snapshot_init(&snap, run_model(&run)->num_params) != 0) {
         errorf(err, err_len, "out of memory for the snapshot (%zu parameters)", run_model(&run)->num_params);
     } else {
-        if (ui_state_for_run(&ui, &run, err, err_len) == 0)
+        if (ui_state_for_run(&ui, &run, opts->checkpoint, err, err_len) == 0) {
+            note_first_bad_line(&ui, &log);
             rc = run_with_thread(&ui, &run, &snap, opts, utf8, err, err_len);
+        }
         ui_state_free(&ui);
         snapshot_destroy(&snap);
     }
     run_close(&run);
+    bad_line_log_close(&log);
     return rc;
 }

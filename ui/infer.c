@@ -66,6 +66,10 @@ void infer_run(Inference *inf, const char *sentence)
     const ModelConfig *mc = &inf->model->cfg;
     inf->n_tokens = encode_sentence(inf->tc, inf->vocab, sentence, mc->max_len, inf->ids,
                                     inf->tokens);
+    inf->n_words = tokenize(inf->tc, sentence, NULL, 0, NULL, 0); /* counts only */
+    inf->n_unknown = 0;
+    for (int i = 0; i < inf->n_tokens; i++)
+        inf->n_unknown += inf->ids[i] == MODEL_UNK_ID;
     inf->valid = false;
     if (inf->n_tokens <= 0)
         return;
@@ -97,4 +101,9 @@ float infer_attention(const Inference *inf, int layer, int head, int q, int k, b
         *masked = m;
     const float *att = activations_attention(inf->acts, layer); /* (1, NH, T, T) */
     return att[((size_t)head * T + q) * T + k];
+}
+
+bool infer_unknown(const Inference *inf, int i)
+{
+    return i >= 0 && i < inf->n_tokens && inf->ids[i] == MODEL_UNK_ID;
 }

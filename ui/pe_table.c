@@ -61,6 +61,14 @@ void pe_table_update(PeTable *t, const Model *m)
     for (int i = 0; i < t->num_waves; i++)
         for (int p = 0; p < t->P; p++)
             t->waves[(size_t)i * t->P + p] = t->pe[(size_t)p * t->C + t->dims[i]];
+    int np = t->P < PE_COSINE_RANGE_POSITIONS ? t->P : PE_COSINE_RANGE_POSITIONS;
+    t->cos_lo = t->cos_hi = 1.0f;
+    for (int p = 0; p < np; p++)
+        for (int q = 0; q < p; q++) {
+            float v = pe_table_cosine(t, p, q);
+            t->cos_lo = v < t->cos_lo ? v : t->cos_lo;
+            t->cos_hi = v > t->cos_hi ? v : t->cos_hi;
+        }
 }
 
 float pe_table_cosine(const PeTable *t, int p, int q)

@@ -12,6 +12,8 @@
 
 /* Dimensions drawn as waves over the positions. */
 #define PE_WAVES 4
+/* The cosine range is taken over at most this many positions (what a screen shows). */
+#define PE_COSINE_RANGE_POSITIONS 128
 
 typedef struct {
     int P, C;                /* positions (max_len), dimensions (d_model) */
@@ -20,6 +22,8 @@ typedef struct {
     float *pe;               /* (P, C) */
     float *norm;             /* (P) L2 norm of each position's vector */
     float lo, hi;            /* smallest and largest value of pe */
+    float cos_lo, cos_hi;    /* range of the cosine similarity between the first
+                              * PE_COSINE_RANGE_POSITIONS positions (the map's shades span it) */
     int num_waves;           /* dims that exist (< C) */
     int dims[PE_WAVES];      /* the dimensions drawn as waves */
     float *waves;            /* (PE_WAVES, P) pe[:, dims[i]] */

@@ -164,6 +164,30 @@ Test(run, a_checkpoint_continues_with_its_optimizer_state_or_a_fresh_one)
     cr_expect_null(r.vocab);
 }
 
+/* Issue 12, item 6: the config keys a checkpoint overrides are named in the
+ * note (keys left at their default are not), and its training figures come with it. */
+Test(run, a_checkpoint_names_the_keys_it_overrides)
+{
+    const char *model = path_in_dir("m.safetensors");
+    long step = train_and_save(model);
+    AppConfig cfg = app_config_default();
+    char err[512];
+    cr_assert_eq(app_config_set(&cfg, "model", "d_model", "64", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(app_config_set(&cfg, "data", "label_names", "bad,good", err, sizeof err), 0, "%s", err);
+    cfg.model.num_layers = 2; /* the default, not given: the checkpoint's 2 anyway */
+    RunSpec spec = {.purpose = RUN_TRAIN, .checkpoint = model};
+    Run r;
+    cr_assert_eq(run_open(&r, &cfg, &spec, err, sizeof err), 0, "%s", err);
+    cr_expect(strstr(r.note, "ignored, the checkpoint decides: model.d_model=64 (checkpoint: 32), "
+                             "data.label_names=bad,good (checkpoint: negative,positive)"), "%s", r.note);
+    cr_expect_null(strstr(r.note, "num_layers"), "%s", r.note);
+    cr_expect_eq(r.info.step, step);
+    cr_expect_eq(r.info.val_step, -1, "saved at step 7, before the first validation (epoch's end)");
+    cr_expect_eq(r.info.total_steps, 3 * 22, "3 epochs of 346 sentences in batches of 16");
+    cr_expect_str_eq(r.info.data, "embedded dataset");
+    run_close(&r);
+}
+
 Test(run, the_best_model_is_saved_without_optimizer_state)
 {
     AppConfig cfg = small_config();

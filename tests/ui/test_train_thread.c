@@ -54,12 +54,12 @@ static bool status_seq_above(const SnapshotData *s, long n) { return s->status_s
 /* A one-layer model on the embedded data (validated on its held-out part once
  * per epoch, or every 5 steps with `validate`); `poison`: NaN weights, so that
  * the first step fails. */
-static void open_run(bool poison, bool validate)
+static void open_run_epochs(bool poison, bool validate, int epochs)
 {
     char err[256];
     AppConfig cfg = app_config_default();
     cfg.model.num_layers = 1;
-    cfg.train.epochs = 100000; /* never done during the test */
+    cfg.train.epochs = epochs;
     cfg.train.batch_size = 4;
     if (validate)
         cfg.train.eval_every = 5;
@@ -71,6 +71,11 @@ static void open_run(bool poison, bool validate)
             m->params[i] = NAN;
     }
     cr_assert_eq(snapshot_init(&snap, run_model(&run)->num_params), 0);
+}
+
+static void open_run(bool poison, bool validate)
+{
+    open_run_epochs(poison, validate, 100000); /* never done during the test */
 }
 
 static void cleanup(void)
@@ -184,6 +189,11 @@ Test(train_thread, save_best_writes_the_best_weights)
     cr_assert_eq(checkpoint_load(path, &ck, err, sizeof err), 0, "%s", err);
     const Model *best = trainer_best_model(t);
     cr_assert_eq(ck.model->num_params, best->num_params);
+    /* the figures the TUI shows when it opens the file: the best pass's */
+    cr_expect_eq(ck.info.step, d.progress.best_step);
+    cr_expect_eq(ck.info.val_step, d.progress.best_step);
+    cr_expect_eq(ck.info.val_acc, d.progress.best_val_acc);
+    cr_expect_eq(ck.info.total_steps, d.progress.total_steps);
     cr_expect_eq(memcmp(ck.model->params, best->params, best->num_params * sizeof(float)), 0,
                  "the file does not hold the best weights");
     cr_expect_neq(memcmp(ck.model->params, trainer_model(t)->params, best->num_params * sizeof(float)), 0,
@@ -281,6 +291,80 @@ Test(train_thread, non_finite_loss_pauses_with_message)
     cr_expect(strstr(d.status, "training error"), "status: %s", d.status);
     cr_expect(train_thread_paused(tt));
     cr_expect_eq(d.progress.step, 0, "the failed step is not counted");
+    train_thread_stop(tt);
+    cleanup();
+}
+
+static bool steps_run_above(const SnapshotData *s, long n) { return s->steps_run > n; }
+
+/* Issue 12, item 4: the rate watched is what the pace lets through, the compute
+ * rate what the machine does; item 12: `r` starts the run again as configured,
+ * the learning rate x1 included. */
+Test(train_thread, rates_and_a_fresh_restart)
+{
+    open_run(false, false);
+    TrainThreadConfig tc = {.pace = 20.0f};
+    char err[256] = "";
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    cr_assert(wait_until(steps_run_above, 30), "no steps");
+    cr_expect_gt(d.watched_steps_per_s, 0.0);
+    cr_expect_leq(d.watched_steps_per_s, 20.0 * 1.25, "faster than the pace: %g", d.watched_steps_per_s);
+    double per_step = d.watched_sentences_per_s / d.watched_steps_per_s;
+    cr_expect(per_step > 3.0 && per_step <= 4.0 + 1e-9, "sentences per step %g (batch 4)", per_step);
+    cr_expect_geq(d.compute_sentences_per_s, d.watched_sentences_per_s,
+                  "the compute rate excludes the pace's waits");
+
+    train_thread_scale_lr(tt, 3);
+    uint64_t seq = d.status_seq;
+    cr_assert(wait_until(status_seq_above, (long)seq));
+    cr_expect_gt(d.lr_scale, 1.9f);
+    seq = d.status_seq;
+    train_thread_request_reset(tt);
+    cr_assert(wait_until(status_seq_above, (long)seq));
+    cr_expect_float_eq(d.lr_scale, 1.0f, 1e-6, "the learning rate back to x1");
+    cr_expect_eq(d.resets, 1);
+    cr_expect(strstr(d.status, "seed 42") && strstr(d.status, "learning rate x1"), "%s", d.status);
+    cr_expect_lt(d.steps_run, 30);
+    train_thread_stop(tt);
+    cleanup();
+}
+
+static bool state_done(const SnapshotData *s, long n) { (void)n; return s->state == TRAIN_STATE_DONE; }
+
+/* Item 6: a run opened complete (a checkpoint of a finished run) starts paused
+ * and, resumed, says there is nothing left instead of drawing a step it did not
+ * take; a run that ends in the session says it is complete. */
+Test(train_thread, complete_runs_say_so)
+{
+    open_run_epochs(false, false, 1);
+    char err[256] = "";
+    int rc;
+    while ((rc = trainer_step(run.trainer, err, sizeof err)) == 0) {}
+    cr_assert_eq(rc, 1, "%s", err);
+    long total = trainer_progress(run.trainer)->total_steps;
+    TrainThreadConfig tc = {.start_paused = true};
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
+    cr_expect_eq(d.progress.step, total);
+    train_thread_set_paused(tt, false);
+    cr_assert(wait_until(state_done, 0), "not done");
+    char want[96];
+    snprintf(want, sizeof want, "nothing left to train (step %ld of %ld)", total, total);
+    cr_expect(strstr(d.status, want), "%s", d.status);
+    cr_expect_eq(d.steps_run, 0);
+    cr_expect_eq(d.train_loss.n, 0, "no point for a step not taken");
+    train_thread_stop(tt);
+    cleanup();
+
+    open_run_epochs(false, false, 1);
+    TrainThreadConfig fast = {0};
+    tt = train_thread_start(&run, &snap, &fast, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    cr_assert(wait_until(state_done, 0), "not done");
+    cr_expect(strstr(d.status, "training complete"), "%s", d.status);
+    cr_expect_eq(d.steps_run, d.progress.total_steps);
     train_thread_stop(tt);
     cleanup();
 }
