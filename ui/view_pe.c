@@ -234,7 +234,7 @@ static void draw_sentence_panel(const UiState *ui, const Canvas *c)
         canvas_text(c, 1, 0, -1, msg(inf->valid ? MSG_TOO_SMALL : MSG_EMPTY_SENTENCE), STYLE_DIM);
         return;
     }
-    static const char *const heads[3] = {"E x sqrt(d)", "PE(pos)", "E x sqrt(d) + PE"};
+    static const char *const heads[3] = {"E x sqrt(d)", "PE(pos)", "E x sqrt(d)+PE"};
     for (int i = 0; i < 3; i++)
         canvas_text(c, 1, lw + i * (each + 1), each, heads[i], STYLE_LABEL);
     canvas_text(c, 1, lw + 3 * (each + 1), norms_w, "|E sqrt d|  |PE|   |sum|", STYLE_LABEL);
