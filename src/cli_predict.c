@@ -11,7 +11,8 @@
 
 static const CliOption predict_options[] = {
     {"checkpoint", "FILE", "the model to use (safetensors saved by train)"},
-    {"json", NULL, "print one JSON object: sentences, labels, probs, unknown (and tokens, attention)"},
+    {"json", NULL, "print one JSON object: sentences, labels, probs, unknown (and what --attention "
+                   "and --internals add)"},
     {"attention", NULL, "also show the tokens and the attention weights of every layer and head"},
     {"internals", NULL, "also show what the model computes inside: logits, pooled vector, every "
                         "layer's output (JSON: and every head's q, k, v)"},

@@ -71,8 +71,8 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_PE_SHOWN, "pos %d-%d of %d, dim %d-%d of %d", "pos %d-%d sur %d, dim %d-%d sur %d") \
     X(MSG_PE_COS_OFFSET, "cos(PE_p, PE_p+k) by offset k: p=0 solid, p=%d dashed", \
       "cos(PE_p, PE_p+k) selon k : p=0 plein, p=%d tirets")                              \
-    X(MSG_PE_COS_GAP, "k = 0..%d; the curves differ by %.1e at most: only the offset counts (bottom %.2f)", \
-      "k = 0..%d ; écart entre les courbes %.1e au plus : seul le décalage compte (bas %.2f)") \
+    X(MSG_PE_COS_GAP, "the curves differ by %.1e at most: only k counts", \
+      "écart entre les courbes : %.1e au plus : seul k compte")                        \
     X(MSG_PE_SENTENCE, "the sentence: E x sqrt(d_model) + PE = layer 1's input (%d of %d dims)", \
       "la phrase : E x sqrt(d_model) + PE = l'entrée de la couche 1 (%d dim. sur %d)") \
     X(MSG_PE_LEARNED, "learned PE table", "table PE apprise")                           \
@@ -170,10 +170,10 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_STEP_OUTPUT_MAP, "weights x V (the head's output)", "poids x V (sortie de la tête)") \
     X(MSG_WHATIF_CAUSAL, "WHAT-IF: causal mask (c)", "HYPOTHÈSE : masque causal (c)")      \
     X(MSG_WHATIF_NOT_CAUSAL, "WHAT-IF: no causal mask (c)", "HYPOTHÈSE : sans masque causal (c)") \
-    X(MSG_PANEL_HEADS, "every head of the layer and their average (a: back to the steps)", \
-      "toutes les têtes de la couche et leur moyenne (a : retour aux étapes)")         \
-    X(MSG_PANEL_FOCUS, "token focus: one query's weights in every head (f: back to the steps)", \
-      "focus sur un token : les poids d'une requête dans chaque tête (f : retour aux étapes)") \
+    X(MSG_PANEL_HEADS, "every head of the layer, their average (a: the steps)", \
+      "toutes les têtes de la couche, leur moyenne (a : les étapes)")                  \
+    X(MSG_PANEL_FOCUS, "token focus: a query's weights in every head (f: the steps)", \
+      "focus sur un token : les poids d'une requête par tête (f : les étapes)")         \
     X(MSG_HEADS_AVG, "avg", "moy.")                                                     \
     X(MSG_HEADS_ENTROPY, "over each head: the entropy of its weights in bits (0: one key; high: spread)", \
       "au-dessus de chaque tête : l'entropie de ses poids en bits (0 : une clé ; haute : diffus)") \
@@ -183,8 +183,8 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "%2d tête(s) de d_k %3d : %s paramètres, %s FLOPs, %ld poids")                    \
     X(MSG_HEADS_COST_NOTE, "The same parameters (4 d_model^2 + 4 d_model) and FLOPs (8 T d_model^2 + 4 T^2 d_model): heads cut d_model in parts, each with its own T x T weights.", \
       "Mêmes paramètres (4 d_model^2 + 4 d_model) et FLOPs (8 T d_model^2 + 4 T^2 d_model) : les têtes coupent d_model en parts, chacune avec ses propres poids T x T.") \
-    X(MSG_FOCUS_QUERY, "\"%s\" (query %d/%d, J/K pick it): its weight to each key in every head of layer %d", \
-      "« %s » (requête %d/%d, J/K pour choisir) : son poids vers chaque clé dans chaque tête de la couche %d") \
+    X(MSG_FOCUS_QUERY, "\"%s\" (query %d/%d, J/K): its weight to each key, per head of layer %d", \
+      "« %s » (requête %d/%d, J/K) : son poids vers chaque clé, par tête de la couche %d") \
     X(MSG_FOCUS_KEYS, "key", "clé")                                                     \
     X(MSG_FOCUS_WINDOW, "keys %d-%d of %d (H/L move)", "clés %d-%d sur %d (H/L)")        \
     X(MSG_KEY_STEP, "Attention: next / previous step (Q K V, QK^T, /sqrt(d_k), mask, softmax, weights x V); other views: next / previous page", \
@@ -197,10 +197,12 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "Encodage positionnel : la dimension du curseur rejoint les ondes (W : les premières à nouveau)") \
     X(MSG_KEY_LOG, "Dashboard: the loss on a log scale (again: linear)", "Tableau de bord : la perte en échelle log (encore : linéaire)") \
     X(MSG_PAGE_MARK, " page %d/%d (v) ", " page %d/%d (v) ")                           \
+    X(MSG_FLOW_IN, "|x| in", "entrée")                                                  \
+    X(MSG_FLOW_RELU, "ReLU on", "ReLU>0")                                               \
     X(MSG_FLOW_TITLE, "data flow of the sentence: mean over its tokens (Up/Down: layer)", \
       "flux des données de la phrase : moyenne sur ses tokens (Haut/Bas : couche)")      \
     X(MSG_FLOW_NOTE, "|x|: L2 norm of a token's vector in the residual stream. +attn = x + attention(x), LN1 its LayerNorm, ReLU on: share of the d_ff units > 0, +FFN = LN1 + FFN(LN1), LN2 the layer's output.", \
-      "|x| : norme L2 du vecteur d'un token dans le flux résiduel. +attn = x + attention(x), LN1 sa LayerNorm, ReLU on : part des d_ff unités > 0, +FFN = LN1 + FFN(LN1), LN2 la sortie de la couche.") \
+      "|x| : norme L2 du vecteur d'un token dans le flux résiduel (entrée : celui qui entre dans la couche). +attn = x + attention(x), LN1 sa LayerNorm, ReLU>0 : part des d_ff unités > 0, +FFN = LN1 + FFN(LN1), LN2 la sortie de la couche.") \
     X(MSG_FLOW_TOKENS, "layer %d token by token (J/K: token)", "couche %d token par token (J/K : token)") \
     X(MSG_FLOW_POOLED, "pooled (%s of the last layer's tokens), |x| %.2f:", "vecteur résumé (%s des tokens de la dernière couche), |x| %.2f :") \
     X(MSG_FLOW_MEAN, "mean", "moyenne")                                                 \
@@ -218,8 +220,9 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_EXAMPLES_LABEL, "label", "étiq.")                                             \
     X(MSG_EXAMPLES_PREDICTED, "predicted", "prédit")                                    \
     X(MSG_EXAMPLES_CONF, "confidence", "confiance")                                     \
-    X(MSG_EXAMPLES_YOURS, "yours", "la vôtre")                                          \
-    X(MSG_LR_TITLE, "learning rate: %s, now %.2e at step %ld", "taux d'apprentissage : %s, %.2e au pas %ld") \
+    X(MSG_EXAMPLES_YOURS, "yours: %s", "la vôtre : %s")                                 \
+    X(MSG_LR_TITLE, "learning rate: %s", "taux d'apprentissage : %s")                  \
+    X(MSG_LR_NOW, "now %.2e (step %ld)", "%.2e au pas %ld")                            \
     X(MSG_LR_CONSTANT, "constant", "constant")                                          \
     X(MSG_LR_COSINE, "warm-up then cosine", "montée puis cosinus")                      \
     X(MSG_HINTS, "Space pause  s save  r restart  +/- lr  </> pace  1-4 views  ? help  q quit", \

@@ -30,6 +30,7 @@ int ui_state_init(UiState *ui, const ModelConfig *mc, const TokenizerConfig *tc,
         ui->waves[i] = ui->pe.dims[i];
     ui->num_waves = ui->pe.num_waves;
     ui->step = STEP_SOFTMAX;
+    ui->examples_version = -1;
     ui->schedule = (LrSchedule){.kind = LR_CONSTANT, .peak_lr = 1e-3f};
     model_flops_per_token(mc, mc->max_len, &ui->flops_fwd, &ui->flops_train);
     snprintf(ui->sentence, sizeof ui->sentence, "%s", sentence);
@@ -69,15 +70,35 @@ static void lr_plan_update(UiState *ui)
     ui->lr_points = n;
 }
 
+/* Weight copies between two predictions of the examples: 5, four times a
+ * second at the training thread's 50 ms (TRAIN_THREAD_WEIGHTS_MS). */
+#define EXAMPLES_EVERY 5
+
+/* The examples' table is on the dashboard: predicted there only, every
+ * EXAMPLES_EVERY weight copies, and at once on coming to the dashboard with
+ * newer weights than the table's. */
+static void examples_refresh(UiState *ui)
+{
+    long v = ui->inf.weights_version;
+    bool arrived = !ui->examples_on_dashboard;
+    ui->examples_on_dashboard = ui->view == VIEW_DASHBOARD;
+    if (ui->view != VIEW_DASHBOARD || v < 0 || v == ui->examples_version)
+        return;
+    if (!arrived && ui->examples_version >= 0 && v - ui->examples_version < EXAMPLES_EVERY)
+        return;
+    examples_run(&ui->examples, ui->inf.model);
+    ui->examples_version = v;
+}
+
 bool ui_state_refresh(UiState *ui, Snapshot *snap)
 {
     snapshot_read(snap, &ui->snap);
     lr_plan_update(ui);
-    if (!infer_refresh_weights(&ui->inf, snap))
-        return false;
-    pe_table_update(&ui->pe, ui->inf.model);
-    examples_run(&ui->examples, ui->inf.model);
-    return true;
+    bool fresh = infer_refresh_weights(&ui->inf, snap);
+    if (fresh)
+        pe_table_update(&ui->pe, ui->inf.model);
+    examples_refresh(ui);
+    return fresh;
 }
 
 void ui_state_run_sentence(UiState *ui)

@@ -77,6 +77,8 @@ typedef struct {
     PeTable pe;                 /* the positional encoding as the model has it */
     Lesson lesson;              /* the lessons' numbers for the sentence (lesson.h) */
     Examples examples;          /* the notebook's sentences, predicted (examples.h) */
+    long examples_version;      /* weights_version they were predicted with; -1: never */
+    bool examples_on_dashboard; /* the last refresh was on the dashboard */
     float lr_step[UI_LR_POINTS], lr_plan[UI_LR_POINTS]; /* the schedule (x lr_scale) */
     int lr_points;              /* points in lr_step / lr_plan; 0 before the first refresh */
     int screen_h, screen_w;     /* the whole terminal (the help's scroll limit) */

@@ -138,8 +138,11 @@ static double tick_step(double hi, int w, int gap)
     return raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
 }
 
-void draw_step_ticks(const Canvas *c, int y, int x, int w, float x_hi)
+void draw_x_ticks(const Canvas *c, int y, int x, int w, float x_hi, const char *unit)
 {
+    if (!unit)
+        unit = msg(MSG_STEP);
+    const int uw = text_width(unit);
     if (w < 12 || !(x_hi > 0))
         return;
     const double step = tick_step(x_hi, w, 10);
@@ -159,8 +162,8 @@ void draw_step_ticks(const Canvas *c, int y, int x, int w, float x_hi)
         canvas_text(c, y, at, lw, label, STYLE_DIM);
         free_from = at + lw + 1;
     }
-    if (free_from + 5 <= x + w)
-        canvas_text(c, y, x + w - 5, 5, msg(MSG_STEP), STYLE_DIM);
+    if (free_from + uw + 1 <= x + w)
+        canvas_text(c, y, x + w - uw - 1, uw, unit, STYLE_DIM);
 }
 
 /* "0.0123" for a value of the axis, its log10 shown as the number it stands for. */
@@ -212,7 +215,7 @@ void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
     }
     if (best_step >= 0) /* drawn last: stays visible over both curves */
         plot_marker(c, py, px, ph, pw, (float)best_step, best, 0, x_hi, lo, hi, STYLE_GOOD);
-    draw_step_ticks(c, y + h - 1, px, pw, x_hi);
+    draw_x_ticks(c, y + h - 1, px, pw, x_hi, NULL);
     LegendPiece pieces[LEGEND_PIECES];
     int n = legend_pieces(c, pieces, train, val, best_step, best, x_hi);
     draw_legend(c, y + h - 2, x + 2, w - 3, pieces, n);

@@ -121,8 +121,9 @@ static void draw_lessons(const UiState *ui, const Canvas *c, bool large, int onl
     }
 }
 
-/* Rows the lessons' panels take below the curves on a large terminal. */
-static int lessons_rows(const UiState *ui) { return 1 + examples_rows(ui); }
+/* Rows the lessons' panels take below the curves on a large terminal: from 50
+ * rows on, 10 more, for the sentence's map under the schedule. */
+static int lessons_rows(const UiState *ui, int h) { return 1 + examples_rows(ui) + (h >= 50 ? 10 : 0); }
 
 /* The schedule needs 5 rows under the table, or the width to stand beside it. */
 #define LR_MIN_H 5
@@ -146,7 +147,7 @@ void view_dashboard_draw(const UiState *ui, const Canvas *c)
         draw_lessons(ui, &rest, false, pages == 2 ? 0 : page);
         return;
     }
-    int bottom_h = large ? lessons_rows(ui) : 0;
+    int bottom_h = large ? lessons_rows(ui, c->h) : 0;
     int ch = c->h - top - bottom_h;
     if (shows_checkpoint(ui))
         draw_checkpoint_card(ui, c, top, ch);

@@ -81,7 +81,7 @@ void draw_examples(const UiState *ui, const Canvas *c)
         return;
     if (inf->valid) {
         char yours[UI_SENTENCE_MAX + 16];
-        snprintf(yours, sizeof yours, "%s: %s", msg(MSG_EXAMPLES_YOURS), ui->sentence);
+        snprintf(yours, sizeof yours, msg(MSG_EXAMPLES_YOURS), ui->sentence);
         draw_example_row(c, y, tw, cw, yours, NULL, inf->labels[inf->predicted],
                          inf->probs[inf->predicted], -1);
         char notice[256];
@@ -99,8 +99,7 @@ void draw_lr_schedule(const UiState *ui, const Canvas *c)
     const TrainProgress *p = &ui->snap.progress;
     char title[128];
     snprintf(title, sizeof title, msg(MSG_LR_TITLE),
-             msg(ui->schedule.kind == LR_WARMUP_COSINE ? MSG_LR_COSINE : MSG_LR_CONSTANT),
-             (double)p->lr, p->step);
+             msg(ui->schedule.kind == LR_WARMUP_COSINE ? MSG_LR_COSINE : MSG_LR_CONSTANT));
     plot_box(c, 0, 0, c->h, c->w, title, STYLE_FRAME);
     if (c->h < 4 || c->w < 20 || ui->lr_points < 2)
         return;
@@ -117,5 +116,8 @@ void draw_lr_schedule(const UiState *ui, const Canvas *c)
     plot_line(c, 1, px, ph, pw, ui->lr_step, ui->lr_plan, ui->lr_points, 0, x_hi, 0.0f, hi,
               STYLE_CURVE_TRAIN);
     plot_marker(c, 1, px, ph, pw, (float)p->step, p->lr, 0, x_hi, 0.0f, hi, STYLE_GOOD);
-    draw_step_ticks(c, c->h - 1, px, pw, x_hi);
+    char now[64];
+    int nw = snprintf(now, sizeof now, msg(MSG_LR_NOW), (double)p->lr, p->step);
+    canvas_text(c, ph, c->w - 2 - nw, nw, now, STYLE_GOOD); /* over the plot's bottom right */
+    draw_x_ticks(c, c->h - 1, px, pw, x_hi, NULL);
 }

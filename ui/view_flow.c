@@ -16,14 +16,15 @@
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static const char *const stage_names[FLOW_STAGES] = {"|x| in", "+attn", "LN1", "ReLU on", "+FFN",
-                                                     "LN2"};
-
 static void draw_stage_header(const Canvas *c, int y, int x)
 {
-    for (int s = 0; s < FLOW_STAGES; s++)
-        canvas_printf(c, y, x + s * FLOW_COL_W, FLOW_COL_W, STYLE_LABEL, "%*s", FLOW_COL_W - 1,
-                      stage_names[s]);
+    const char *names[FLOW_STAGES] = {msg(MSG_FLOW_IN), "+attn", "LN1", msg(MSG_FLOW_RELU), "+FFN",
+                                      "LN2"};
+    for (int s = 0; s < FLOW_STAGES; s++) {
+        int tw = text_width(names[s]);
+        canvas_text(c, y, x + s * FLOW_COL_W + (tw < FLOW_COL_W - 1 ? FLOW_COL_W - 1 - tw : 0),
+                    FLOW_COL_W - 1, names[s], STYLE_LABEL);
+    }
 }
 
 /* One row of stage values: norms with 2 decimals, the ReLU share in percent. */

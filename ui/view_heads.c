@@ -60,8 +60,8 @@ void draw_heads_panel(const UiState *ui, const Canvas *c)
     /* every map laid out alike: the labels' column fixed, room for numbers in it */
     const int lw = map_label_width(&ui->inf, true), maps = ls->NH + 1;
     const int each = (c->w - lw) / maps;
-    const bool cost = c->h >= ui->inf.n_tokens + 10;
-    const int map_h = c->h - 2 - (cost ? 5 : 0);
+    const bool cost = c->h >= ui->inf.n_tokens + 11;
+    const int map_h = c->h - 3 - (cost ? 5 : 0);
     if (each < 3) {
         canvas_text(c, 0, 0, -1, msg(MSG_TOO_SMALL), STYLE_WARN);
         return;
@@ -79,12 +79,13 @@ void draw_heads_panel(const UiState *ui, const Canvas *c)
         int r = draw_token_map(ui, c, 1, x, map_h, (h == 0 ? lw : 0) + each - 1, &tm);
         used = r > used ? r : used;
     }
-    int y = 1 + used;
+    int y = 1 + used, legend_w = each - 1 > 8 ? each - 1 : 8;
     canvas_text(c, y, 0, lw, "0..1", STYLE_DIM);
-    plot_heat_legend(c, y, lw, each - 1 > 8 ? each - 1 : 8, 0.0f, 1.0f);
-    canvas_text(c, y, lw + (each - 1 > 8 ? each - 1 : 8) + 2, -1, msg(MSG_HEADS_ENTROPY), STYLE_DIM);
+    plot_heat_legend(c, y, lw, legend_w, 0.0f, 1.0f);
+    int lines = canvas_text_wrapped(c, y, lw + legend_w + 2, c->w - lw - legend_w - 2, 2,
+                                    msg(MSG_HEADS_ENTROPY), STYLE_DIM);
     if (cost)
-        draw_cost(ui, c, y + 2 < c->h - 5 ? y + 2 : c->h - 5);
+        draw_cost(ui, c, y + lines + 1 < c->h - 5 ? y + lines + 1 : c->h - 5);
 }
 
 /* One key's row of the focus panel: a bar per head (and the average). */

@@ -101,7 +101,7 @@ static MapLayout map_layout(const UiState *ui, const TokenMap *tm, int h, int w)
         int avail = w - m.lw;
         m.cw = m.nk > 0 ? clamp(avail / m.nk, 1, cell_max) : 1;
         if (headers && !tm->dims && m.cw < MAP_CELL_MIN)
-            m.cw = MAP_CELL_MIN;
+            m.cw = m.nk <= 9 && m.cw < 2 ? 2 : m.nk <= 9 ? m.cw : MAP_CELL_MIN; /* 1-digit numbers */
         m.cols = clamp(avail / m.cw, 0, m.nk);
         m.k0 = window_first(m.nk, m.cols, tm->dims ? 0 : ui->cur_k, follow && !tm->dims);
         m.numbered = headers && !tm->dims && m.cw - 1 < MAP_WORD_MIN &&
@@ -212,10 +212,10 @@ int draw_token_map(const UiState *ui, const Canvas *c, int y, int x, int h, int 
         char line[160];
         snprintf(line, sizeof line, msg(MSG_MAP_WINDOW), m.q0 + 1, m.q0 + m.rows, m.nq, m.k0 + 1,
                  m.k0 + m.cols, m.nk);
-        if (text_width(line) > w)
+        if (text_width(line) > c->w - x)
             snprintf(line, sizeof line, msg(MSG_MAP_WINDOW_SHORT), m.q0 + 1, m.q0 + m.rows, m.nq,
                      m.k0 + 1, m.k0 + m.cols, m.nk);
-        canvas_text(c, y + used, x, w, line, STYLE_WARN);
+        canvas_text(c, y + used, x, c->w - x, line, STYLE_WARN); /* may pass beside maps */
         used++;
     }
     return used;

@@ -9,6 +9,7 @@
  * table (no formula). */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lang.h"
 #include "pages.h"
@@ -164,18 +165,23 @@ static void draw_cosine_offsets(const UiState *ui, const Canvas *c, int w)
         if (k < np)
             gap = fmax(gap, fabs((double)from0[k] - fromp[k]));
     }
-    char title[128];
+    char title[128], top[16] = "1", bottom[16];
     snprintf(title, sizeof title, msg(MSG_PE_COS_OFFSET), p);
     plot_box(c, 0, 0, c->h, w, title, STYLE_FRAME);
-    if (c->h < 5 || w < 12)
+    if (c->h < 5 || w < 16)
         return;
-    plot_line(c, 1, 1, c->h - 3, w - 2, NULL, from0, n, 0, (float)(n - 1), t->cos_lo, 1.0f,
+    snprintf(bottom, sizeof bottom, "%.2f", (double)t->cos_lo);
+    int lw = (int)strlen(bottom), px = 1 + lw + 1, pw = w - 2 - lw - 1, ph = c->h - 3;
+    canvas_text(c, 1, 1, lw, top, STYLE_DIM);
+    canvas_text(c, ph, 1, lw, bottom, STYLE_DIM);
+    plot_line(c, 1, px, ph, pw, NULL, from0, n, 0, (float)(n - 1), t->cos_lo, 1.0f,
               STYLE_CURVE_TRAIN);
-    plot_line_dashed(c, 1, 1, c->h - 3, w - 2, NULL, fromp, n, 0, (float)(n - 1), t->cos_lo, 1.0f,
+    plot_line_dashed(c, 1, px, ph, pw, NULL, fromp, n, 0, (float)(n - 1), t->cos_lo, 1.0f,
                      PLOT_DASH_ON, PLOT_DASH_PERIOD, STYLE_CURVE_VAL);
     char note[160];
-    snprintf(note, sizeof note, msg(MSG_PE_COS_GAP), n - 1, gap, (double)t->cos_lo);
+    snprintf(note, sizeof note, msg(MSG_PE_COS_GAP), gap);
     canvas_text(c, c->h - 2, 2, w - 3, note, STYLE_DIM);
+    draw_x_ticks(c, c->h - 1, px, pw, (float)(n - 1), "k");
 }
 
 /* The cosine similarity between the first positions that fit, shaded over its
@@ -203,14 +209,22 @@ static void draw_cosine_matrix(const PeTable *t, const Canvas *c, int x)
                      t->cos_hi);
 }
 
+/* The curve keeps 60 columns; the matrix beside it gets what is left, when
+ * that holds 4 positions or more. */
+#define COS_CURVE_MIN_W 60
+
 static void draw_cosine_panel(const UiState *ui, const Canvas *c)
 {
     const PeTable *t = &ui->pe;
-    int matrix_w = clamp(c->h - 2, 0, t->P) * 2 + 4;
-    bool beside = c->w - matrix_w - 2 >= 50;
+    int np = clamp(c->h - 2, 0, t->P), room = (c->w - COS_CURVE_MIN_W - 2 - 4) / 2;
+    np = np < room ? np : room;
+    bool beside = np >= 4;
+    int matrix_w = np * 2 + 4;
     draw_cosine_offsets(ui, c, beside ? c->w - matrix_w - 2 : c->w);
-    if (beside)
-        draw_cosine_matrix(t, c, c->w - matrix_w);
+    if (beside) {
+        Canvas m = canvas_sub(c, 0, c->w - matrix_w, np + 2, matrix_w);
+        draw_cosine_matrix(t, &m, 0);
+    }
 }
 
 /* One token's vector as a strip of the first dims that fit in w columns. */

@@ -187,7 +187,7 @@ static int step_caption(const UiState *ui, const Canvas *c)
     default:
         snprintf(text, sizeof text, "%s", msg(MSG_STEP_OUTPUT_TEXT));
     }
-    return canvas_text_wrapped(c, 0, 0, c->w, 2, text, STYLE_NORMAL);
+    return canvas_text_wrapped(c, 0, 0, c->w, c->w < 100 ? 3 : 2, text, STYLE_NORMAL);
 }
 
 /* The score or weight under the cursor, by step. */

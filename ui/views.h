@@ -58,9 +58,10 @@ void draw_epoch_bar(const UiState *ui, const Canvas *c, int y);
 void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
                  const MetricHistory *train, const MetricHistory *val, bool fixed01,
                  long best_step, float best, bool log_y);
-/* Step numbers along a plot's x axis [0, x_hi] on row y (a box's bottom edge),
- * w columns from x, at round intervals, never overlapping; "step" at the end. */
-void draw_step_ticks(const Canvas *c, int y, int x, int w, float x_hi);
+/* Numbers along a plot's x axis [0, x_hi] on row y (a box's bottom edge), w
+ * columns from x, at round intervals, never overlapping; the unit at the end
+ * when there is room (NULL: "step"). */
+void draw_x_ticks(const Canvas *c, int y, int x, int w, float x_hi, const char *unit);
 /* A map of the sentence: rows are the real query tokens; columns key tokens
  * (padding included) or dimensions. Values are written inside cells at least
  * MAP_NUMBER_MIN columns wide. */

@@ -481,7 +481,7 @@ static void walk_lessons(const LessonRun *r)
     expect_screen(&t, NULL, "sin(3 / 10000^(6/64))");
     expect_screen(&t, "w", "d=6");
     expect_screen(&t, "4", fr ? "flux des donn\u00e9es" : "data flow of the sentence");
-    expect_screen(&t, NULL, "ReLU on");
+    expect_screen(&t, NULL, fr ? "ReLU>0" : "ReLU on");
     expect_screen(&t, "Down", "> ");
     expect_screen(&t, NULL, fr ? "couche 2 token par token" : "layer 2 token by token");
     if (r->h < 30) /* the parameters are on a page of their own */

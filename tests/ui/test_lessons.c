@@ -351,6 +351,7 @@ Test(panels, cosine_depends_on_the_offset_only)
     ui.pe_pos = 4;
     char *t = draw(view_pe_draw, 38, 132);
     const char *at = strstr(t, "the curves differ by ");
+    cr_expect(strstr(t, "cos(PE_p, PE_q)"), "the matrix beside the curve:\n%s", t);
     cr_assert_not_null(at, "%s", t);
     double gap = 1;
     cr_expect_eq(sscanf(at, "the curves differ by %lf", &gap), 1);
@@ -417,7 +418,8 @@ Test(panels, dashboard_lessons)
     snprintf(want, sizeof want, "%5.1f%%", (double)ex->probs[9 * 2 + p] * 100.0);
     EXPECT_TEXT(t, want);
     EXPECT_TEXT(t, "yours: the movie was great");
-    EXPECT_TEXT(t, "learning rate: constant, now 1.00e-03 at step 50");
+    EXPECT_TEXT(t, "learning rate: constant");
+    EXPECT_TEXT(t, "now 1.00e-03 (step 50)");
     free(t);
     keys_dispatch(&ui, 'g', false);
     t = draw(view_dashboard_draw, 38, 132);
@@ -498,4 +500,26 @@ Test(lesson, a_keystroke_costs_this_much)
     ui_state_free(&big);
     vocab_free(v);
     fixture_open(&ui, 64);
+}
+
+/* The examples' table is predicted on the dashboard only, every 5 weight
+ * copies, and at once on coming to it. */
+Test(lesson, examples_follow_the_weights_on_the_dashboard)
+{
+    Snapshot snap;
+    cr_assert_eq(snapshot_init(&snap, ui.inf.model->num_params), 0);
+    ui.view = VIEW_ATTENTION;
+    snapshot_publish_weights(&snap, ui.inf.model->params, 60);
+    cr_expect(ui_state_refresh(&ui, &snap), "newer weights");
+    cr_expect_eq(ui.examples_version, -1, "not on the dashboard: not predicted");
+    ui.view = VIEW_DASHBOARD;
+    ui_state_refresh(&ui, &snap);
+    long first = ui.inf.weights_version;
+    cr_expect_eq(ui.examples_version, first, "at once on coming to the dashboard");
+    for (int i = 1; i <= 5; i++) {
+        snapshot_publish_weights(&snap, ui.inf.model->params, 60 + i);
+        ui_state_refresh(&ui, &snap);
+        cr_expect_eq(ui.examples_version, i < 5 ? first : first + 5, "after %d copies", i);
+    }
+    snapshot_destroy(&snap);
 }

@@ -51,6 +51,11 @@ void fixture_open(UiState *ui, int d_model)
     ui->snap.compute_sentences_per_s = 14112.0;
     ui->screen_h = 40;
     ui->screen_w = 132;
+    Snapshot snap; /* the main loop's refresh: the schedule's curve for this progress */
+    cr_assert_eq(snapshot_init(&snap, 0), 0);
+    snapshot_publish(&snap, &ui->snap);
+    ui_state_refresh(ui, &snap);
+    snapshot_destroy(&snap);
     ui_state_run_sentence(ui);
     examples_run(&ui->examples, ui->inf.model); /* as when weights arrive */
 }
