@@ -204,6 +204,7 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_FLOW_NOTE, "|x|: L2 norm of a token's vector in the residual stream. +attn = x + attention(x), LN1 its LayerNorm, ReLU on: share of the d_ff units > 0, +FFN = LN1 + FFN(LN1), LN2 the layer's output.", \
       "|x| : norme L2 du vecteur d'un token dans le flux résiduel (entrée : celui qui entre dans la couche). +attn = x + attention(x), LN1 sa LayerNorm, ReLU>0 : part des d_ff unités > 0, +FFN = LN1 + FFN(LN1), LN2 la sortie de la couche.") \
     X(MSG_FLOW_TOKENS, "layer %d token by token (J/K: token)", "couche %d token par token (J/K : token)") \
+    X(MSG_FLOW_WINDOW, "tokens %d-%d of %d", "tokens %d-%d sur %d")                      \
     X(MSG_FLOW_POOLED, "pooled (%s of the last layer's tokens), |x| %.2f:", "vecteur résumé (%s des tokens de la dernière couche), |x| %.2f :") \
     X(MSG_FLOW_MEAN, "mean", "moyenne")                                                 \
     X(MSG_FLOW_MAX, "max", "max")                                                       \

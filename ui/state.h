@@ -1,10 +1,13 @@
 /* The UI's state (UI thread only). The views read it and take it const; it is
  * written in three places, each keeping every index within range:
  *   - the key handlers (keys.c): the view, the attention selection and cursor,
- *     the sentence, the help scroll;
- *   - the main loop when data arrives (ui_state_refresh, ui_state_run_sentence):
- *     this frame's snapshot copy, newer weights and the PE table, the
- *     sentence's forward (and the cursor, kept within its tokens);
+ *     the Attention view's panel and step, the what-if, the PE cursor and
+ *     waves, the pages, the log scale, the sentence, the help scroll;
+ *   - the main loop when data arrives (ui_state_refresh, ui_state_run_sentence,
+ *     ui_state_resized): this frame's snapshot copy, newer weights and the PE
+ *     table, the schedule's curve, the examples' predictions, the sentence's
+ *     forward and the lessons' numbers (and the cursor, kept within its
+ *     tokens), the terminal's size (and the pages, kept within their count);
  *   - the set-up (ui_state_init and ui_run): what the run is, once. */
 #ifndef MINILLM_UI_STATE_H
 #define MINILLM_UI_STATE_H

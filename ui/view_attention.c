@@ -63,10 +63,12 @@ void view_attention_draw(const UiState *ui, const Canvas *c)
     draw_sentence_line(ui, c, 0);
     int x = canvas_printf(c, 1, 0, -1, STYLE_TITLE, "%s %d/%d  %s %d/%d", msg(MSG_LAYER),
                           ui->layer + 1, mc->num_layers, msg(MSG_HEAD), ui->head + 1, mc->num_heads);
-    x += canvas_printf(c, 1, x, -1, STYLE_DIM, "  (%s %ld)", msg(MSG_WEIGHTS_OF_STEP),
-                       inf->weights_step);
-    char notice[256];
+    char notice[256], step[64];
     sentence_notice(ui, notice, sizeof notice);
+    snprintf(step, sizeof step, "  (%s %ld)", msg(MSG_WEIGHTS_OF_STEP), inf->weights_step);
+    /* what the model makes of the words first: the weights' step when room is left */
+    if (!notice[0] || x + text_width(step) + 2 + text_width(notice) <= c->w)
+        x += canvas_text(c, 1, x, -1, step, STYLE_DIM);
     canvas_text(c, 1, x + 2, -1, notice, STYLE_WARN);
     draw_panel_line(ui, c, 2);
     /* the prediction at the bottom when the panel keeps 12 rows */

@@ -10,33 +10,45 @@
 #include "plot.h"
 #include "views.h"
 
-/* Columns of a stage's number, and of the row labels. */
+/* Columns of a stage's number and of the row labels; narrower below 68
+ * columns (the table then fits the 60 of the smallest terminal). */
 #define FLOW_COL_W 9
 #define FLOW_LABEL_W 14
+#define FLOW_WIDE_MIN (FLOW_LABEL_W + FLOW_STAGES * FLOW_COL_W)
+
+typedef struct {
+    int label_w, col_w;
+} FlowCols;
+
+static FlowCols flow_cols(const Canvas *c)
+{
+    return c->w >= FLOW_WIDE_MIN ? (FlowCols){FLOW_LABEL_W, FLOW_COL_W} : (FlowCols){10, 8};
+}
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static void draw_stage_header(const Canvas *c, int y, int x)
+static void draw_stage_header(const Canvas *c, int y)
 {
+    const FlowCols fc = flow_cols(c);
     const char *names[FLOW_STAGES] = {msg(MSG_FLOW_IN), "+attn", "LN1", msg(MSG_FLOW_RELU), "+FFN",
                                       "LN2"};
     for (int s = 0; s < FLOW_STAGES; s++) {
-        int tw = text_width(names[s]);
-        canvas_text(c, y, x + s * FLOW_COL_W + (tw < FLOW_COL_W - 1 ? FLOW_COL_W - 1 - tw : 0),
-                    FLOW_COL_W - 1, names[s], STYLE_LABEL);
+        int tw = text_width(names[s]), x = fc.label_w + s * fc.col_w;
+        canvas_text(c, y, x + (tw < fc.col_w - 1 ? fc.col_w - 1 - tw : 0), fc.col_w - 1, names[s],
+                    STYLE_LABEL);
     }
 }
 
 /* One row of stage values: norms with 2 decimals, the ReLU share in percent. */
-static void draw_stage_row(const Canvas *c, int y, int x, const float *f, int style)
+static void draw_stage_row(const Canvas *c, int y, const float *f, int style)
 {
+    const FlowCols fc = flow_cols(c);
     for (int s = 0; s < FLOW_STAGES; s++) {
+        int x = fc.label_w + s * fc.col_w;
         if (s == FLOW_RELU)
-            canvas_printf(c, y, x + s * FLOW_COL_W, FLOW_COL_W, style, "%*.0f%%", FLOW_COL_W - 2,
-                          (double)f[s] * 100.0);
+            canvas_printf(c, y, x, fc.col_w, style, "%*.0f%%", fc.col_w - 2, (double)f[s] * 100.0);
         else
-            canvas_printf(c, y, x + s * FLOW_COL_W, FLOW_COL_W, style, "%*.2f", FLOW_COL_W - 1,
-                          (double)f[s]);
+            canvas_printf(c, y, x, fc.col_w, style, "%*.2f", fc.col_w - 1, (double)f[s]);
     }
 }
 
@@ -51,17 +63,17 @@ void draw_flow_layers(const UiState *ui, const Canvas *c)
         canvas_text(c, 1, 2, -1, msg(ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE), STYLE_DIM);
         return;
     }
-    draw_stage_header(c, 1, FLOW_LABEL_W);
+    const FlowCols fc = flow_cols(c);
+    draw_stage_header(c, 1);
     for (int l = 0; l < ls->L && 2 + l < c->h; l++) {
         bool sel = l == ui->layer;
-        canvas_printf(c, 2 + l, 0, FLOW_LABEL_W, sel ? STYLE_CURSOR : STYLE_LABEL, "%s%s %d",
+        canvas_printf(c, 2 + l, 0, fc.label_w - 1, sel ? STYLE_CURSOR : STYLE_LABEL, "%s%s %d",
                       sel ? "> " : "  ", msg(MSG_LAYER), l + 1);
-        draw_stage_row(c, 2 + l, FLOW_LABEL_W, ls->flow_mean + (size_t)l * FLOW_STAGES,
+        draw_stage_row(c, 2 + l, ls->flow_mean + (size_t)l * FLOW_STAGES,
                        sel ? STYLE_TITLE : STYLE_LABEL);
     }
-    if (c->w >= FLOW_LABEL_W + FLOW_STAGES * FLOW_COL_W + 30)
-        canvas_text_wrapped(c, 1, FLOW_LABEL_W + FLOW_STAGES * FLOW_COL_W + 2,
-                            c->w - FLOW_LABEL_W - FLOW_STAGES * FLOW_COL_W - 2, c->h - 1,
+    if (c->w >= FLOW_WIDE_MIN + 30)
+        canvas_text_wrapped(c, 1, FLOW_WIDE_MIN + 2, c->w - FLOW_WIDE_MIN - 2, c->h - 1,
                             msg(MSG_FLOW_NOTE), STYLE_DIM);
 }
 
@@ -79,21 +91,22 @@ void draw_flow_tokens(const UiState *ui, const Canvas *c)
     canvas_printf(c, 0, 0, -1, STYLE_TITLE, msg(MSG_FLOW_TOKENS), ui->layer + 1);
     if (!inf->valid || !ls->valid)
         return;
-    draw_stage_header(c, 1, FLOW_LABEL_W);
+    const FlowCols fc = flow_cols(c);
+    draw_stage_header(c, 1);
     const int rows = c->h - 2, n = inf->n_tokens;
     const int first = n > rows ? clamp(ui->cur_q - rows / 2, 0, n - rows) : 0;
     for (int t = first; t < n && t - first < rows; t++) {
         char label[64];
         bool sel = t == ui->cur_q;
         token_label(inf, t, false, true, label, sizeof label);
-        canvas_text(c, 2 + t - first, 2, FLOW_LABEL_W - 3, label,
+        canvas_text(c, 2 + t - first, 2, fc.label_w - 3, label,
                     sel ? STYLE_CURSOR : infer_unknown(inf, t) ? STYLE_WARN : STYLE_LABEL);
-        draw_stage_row(c, 2 + t - first, FLOW_LABEL_W,
-                       ls->flow + ((size_t)ui->layer * ls->T + t) * FLOW_STAGES, STYLE_LABEL);
+        draw_stage_row(c, 2 + t - first, ls->flow + ((size_t)ui->layer * ls->T + t) * FLOW_STAGES,
+                       STYLE_LABEL);
     }
-    if (n > rows)
-        canvas_printf(c, c->h - 1, FLOW_LABEL_W + FLOW_STAGES * FLOW_COL_W + 2, -1, STYLE_WARN,
-                      msg(MSG_FOCUS_WINDOW), first + 1, first + rows, n);
+    if (n > rows) /* which tokens: on the title line */
+        canvas_printf(c, 0, text_width(msg(MSG_FLOW_TOKENS)) + 4, -1, STYLE_WARN,
+                      msg(MSG_FLOW_WINDOW), first + 1, first + rows, n);
 }
 
 int flow_head_rows(const UiState *ui) { return ui->inf.num_labels + 4; }

@@ -48,11 +48,14 @@ static void draw_neurons(const UiState *ui, const Canvas *c, int y, int h)
     const float *q = head_qkv(ui, 0) + (size_t)ui->cur_q * ld;
     const float *k = head_qkv(ui, 1) + (size_t)ui->cur_k * ld;
     float prod[STRIP_MAX], lim = 1e-6f;
+    const int shown = HS < STRIP_MAX ? HS : STRIP_MAX; /* the strips' cells: fewer anyway */
     double dot = 0;
-    for (int i = 0; i < HS && i < STRIP_MAX; i++) {
-        prod[i] = q[i] * k[i];
-        dot += prod[i];
-        lim = fabsf(prod[i]) > lim ? fabsf(prod[i]) : lim;
+    for (int i = 0; i < HS; i++) {
+        float p = q[i] * k[i];
+        dot += p;
+        if (i < shown)
+            prod[i] = p;
+        lim = fabsf(p) > lim ? fabsf(p) : lim;
     }
     char qw[64], kw[64], label[3][96];
     token_label(&ui->inf, ui->cur_q, false, false, qw, sizeof qw);
@@ -68,9 +71,9 @@ static void draw_neurons(const UiState *ui, const Canvas *c, int y, int h)
     if (h < 5)
         return;
     canvas_text(c, y, 0, -1, msg(MSG_STEP_NEURONS), STYLE_TITLE);
-    draw_strip(c, y + 1, 0, c->w, lw, label[0], q, HS, hl->qkv_lo, hl->qkv_hi);
-    draw_strip(c, y + 2, 0, c->w, lw, label[1], k, HS, hl->qkv_lo, hl->qkv_hi);
-    draw_strip(c, y + 3, 0, c->w, lw, label[2], prod, HS, -lim, lim);
+    draw_strip(c, y + 1, 0, c->w, lw, label[0], q, shown, hl->qkv_lo, hl->qkv_hi);
+    draw_strip(c, y + 2, 0, c->w, lw, label[1], k, shown, hl->qkv_lo, hl->qkv_hi);
+    draw_strip(c, y + 3, 0, c->w, lw, label[2], prod, shown, -lim, lim);
     canvas_printf(c, y + 4, 0, -1, STYLE_LABEL, msg(MSG_STEP_NEURON_SUM), dot, HS,
                   dot / sqrt((double)HS));
 }
@@ -104,17 +107,21 @@ static void draw_qkv(const UiState *ui, const Canvas *c)
 static void output_terms(const UiState *ui, const float *w, char *out, size_t len)
 {
     const Inference *inf = &ui->inf;
-    bool used[256] = {false};
+    int chosen[3];
     size_t n = 0;
     out[0] = '\0';
     for (int term = 0; term < 3; term++) {
         int best = -1;
-        for (int k = 0; k < inf->shown && k < 256; k++)
-            if (!used[k] && (best < 0 || w[k] > w[best]))
+        for (int k = 0; k < inf->shown; k++) {
+            bool taken = false;
+            for (int j = 0; j < term; j++)
+                taken |= chosen[j] == k;
+            if (!taken && (best < 0 || w[k] > w[best]))
                 best = k;
+        }
         if (best < 0 || w[best] <= 0.0f)
             break;
-        used[best] = true;
+        chosen[term] = best;
         char word[64];
         token_label(inf, best, false, false, word, sizeof word);
         n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%.2f v[%s]", term ? " + " : "",
