@@ -1066,3 +1066,93 @@ const float *activations_pooled(const Activations *a)
 {
     return a->pooled;
 }
+
+/* The layer's kept buffers for sequence 0 onward (rows_view's layout of the
+ * last forward), or NULL for a layer out of range. */
+static const LayerActs *layer_acts(const Activations *a, int layer)
+{
+    return layer >= 0 && layer < a->cfg.num_layers ? &a->layers[layer] : NULL;
+}
+
+const float *activations_embedded(const Activations *a) { return a->emb; }
+const float *activations_logits(const Activations *a) { return a->logits; }
+
+const float *activations_qkv(const Activations *a, int layer)
+{
+    const LayerActs *la = layer_acts(a, layer);
+    return la ? la->qkv : NULL;
+}
+
+const float *activations_attention_residual(const Activations *a, int layer)
+{
+    const LayerActs *la = layer_acts(a, layer);
+    return la ? la->res1 : NULL;
+}
+
+const float *activations_norm1(const Activations *a, int layer)
+{
+    const LayerActs *la = layer_acts(a, layer);
+    return la ? la->ln1 : NULL;
+}
+
+const float *activations_ffn_hidden(const Activations *a, int layer)
+{
+    const LayerActs *la = layer_acts(a, layer);
+    return la ? la->ffh : NULL;
+}
+
+const float *activations_ffn_residual(const Activations *a, int layer)
+{
+    const LayerActs *la = layer_acts(a, layer);
+    return la ? la->res2 : NULL;
+}
+
+const float *activations_layer_output(const Activations *a, int layer)
+{
+    const LayerActs *la = layer_acts(a, layer);
+    return la ? la->ln2 : NULL;
+}
+
+/* Sequence b's q of head `head` in layer's qkv, or NULL when out of range. */
+static const float *head_qkv(const Activations *a, int b, int layer, int head)
+{
+    const LayerActs *la = layer_acts(a, layer);
+    const int C = a->cfg.d_model, HS = C / a->cfg.num_heads;
+    if (!la || b < 0 || b >= a->B || head < 0 || head >= a->cfg.num_heads)
+        return NULL;
+    return la->qkv + (size_t)b * a->T * 3 * C + (size_t)head * 3 * HS;
+}
+
+int activations_scores(const Activations *a, int b, int layer, int head, float *scores)
+{
+    const float *q = head_qkv(a, b, layer, head);
+    if (!q)
+        return -1;
+    const int T = a->T, C = a->cfg.d_model, HS = C / a->cfg.num_heads;
+    /* as attention_forward computes them, before its softmax overwrites them */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f / sqrtf((float)HS), q,
+                3 * C, q + HS, 3 * C, 0.0f, scores, T);
+    return 0;
+}
+
+int activations_head_attention(const Activations *a, int b, int layer, int head, bool causal,
+                               bool scaled, float *scratch, float *weights, float *out)
+{
+    const float *src = head_qkv(a, b, layer, head);
+    if (!src)
+        return -1;
+    const int T = a->T, C = a->cfg.d_model, HS = C / a->cfg.num_heads;
+    /* the head alone as a one-head layer of width HS: its q, k, v side by side;
+     * unscaled, q is multiplied by the sqrt(HS) attention_forward divides by */
+    const float q_scale = scaled ? 1.0f : sqrtf((float)HS);
+    for (int t = 0; t < T; t++) {
+        const float *row = src + (size_t)t * 3 * C;
+        float *dst = scratch + (size_t)t * 3 * HS;
+        for (int i = 0; i < HS; i++)
+            dst[i] = row[i] * q_scale;
+        memcpy(dst + HS, row + HS, 2 * (size_t)HS * sizeof(float));
+    }
+    const uint8_t *pad = a->pad_mask ? a->key_pad + (size_t)b * T : NULL;
+    attention_forward(out, weights, scratch, pad, causal, 1, T, HS, 1);
+    return 0;
+}

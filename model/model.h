@@ -249,8 +249,34 @@ const float *activations_probs(const Activations *a);
 /* Mean L2 norm over non-pad positions of batch row b: index 0 after the embedding
  * (+PE), index l+1 after layer l. out has L+1 entries. */
 void activations_layer_norms(const Activations *a, int b, float *out);
-/* (B, C) the pooled encoder output. Only the tests read it (they check pooling
- * against the last layer's rows); no view shows it yet. */
+/* (B, C) the pooled encoder output (the Model view's data flow, predict --internals). */
 const float *activations_pooled(const Activations *a);
+
+/* Read-outs of one encoder layer's last forward, for the lessons of the TUI and
+ * `predict --internals`: pointers into the kept buffers, (B, T, .) with the last
+ * forward's T; NULL for a layer out of range. After a training forward they hold
+ * the dropped-out values the backward uses. */
+const float *activations_embedded(const Activations *a);        /* (B, T, C) emb*sqrt(C)+PE */
+const float *activations_qkv(const Activations *a, int layer);  /* (B, T, 3C): head h's
+                                                                 * [q | k | v] at columns 3*HS*h */
+const float *activations_attention_residual(const Activations *a, int layer); /* (B, T, C)
+                                                                 * x + attention(x) */
+const float *activations_norm1(const Activations *a, int layer);       /* (B, T, C) */
+const float *activations_ffn_hidden(const Activations *a, int layer);  /* (B, T, F) after ReLU */
+const float *activations_ffn_residual(const Activations *a, int layer);/* (B, T, C) norm1 + FFN */
+const float *activations_layer_output(const Activations *a, int layer);/* (B, T, C) norm2 */
+const float *activations_logits(const Activations *a);                 /* (B, K) */
+/* scores (T, T) = q k^T / sqrt(HS) of sequence b, layer, head: before the mask
+ * and the softmax (the forward overwrites them with the weights). -1 when b,
+ * layer or head is out of range. */
+int activations_scores(const Activations *a, int b, int layer, int head, float *scores);
+/* One head recomputed from the kept q, k, v with a mask and scale of the
+ * caller's choice (the model's padding mask when it has one, plus the causal
+ * mask when `causal`; scores divided by sqrt(HS) when `scaled`): weights (T, T)
+ * and out (T, HS) = weights v, through attention_forward itself. With the
+ * model's own causal setting and scaled, they are the forward's. scratch:
+ * (T, 3 HS) floats. -1 when b, layer or head is out of range. */
+int activations_head_attention(const Activations *a, int b, int layer, int head, bool causal,
+                               bool scaled, float *scratch, float *weights, float *out);
 
 #endif

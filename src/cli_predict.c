@@ -11,13 +11,16 @@
 
 static const CliOption predict_options[] = {
     {"checkpoint", "FILE", "the model to use (safetensors saved by train)"},
-    {"json", NULL, "print one JSON object: sentences, labels, probs, unknown (and tokens, attention)"},
+    {"json", NULL, "print one JSON object: sentences, labels, probs, unknown (and what --attention "
+                   "and --internals add)"},
     {"attention", NULL, "also show the tokens and the attention weights of every layer and head"},
+    {"internals", NULL, "also show what the model computes inside: logits, pooled vector, every "
+                        "layer's output (JSON: and every head's q, k, v)"},
 };
 
 static const CliCommand predict_command = {
     .command = "predict",
-    .synopsis = "--checkpoint F [--json] [--attention] [SENTENCE...]",
+    .synopsis = "--checkpoint F [--json] [--attention] [--internals] [SENTENCE...]",
     .description =
         "Prints the probability of each class for every SENTENCE argument, or for every\n"
         "non-blank line of standard input when no sentence is given. Probabilities are in\n"
@@ -26,7 +29,11 @@ static const CliCommand predict_command = {
         "\"unknown\". The text output numbers layers and heads from 1, as the TUI does;\n"
         "with --json and --attention, \"attention\" is indexed from 0,\n"
         "[sentence][layer][head][query][key], over the tokens fed to the model (padding\n"
-        "included when the model has no padding mask).",
+        "included when the model has no padding mask), and \"scores\" the same way holds\n"
+        "Q K^T / sqrt(d_k) before the mask and the softmax. --internals adds, per sentence,\n"
+        "\"q\", \"k\", \"v\" [layer][head][token][d_k], \"residual\" (each layer's output)\n"
+        "[layer][token][d_model], \"pooled\" [d_model] and \"logits\" [num_classes]; in\n"
+        "text, the logits, the pooled vector's norm and each layer's output norm per token.",
     .options = predict_options,
     .num_options = (int)(sizeof predict_options / sizeof predict_options[0]),
     .epilogue = "A sentence with no known word (an empty one is read as one <UNK>), and one\n"
@@ -77,6 +84,13 @@ static void sentence_list_free(SentenceList *s)
     free(s->items);
 }
 
+/* What to print besides the probabilities. */
+typedef struct {
+    bool json;
+    bool attention;   /* tokens and attention weights (JSON: and the scores) */
+    bool internals;   /* tokens, logits, pooled vector, layer outputs (JSON: and q, k, v) */
+} PredictShow;
+
 /* Everything one forward pass needs, sized for the model's max_len. */
 typedef struct {
     const Run *run;         /* the checkpoint's model, tokenizer, vocabulary and labels */
@@ -84,6 +98,7 @@ typedef struct {
     Activations *acts;
     int *ids;               /* (max_len) */
     char (*text)[32];       /* (max_len) display tokens */
+    float *scores;          /* (max_len, max_len) one head's scores */
     int T;                  /* tokens fed in the last run */
     int n_unknown;          /* of them, words fed as <UNK> (an empty sentence: 1) */
 } Predictor;
@@ -97,8 +112,9 @@ static int predictor_init(Predictor *pr, const Run *run, FILE *err)
         .acts = activations_create(run->model, 1, max_len),
         .ids = malloc((size_t)max_len * sizeof(int)),
         .text = malloc((size_t)max_len * sizeof *pr->text),
+        .scores = malloc((size_t)max_len * (size_t)max_len * sizeof(float)),
     };
-    return pr->acts && pr->ids && pr->text ? 0 : -1;
+    return pr->acts && pr->ids && pr->text && pr->scores ? 0 : -1;
 }
 
 static void predictor_free(Predictor *pr)
@@ -106,6 +122,7 @@ static void predictor_free(Predictor *pr)
     activations_free(pr->acts);
     free(pr->ids);
     free(pr->text);
+    free(pr->scores);
 }
 
 /* Names on stderr what the model cannot read of sentence `index` (1-based):
@@ -148,29 +165,142 @@ static const float *predict_one(Predictor *pr, int index, const char *sentence)
     return activations_probs(pr->acts);
 }
 
-static cJSON *attention_json(const Predictor *pr)
+/* ------------------------------------------------------------------ JSON */
+
+/* [x[0], x[stride], ...] (n numbers), rounded as every number predict prints. */
+static cJSON *json_numbers(const float *x, int n, size_t stride)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n && a; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(cli_round6(x[(size_t)i * stride])));
+    return a;
+}
+
+/* rows x cols, row r starting at x + r * ld. */
+static cJSON *json_matrix(const float *x, int rows, int cols, size_t ld)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int r = 0; r < rows && a; r++)
+        cJSON_AddItemToArray(a, json_numbers(x + (size_t)r * ld, cols, 1));
+    return a;
+}
+
+/* What a layer and head give as a (T, T) or (T, d_k) matrix, for the JSON. */
+typedef enum { HEAD_ATTENTION, HEAD_SCORES, HEAD_Q, HEAD_K, HEAD_V } HeadPart;
+
+static cJSON *head_json(Predictor *pr, int l, int h, HeadPart part)
 {
     const ModelConfig *mc = &pr->run->model->cfg;
-    const int T = pr->T;
+    const int T = pr->T, C = mc->d_model, HS = C / mc->num_heads;
+    switch (part) {
+    case HEAD_ATTENTION: /* (1, NH, T, T) */
+        return json_matrix(activations_attention(pr->acts, l) + (size_t)h * T * T, T, T, (size_t)T);
+    case HEAD_SCORES:
+        activations_scores(pr->acts, 0, l, h, pr->scores); /* l, h in range: no error */
+        return json_matrix(pr->scores, T, T, (size_t)T);
+    default: /* head h's [q | k | v] at columns 3 HS h of the (1, T, 3C) projection */
+        return json_matrix(activations_qkv(pr->acts, l) + (size_t)3 * HS * h +
+                               (size_t)HS * (part - HEAD_Q), T, HS, (size_t)3 * C);
+    }
+}
+
+/* [layer][head][...] of one part. */
+static cJSON *heads_json(Predictor *pr, HeadPart part)
+{
+    const ModelConfig *mc = &pr->run->model->cfg;
     cJSON *layers = cJSON_CreateArray();
-    for (int l = 0; l < mc->num_layers; l++) {
-        const float *att = activations_attention(pr->acts, l); /* (1, NH, T, T) */
+    for (int l = 0; l < mc->num_layers && layers; l++) {
         cJSON *heads = cJSON_CreateArray();
-        for (int h = 0; h < mc->num_heads; h++) {
-            cJSON *rows = cJSON_CreateArray();
-            for (int q = 0; q < T; q++) {
-                cJSON *row = cJSON_CreateArray();
-                for (int k = 0; k < T; k++)
-                    cJSON_AddItemToArray(row, cJSON_CreateNumber(
-                        cli_round6(att[((size_t)h * T + q) * T + k])));
-                cJSON_AddItemToArray(rows, row);
-            }
-            cJSON_AddItemToArray(heads, rows);
-        }
+        for (int h = 0; h < mc->num_heads && heads; h++)
+            cJSON_AddItemToArray(heads, head_json(pr, l, h, part));
         cJSON_AddItemToArray(layers, heads);
     }
     return layers;
 }
+
+/* [layer][token][d_model]: each encoder layer's output. */
+static cJSON *residual_json(const Predictor *pr)
+{
+    const ModelConfig *mc = &pr->run->model->cfg;
+    cJSON *layers = cJSON_CreateArray();
+    for (int l = 0; l < mc->num_layers && layers; l++)
+        cJSON_AddItemToArray(layers, json_matrix(activations_layer_output(pr->acts, l), pr->T,
+                                                 mc->d_model, (size_t)mc->d_model));
+    return layers;
+}
+
+/* The arrays of the root object, one entry per sentence each (NULL: not asked). */
+enum { J_SENTENCES, J_PROBS, J_UNKNOWN, J_TOKENS, J_ATTENTION, J_SCORES, J_Q, J_K, J_V,
+       J_RESIDUAL, J_POOLED, J_LOGITS, J_COUNT };
+static const char *const json_names[J_COUNT] = {
+    "sentences", "probs", "unknown", "tokens", "attention", "scores", "q", "k", "v",
+    "residual", "pooled", "logits"};
+
+static bool json_asked(int j, const PredictShow *show)
+{
+    if (j < J_TOKENS)
+        return true;
+    if (j == J_TOKENS)
+        return show->attention || show->internals;
+    return j == J_ATTENTION || j == J_SCORES ? show->attention : show->internals;
+}
+
+/* Sentence i's entry in every array asked for. */
+static void add_sentence_json(Predictor *pr, cJSON **arr, const char *sentence, const float *probs)
+{
+    const ModelConfig *mc = &pr->run->model->cfg;
+    cJSON *item[J_COUNT] = {
+        [J_SENTENCES] = cJSON_CreateString(sentence),
+        [J_PROBS] = json_numbers(probs, pr->run->num_labels, 1),
+        [J_UNKNOWN] = cJSON_CreateNumber(pr->n_unknown),
+    };
+    if (arr[J_TOKENS]) {
+        item[J_TOKENS] = cJSON_CreateArray();
+        for (int j = 0; j < pr->T && item[J_TOKENS]; j++)
+            cJSON_AddItemToArray(item[J_TOKENS], cJSON_CreateString(pr->text[j]));
+    }
+    static const HeadPart parts[J_COUNT] = {[J_ATTENTION] = HEAD_ATTENTION, [J_SCORES] = HEAD_SCORES,
+                                            [J_Q] = HEAD_Q, [J_K] = HEAD_K, [J_V] = HEAD_V};
+    for (int j = J_ATTENTION; j <= J_V; j++)
+        if (arr[j])
+            item[j] = heads_json(pr, parts[j]);
+    if (arr[J_RESIDUAL]) {
+        item[J_RESIDUAL] = residual_json(pr);
+        item[J_POOLED] = json_numbers(activations_pooled(pr->acts), mc->d_model, 1);
+        item[J_LOGITS] = json_numbers(activations_logits(pr->acts), mc->num_classes, 1);
+    }
+    for (int j = 0; j < J_COUNT; j++)
+        if (arr[j])
+            cJSON_AddItemToArray(arr[j], item[j]);
+}
+
+/* JSON: {"sentences", "labels", "probs", "unknown"}, with attention "tokens",
+ * "attention" and "scores", with internals "tokens", "q", "k", "v", "residual",
+ * "pooled", "logits". Fills root; returns 0, or the index + 1 of a sentence the
+ * model could not run on. */
+static int predict_json(Predictor *pr, const SentenceList *s, const PredictShow *show, cJSON *root)
+{
+    const Run *run = pr->run;
+    cJSON *arr[J_COUNT] = {0};
+    for (int j = 0; j < J_COUNT; j++) {
+        if (json_asked(j, show))
+            arr[j] = cJSON_AddArrayToObject(root, json_names[j]);
+        if (j == J_SENTENCES) { /* "labels" second, as before */
+            cJSON *jlabels = cJSON_AddArrayToObject(root, "labels");
+            for (int k = 0; k < run->num_labels; k++)
+                cJSON_AddItemToArray(jlabels, cJSON_CreateString(run->labels[k]));
+        }
+    }
+    for (int i = 0; i < s->n; i++) {
+        const float *probs = predict_one(pr, i + 1, s->items[i]);
+        if (!probs)
+            return i + 1;
+        add_sentence_json(pr, arr, s->items[i], probs);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ text */
 
 /* Token j as the text output shows it: the word, "<UNK>:word" for one the
  * vocabulary lacks. */
@@ -180,17 +310,22 @@ static void token_text(const Predictor *pr, int j, char *out, size_t len)
     snprintf(out, len, "%s%s", unknown ? VOCAB_UNK_TOKEN ":" : "", pr->text[j]);
 }
 
+static void print_tokens(FILE *out, const Predictor *pr)
+{
+    char tok[48];
+    fputs("  tokens:", out);
+    for (int j = 0; j < pr->T; j++) {
+        token_text(pr, j, tok, sizeof tok);
+        fprintf(out, " %s", tok);
+    }
+    fputc('\n', out);
+}
+
 static void print_attention_text(FILE *out, const Predictor *pr)
 {
     const ModelConfig *mc = &pr->run->model->cfg;
     const int T = pr->T;
     char tok[48];
-    fputs("  tokens:", out);
-    for (int j = 0; j < T; j++) {
-        token_text(pr, j, tok, sizeof tok);
-        fprintf(out, " %s", tok);
-    }
-    fputc('\n', out);
     for (int l = 0; l < mc->num_layers; l++) {
         const float *att = activations_attention(pr->acts, l);
         for (int h = 0; h < mc->num_heads; h++) {
@@ -207,10 +342,39 @@ static void print_attention_text(FILE *out, const Predictor *pr)
     }
 }
 
+static double l2_norm(const float *x, int n)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += (double)x[i] * x[i];
+    return sqrt(s);
+}
+
+/* The logits, the pooled vector's norm, each layer's output norm per token. */
+static void print_internals_text(FILE *out, const Predictor *pr)
+{
+    const Run *run = pr->run;
+    const ModelConfig *mc = &run->model->cfg;
+    const int C = mc->d_model;
+    const float *logits = activations_logits(pr->acts);
+    fputs("  logits:", out);
+    for (int k = 0; k < run->num_labels; k++)
+        fprintf(out, "  %s %.4f", run->labels[k], (double)logits[k]);
+    fprintf(out, "\n  pooled vector: norm %.4f (%d values: --json prints them)\n",
+            l2_norm(activations_pooled(pr->acts), C), C);
+    for (int l = 0; l < mc->num_layers; l++) {
+        const float *x = activations_layer_output(pr->acts, l);
+        fprintf(out, "  layer %d/%d output norm per token:", l + 1, mc->num_layers);
+        for (int t = 0; t < pr->T; t++)
+            fprintf(out, " %.3f", l2_norm(x + (size_t)t * C, C));
+        fputc('\n', out);
+    }
+}
+
 /* Text: the predicted class, every class's probability and the sentence; then
- * the attention when asked. Returns 0, or the index + 1 of a sentence the model
- * could not run on. */
-static int predict_text(Predictor *pr, const SentenceList *s, bool attention, FILE *out)
+ * the tokens, the attention and the internals when asked. Returns as
+ * predict_json does. */
+static int predict_text(Predictor *pr, const SentenceList *s, const PredictShow *show, FILE *out)
 {
     const Run *run = pr->run;
     for (int i = 0; i < s->n; i++) {
@@ -224,48 +388,18 @@ static int predict_text(Predictor *pr, const SentenceList *s, bool attention, FI
         for (int k = 0; k < run->num_labels; k++)
             fprintf(out, "  %s %.4f", run->labels[k], (double)probs[k]);
         fprintf(out, "  %s\n", s->items[i]);
-        if (attention)
+        if (show->attention || show->internals)
+            print_tokens(out, pr);
+        if (show->attention)
             print_attention_text(out, pr);
-    }
-    return 0;
-}
-
-/* JSON: {"sentences", "labels", "probs", "unknown"} and with attention
- * "tokens" and "attention". Fills root; returns as predict_text does. */
-static int predict_json(Predictor *pr, const SentenceList *s, bool attention, cJSON *root)
-{
-    const Run *run = pr->run;
-    cJSON *jsent = cJSON_AddArrayToObject(root, "sentences");
-    cJSON *jlabels = cJSON_AddArrayToObject(root, "labels");
-    for (int k = 0; k < run->num_labels; k++)
-        cJSON_AddItemToArray(jlabels, cJSON_CreateString(run->labels[k]));
-    cJSON *jprobs = cJSON_AddArrayToObject(root, "probs");
-    cJSON *junknown = cJSON_AddArrayToObject(root, "unknown");
-    cJSON *jtokens = attention ? cJSON_AddArrayToObject(root, "tokens") : NULL;
-    cJSON *jatt = attention ? cJSON_AddArrayToObject(root, "attention") : NULL;
-    for (int i = 0; i < s->n; i++) {
-        const float *probs = predict_one(pr, i + 1, s->items[i]);
-        if (!probs)
-            return i + 1;
-        cJSON_AddItemToArray(jsent, cJSON_CreateString(s->items[i]));
-        cJSON_AddItemToArray(junknown, cJSON_CreateNumber(pr->n_unknown));
-        cJSON *row = cJSON_CreateArray();
-        for (int k = 0; k < run->num_labels; k++)
-            cJSON_AddItemToArray(row, cJSON_CreateNumber(cli_round6(probs[k])));
-        cJSON_AddItemToArray(jprobs, row);
-        if (!attention)
-            continue;
-        cJSON *toks = cJSON_CreateArray();
-        for (int j = 0; j < pr->T; j++)
-            cJSON_AddItemToArray(toks, cJSON_CreateString(pr->text[j]));
-        cJSON_AddItemToArray(jtokens, toks);
-        cJSON_AddItemToArray(jatt, attention_json(pr));
+        if (show->internals)
+            print_internals_text(out, pr);
     }
     return 0;
 }
 
 /* Predicts every sentence and prints the result. Returns an exit status. */
-static int predict_all(const Run *run, const SentenceList *s, bool json, bool attention, FILE *out,
+static int predict_all(const Run *run, const SentenceList *s, const PredictShow *show, FILE *out,
                        FILE *err)
 {
     const CliCommand *cmd = &predict_command;
@@ -277,17 +411,17 @@ static int predict_all(const Run *run, const SentenceList *s, bool json, bool at
     }
     cJSON *root = NULL;
     int failed;
-    if (!json)
-        failed = predict_text(&pr, s, attention, out);
+    if (!show->json)
+        failed = predict_text(&pr, s, show, out);
     else if (!(root = cJSON_CreateObject()))
         failed = -1;
     else
-        failed = predict_json(&pr, s, attention, root);
+        failed = predict_json(&pr, s, show, root);
     predictor_free(&pr);
     int rc = CLI_EXIT_FAILURE;
     if (failed > 0)
         cli_error(cmd, err, "the model could not run on sentence %d", failed);
-    else if (failed < 0 || (json && cli_print_json(out, root) != 0))
+    else if (failed < 0 || (show->json && cli_print_json(out, root) != 0))
         cli_error(cmd, err, "out of memory writing JSON");
     else
         rc = CLI_EXIT_OK;
@@ -298,7 +432,7 @@ static int predict_all(const Run *run, const SentenceList *s, bool json, bool at
 /* Parses argv; the sentence arguments go to s. Returns an exit status, *help
  * when --help was printed. */
 static int parse_args(int argc, char **argv, FILE *out, FILE *err, SentenceList *s,
-                      const char **ckpt_path, bool *json, bool *attention, bool *help)
+                      const char **ckpt_path, PredictShow *show, bool *help)
 {
     const CliCommand *cmd = &predict_command;
     s->items = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *s->items);
@@ -319,8 +453,9 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err, SentenceList 
         return CLI_EXIT_USAGE;
     }
     s->n = s->cap = args.num_positional;
-    *json = cli_flag(cmd, &args, "json");
-    *attention = cli_flag(cmd, &args, "attention");
+    show->json = cli_flag(cmd, &args, "json");
+    show->attention = cli_flag(cmd, &args, "attention");
+    show->internals = cli_flag(cmd, &args, "internals");
     return CLI_EXIT_OK;
 }
 
@@ -329,8 +464,9 @@ int cli_predict(int argc, char **argv, FILE *in, FILE *out, FILE *err)
     const CliCommand *cmd = &predict_command;
     SentenceList sentences = {0};
     const char *ckpt_path = NULL;
-    bool json = false, attention = false, help = false;
-    int rc = parse_args(argc, argv, out, err, &sentences, &ckpt_path, &json, &attention, &help);
+    PredictShow show = {0};
+    bool help = false;
+    int rc = parse_args(argc, argv, out, err, &sentences, &ckpt_path, &show, &help);
     if (rc != CLI_EXIT_OK || help) {
         sentence_list_free(&sentences);
         return rc;
@@ -351,7 +487,7 @@ int cli_predict(int argc, char **argv, FILE *in, FILE *out, FILE *err)
         cli_error(cmd, err, "no sentence given (arguments or lines on standard input)");
         rc = CLI_EXIT_USAGE;
     } else {
-        rc = predict_all(&run, &sentences, json, attention, out, err);
+        rc = predict_all(&run, &sentences, &show, out, err);
     }
     run_close(&run);
     sentence_list_free(&sentences);

@@ -56,8 +56,9 @@ Dataset *dataset_parse(const char *name, const char *data, size_t len,
  * with the train part. NULL only when out of memory. */
 Dataset *dataset_embedded_train(void);
 Dataset *dataset_embedded_heldout(void);
-/* The workshop's 10 sentences, labels as in the notebook (0 negative, 1 positive).
- * Only tests use it (data, cli, ui suites): the smallest real dataset to train on. */
+/* The workshop's 10 sentences, labels as in the notebook (0 negative, 1 positive):
+ * the smallest real dataset to train on (data, cli, ui tests), and the TUI's
+ * example sentences (ui/examples.h). */
 Dataset *dataset_workshop_toy(void);
 /* Deterministic split: every sentence goes to val with probability val_fraction,
  * decided by a hash of (seed, index). Both outputs are new datasets. */

@@ -55,7 +55,9 @@ static int read_keys(UiState *ui, double wait)
         if (r == ERR)
             break;
         if (r == KEY_CODE_YES && wch == KEY_RESIZE) {
-            getmaxyx(stdscr, ui->screen_h, ui->screen_w);
+            int h, w;
+            getmaxyx(stdscr, h, w);
+            ui_state_resized(ui, h, w);
             flags |= UI_REDRAW;
         } else {
             flags |= keys_dispatch(ui, (int)wch, r == KEY_CODE_YES);
@@ -73,7 +75,9 @@ static void main_loop(UiState *ui, Snapshot *snap, int fps, const UiBench *bench
     double frame_s = 1.0 / fps, last_frame = 0.0, status_time = 0.0;
     uint64_t seen_status = 0;
     bool rerun = true;
-    getmaxyx(stdscr, ui->screen_h, ui->screen_w);
+    int h, w;
+    getmaxyx(stdscr, h, w);
+    ui_state_resized(ui, h, w);
     for (;;) {
         int flags = read_keys(ui, last_frame + frame_s - clock_now_s());
         if (got_signal || (flags & UI_QUIT) || (bench && ui_bench_over(bench)))
@@ -189,6 +193,9 @@ static int ui_state_for_run(UiState *ui, const Run *run, const char *checkpoint,
     snprintf(ui->note, sizeof ui->note, "%s", run->note);
     snprintf(ui->data_name, sizeof ui->data_name, "%s", run->data_name);
     ui->eval_every = run->cfg.train.eval_every;
+    const TrainConfig *tc = &run->cfg.train;
+    ui->schedule = (LrSchedule){.kind = tc->schedule, .peak_lr = tc->optim.lr, .min_lr = tc->min_lr};
+    ui->warmup_fraction = tc->warmup_fraction;
     if (checkpoint) {
         snprintf(ui->checkpoint, sizeof ui->checkpoint, "%s", checkpoint);
         ui->ckpt_info = run->info;

@@ -8,8 +8,9 @@
 #include "lang.h"
 #include "views.h"
 
-/* The tabs; the current one in brackets and reverse video (not by colour alone). */
-static void draw_tabs(const UiState *ui, const Canvas *c)
+/* The tabs in w columns; the current one in brackets and reverse video (not
+ * by colour alone). */
+static void draw_tabs(const UiState *ui, const Canvas *c, int w)
 {
     char label[VIEW_COUNT][64];
     int total = 0;
@@ -22,11 +23,11 @@ static void draw_tabs(const UiState *ui, const Canvas *c)
                      current ? "]" : " ");
             total += text_width(label[v]);
         }
-        if (total <= c->w)
+        if (total <= w)
             break;
     }
     int x = 0;
-    if (total + 14 <= c->w) /* the program name only when everything fits */
+    if (total + 14 <= w) /* the program name only when everything fits */
         x = canvas_text(c, 0, 0, -1, " minillm-tui ", STYLE_STATUS) + 1;
     for (int v = 0; v < VIEW_COUNT; v++)
         x += canvas_text(c, 0, x, -1, label[v], v == (int)ui->view ? STYLE_TAB : STYLE_LABEL);
@@ -48,6 +49,33 @@ static void draw_note(const UiState *ui, const Canvas *c, int y)
     if (used < text_width(item))
         canvas_put(c, y, used, c->theme->utf8 ? L'\x2026' : L'>', STYLE_WARN);
     canvas_text(c, y, used + 1, -1, tail, STYLE_DIM);
+}
+
+int view_page_count(const UiState *ui, ViewId view)
+{
+    int h = ui->screen_h - 2, w = ui->screen_w;
+    if (w < UI_MIN_COLS || ui->screen_h < UI_MIN_LINES)
+        return 1;
+    switch (view) {
+    case VIEW_DASHBOARD: return view_dashboard_pages(ui, h, w);
+    case VIEW_PE: return view_pe_pages(ui, h, w);
+    case VIEW_MODEL: return view_model_pages(ui, h, w);
+    default: return 1;
+    }
+}
+
+/* "page 1/2 (v)" at the right of the tab bar when the view has pages;
+ * returns its width (0 when none). */
+static int draw_page_mark(const UiState *ui, const Canvas *c)
+{
+    int n = view_page_count(ui, ui->view);
+    if (n <= 1)
+        return 0;
+    char mark[64];
+    snprintf(mark, sizeof mark, msg(MSG_PAGE_MARK), ui->page[ui->view] + 1, n);
+    int w = text_width(mark);
+    canvas_text(c, 0, c->w - w, w, mark, STYLE_KEY);
+    return w;
 }
 
 BottomLine frame_bottom_line(const UiState *ui, double status_age, double show_s)
@@ -113,7 +141,7 @@ void frame_draw(const UiState *ui, const Canvas *c)
         }
         return;
     }
-    draw_tabs(ui, &screen);
+    draw_tabs(ui, &screen, screen.w - draw_page_mark(ui, &screen));
     Canvas body = canvas_sub(&screen, 1, 0, screen.h - 2, screen.w);
     switch (ui->view) {
     case VIEW_DASHBOARD: view_dashboard_draw(ui, &body); break;

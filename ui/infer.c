@@ -92,13 +92,18 @@ void infer_run(Inference *inf, const char *sentence)
     inf->valid = true;
 }
 
-float infer_attention(const Inference *inf, int layer, int head, int q, int k, bool *masked)
+bool infer_masked(const Inference *inf, int q, int k, bool whatif)
 {
     const ModelConfig *mc = &inf->model->cfg;
+    bool causal = mc->causal != whatif;
+    return (causal && k > q) || (mc->pad_mask && inf->ids[k] == MODEL_PAD_ID);
+}
+
+float infer_attention(const Inference *inf, int layer, int head, int q, int k, bool *masked)
+{
     int T = inf->T;
-    bool m = (mc->causal && k > q) || (mc->pad_mask && inf->ids[k] == MODEL_PAD_ID);
     if (masked)
-        *masked = m;
+        *masked = infer_masked(inf, q, k, false);
     const float *att = activations_attention(inf->acts, layer); /* (1, NH, T, T) */
     return att[((size_t)head * T + q) * T + k];
 }

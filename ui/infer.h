@@ -43,6 +43,9 @@ bool infer_refresh_weights(Inference *inf, Snapshot *snap);
 void infer_run(Inference *inf, const char *sentence);
 /* Whether token i is fed as <UNK>: a word the vocabulary does not have. */
 bool infer_unknown(const Inference *inf, int i);
+/* Whether key k is masked for query q: a padding key with the padding mask, or
+ * k > q under a causal mask (the model's; with `whatif`, the causal mask toggled). */
+bool infer_masked(const Inference *inf, int q, int k, bool whatif);
 /* Attention weight of (query q, key k) in layer/head; masked tells whether the
  * cell is masked (padding key with pad_mask, or causal k > q). */
 float infer_attention(const Inference *inf, int layer, int head, int q, int k, bool *masked);

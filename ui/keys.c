@@ -124,6 +124,7 @@ static int key_head(UiState *ui, int key)
     return UI_HANDLED | UI_REDRAW;
 }
 
+/* The lessons' numbers are for the selected layer: a new one reruns them. */
 static int key_layer(UiState *ui, int key)
 {
     int up = key == KEY_UP || key == 'k';
@@ -131,7 +132,7 @@ static int key_layer(UiState *ui, int key)
         return help_scroll_to(ui, ui->help_scroll + (up ? -1 : 1));
     int L = ui->inf.model->cfg.num_layers;
     ui->layer = (ui->layer + (up ? -1 : 1) + L) % L;
-    return UI_HANDLED | UI_REDRAW;
+    return UI_HANDLED | UI_REDRAW | UI_RERUN;
 }
 
 static int key_page(UiState *ui, int key)
@@ -147,25 +148,96 @@ static int key_page(UiState *ui, int key)
     }
 }
 
-static int key_all_heads(UiState *ui, int key)
+/* `a` and `f`: a panel of the Attention view, or back to the steps. */
+static int key_panel(UiState *ui, int key)
 {
-    (void)key;
-    ui->all_heads = !ui->all_heads;
+    AttentionPanel p = key == 'a' ? PANEL_HEADS : PANEL_FOCUS;
+    if (ui->view != VIEW_ATTENTION) {
+        ui->view = VIEW_ATTENTION;
+        ui->panel = p;
+    } else {
+        ui->panel = ui->panel == p ? PANEL_STEPS : p;
+    }
     return UI_HANDLED | UI_REDRAW;
 }
 
+/* v / V: the next / previous step in the Attention view (from another panel:
+ * back to the steps), the next / previous page elsewhere; both wrap. */
+static int key_step(UiState *ui, int key)
+{
+    int d = key == 'V' ? -1 : 1;
+    if (ui->view == VIEW_ATTENTION) {
+        if (ui->panel != PANEL_STEPS)
+            ui->panel = PANEL_STEPS;
+        else
+            ui->step = (AttentionStep)((ui->step + d + STEP_COUNT) % STEP_COUNT);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (ui->view == VIEW_HELP)
+        return UI_HANDLED;
+    int n = view_page_count(ui, ui->view);
+    ui->page[ui->view] = n > 1 ? (ui->page[ui->view] + d + n) % n : 0;
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static int key_whatif(UiState *ui, int key)
+{
+    (void)key;
+    ui->whatif = !ui->whatif;
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* w: the PE cursor's dimension replaces the oldest wave (or is added); W: the
+ * table's own choice again. */
+static int key_waves(UiState *ui, int key)
+{
+    if (key == 'W') {
+        for (int i = 0; i < ui->pe.num_waves; i++)
+            ui->waves[i] = ui->pe.dims[i];
+        ui->num_waves = ui->pe.num_waves;
+        ui->wave_next = 0;
+        return UI_HANDLED | UI_REDRAW;
+    }
+    for (int i = 0; i < ui->num_waves; i++)
+        if (ui->waves[i] == ui->pe_dim)
+            return UI_HANDLED | UI_REDRAW; /* drawn already */
+    if (ui->num_waves < PE_WAVES) {
+        ui->waves[ui->num_waves++] = ui->pe_dim;
+    } else {
+        ui->waves[ui->wave_next] = ui->pe_dim;
+        ui->wave_next = (ui->wave_next + 1) % PE_WAVES;
+    }
+    ui->view = VIEW_PE;
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static int key_log(UiState *ui, int key)
+{
+    (void)key;
+    ui->loss_log = !ui->loss_log;
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* H J K L: the PE view's (position, dimension); elsewhere the attention cell
+ * (query row, key column), which the Model view uses for its token. */
 static int key_cursor(UiState *ui, int key)
 {
+    int dx = 0, dy = 0;
+    switch (key) {
+    case 'H': case KEY_SLEFT: dx = -1; break;
+    case 'L': case KEY_SRIGHT: dx = 1; break;
+    case 'K': case KEY_SR: dy = -1; break;
+    default: dy = 1; break;
+    }
+    if (ui->view == VIEW_PE) {
+        ui->pe_dim = clamp(ui->pe_dim + dx, 0, ui->pe.C - 1);
+        ui->pe_pos = clamp(ui->pe_pos + dy, 0, ui->pe.P - 1);
+        return UI_HANDLED | UI_REDRAW;
+    }
     int n = ui->inf.shown > 0 ? ui->inf.shown : 1;
     int nq = ui->inf.n_tokens > 0 ? ui->inf.n_tokens : 1;
-    switch (key) {
-    case 'H': case KEY_SLEFT: ui->cur_k--; break;
-    case 'L': case KEY_SRIGHT: ui->cur_k++; break;
-    case 'K': case KEY_SR: ui->cur_q--; break;
-    default: ui->cur_q++; break;
-    }
-    ui->cur_k = clamp(ui->cur_k, 0, n - 1);
-    ui->cur_q = clamp(ui->cur_q, 0, nq - 1);
+    ui->cur_k = clamp(ui->cur_k + dx, 0, n - 1);
+    ui->cur_q = clamp(ui->cur_q + dy, 0, nq - 1);
     return UI_HANDLED | UI_REDRAW;
 }
 
@@ -187,7 +259,12 @@ static const KeyBinding bindings[] = {
     {{KEY_UP, KEY_DOWN, 'k', 'j'}, "Up/Down k/j", "Haut/Bas k/j", MSG_KEY_LAYER, key_layer},
     {{KEY_PPAGE, KEY_NPAGE, KEY_HOME, KEY_END}, "PgUp/PgDn Home/End", "PgUp/PgDn Début/Fin",
      MSG_KEY_PAGE, key_page},
-    {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_all_heads},
+    {{'v', 'V'}, "v / V", NULL, MSG_KEY_STEP, key_step},
+    {{'c'}, "c", NULL, MSG_KEY_WHATIF, key_whatif},
+    {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_panel},
+    {{'f'}, "f", NULL, MSG_KEY_FOCUS, key_panel},
+    {{'w', 'W'}, "w / W", NULL, MSG_KEY_WAVES, key_waves},
+    {{'g'}, "g", NULL, MSG_KEY_LOG, key_log},
     {{'H', 'L', 'K', 'J', KEY_SLEFT, KEY_SRIGHT, KEY_SR, KEY_SF}, "H J K L, Shift+arrows",
      "H J K L, Maj+flèches", MSG_KEY_CURSOR, key_cursor},
     {{'?', KEY_F(1)}, "?, F1", NULL, MSG_KEY_HELP, key_help},

@@ -62,7 +62,19 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_MAP_WINDOW, "rows %d-%d of %d, columns %d-%d of %d (H J K L move)",        \
       "lignes %d-%d sur %d, colonnes %d-%d sur %d (H J K L)")                          \
     X(MSG_MAP_WINDOW_SHORT, "rows %d-%d/%d, cols %d-%d/%d", "lignes %d-%d/%d, col. %d-%d/%d") \
-    X(MSG_PE_MATRIX, "PE matrix: position x dimension", "matrice PE : position x dimension") \
+    X(MSG_PE_MATRIX, "PE matrix: position x dimension (H J K L: the cursor; w: its dimension's wave)", \
+      "matrice PE : position x dimension (H J K L : le curseur ; w : l'onde de sa dimension)") \
+    X(MSG_PE_LEARNED_VALUE, "PE(pos %d, dim %d) = %.4f: a trained parameter, no formula", \
+      "PE(pos %d, dim %d) = %.4f : un paramètre entraîné, sans formule")              \
+    X(MSG_PE_WAVELENGTH, "dimension %d: wavelength 2 pi 10000^(%d/%d) = %.2f positions", \
+      "dimension %d : longueur d'onde 2 pi 10000^(%d/%d) = %.2f positions")              \
+    X(MSG_PE_SHOWN, "pos %d-%d of %d, dim %d-%d of %d", "pos %d-%d sur %d, dim %d-%d sur %d") \
+    X(MSG_PE_COS_OFFSET, "cos(PE_p, PE_p+k) by offset k: p=0 solid, p=%d dashed", \
+      "cos(PE_p, PE_p+k) selon k : p=0 plein, p=%d tirets")                              \
+    X(MSG_PE_COS_GAP, "the curves differ by %.1e at most: only k counts", \
+      "écart entre les courbes : %.1e au plus : seul k compte")                        \
+    X(MSG_PE_SENTENCE, "the sentence: E x sqrt(d_model) + PE = layer 1's input (%d of %d dims)", \
+      "la phrase : E x sqrt(d_model) + PE = l'entrée de la couche 1 (%d dim. sur %d)") \
     X(MSG_PE_LEARNED, "learned PE table", "table PE apprise")                           \
     X(MSG_PE_WAVES, "PE(pos, d) for a few dimensions d", "PE(pos, d) pour quelques dimensions d") \
     X(MSG_PE_COSINE, "cosine similarity between positions", "similarité cosinus entre positions") \
@@ -125,8 +137,95 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "modifier la phrase (Entrée/Échap pour sortir ; Gauche/Droite Début/Fin Ctrl-W Ctrl-U)") \
     X(MSG_KEY_HEAD, "previous / next head", "tête précédente / suivante")               \
     X(MSG_KEY_LAYER, "previous / next layer (help: scroll)", "couche précédente / suivante (aide : défiler)") \
-    X(MSG_KEY_ALL_HEADS, "all heads of the layer (all layers when room)", "toutes les têtes (toutes les couches si la place)") \
-    X(MSG_KEY_CURSOR, "move the cell cursor (key / query); the map scrolls", "déplacer le curseur (clé / requête) ; la carte défile") \
+    X(MSG_KEY_ALL_HEADS, "Attention: every head of the layer side by side, their average, entropy and cost", \
+      "Attention : toutes les têtes de la couche côte à côte, leur moyenne, entropie et coût") \
+    X(MSG_KEY_CURSOR, "move the cursor: the cell (Attention: key / query; the map scrolls), the position / dimension (Positional encoding), the token (Model)", \
+      "déplacer le curseur : la case (Attention : clé / requête ; la carte défile), la position / dimension (Encodage positionnel), le token (Modèle)") \
+    X(MSG_STEP_QKV, "Q K V", "Q K V")                                                   \
+    X(MSG_STEP_RAW, "QK^T", "QK^T")                                                     \
+    X(MSG_STEP_SCALED, "/sqrt(d_k)", "/sqrt(d_k)")                                      \
+    X(MSG_STEP_MASK, "mask", "masque")                                                  \
+    X(MSG_STEP_SOFTMAX, "softmax", "softmax")                                           \
+    X(MSG_STEP_OUTPUT, "weights x V", "poids x V")                                      \
+    X(MSG_STEP_QKV_TEXT, "Each token's vector x is projected three times: q = x W_Q (what it looks for), k = x W_K (what it offers), v = x W_V (what it passes on), %d dimensions per head, from inputs x of mean norm %.1f. Spread: sd(q) %.2f, sd(k) %.2f.", \
+      "Le vecteur x de chaque token est projeté trois fois : q = x W_Q (ce qu'il cherche), k = x W_K (ce qu'il offre), v = x W_V (ce qu'il transmet), %d dimensions par tête, à partir d'entrées x de norme moyenne %.1f. Dispersion : écart-type(q) %.2f, écart-type(k) %.2f.") \
+    X(MSG_STEP_NEURONS, "q . k dimension by dimension at the cursor (H J K L move it):", \
+      "q . k dimension par dimension au curseur (H J K L le déplacent) :")             \
+    X(MSG_STEP_NEURON_SUM, "sum = %.3f, / sqrt(%d) = %.3f: the score of this cell",     \
+      "somme = %.3f, / sqrt(%d) = %.3f : le score de cette case")                       \
+    X(MSG_STEP_RAW_TEXT, "scores = Q K^T: row = query, column = key, each cell q . k. Spread: sd %.2f, from %.2f to %.2f.", \
+      "scores = Q K^T : ligne = requête, colonne = clé, chaque case q . k. Dispersion : écart-type %.2f, de %.2f à %.2f.") \
+    X(MSG_STEP_SCALED_TEXT, "scaled = Q K^T / sqrt(%d) = / %.2f: sd %.2f -> %.2f. Largest weight per row (mean): %.2f unscaled, %.2f scaled: the scaling keeps softmax out of saturation.", \
+      "mis à l'échelle = Q K^T / sqrt(%d) = / %.2f : écart-type %.2f -> %.2f. Plus grand poids par ligne (moyenne) : %.2f sans, %.2f avec : la division garde le softmax hors saturation.") \
+    X(MSG_STEP_MASK_PAD, "mask: padding keys get -inf (their weight becomes exactly 0); the other scores pass unchanged.", \
+      "masque : les clés de remplissage reçoivent -inf (leur poids devient exactement 0) ; les autres scores passent inchangés.") \
+    X(MSG_STEP_MASK_NONE, "mask: none. This model (the notebook's) lets padding take part; with [model] pad_mask = true padding keys get -inf.", \
+      "masque : aucun. Ce modèle (celui du notebook) laisse le remplissage participer ; avec [model] pad_mask = true les clés de remplissage reçoivent -inf.") \
+    X(MSG_STEP_MASK_CAUSAL, "causal mask: a key after the query gets -inf, so each token sees itself and the past only (a decoder); padding keys too with the padding mask.", \
+      "masque causal : une clé après la requête reçoit -inf, chaque token ne voit que lui-même et le passé (un décodeur) ; les clés de remplissage aussi avec le masque de remplissage.") \
+    X(MSG_STEP_SOFTMAX_TEXT, "weights = softmax of each row, exp(s) / sum exp(s): rows sum to 1, -inf gives 0. Entropy %.2f bits (all keys alike: %.2f): low = sharp, high = spread.", \
+      "poids = softmax de chaque ligne, exp(s) / somme exp(s) : chaque ligne somme à 1, -inf donne 0. Entropie %.2f bits (toutes les clés égales : %.2f) : basse = net, haute = diffus.") \
+    X(MSG_STEP_OUTPUT_TEXT, "output = weights x V: each query's row is the weighted mean of the v rows; the heads' outputs are then concatenated and multiplied by W_O.", \
+      "sortie = poids x V : la ligne de chaque requête est la moyenne pondérée des lignes v ; les sorties des têtes sont ensuite concaténées et multipliées par W_O.") \
+    X(MSG_STEP_OUTPUT_MAP, "weights x V (the head's output)", "poids x V (sortie de la tête)") \
+    X(MSG_WHATIF_CAUSAL, "WHAT-IF: causal mask (c)", "HYPOTHÈSE : masque causal (c)")      \
+    X(MSG_WHATIF_NOT_CAUSAL, "WHAT-IF: no causal mask (c)", "HYPOTHÈSE : sans masque causal (c)") \
+    X(MSG_PANEL_HEADS, "every head of the layer, their average (a: the steps)", \
+      "toutes les têtes de la couche, leur moyenne (a : les étapes)")                  \
+    X(MSG_PANEL_FOCUS, "token focus: a query's weights in every head (f: the steps)", \
+      "focus sur un token : les poids d'une requête par tête (f : les étapes)")         \
+    X(MSG_HEADS_AVG, "avg", "moy.")                                                     \
+    X(MSG_HEADS_ENTROPY, "over each head: the entropy of its weights in bits (0: one key; high: spread)", \
+      "au-dessus de chaque tête : l'entropie de ses poids en bits (0 : une clé ; haute : diffus)") \
+    X(MSG_HEADS_COST_TITLE, "cost of the attention for d_model %d and this sentence (T = %d):", \
+      "coût de l'attention pour d_model %d et cette phrase (T = %d) :")                 \
+    X(MSG_HEADS_COST_ROW, "%2d head(s) of d_k %3d: %s parameters, %s FLOPs, %ld weights", \
+      "%2d tête(s) de d_k %3d : %s paramètres, %s FLOPs, %ld poids")                    \
+    X(MSG_HEADS_COST_NOTE, "The same parameters (4 d_model^2 + 4 d_model) and FLOPs (8 T d_model^2 + 4 T^2 d_model): heads cut d_model in parts, each with its own T x T weights.", \
+      "Mêmes paramètres (4 d_model^2 + 4 d_model) et FLOPs (8 T d_model^2 + 4 T^2 d_model) : les têtes coupent d_model en parts, chacune avec ses propres poids T x T.") \
+    X(MSG_FOCUS_QUERY, "\"%s\" (query %d/%d, J/K): its weight to each key, per head of layer %d", \
+      "« %s » (requête %d/%d, J/K) : son poids vers chaque clé, par tête de la couche %d") \
+    X(MSG_FOCUS_KEYS, "key", "clé")                                                     \
+    X(MSG_FOCUS_WINDOW, "keys %d-%d of %d (H/L move)", "clés %d-%d sur %d (H/L)")        \
+    X(MSG_KEY_STEP, "Attention: next / previous step (Q K V, QK^T, /sqrt(d_k), mask, softmax, weights x V); other views: next / previous page", \
+      "Attention : étape suivante / précédente (Q K V, QK^T, /sqrt(d_k), masque, softmax, poids x V) ; autres vues : page suivante / précédente") \
+    X(MSG_KEY_WHATIF, "Attention: what a causal mask would do to these scores and weights (a what-if, marked as such)", \
+      "Attention : ce qu'un masque causal ferait de ces scores et poids (une hypothèse, signalée)") \
+    X(MSG_KEY_FOCUS, "Attention: token focus, the query's weights to every key in every head", \
+      "Attention : focus sur un token, les poids de la requête vers chaque clé dans chaque tête") \
+    X(MSG_KEY_WAVES, "Positional encoding: the cursor's dimension joins the waves (W: the first ones again)", \
+      "Encodage positionnel : la dimension du curseur rejoint les ondes (W : les premières à nouveau)") \
+    X(MSG_KEY_LOG, "Dashboard: the loss on a log scale (again: linear)", "Tableau de bord : la perte en échelle log (encore : linéaire)") \
+    X(MSG_PAGE_MARK, " page %d/%d (v) ", " page %d/%d (v) ")                           \
+    X(MSG_FLOW_IN, "|x| in", "entrée")                                                  \
+    X(MSG_FLOW_RELU, "ReLU on", "ReLU>0")                                               \
+    X(MSG_FLOW_TITLE, "data flow of the sentence: mean over its tokens (Up/Down: layer)", \
+      "flux des données de la phrase : moyenne sur ses tokens (Haut/Bas : couche)")      \
+    X(MSG_FLOW_NOTE, "|x|: L2 norm of a token's vector in the residual stream. +attn = x + attention(x), LN1 its LayerNorm, ReLU on: share of the d_ff units > 0, +FFN = LN1 + FFN(LN1), LN2 the layer's output.", \
+      "|x| : norme L2 du vecteur d'un token dans le flux résiduel (entrée : celui qui entre dans la couche). +attn = x + attention(x), LN1 sa LayerNorm, ReLU>0 : part des d_ff unités > 0, +FFN = LN1 + FFN(LN1), LN2 la sortie de la couche.") \
+    X(MSG_FLOW_TOKENS, "layer %d token by token (J/K: token)", "couche %d token par token (J/K : token)") \
+    X(MSG_FLOW_WINDOW, "tokens %d-%d of %d", "tokens %d-%d sur %d")                      \
+    X(MSG_FLOW_POOLED, "pooled (%s of the last layer's tokens), |x| %.2f:", "vecteur résumé (%s des tokens de la dernière couche), |x| %.2f :") \
+    X(MSG_FLOW_MEAN, "mean", "moyenne")                                                 \
+    X(MSG_FLOW_MAX, "max", "max")                                                       \
+    X(MSG_FLOW_LOGITS, "logits = classifier(pooled):", "logits = classifieur(vecteur résumé) :") \
+    X(MSG_FLOW_SOFTMAX, "softmax(logits):", "softmax(logits) :")                        \
+    X(MSG_PARAMS_TITLE, "the parameters in the workshop's words", "les paramètres dans les mots de l'atelier") \
+    X(MSG_PARAMS_RUN, "this run", "cette session")                                      \
+    X(MSG_PARAMS_WORKSHOP, "workshop", "atelier")                                       \
+    X(MSG_LOG_SCALE, " (log scale, g)", " (échelle log, g)")                            \
+    X(MSG_EXAMPLES_TITLE, "the notebook's sentences, predicted by the weights of step %ld", \
+      "les phrases du notebook, prédites par les poids du pas %ld")                     \
+    X(MSG_EXAMPLES_RIGHT, "%d/%d right", "%d/%d justes")                                \
+    X(MSG_EXAMPLES_SENTENCE, "sentence", "phrase")                                      \
+    X(MSG_EXAMPLES_LABEL, "label", "étiq.")                                             \
+    X(MSG_EXAMPLES_PREDICTED, "predicted", "prédit")                                    \
+    X(MSG_EXAMPLES_CONF, "confidence", "confiance")                                     \
+    X(MSG_EXAMPLES_YOURS, "yours: %s", "la vôtre : %s")                                 \
+    X(MSG_LR_TITLE, "learning rate: %s", "taux d'apprentissage : %s")                  \
+    X(MSG_LR_NOW, "now %.2e (step %ld)", "%.2e au pas %ld")                            \
+    X(MSG_LR_CONSTANT, "constant", "constant")                                          \
+    X(MSG_LR_COSINE, "warm-up then cosine", "montée puis cosinus")                      \
     X(MSG_HINTS, "Space pause  s save  r restart  +/- lr  </> pace  1-4 views  ? help  q quit", \
       "Espace pause  s sauver  r recommencer  +/- lr  </> rythme  1-4 vues  ? aide  q fin")
 

@@ -15,8 +15,8 @@ int pe_table_init(PeTable *t, const ModelConfig *mc, char *err, size_t err_len)
     t->learned = mc->pos_encoding == POS_ENCODING_LEARNED;
     t->pe = malloc((size_t)t->P * (size_t)t->C * sizeof *t->pe);
     t->norm = malloc((size_t)t->P * sizeof *t->norm);
-    t->waves = malloc((size_t)PE_WAVES * (size_t)t->P * sizeof *t->waves);
-    if (!t->pe || !t->norm || !t->waves) {
+    t->by_dim = malloc((size_t)t->C * (size_t)t->P * sizeof *t->by_dim);
+    if (!t->pe || !t->norm || !t->by_dim) {
         pe_table_free(t);
         return errorf(err, err_len, "out of memory for the positional-encoding view (%d x %d)",
                       mc->max_len, mc->d_model);
@@ -33,7 +33,7 @@ void pe_table_free(PeTable *t)
 {
     free(t->pe);
     free(t->norm);
-    free(t->waves);
+    free(t->by_dim);
     memset(t, 0, sizeof *t);
 }
 
@@ -58,9 +58,9 @@ void pe_table_update(PeTable *t, const Model *m)
             s += (double)t->pe[(size_t)p * t->C + d] * t->pe[(size_t)p * t->C + d];
         t->norm[p] = (float)sqrt(s);
     }
-    for (int i = 0; i < t->num_waves; i++)
+    for (int d = 0; d < t->C; d++)
         for (int p = 0; p < t->P; p++)
-            t->waves[(size_t)i * t->P + p] = t->pe[(size_t)p * t->C + t->dims[i]];
+            t->by_dim[(size_t)d * t->P + p] = t->pe[(size_t)p * t->C + d];
     int np = t->P < PE_COSINE_RANGE_POSITIONS ? t->P : PE_COSINE_RANGE_POSITIONS;
     t->cos_lo = t->cos_hi = 1.0f;
     for (int p = 0; p < np; p++)
@@ -69,6 +69,11 @@ void pe_table_update(PeTable *t, const Model *m)
             t->cos_lo = v < t->cos_lo ? v : t->cos_lo;
             t->cos_hi = v > t->cos_hi ? v : t->cos_hi;
         }
+}
+
+const float *pe_table_wave(const PeTable *t, int d)
+{
+    return t->by_dim + (size_t)d * t->P;
 }
 
 float pe_table_cosine(const PeTable *t, int p, int q)

@@ -25,14 +25,16 @@ typedef struct {
     float cos_lo, cos_hi;    /* range of the cosine similarity between the first
                               * PE_COSINE_RANGE_POSITIONS positions (the map's shades span it) */
     int num_waves;           /* dims that exist (< C) */
-    int dims[PE_WAVES];      /* the dimensions drawn as waves */
-    float *waves;            /* (PE_WAVES, P) pe[:, dims[i]] */
+    int dims[PE_WAVES];      /* the dimensions drawn as waves at first */
+    float *by_dim;           /* (C, P) the table transposed: each dimension's wave */
 } PeTable;
 
 int pe_table_init(PeTable *t, const ModelConfig *mc, char *err, size_t err_len);
 void pe_table_free(PeTable *t);
 /* Fills the table from the model (a learned PE) or the sinusoid (only the first time). */
 void pe_table_update(PeTable *t, const Model *m);
+/* (P) dimension d over the positions. */
+const float *pe_table_wave(const PeTable *t, int d);
 /* Cosine similarity of the vectors of positions p and q (0 for a zero vector). */
 float pe_table_cosine(const PeTable *t, int p, int q);
 

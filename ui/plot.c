@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,72 @@ void plot_heat_cell(const Canvas *c, int y, int x, int w, float v, float lo, flo
     wchar_t g = heat_glyph(c->theme, level);
     for (int i = 0; i < w; i++)
         canvas_put(c, y, x + i, g, STYLE_HEAT_0 + level);
+}
+
+void plot_format_fit(char *out, size_t len, double v, int width)
+{
+    if (!isfinite(v)) {
+        snprintf(out, len, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (int decimals = 3; decimals >= 0; decimals--) {
+        int n = snprintf(out, len, "%.*f", decimals, v);
+        if (n <= width)
+            return;
+        /* "0.12" -> ".12", "-0.12" -> "-.12" */
+        char *zero = out[0] == '-' ? out + 1 : out;
+        if (decimals > 0 && zero[0] == '0' && zero[1] == '.' && n - 1 <= width) {
+            memmove(zero, zero + 1, strlen(zero));
+            return;
+        }
+    }
+    snprintf(out, len, "%.0e", v);
+    char *e = strchr(out, 'e'); /* "1e+03" -> "1e3" */
+    if (e && (e[1] == '+' || e[1] == '-')) {
+        int sign = e[1] == '-', skip = 1;
+        while (e[1 + skip] == '0' && e[2 + skip])
+            skip++;
+        memmove(e + 1 + sign, e + 1 + skip, strlen(e + 1 + skip) + 1);
+    }
+}
+
+int plot_decimals_for(float lo, float hi, int width)
+{
+    for (int d = 3; d >= 0; d--)
+        if (snprintf(NULL, 0, "%.*f", d, (double)lo) <= width &&
+            snprintf(NULL, 0, "%.*f", d, (double)hi) <= width)
+            return d;
+    return -1;
+}
+
+void plot_heat_number(const Canvas *c, int y, int x, int w, float v, float lo, float hi,
+                      int decimals, int style)
+{
+    int level = heat_level(v, lo, hi);
+    char num[32];
+    if (decimals < 0 || snprintf(num, sizeof num, "%.*f", decimals, (double)v) > w - 1)
+        plot_format_fit(num, sizeof num, v, w - 1);
+    int nw = (int)strlen(num), pad = w - nw;
+    int cell_style = STYLE_HEAT_0 + level, text_style = style >= 0 ? style : cell_style;
+    if (c->theme->mode == COLOR_MODE_MONO) {
+        /* no shade glyph beside a number (a '-' or '.' would read as part of
+         * it): the number's weight is the cue, dim to bold */
+        cell_style = STYLE_NORMAL;
+        if (style < 0)
+            text_style = level < HEAT_LEVELS * 4 / 10 ? STYLE_DIM
+                         : level < HEAT_LEVELS * 7 / 10 ? STYLE_LABEL : STYLE_TITLE;
+    }
+    for (int i = 0; i < pad; i++)
+        canvas_put(c, y, x + i, L' ', cell_style);
+    canvas_text(c, y, x + (pad > 0 ? pad : 0), w - 1, num, text_style);
+}
+
+void plot_masked_text(const Canvas *c, int y, int x, int w, const char *text)
+{
+    for (int i = 0; i < w; i++)
+        canvas_put(c, y, x + i, L' ', STYLE_MASKED);
+    int tw = text_width(text);
+    canvas_text(c, y, x + (w > tw ? w - tw : 0), w, text, STYLE_MASKED);
 }
 
 void plot_bar(const Canvas *c, int y, int x, int w, float frac, int style_fill, int style_empty)

@@ -47,6 +47,22 @@ void plot_marker(const Canvas *c, int y, int x, int h, int w, float xv, float yv
  * (padding, causal mask) is drawn with a distinct glyph and style instead. */
 void plot_heat_cell(const Canvas *c, int y, int x, int w, float v, float lo, float hi, bool masked);
 
+/* The number v written in at most `width` columns, with as many decimals as
+ * fit (3 at most): "0.123", ".123" when the 0 does not fit, "12.3", "-4", "1e3". */
+void plot_format_fit(char *out, size_t len, double v, int width);
+/* The most decimals (3 at most) with which every number of [lo, hi] fits in
+ * `width` columns; -1 when none does (plot_format_fit then picks per number). */
+int plot_decimals_for(float lo, float hi, int width);
+/* plot_heat_cell with the value written inside (w >= 2), right-aligned in w - 1
+ * columns after a blank, with `decimals` (-1: as many as fit): on the cell's
+ * colour, or in monochrome dim, normal or bold by level (no shade glyph
+ * beside a number: '-' would read as its sign). `style` >= 0 draws the
+ * number in that style instead (the cursor). */
+void plot_heat_number(const Canvas *c, int y, int x, int w, float v, float lo, float hi,
+                      int decimals, int style);
+/* A masked cell with `text` ("-inf") instead of the dot (w columns). */
+void plot_masked_text(const Canvas *c, int y, int x, int w, const char *text);
+
 /* Horizontal bar of `w` columns filled to frac in [0, 1] (eighth blocks in UTF-8). */
 void plot_bar(const Canvas *c, int y, int x, int w, float frac, int style_fill, int style_empty);
 

@@ -1,10 +1,13 @@
 /* The UI's state (UI thread only). The views read it and take it const; it is
  * written in three places, each keeping every index within range:
  *   - the key handlers (keys.c): the view, the attention selection and cursor,
- *     the sentence, the help scroll;
- *   - the main loop when data arrives (ui_state_refresh, ui_state_run_sentence):
- *     this frame's snapshot copy, newer weights and the PE table, the
- *     sentence's forward (and the cursor, kept within its tokens);
+ *     the Attention view's panel and step, the what-if, the PE cursor and
+ *     waves, the pages, the log scale, the sentence, the help scroll;
+ *   - the main loop when data arrives (ui_state_refresh, ui_state_run_sentence,
+ *     ui_state_resized): this frame's snapshot copy, newer weights and the PE
+ *     table, the schedule's curve, the examples' predictions, the sentence's
+ *     forward and the lessons' numbers (and the cursor, kept within its
+ *     tokens), the terminal's size (and the pages, kept within their count);
  *   - the set-up (ui_state_init and ui_run): what the run is, once. */
 #ifndef MINILLM_UI_STATE_H
 #define MINILLM_UI_STATE_H
@@ -14,7 +17,10 @@
 #include <stdint.h>
 
 #include "colors.h"
+#include "examples.h"
 #include "infer.h"
+#include "lesson.h"
+#include "model/optim.h"
 #include "pe_table.h"
 #include "src/checkpoint.h"
 #include "src/train_thread.h"
@@ -25,6 +31,23 @@
 #define UI_MIN_LINES 18
 /* The input line holds this many bytes (a pasted paragraph fits). */
 #define UI_SENTENCE_MAX 1024
+
+/* What the Attention view shows: the step panel (lesson 1, notebook 1), every
+ * head of the layer side by side (`a`, notebook 2), or one query token's
+ * weights in every head (`f`, the token focus). */
+typedef enum { PANEL_STEPS = 0, PANEL_HEADS, PANEL_FOCUS } AttentionPanel;
+/* The steps of self-attention, walked with v / V. */
+typedef enum {
+    STEP_QKV = 0,   /* q, k, v of each token; q . k per dimension on the cursor */
+    STEP_RAW,       /* q k^T */
+    STEP_SCALED,    /* q k^T / sqrt(d_k), with the spread before and after */
+    STEP_MASK,      /* + the mask (-inf) */
+    STEP_SOFTMAX,   /* the weights */
+    STEP_OUTPUT,    /* sum of weights x v */
+    STEP_COUNT
+} AttentionStep;
+/* Points of the learning-rate schedule drawn on the dashboard. */
+#define UI_LR_POINTS 200
 
 /* What the bottom line shows, by priority: the input line or its keys while
  * typing, a training error, the last event (for a few seconds), the set-up's
@@ -37,7 +60,14 @@ typedef struct {
     ViewId view_before_help;
     int layer, head;            /* attention selection, 0-based, within the model's */
     int cur_q, cur_k;           /* cell cursor, within the sentence's tokens */
-    bool all_heads;
+    AttentionPanel panel;       /* the Attention view's panel */
+    AttentionStep step;         /* the step panel's step */
+    bool whatif;                /* `c`: the causal mask toggled (a what-if, not the model) */
+    int pe_pos, pe_dim;         /* PE cursor, within the table */
+    int waves[PE_WAVES];        /* dimensions drawn as waves (num_waves of them), < d_model */
+    int num_waves, wave_next;   /* wave_next: the slot `w` replaces */
+    int page[VIEW_COUNT];       /* page of each view, below view_page_count */
+    bool loss_log;              /* `g`: the loss on a log scale */
     bool editing;               /* the input line has the keyboard */
     char sentence[UI_SENTENCE_MAX];
     int edit_pos;               /* input cursor: a byte offset in sentence, at a character */
@@ -48,6 +78,12 @@ typedef struct {
     SnapshotData snap;          /* this frame's copy; drawn without locks */
     Inference inf;              /* UI-side weights and the sentence's forward */
     PeTable pe;                 /* the positional encoding as the model has it */
+    Lesson lesson;              /* the lessons' numbers for the sentence (lesson.h) */
+    Examples examples;          /* the notebook's sentences, predicted (examples.h) */
+    long examples_version;      /* weights_version they were predicted with; -1: never */
+    bool examples_on_dashboard; /* the last refresh was on the dashboard */
+    float lr_step[UI_LR_POINTS], lr_plan[UI_LR_POINTS]; /* the schedule (x lr_scale) */
+    int lr_points;              /* points in lr_step / lr_plan; 0 before the first refresh */
     int screen_h, screen_w;     /* the whole terminal (the help's scroll limit) */
     BottomLine bottom;          /* what the bottom line shows this frame (Esc hides it) */
     uint64_t status_hidden;     /* status_seq of an event Esc took off the bottom line */
@@ -64,6 +100,8 @@ typedef struct {
     CheckpointInfo ckpt_info;   /* its training figures, shown until a step is taken */
     char data_name[1024];       /* what this run trains on (a file, the embedded set) */
     int eval_every;             /* [train] eval_every: when the next validation comes */
+    LrSchedule schedule;        /* [train] lr, schedule, min_lr; steps filled on refresh */
+    float warmup_fraction;      /* [train] warmup_fraction */
 } UiState;
 
 /* The UI-side model and buffers for a model of this shape, its tokenizer,
@@ -74,12 +112,15 @@ int ui_state_init(UiState *ui, const ModelConfig *mc, const TokenizerConfig *tc,
                   const char *sentence, char *err, size_t err_len);
 void ui_state_free(UiState *ui);
 /* This frame's snapshot copy and any newer weights (the PE table follows a
- * learned table). Returns true when the weights changed: the sentence's
- * forward is then out of date. */
+ * learned table, the example sentences are predicted again), the schedule's
+ * curve. Returns true when the weights changed: the sentence's forward is
+ * then out of date. */
 bool ui_state_refresh(UiState *ui, Snapshot *snap);
-/* The forward on the sentence with the current weights; the cursor is kept
- * within the new tokens. */
+/* The forward on the sentence with the current weights and the lessons'
+ * numbers for the selected layer; the cursor is kept within the new tokens. */
 void ui_state_run_sentence(UiState *ui);
+/* The terminal is h x w: pages kept within the views' page counts. */
+void ui_state_resized(UiState *ui, int h, int w);
 /* Items in ui->note; item i (0-based) into out, or false when there is none. */
 int ui_note_count(const UiState *ui);
 bool ui_note_item(const UiState *ui, int i, char *out, size_t len);

@@ -1,62 +1,59 @@
-/* View 2: the sentence input line, one head's attention map with labels and a
- * cell cursor, or all heads (and layers) side by side; what the model makes of
- * the words (unknown, cut at max_len); class probabilities. */
+/* View 2: the sentence's input line, which layer and head, and one of three
+ * panels: the step panel (self-attention step by step, view_steps.c), every
+ * head of the layer side by side, or one query token's weights in every head
+ * (view_heads.c); then what the model makes of the words (unknown, cut at
+ * max_len) and the class probabilities. */
 #include <stdio.h>
 
 #include "lang.h"
 #include "plot.h"
 #include "views.h"
 
-/* Every head of the layers that fit, one character per cell. */
-static void draw_overview(const UiState *ui, const Canvas *c, int y, int h)
+static const MsgId step_names[STEP_COUNT] = {MSG_STEP_QKV, MSG_STEP_RAW, MSG_STEP_SCALED,
+                                             MSG_STEP_MASK, MSG_STEP_SOFTMAX, MSG_STEP_OUTPUT};
+
+/* "Q,K,V > QK^T > /sqrt(d_k) > mask > [softmax] > .V" with the current step in
+ * brackets and reverse video; numbered and shortened when narrow. */
+static void draw_step_bar(const UiState *ui, const Canvas *c, int y, int w)
 {
-    const Inference *inf = &ui->inf;
-    const ModelConfig *mc = &inf->model->cfg;
-    int n = inf->shown, nq = inf->n_tokens;
-    int cell_w = n * 2 + 2 <= (c->w - 4) / mc->num_heads ? 2 : 1;
-    int map_w = n * cell_w + 2;
-    int heads_fit = (c->w - 4) / map_w;
-    if (heads_fit < 1 || nq + 1 > h) {
-        canvas_text(c, y, 0, -1, msg(MSG_TOO_SMALL), STYLE_WARN);
-        return;
-    }
-    int layers_fit = h / (nq + 1);
-    bool all_layers = layers_fit >= mc->num_layers;
-    int first = all_layers ? 0 : ui->layer, count = all_layers ? mc->num_layers : 1;
-    for (int li = 0; li < count; li++) {
-        int l = first + li;
-        int row = y + li * (nq + 1);
-        canvas_printf(c, row, 0, 4, STYLE_TITLE, "L%d", l + 1);
-        for (int hd = 0; hd < mc->num_heads && hd < heads_fit; hd++) {
-            int x0 = 4 + hd * map_w;
-            if (li == 0)
-                canvas_printf(c, row, x0, map_w - 1, hd == ui->head ? STYLE_CURSOR : STYLE_LABEL,
-                              "h%d", hd + 1);
-            for (int q = 0; q < nq; q++)
-                for (int k = 0; k < n; k++) {
-                    bool masked;
-                    float v = infer_attention(inf, l, hd, q, k, &masked);
-                    plot_heat_cell(c, row + 1 + q, x0 + k * cell_w, cell_w, v, 0.0f, 1.0f, masked);
-                }
+    const char *sep = c->theme->utf8 ? " \u203a " : " > ";
+    for (int pass = 0; pass < 2; pass++) { /* names; then only the current one's */
+        int total = 0;
+        for (int s = 0; s < STEP_COUNT; s++)
+            total += (pass == 0 || s == (int)ui->step ? text_width(msg(step_names[s])) : 1) + 2 +
+                     (s ? text_width(sep) : 0);
+        if (total > w && pass == 0)
+            continue;
+        int x = 0;
+        for (int s = 0; s < STEP_COUNT; s++) {
+            bool current = s == (int)ui->step;
+            if (s)
+                x += canvas_text(c, y, x, w - x, sep, STYLE_DIM);
+            char label[64];
+            if (pass == 0 || current)
+                snprintf(label, sizeof label, "%s%s%s", current ? "[" : "", msg(step_names[s]),
+                         current ? "]" : "");
+            else
+                snprintf(label, sizeof label, "%d", s + 1);
+            x += canvas_text(c, y, x, w - x, label, current ? STYLE_TAB : STYLE_LABEL);
         }
+        return;
     }
 }
 
-/* Row 2: the cell under the cursor, its tokens labelled as in the map. */
-static void draw_cursor_line(const UiState *ui, const Canvas *c, int y)
+/* Row 2: the panel's name or the step bar; the what-if, marked. */
+static void draw_panel_line(const UiState *ui, const Canvas *c, int y)
 {
-    const Inference *inf = &ui->inf;
-    bool masked;
-    float v = infer_attention(inf, ui->layer, ui->head, ui->cur_q, ui->cur_k, &masked);
-    char val[32], query[64], key[64];
-    if (masked)
-        snprintf(val, sizeof val, "%s", msg(MSG_MASKED));
+    const char *whatif = msg(ui->inf.model->cfg.causal ? MSG_WHATIF_NOT_CAUSAL : MSG_WHATIF_CAUSAL);
+    int ww = ui->whatif ? text_width(whatif) + 2 : 0;
+    if (ui->panel == PANEL_HEADS)
+        canvas_text(c, y, 0, c->w - ww, msg(MSG_PANEL_HEADS), STYLE_TITLE);
+    else if (ui->panel == PANEL_FOCUS)
+        canvas_text(c, y, 0, c->w - ww, msg(MSG_PANEL_FOCUS), STYLE_TITLE);
     else
-        snprintf(val, sizeof val, "%.3f", (double)v);
-    token_label(inf, ui->cur_q, false, true, query, sizeof query);
-    token_label(inf, ui->cur_k, false, true, key, sizeof key);
-    canvas_printf(c, y, 0, -1, STYLE_LABEL, "%s %d \"%s\" -> %s %d \"%s\" = %s", msg(MSG_QUERY),
-                  ui->cur_q + 1, query, msg(MSG_KEYCOL), ui->cur_k + 1, key, val);
+        draw_step_bar(ui, c, y, c->w - ww);
+    if (ui->whatif)
+        canvas_text(c, y, c->w - ww + 2, -1, whatif, STYLE_WARN);
 }
 
 void view_attention_draw(const UiState *ui, const Canvas *c)
@@ -66,27 +63,25 @@ void view_attention_draw(const UiState *ui, const Canvas *c)
     draw_sentence_line(ui, c, 0);
     int x = canvas_printf(c, 1, 0, -1, STYLE_TITLE, "%s %d/%d  %s %d/%d", msg(MSG_LAYER),
                           ui->layer + 1, mc->num_layers, msg(MSG_HEAD), ui->head + 1, mc->num_heads);
-    canvas_printf(c, 1, x, -1, STYLE_DIM, "  (%s %ld)", msg(MSG_WEIGHTS_OF_STEP), inf->weights_step);
-    if (inf->valid)
-        draw_cursor_line(ui, c, 2);
-    char notice[256];
+    char notice[256], step[64];
     sentence_notice(ui, notice, sizeof notice);
-    canvas_text(c, 3, 0, -1, notice, STYLE_WARN);
-    int bars_h = inf->num_labels + 2;
-    int map_h = c->h - 4 - bars_h;
-    int ly = 4, lx = c->w - 20;
-    bool legend = !ui->all_heads && lx > 40; /* the ramp on the right, when there is room */
-    if (ui->all_heads && inf->valid)
-        draw_overview(ui, c, 4, map_h);
-    else
-        draw_attention_map(ui, c, 4, 0, map_h, legend ? c->w - 22 : c->w, ui->layer, ui->head,
-                           true, true);
-    if (legend) {
-        canvas_text(c, ly, lx, 20, "0 .. 1", STYLE_DIM);
-        plot_heat_legend(c, ly + 1, lx, 19, 0.0f, 1.0f);
-        plot_heat_cell(c, ly + 3, lx, 2, 0, 0, 1, true);
-        canvas_text(c, ly + 3, lx + 3, 16, msg(MSG_MASKED), STYLE_DIM);
+    snprintf(step, sizeof step, "  (%s %ld)", msg(MSG_WEIGHTS_OF_STEP), inf->weights_step);
+    /* what the model makes of the words first: the weights' step when room is left */
+    if (!notice[0] || x + text_width(step) + 2 + text_width(notice) <= c->w)
+        x += canvas_text(c, 1, x, -1, step, STYLE_DIM);
+    canvas_text(c, 1, x + 2, -1, notice, STYLE_WARN);
+    draw_panel_line(ui, c, 2);
+    /* the prediction at the bottom when the panel keeps 12 rows */
+    int bars_h = inf->num_labels + 1;
+    bool bars = c->h - 3 - bars_h >= 12;
+    Canvas panel = canvas_sub(c, 3, 0, c->h - 3 - (bars ? bars_h : 0), c->w);
+    switch (ui->panel) {
+    case PANEL_HEADS: draw_heads_panel(ui, &panel); break;
+    case PANEL_FOCUS: draw_focus_panel(ui, &panel); break;
+    default: draw_step_panel(ui, &panel); break;
     }
+    if (!bars)
+        return;
     int by = c->h - bars_h + 1;
     canvas_text(c, by - 1, 0, -1, msg(MSG_PREDICTION), STYLE_TITLE);
     draw_class_bars(ui, c, by, 0, c->w < 80 ? c->w : 80, bars_h - 1);

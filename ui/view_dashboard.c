@@ -1,15 +1,16 @@
-/* View 1: live loss and accuracy curves, status, epoch progress; a checkpoint
- * just opened shows its own figures instead until training starts; on a large
- * terminal also the sentence, an attention map and the prediction. */
+/* View 1 (notebook 5): live loss and accuracy curves (step numbers on the x
+ * axis, the loss on a log scale with g), status, epoch progress; a checkpoint
+ * just opened shows its own figures instead until training starts; the
+ * notebook's sentences and the typed one as the model predicts them now and
+ * the learning-rate schedule (view_examples.c), below the curves on a large
+ * terminal (with the sentence's attention map when there is room), else on
+ * page 2 (v). */
 #include <stdio.h>
 #include <string.h>
 
 #include "lang.h"
 #include "plot.h"
 #include "views.h"
-
-/* Rows of the sentence, map and prediction below the curves on a large terminal. */
-#define DASHBOARD_BOTTOM_H 10
 
 bool dashboard_is_large(int h, int w) { return h >= 30 && w >= 100; }
 
@@ -63,49 +64,97 @@ static void draw_boxes(const UiState *ui, const Canvas *c, int top, int ch)
     const SnapshotData *s = &ui->snap;
     const TrainProgress *p = &s->progress;
     long best_step = p->has_val ? p->best_step : -1; /* none before validation */
+    char loss[64];
+    snprintf(loss, sizeof loss, "%s%s", msg(MSG_LOSS), ui->loss_log ? msg(MSG_LOG_SCALE) : "");
     if (c->w >= 90) {
         int lw = c->w / 2;
-        draw_curves(c, top, 0, ch, lw, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false,
-                    -1, 0.0f);
+        draw_curves(c, top, 0, ch, lw, loss, &s->train_loss, &s->val_loss, false, -1, 0.0f,
+                    ui->loss_log);
         draw_curves(c, top, lw, ch, c->w - lw, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc, true,
-                    best_step, p->best_val_acc);
+                    best_step, p->best_val_acc, false);
     } else {
         int lh = ch / 2;
-        draw_curves(c, top, 0, lh, c->w, msg(MSG_LOSS), &s->train_loss, &s->val_loss, false,
-                    -1, 0.0f);
+        draw_curves(c, top, 0, lh, c->w, loss, &s->train_loss, &s->val_loss, false, -1, 0.0f,
+                    ui->loss_log);
         draw_curves(c, top + lh, 0, ch - lh, c->w, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc,
-                    true, best_step, p->best_val_acc);
+                    true, best_step, p->best_val_acc, false);
     }
 }
 
-/* The sentence, one head's map and the prediction, in the bottom h rows. */
-static void draw_sentence_panel(const UiState *ui, const Canvas *c, int y, int h)
+/* The typed sentence's map and prediction in h rows (the examples' table has
+ * the prediction too: here the head's weights). */
+static void draw_sentence_map(const UiState *ui, const Canvas *c)
 {
-    draw_sentence_line(ui, c, y);
     const ModelConfig *mc = &ui->inf.model->cfg;
-    int mw = c->w / 2;
-    canvas_printf(c, y + 1, 0, mw, STYLE_TITLE, "%s %d/%d  %s %d/%d", msg(MSG_LAYER), ui->layer + 1,
+    canvas_printf(c, 0, 0, -1, STYLE_TITLE, "%s %d/%d  %s %d/%d", msg(MSG_LAYER), ui->layer + 1,
                   mc->num_layers, msg(MSG_HEAD), ui->head + 1, mc->num_heads);
-    draw_attention_map(ui, c, y + 2, 0, h - 2, mw - 2, ui->layer, ui->head, true, false);
-    int x = mw + canvas_text(c, y + 1, mw, -1, msg(MSG_PREDICTION), STYLE_TITLE) + 2;
-    char notice[256];
-    sentence_notice(ui, notice, sizeof notice);
-    canvas_text(c, y + 1, x, -1, notice, STYLE_WARN);
-    draw_class_bars(ui, c, y + 2, mw, c->w - mw, h - 2);
+    draw_attention_map(ui, c, 1, 0, c->h - 1, c->w, ui->layer, ui->head, true, false);
+}
+
+/* Below the curves (or on pages 2 and 3, `only` then says which panel: 1 the
+ * table, 2 the schedule, 0 both): the examples' table, the schedule, and on a
+ * large terminal the sentence's line and map. */
+static void draw_lessons(const UiState *ui, const Canvas *c, bool large, int only)
+{
+    int y = 0;
+    if (large)
+        draw_sentence_line(ui, c, y++);
+    bool beside = c->w >= 100;
+    int table_w = beside ? c->w / 2 + 8 : c->w, table_h = only == 2 ? 0 : examples_rows(ui);
+    if (only != 2) {
+        Canvas table = canvas_sub(c, y, 0, table_h, table_w);
+        draw_examples(ui, &table);
+    }
+    if (only == 1)
+        return;
+    int lx = beside ? table_w + 2 : 0, ly = beside || only == 2 ? y : y + table_h + 1;
+    int lr_h = c->h - ly, map_h = 0;
+    if (large && beside && lr_h >= 16) { /* room for the map under the schedule */
+        map_h = lr_h - 8;
+        lr_h = 8;
+    }
+    Canvas lr = canvas_sub(c, ly, lx, lr_h, c->w - lx);
+    draw_lr_schedule(ui, &lr);
+    if (map_h > 0) {
+        Canvas map = canvas_sub(c, ly + lr_h, lx, map_h, c->w - lx);
+        draw_sentence_map(ui, &map);
+    }
+}
+
+/* Rows the lessons' panels take below the curves on a large terminal: from 50
+ * rows on, 10 more, for the sentence's map under the schedule. */
+static int lessons_rows(const UiState *ui, int h) { return 1 + examples_rows(ui) + (h >= 50 ? 10 : 0); }
+
+/* The schedule needs 5 rows under the table, or the width to stand beside it. */
+#define LR_MIN_H 5
+
+int view_dashboard_pages(const UiState *ui, int h, int w)
+{
+    if (dashboard_is_large(h, w))
+        return 1;
+    return w >= 100 || h - 2 >= examples_rows(ui) + 1 + LR_MIN_H ? 2 : 3;
 }
 
 void view_dashboard_draw(const UiState *ui, const Canvas *c)
 {
     draw_status_line(ui, c, 0);
     draw_epoch_bar(ui, c, 1);
-    int top = 2;
+    int top = 2, page = ui->page[VIEW_DASHBOARD];
     bool large = dashboard_is_large(c->h, c->w);
-    int bottom_h = large ? DASHBOARD_BOTTOM_H : 0;
+    if (!large && page > 0) {
+        Canvas rest = canvas_sub(c, top, 0, c->h - top, c->w);
+        int pages = view_dashboard_pages(ui, c->h, c->w);
+        draw_lessons(ui, &rest, false, pages == 2 ? 0 : page);
+        return;
+    }
+    int bottom_h = large ? lessons_rows(ui, c->h) : 0;
     int ch = c->h - top - bottom_h;
     if (shows_checkpoint(ui))
         draw_checkpoint_card(ui, c, top, ch);
     else
         draw_boxes(ui, c, top, ch);
-    if (large)
-        draw_sentence_panel(ui, c, c->h - bottom_h, bottom_h);
+    if (large) {
+        Canvas rest = canvas_sub(c, c->h - bottom_h, 0, bottom_h, c->w);
+        draw_lessons(ui, &rest, true, 0);
+    }
 }

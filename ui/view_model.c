@@ -1,11 +1,14 @@
-/* View 4: the architecture with parameter counts, FLOPs per token, the sentence
- * (its input line), the mean representation norm after each stage for it, and
- * the gradient norm per layer during training. Columns follow the width: a
- * count is printed whole or its row's shape is left out, never cut. */
+/* View 4 (notebook 4): the sentence's input line; the data flow through the
+ * encoder for it (view_flow.c); the configuration in the workshop's words
+ * beside the workshop's own; the parameter count of every component and the
+ * FLOPs per token; the gradient norm per layer during training. Panels that
+ * do not fit go to further pages (v / V). Columns follow the width: a count is
+ * printed whole or its row's shape is left out, never cut. */
 #include <stdio.h>
 #include <string.h>
 
 #include "lang.h"
+#include "pages.h"
 #include "plot.h"
 #include "views.h"
 
@@ -80,7 +83,7 @@ static int draw_arch(const UiState *ui, const Canvas *c, int y, int w, bool deta
 }
 
 static void norm_bars(const Canvas *c, int y, int x, int w, int rows, const float *v, int n,
-                      bool first_is_embedding, int style)
+                      int style)
 {
     float hi = 0;
     int vw = 0;
@@ -91,12 +94,7 @@ static void norm_bars(const Canvas *c, int y, int x, int w, int rows, const floa
         vw = len > vw ? len : vw;
     }
     for (int i = 0; i < n && i < rows; i++) {
-        char label[24];
-        if (first_is_embedding && i == 0)
-            snprintf(label, sizeof label, "%s", msg(MSG_AFTER_EMB));
-        else
-            snprintf(label, sizeof label, "%s %d", msg(MSG_LAYER), first_is_embedding ? i : i + 1);
-        canvas_text(c, y + i, x, 13, label, STYLE_LABEL);
+        canvas_printf(c, y + i, x, 13, STYLE_LABEL, "%s %d", msg(MSG_LAYER), i + 1);
         plot_bar(c, y + i, x + 14, w - 14 - vw - 1, hi > 0 ? v[i] / hi : 0, style, STYLE_BAR_EMPTY);
         canvas_printf(c, y + i, x + w - vw, vw, STYLE_LABEL, "%*.3g", vw, (double)v[i]);
     }
@@ -115,30 +113,124 @@ static void draw_title(const UiState *ui, const Canvas *c, int y)
     canvas_text(c, y, x, -1, shape, STYLE_TITLE);
 }
 
-void view_model_draw(const UiState *ui, const Canvas *c)
+/* 353442 -> "353,442" */
+static void format_grouped(char *out, size_t len, size_t v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%zu", v), o = 0;
+    for (int i = 0; i < n && (size_t)o + 2 < len; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+/* The configuration in the workshop's words, this run's beside the
+ * workshop's own (model_config_default: the notebook's seven layers). */
+static void draw_workshop_table(const UiState *ui, const Canvas *c, int w)
 {
     const ModelConfig *mc = &ui->inf.model->cfg;
-    int w = c->w < MODEL_TABLE_W ? c->w : MODEL_TABLE_W;
-    int y = 0;
-    draw_title(ui, c, y++);
-    y += draw_arch(ui, c, y, w, c->h >= MODEL_DETAIL_MIN_H);
+    const ModelConfig ws = model_config_default();
+    const struct { const char *name; long run, workshop; } rows[] = {
+        {"d_model", mc->d_model, ws.d_model},
+        {"num_heads", mc->num_heads, ws.num_heads},
+        {"d_k = d_model / num_heads", mc->d_model / mc->num_heads, ws.d_model / ws.num_heads},
+        {"d_ff", mc->d_ff, ws.d_ff},
+        {"num_layers", mc->num_layers, ws.num_layers},
+        {"num_classes", mc->num_classes, ws.num_classes},
+        {"vocab_size", mc->vocab_size, ws.vocab_size},
+    };
+    canvas_text(c, 0, 0, w, msg(MSG_PARAMS_TITLE), STYLE_TITLE);
+    canvas_printf(c, 1, 0, w, STYLE_LABEL, "%-26s %12s %12s", "", msg(MSG_PARAMS_RUN),
+                  msg(MSG_PARAMS_WORKSHOP));
+    int n = (int)(sizeof rows / sizeof rows[0]);
+    for (int i = 0; i < n; i++)
+        canvas_printf(c, 2 + i, 0, w, rows[i].run != rows[i].workshop ? STYLE_WARN : STYLE_LABEL,
+                      "%-26s %12ld %12ld", rows[i].name, rows[i].run, rows[i].workshop);
+    char run[32], workshop[32];
+    format_grouped(run, sizeof run, model_param_budget(mc).total);
+    format_grouped(workshop, sizeof workshop, model_param_budget(&ws).total);
+    canvas_printf(c, 2 + n, 0, w, STYLE_GOOD, "%-26s %12s %12s", msg(MSG_PARAMS), run, workshop);
+}
+
+/* The parameter count of every component and the FLOPs per token. */
+static void draw_arch_panel(const UiState *ui, const Canvas *c, int x, int w)
+{
+    const ModelConfig *mc = &ui->inf.model->cfg;
+    Canvas a = canvas_sub(c, 0, x, c->h, w);
+    draw_title(ui, &a, 0);
+    int y = 1 + draw_arch(ui, &a, 1, w, c->h >= 10);
     char fwd[32], trn[32];
     format_count(fwd, sizeof fwd, ui->flops_fwd);
     format_count(trn, sizeof trn, ui->flops_train);
-    canvas_printf(c, y++, 2, -1, STYLE_LABEL, msg(MSG_FLOPS), mc->max_len, fwd, trn);
-    draw_sentence_line(ui, c, y++);
-    int rows_left = c->h - y;
-    int half = rows_left / 2;
-    canvas_text(c, y, 0, -1, msg(MSG_REPR_NORM), STYLE_TITLE);
-    if (ui->inf.valid)
-        norm_bars(c, y + 1, 2, w - 2, half - 1, ui->inf.norms, mc->num_layers + 1, true,
-                  STYLE_CURVE_TRAIN);
-    else
-        canvas_text(c, y + 1, 2, -1, msg(ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE),
-                    STYLE_DIM);
-    int gy = y + half;
-    canvas_text(c, gy, 0, -1, msg(MSG_GRAD_NORM), STYLE_TITLE);
-    /* num_layers <= MODEL_MAX_LAYERS, the size of layer_grad_norm: validated */
-    norm_bars(c, gy + 1, 2, w - 2, rows_left - half - 1, ui->snap.progress.layer_grad_norm,
-              mc->num_layers, false, STYLE_CURVE_VAL);
+    canvas_printf(&a, y, 2, -1, STYLE_LABEL, msg(MSG_FLOPS), mc->max_len, fwd, trn);
 }
+
+/* The table in the workshop's words; the components beside it when wide. */
+#define WORKSHOP_TABLE_W 52
+#define ARCH_BESIDE_MIN_W (WORKSHOP_TABLE_W + 2 + 60)
+
+static void draw_params_panel(const UiState *ui, const Canvas *c)
+{
+    draw_workshop_table(ui, c, WORKSHOP_TABLE_W);
+    if (c->w >= ARCH_BESIDE_MIN_W)
+        draw_arch_panel(ui, c, WORKSHOP_TABLE_W + 2,
+                        c->w - WORKSHOP_TABLE_W - 2 < MODEL_TABLE_W ? c->w - WORKSHOP_TABLE_W - 2
+                                                                    : MODEL_TABLE_W);
+}
+
+static void draw_grads_panel(const UiState *ui, const Canvas *c)
+{
+    const ModelConfig *mc = &ui->inf.model->cfg;
+    int w = c->w < MODEL_TABLE_W ? c->w : MODEL_TABLE_W;
+    canvas_text(c, 0, 0, -1, msg(MSG_GRAD_NORM), STYLE_TITLE);
+    /* num_layers <= MODEL_MAX_LAYERS, the size of layer_grad_norm: validated */
+    norm_bars(c, 1, 2, w - 2, c->h - 1, ui->snap.progress.layer_grad_norm, mc->num_layers,
+              STYLE_CURVE_VAL);
+}
+
+enum { M_FLOW_LAYERS, M_FLOW_TOKENS, M_FLOW_HEAD, M_PARAMS, M_ARCH, M_GRADS, M_PANELS };
+
+/* The panels at this width (the components beside the workshop table when
+ * wide: then no panel of their own), cut into pages of h rows. */
+static PageLayout model_layout(const UiState *ui, int h, int w)
+{
+    const int L = ui->inf.model->cfg.num_layers;
+    const bool beside = w >= ARCH_BESIDE_MIN_W;
+    const PanelSize sizes[M_PANELS] = {
+        [M_FLOW_LAYERS] = {flow_layers_rows(ui) + 1, 0},
+        [M_FLOW_TOKENS] = {flow_tokens_rows(ui) + 1, 3},
+        [M_FLOW_HEAD] = {flow_head_rows(ui), 0},
+        [M_PARAMS] = {beside ? 12 : 10, 0},
+        [M_ARCH] = {beside ? 0 : 11, 0},
+        [M_GRADS] = {1 + (L < 4 ? L : 4), 1},
+    };
+    return pages_layout(sizes, M_PANELS, h - 1);
+}
+
+int view_model_pages(const UiState *ui, int h, int w)
+{
+    return model_layout(ui, h, w).count;
+}
+
+void view_model_draw(const UiState *ui, const Canvas *c)
+{
+    draw_sentence_line(ui, c, 0);
+    PageLayout pl = model_layout(ui, c->h, c->w);
+    int page = ui->page[VIEW_MODEL] < pl.count ? ui->page[VIEW_MODEL] : 0;
+    for (int i = 0; i < M_PANELS; i++) {
+        if (pl.page_of[i] != page || pl.h[i] <= 0)
+            continue;
+        Canvas p = canvas_sub(c, 1 + pl.y[i], 0, pl.h[i], c->w);
+        switch (i) {
+        case M_FLOW_LAYERS: draw_flow_layers(ui, &p); break;
+        case M_FLOW_TOKENS: draw_flow_tokens(ui, &p); break;
+        case M_FLOW_HEAD: draw_flow_head(ui, &p); break;
+        case M_PARAMS: draw_params_panel(ui, &p); break;
+        case M_ARCH: draw_arch_panel(ui, &p, 0, c->w < MODEL_TABLE_W ? c->w : MODEL_TABLE_W); break;
+        default: draw_grads_panel(ui, &p); break;
+        }
+    }
+}
+

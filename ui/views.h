@@ -15,10 +15,33 @@ void view_attention_draw(const UiState *ui, const Canvas *c);
 void view_pe_draw(const UiState *ui, const Canvas *c);
 void view_model_draw(const UiState *ui, const Canvas *c);
 void view_help_draw(const UiState *ui, const Canvas *c);
+/* The Attention view's panels (view_steps.c, view_heads.c), below its header. */
+void draw_step_panel(const UiState *ui, const Canvas *c);
+void draw_heads_panel(const UiState *ui, const Canvas *c);
+void draw_focus_panel(const UiState *ui, const Canvas *c);
+/* The Model view's data flow panels (view_flow.c) and the rows each needs. */
+void draw_flow_layers(const UiState *ui, const Canvas *c);
+void draw_flow_tokens(const UiState *ui, const Canvas *c);
+void draw_flow_head(const UiState *ui, const Canvas *c);
+int flow_layers_rows(const UiState *ui);
+int flow_tokens_rows(const UiState *ui);
+int flow_head_rows(const UiState *ui);
+/* The dashboard's lesson panels (view_examples.c). */
+void draw_examples(const UiState *ui, const Canvas *c);
+int examples_rows(const UiState *ui);
+void draw_lr_schedule(const UiState *ui, const Canvas *c);
+/* Pages of the paged views at h x w (their body). */
+int view_pe_pages(const UiState *ui, int h, int w);
+int view_model_pages(const UiState *ui, int h, int w);
+int view_dashboard_pages(const UiState *ui, int h, int w);
 /* Lines of the help text at width w (it wraps): keys, then every view's explanation. */
 int view_help_lines(int w);
 /* The last first line the help scrolls to in a body of h x w: its end at the bottom. */
 int view_help_max_scroll(int h, int w);
+
+/* Pages of a view at the terminal's size (ui->screen_h x ui->screen_w): 1
+ * when it fits. v / V turn them (the Attention view walks its steps instead). */
+int view_page_count(const UiState *ui, ViewId view);
 
 /* Whether a view draws the input line in a body of h x w: where it does not,
  * the frame shows the line on the bottom row while it takes keys. */
@@ -34,7 +57,41 @@ void draw_epoch_bar(const UiState *ui, const Canvas *c, int y);
  * marked on the validation curve and named in the legend. */
 void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
                  const MetricHistory *train, const MetricHistory *val, bool fixed01,
-                 long best_step, float best);
+                 long best_step, float best, bool log_y);
+/* Numbers along a plot's x axis [0, x_hi] on row y (a box's bottom edge), w
+ * columns from x, at round intervals, never overlapping; the unit at the end
+ * when there is room (NULL: "step"). */
+void draw_x_ticks(const Canvas *c, int y, int x, int w, float x_hi, const char *unit);
+/* A map of the sentence: rows are the real query tokens; columns key tokens
+ * (padding included) or dimensions. Values are written inside cells at least
+ * MAP_NUMBER_MIN columns wide. */
+#define MAP_NUMBER_MIN 5
+typedef enum { MAP_MASK_NONE = 0, MAP_MASK_MODEL, MAP_MASK_WHATIF } MapMask;
+typedef struct {
+    const float *v;     /* row q, column j at v[q * ld + j] */
+    int ld;
+    float scale;        /* values are v times this (0: 1) */
+    int cols;           /* key tokens (inf.shown) or dimensions */
+    float lo, hi;       /* colour scale */
+    bool dims;          /* columns are dimensions 0.. (else key tokens) */
+    MapMask mask;       /* which mask marks cells (never for dims) */
+    bool inf_text;      /* masked cells say -inf (the mask step) instead of a dot */
+    bool numbers;       /* values inside wide cells */
+    bool row_labels, col_labels;
+    bool cursor;        /* the cell cursor, and a window that follows it */
+    bool quiet;         /* no line saying which rows and columns a window shows */
+    int cell_max;       /* widest cell; 0: 7 columns */
+    int label_w;        /* row label column, gap included; 0: as wide as the words need */
+} TokenMap;
+/* Returns rows used. */
+int draw_token_map(const UiState *ui, const Canvas *c, int y, int x, int h, int w,
+                   const TokenMap *tm);
+/* Columns of the row labels of a map with row labels (their gap included);
+ * numbered: with room for the token numbers in front. */
+int map_label_width(const Inference *inf, bool numbered);
+/* A map of attention weights (T, T) over [0, 1] with the model's mask or the
+ * what-if's, both labels on. */
+TokenMap token_map_weights(const UiState *ui, const float *weights, bool whatif);
 /* Heat map of layer/head for the current sentence at (y, x) in a h x w area;
  * labels when `labels`, the cell cursor (and a window that follows it) when
  * `cursor`. Returns rows used. */

@@ -263,11 +263,11 @@ static void run_scenario(const Scenario *sc)
     cr_expect(wait_for(&t, "head 2/"), "head did not change with Right:\n%s", t.screen);
 
     keys(&t, "3");
-    cr_expect(wait_for(&t, "cosine"), "PE view missing:\n%s", t.screen);
+    cr_expect(wait_for(&t, "PE matrix"), "PE view missing:\n%s", t.screen);
     resize(&t, 50, 15);
     cr_expect(wait_for(&t, "terminal too small"), "no 'too small' message at 50x15:\n%s", t.screen);
     resize(&t, w, h);
-    cr_expect(wait_for(&t, "cosine"), "PE view not back after resize:\n%s", t.screen);
+    cr_expect(wait_for(&t, "PE matrix"), "PE view not back after resize:\n%s", t.screen);
 
     quit_and_check(&t, sc->quit_key);
 }
@@ -370,7 +370,7 @@ Test(e2e, slash_in_the_model_view, .timeout = 120)
     start_tui(&t, 80, 24, "LC_ALL=C.UTF-8 TERM=xterm-256color", "", "loss");
     keys(&t, "4 / 1 q");
     cr_expect(wait_for(&t, "sentence> this movie is great1q"), "the typing is not shown:\n%s", t.screen);
-    cr_expect(strstr(t.screen, "mean representation norm"), "not the Model view:\n%s", t.screen);
+    cr_expect(strstr(t.screen, "data flow of the sentence"), "not the Model view:\n%s", t.screen);
     cr_expect(strstr(t.screen, "Enter/Esc done"), "no editing keys on the bottom line:\n%s", t.screen);
     keys(&t, "BSpace BSpace Enter");
     cr_expect(wait_for(&t, "q quit"), "the key hints are not back:\n%s", t.screen);
@@ -433,4 +433,83 @@ Test(e2e, bad_files_are_named, .timeout = 120)
     }
     cr_expect(a == 1 && b == 1, "exit statuses %d %d", a, b);
     stop(&t);
+}
+
+/* Issue 13: the lessons on screen while the model trains. The step panel walked
+ * with v (the numbers of each step, the causal what-if with c), the token
+ * focus (f, J picks the query), every head (a), the PE cursor (its formula,
+ * w adds its wave), the Model view's data flow (Down: layer 2) and its pages,
+ * the dashboard's log scale (g) and its example sentences. */
+typedef struct {
+    const char *name;
+    int w, h;
+    const char *env, *args;
+    bool french;
+} LessonRun;
+
+static void expect_screen(Tmux *t, const char *k, const char *want)
+{
+    if (k)
+        keys(t, k);
+    cr_expect(wait_for(t, want), "after '%s': no '%s':\n%s", k ? k : "", want, t->screen);
+}
+
+static void walk_lessons(const LessonRun *r)
+{
+    static Tmux t;
+    make_dir(&t, r->name);
+    start_tui(&t, r->w, r->h, r->env, r->args, r->french ? "perte" : "loss");
+    bool fr = r->french;
+    expect_screen(&t, "2", "[softmax]");
+    expect_screen(&t, "v", fr ? "[poids x V]" : "[weights x V]");
+    expect_screen(&t, NULL, "out[this] = ");
+    expect_screen(&t, "v", "[Q K V]");
+    expect_screen(&t, NULL, fr ? "q . k dimension par dimension" : "q . k dimension by dimension");
+    expect_screen(&t, "v", "[QK^T]");
+    expect_screen(&t, "v", "[/sqrt(d_k)]");
+    expect_screen(&t, NULL, "/ sqrt(16) = / 4.00");
+    expect_screen(&t, "v", fr ? "[masque]" : "[mask]");
+    expect_screen(&t, NULL, strstr(r->env, "LC_ALL=C ") ? "-inf" : "-\u221e");
+    expect_screen(&t, "c", fr ? "HYPOTH\u00c8SE : masque causal (c)" : "WHAT-IF: causal mask (c)");
+    expect_screen(&t, NULL, fr ? "masque causal : une cl\u00e9 apr\u00e8s" : "causal mask: a key after");
+    keys(&t, "c");
+    expect_screen(&t, "f", fr ? "focus sur un token" : "token focus");
+    expect_screen(&t, "J", fr ? "\u00ab movie \u00bb (requ\u00eate 2/4" : "\"movie\" (query 2/4");
+    expect_screen(&t, "a", fr ? "4 t\u00eate(s) de d_k  16" : "4 head(s) of d_k  16");
+    expect_screen(&t, "3", fr ? "matrice PE" : "PE matrix");
+    keys(&t, "J J J L L L L L L");
+    expect_screen(&t, NULL, "sin(3 / 10000^(6/64))");
+    expect_screen(&t, "w", "d=6");
+    expect_screen(&t, "4", fr ? "flux des donn\u00e9es" : "data flow of the sentence");
+    expect_screen(&t, NULL, fr ? "ReLU>0" : "ReLU on");
+    expect_screen(&t, "Down", "> ");
+    expect_screen(&t, NULL, fr ? "couche 2 token par token" : "layer 2 token by token");
+    if (r->h < 30) /* the parameters are on a page of their own */
+        expect_screen(&t, "v", "page 2/");
+    expect_screen(&t, NULL, "353,442");
+    expect_screen(&t, "1", fr ? "perte" : "loss");
+    expect_screen(&t, "g", fr ? "(\u00e9chelle log, g)" : "(log scale, g)");
+    if (r->h < 30)
+        keys(&t, "v");
+    expect_screen(&t, NULL, "waste of time");
+    quit_and_check(&t, "q");
+}
+
+Test(e2e, lessons_at_80x24, .timeout = 120)
+{
+    LessonRun r = {"lessons80", 80, 24, "LC_ALL=C.UTF-8 TERM=xterm-256color", "", false};
+    walk_lessons(&r);
+}
+
+Test(e2e, lessons_at_200x60_no_color_french, .timeout = 120)
+{
+    LessonRun r = {"lessons200", 200, 60, "LC_ALL=C.UTF-8 TERM=xterm-256color NO_COLOR=1",
+                   "--set ui.lang=fr", true};
+    walk_lessons(&r);
+}
+
+Test(e2e, lessons_at_132x40_ascii, .timeout = 120)
+{
+    LessonRun r = {"lessons132", 132, 40, "LC_ALL=C TERM=vt100", "", false};
+    walk_lessons(&r);
 }

@@ -42,6 +42,15 @@ static void expect_in(void (*draw)(const UiState *, const Canvas *), int h, int 
     free(text);
 }
 
+/* The same on one of a view's pages (every page drawn). */
+static void expect_on_a_page(void (*draw)(const UiState *, const Canvas *), ViewId view, int h,
+                             int w, const char *needle)
+{
+    char *text = fixture_draw_pages(draw, &ui, view, h, w, &mono_ascii);
+    cr_expect(strstr(text, needle), "'%s' on no page of the %dx%d view:\n%s", needle, w, h, text);
+    free(text);
+}
+
 Test(views, inference_attention_rows_sum_to_one)
 {
     Inference *inf = &ui.inf;
@@ -77,17 +86,23 @@ Test(views, every_view_draws_at_every_size)
         expect_in(view_dashboard_draw, h, w, &mono_ascii, "step 50");
         expect_in(view_dashboard_draw, h, w, &mono_ascii, "loss");
         expect_in(view_dashboard_draw, h, w, &mono_ascii, "accuracy");
+        expect_on_a_page(view_dashboard_draw, VIEW_DASHBOARD, h, w, "waste of time");
+        expect_on_a_page(view_dashboard_draw, VIEW_DASHBOARD, h, w, "learning rate");
         expect_in(view_attention_draw, h, w, &mono_ascii, "layer 1/2  head 1/4");
-        expect_in(view_attention_draw, h, w, &mono_ascii, "positive");
-        expect_in(view_pe_draw, h, w, &mono_ascii, "cos");
-        expect_in(view_pe_draw, h, w, &mono_ascii, "d=1");
-        expect_in(view_model_draw, h, w, &mono_ascii, "total");
-        expect_in(view_model_draw, h, w, &mono_ascii, "layer 2");
+        if (h >= 22) /* below, the step panel keeps the rows */
+            expect_in(view_attention_draw, h, w, &mono_ascii, "positive");
+        expect_on_a_page(view_pe_draw, VIEW_PE, h, w, "cos");
+        expect_on_a_page(view_pe_draw, VIEW_PE, h, w, "d=1");
+        expect_on_a_page(view_pe_draw, VIEW_PE, h, w, "the sentence");
+        expect_on_a_page(view_model_draw, VIEW_MODEL, h, w, "total");
+        expect_on_a_page(view_model_draw, VIEW_MODEL, h, w, "layer 2");
+        expect_on_a_page(view_model_draw, VIEW_MODEL, h, w, "353,442");
+        expect_on_a_page(view_model_draw, VIEW_MODEL, h, w, "ReLU on");
         expect_in(view_help_draw, h, w, &mono_ascii, "Keys");
     }
-    ui.all_heads = true;
+    ui.panel = PANEL_HEADS;
     expect_in(view_attention_draw, 38, 132, &mono_ascii, "h4");
-    ui.all_heads = false;
+    ui.panel = PANEL_STEPS;
     ui.snap.state = TRAIN_STATE_ERROR;
     expect_in(view_dashboard_draw, 38, 132, &mono_ascii, "ERROR");
 }
@@ -167,10 +182,11 @@ Test(views, best_validation_step_is_marked)
     view_dashboard_draw(&ui, &w);
     text = fixture_text(&w);
     cr_expect(strstr(text, "meilleure 82.7% @ pas 30"), "French legend missing:\n%s", text);
-    /* the accuracy box: rows 2..27, its plot rows 3..25 (26: the legend) */
-    cr_expect_eq(fixture_count_glyph(&w, 3, 66, 23, 66, (wchar_t)0x25c6), 1, "one diamond on the curve");
-    cr_expect_eq(fixture_count_glyph(&w, 26, 66, 1, 66, (wchar_t)0x25c6), 1, "and one in the legend");
-    cr_expect_eq(fixture_count_glyph(&w, 3, 0, 24, 66, (wchar_t)0x25c6), 0, "none in the loss box");
+    /* the accuracy box: rows 2..22 (the lessons' 15 rows below), its plot rows
+     * 3..20 (21: the legend) */
+    cr_expect_eq(fixture_count_glyph(&w, 3, 66, 18, 66, (wchar_t)0x25c6), 1, "one diamond on the curve");
+    cr_expect_eq(fixture_count_glyph(&w, 21, 66, 1, 66, (wchar_t)0x25c6), 1, "and one in the legend");
+    cr_expect_eq(fixture_count_glyph(&w, 3, 0, 19, 66, (wchar_t)0x25c6), 0, "none in the loss box");
     lang_set(LANG_EN);
     free(text);
     canvas_free_offscreen(&w);
@@ -189,7 +205,7 @@ Test(views, monochrome_curves_differ_by_glyphs)
         metric_history_push(&val, s, 0.75f);
     /* a 12 x 70 box: plot area rows 1..9, columns 3..68 (after the "1"/"0" scale) */
     Canvas c = canvas_offscreen(12, 70, &mono_ascii);
-    draw_curves(&c, 0, 0, 12, 70, "accuracy", &train, &val, true, -1, 0.0f);
+    draw_curves(&c, 0, 0, 12, 70, "accuracy", &train, &val, true, -1, 0.0f, false);
     char *text = fixture_text(&c);
     cr_expect(strstr(text, "--- train 0.250"), "solid sample for train:\n%s", text);
     cr_expect(strstr(text, "-- o validation 0.750"), "dashed sample and point for validation:\n%s", text);
@@ -209,7 +225,7 @@ Test(views, monochrome_curves_differ_by_glyphs)
     canvas_free_offscreen(&c);
 
     Canvas u = canvas_offscreen(12, 70, &mono_utf8);
-    draw_curves(&u, 0, 0, 12, 70, "accuracy", &train, &val, true, -1, 0.0f);
+    draw_curves(&u, 0, 0, 12, 70, "accuracy", &train, &val, true, -1, 0.0f, false);
     text = fixture_text(&u);
     cr_expect_eq(canvas_glyph_at(&u, 10, 2), (wchar_t)0x2500, "UTF-8: a line sample");
     cr_expect_eq(fixture_count_glyph(&u, 10, 0, 1, 70, (wchar_t)0x2022), 1, "the point in the legend");
@@ -223,11 +239,20 @@ Test(views, monochrome_cosine_map_has_many_shades)
     for (int t = 0; t < 2; t++) {
         Canvas c = canvas_offscreen(38, 132, t ? &mono_utf8 : &mono_ascii);
         view_pe_draw(&ui, &c);
-        /* the cosine map starts at column mat_w + 2 + 4 (mat_w = C + 6 = 70), rows 2..11 */
+        /* the cosine map: under its title, after the 4 columns of position numbers */
+        int ty = -1, tx = -1;
+        for (int y = 0; y < c.h && ty < 0; y++) {
+            char row[200];
+            canvas_row_text(&c, y, row, sizeof row);
+            const char *at = strstr(row, "cos(PE_p, PE_q)");
+            if (at)
+                ty = y, tx = (int)(at - row);
+        }
+        cr_assert_geq(ty, 0, "no cosine map title");
         wchar_t seen[16];
         int distinct = 0;
-        for (int y = 2; y < 12; y++)
-            for (int x = 76; x < 96; x++) {
+        for (int y = ty + 1; y < ty + 11; y++)
+            for (int x = tx + 4; x < tx + 24; x++) {
                 wchar_t g = canvas_glyph_at(&c, y, x);
                 bool known = false;
                 for (int i = 0; i < distinct; i++)
@@ -291,7 +316,7 @@ Test(views, long_sentence_window_follows_the_cursor)
     Canvas c = canvas_offscreen(UI_MIN_LINES - 2, UI_MIN_COLS, &mono_ascii);
     view_attention_draw(&ui, &c);
     char *text = fixture_text(&c);
-    cr_expect(strstr(text, "rows 1-6 of 10, columns 1-10 of 10"), "window line:\n%s", text);
+    cr_expect(strstr(text, "rows 1-7 of 10, columns 1-10 of 10"), "window line:\n%s", text);
     cr_expect(strstr(text, "1    2    3"), "numbered columns:\n%s", text);
     cr_expect(strstr(text, " 1 the"), "numbered rows:\n%s", text);
     free(text);
@@ -299,7 +324,7 @@ Test(views, long_sentence_window_follows_the_cursor)
     canvas_fill(&c, 0, 0, c.h, c.w, L' ', STYLE_NORMAL);
     view_attention_draw(&ui, &c);
     text = fixture_text(&c);
-    cr_expect(strstr(text, "rows 5-10 of 10"), "the window followed the cursor:\n%s", text);
+    cr_expect(strstr(text, "rows 4-10 of 10"), "the window followed the cursor:\n%s", text);
     cr_expect(strstr(text, " 9 was"), "the cursor's row is on screen:\n%s", text);
     int cursor_cells = 0;
     for (int y = 0; y < c.h; y++)
@@ -311,8 +336,8 @@ Test(views, long_sentence_window_follows_the_cursor)
     /* wide enough: words, no window line */
     fixture_sentence(&ui, "the movie was great");
     char *wide = fixture_draw(view_attention_draw, &ui, 38, 132, &mono_ascii);
-    cr_expect(strstr(wide, "the    movie  was    great"), "word headers:\n%s", wide);
-    cr_expect_null(strstr(wide, "rows "), "%s", wide);
+    cr_expect(strstr(wide, "the  movie    was  great"), "word headers, over the numbers:\n%s", wide);
+    cr_expect_null(strstr(wide, "rows 1-"), "%s", wide);
     free(wide);
 }
 
@@ -334,7 +359,7 @@ Test(views, numbers_are_never_cut)
     metric_history_push(&big.snap.val_loss, 44, 0.415f);
     for (int i = 0; i < NUM_SIZES; i++) {
         int h = SIZES[i][0], w = SIZES[i][1];
-        char *model = fixture_draw(view_model_draw, &big, h, w, &mono_ascii);
+        char *model = fixture_draw_pages(view_model_draw, &big, VIEW_MODEL, h, w, &mono_ascii);
         for (int k = 0; k < 4; k++) {
             char num[32];
             format_count(num, sizeof num, (double)counts[k]);

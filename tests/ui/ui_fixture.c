@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ui/lang.h"
+#include "ui/views.h"
 
 const char *const fixture_labels[2] = {"negative", "positive"};
 static const char *const vocab_words[] = {"<PAD>", "<UNK>", "great", "movie", "the", "was"};
@@ -50,7 +51,13 @@ void fixture_open(UiState *ui, int d_model)
     ui->snap.compute_sentences_per_s = 14112.0;
     ui->screen_h = 40;
     ui->screen_w = 132;
+    Snapshot snap; /* the main loop's refresh: the schedule's curve for this progress */
+    cr_assert_eq(snapshot_init(&snap, 0), 0);
+    snapshot_publish(&snap, &ui->snap);
+    ui_state_refresh(ui, &snap);
+    snapshot_destroy(&snap);
     ui_state_run_sentence(ui);
+    examples_run(&ui->examples, ui->inf.model); /* as when weights arrive */
 }
 
 void fixture_close(UiState *ui)
@@ -89,6 +96,31 @@ char *fixture_draw(void (*draw)(const UiState *, const Canvas *), const UiState 
     char *text = fixture_text(&c);
     canvas_free_offscreen(&c);
     return text;
+}
+
+char *fixture_draw_pages(void (*draw)(const UiState *, const Canvas *), UiState *ui, ViewId view,
+                         int h, int w, const Theme *t)
+{
+    int saved_page = ui->page[view], saved_h = ui->screen_h, saved_w = ui->screen_w;
+    ui->screen_h = h + 2; /* the body is the screen less the tabs and the bottom line */
+    ui->screen_w = w;
+    int pages = view_page_count(ui, view);
+    size_t len = 0;
+    char *all = NULL;
+    for (int p = 0; p < pages; p++) {
+        ui->page[view] = p;
+        char *text = fixture_draw(draw, ui, h, w, t);
+        size_t n = strlen(text);
+        all = realloc(all, len + n + 1);
+        cr_assert_not_null(all);
+        memcpy(all + len, text, n + 1);
+        len += n;
+        free(text);
+    }
+    ui->page[view] = saved_page;
+    ui->screen_h = saved_h;
+    ui->screen_w = saved_w;
+    return all;
 }
 
 int fixture_count_glyph(const Canvas *c, int y, int x, int h, int w, wchar_t g)

@@ -22,6 +22,10 @@ char *fixture_text(const Canvas *c);
 /* Draws `draw` into a fresh h x w canvas of theme t; returns its text. */
 char *fixture_draw(void (*draw)(const UiState *, const Canvas *), const UiState *ui, int h, int w,
                    const Theme *t);
+/* Every page of `view` (drawn by `draw`) in a h x w body, texts joined (free
+ * it); the state's page of that view and its screen size are restored. */
+char *fixture_draw_pages(void (*draw)(const UiState *, const Canvas *), UiState *ui, ViewId view,
+                         int h, int w, const Theme *t);
 /* Cells of glyph g inside the rectangle (y, x, h, w). */
 int fixture_count_glyph(const Canvas *c, int y, int x, int h, int w, wchar_t g);
 
