@@ -734,13 +734,13 @@ Test(bpe_json, token_bytes_limit)
 {
     enum { N = 40 };
     static char json[64 * N + 256];
-    size_t o = (size_t)sprintf(json, HEAD "\"merges\": [[97, 97]");
+    size_t o = (size_t)snprintf(json, sizeof json, HEAD "\"merges\": [[97, 97]");
     for (int i = 1; i < N; i++)
-        o += (size_t)sprintf(json + o, ", [%d, %d]", 255 + i, 255 + i);
-    o += (size_t)sprintf(json + o, "], \"counts\": [2");
+        o += (size_t)snprintf(json + o, sizeof json - o, ", [%d, %d]", 255 + i, 255 + i);
+    o += (size_t)snprintf(json + o, sizeof json - o, "], \"counts\": [2");
     for (int i = 1; i < N; i++)
-        o += (size_t)sprintf(json + o, ", 2");
-    sprintf(json + o, "]}");
+        o += (size_t)snprintf(json + o, sizeof json - o, ", 2");
+    snprintf(json + o, sizeof json - o, "]}");
     char err[256];
     cr_expect_null(bpe_from_json(json, strlen(json), "doubling.tokenizer", err, sizeof err));
     cr_expect(strstr(err, "doubling.tokenizer: merge ") && strstr(err, "more than"), "%s", err);
