@@ -846,15 +846,16 @@ Test(checkpoint, failed_write_keeps_old_file)
     fixture_free(&f);
 }
 
-Test(checkpoint, failed_rename_removes_temp)
+Test(checkpoint, directory_target_refused_and_nothing_left)
 {
-    /* The target is a directory: everything succeeds up to rename(). */
+    /* Before the target's type was checked, this failed only at rename(). */
     const char *path = in_tmp("target");
     cr_assert_eq(mkdir(path, 0755), 0);
     char err[256] = "";
     cr_expect_eq(atomic_write_file(path, "x", 1, err, sizeof err), -1);
-    cr_expect_not_null(strstr(err, "rename failed"), "%s", err);
-    cr_expect_eq(count_dir_entries(tmp_dir), 1, "temporary file removed");
+    cr_expect_not_null(strstr(err, "target: a directory, not a regular file: not replaced"), "%s",
+                       err);
+    cr_expect_eq(count_dir_entries(tmp_dir), 1, "no temporary file");
 }
 
 Test(checkpoint, missing_directory)
