@@ -13,7 +13,9 @@
 #include <strings.h>
 
 #include "assets.h"
+#include "dataset.h"
 #include "errors.h"
+#include "files.h"
 #include "spelling.h"
 
 /* Enum fields are stored through an int. */
@@ -75,6 +77,7 @@ AppConfig app_config_default(void)
     c.data.min_freq = 1;
     c.data.max_vocab = 20000;
     c.data.length_buckets = true;
+    c.data.max_file_mb = DATASET_DEFAULT_MAX_FILE_MB;
 
     c.ui.fps = 20;
     c.ui.pace = 15.0f;
@@ -178,6 +181,7 @@ static const Key KEYS[] = {
     INT("data", "min_freq", data.min_freq, 1, 1000000000, "an integer >= 1"),
     INT0("data", "max_vocab", data.max_vocab, 3, 10000000, "0 (unlimited) or an integer from 3 to 10000000"),
     BOOL("data", "length_buckets", data.length_buckets),
+    INT("data", "max_file_mb", data.max_file_mb, 1, 1048576, "an integer from 1 to 1048576 (MiB)"),
 
     INT("ui", "fps", ui.fps, 1, 120, "an integer from 1 to 120"),
     FLT("ui", "pace", ui.pace, 0, false, 10000, false, "0 (no limit) or steps per second up to 10000"),
@@ -563,25 +567,12 @@ int app_config_parse(AppConfig *cfg, const char *name, const char *text, char *e
 
 int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-    enum { MAX_CONFIG_BYTES = 1 << 20 };
-    char *text = malloc(MAX_CONFIG_BYTES + 1);
-    if (!text) {
-        fclose(f);
-        return errorf(err, err_len, "%s: out of memory", path);
-    }
-    size_t n = fread(text, 1, MAX_CONFIG_BYTES + 1, f);
-    bool failed = ferror(f) != 0;
-    fclose(f);
+    char *text;
+    size_t n;
+    if (file_read_all(path, CONFIG_MAX_FILE_BYTES, &text, &n, err, err_len) != 0)
+        return -1;
     int rc;
-    text[n <= MAX_CONFIG_BYTES ? n : MAX_CONFIG_BYTES] = '\0';
-    if (failed)
-        rc = errorf(err, err_len, "%s: read error", path);
-    else if (n > MAX_CONFIG_BYTES)
-        rc = errorf(err, err_len, "%s: larger than 1 MiB", path);
-    else if (strlen(text) != n)
+    if (strlen(text) != n)
         rc = errorf(err, err_len, "%s: contains a NUL byte (not an INI text file)", path);
     else
         rc = app_config_parse(cfg, path, text, err, err_len);

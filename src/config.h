@@ -54,6 +54,7 @@ typedef struct {
     int min_freq;
     int max_vocab;            /* 0 = unlimited */
     bool length_buckets;      /* batch sentences of similar length together */
+    int max_file_mb;          /* a data file above this many MiB is refused unread */
 } DataConfig;
 
 typedef struct {
@@ -82,8 +83,12 @@ typedef struct {
     ConfigOrigins origins;    /* for messages only; app_config_default: none */
 } AppConfig;
 
+/* A config file above this size is refused. */
+#define CONFIG_MAX_FILE_BYTES ((size_t)1 << 20)
+
 AppConfig app_config_default(void);
 /* Reads an INI file over *cfg and records where each key was set (cfg->origins).
+ * The file must be a regular file of at most CONFIG_MAX_FILE_BYTES without NUL bytes.
  * Returns 0, or -1 with err = "file:line: key: problem (allowed: ...)". */
 int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len);
 /* Cross-field checks (heads divide d_model, ...) and every key's range again (a
