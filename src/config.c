@@ -443,6 +443,16 @@ int app_config_set(AppConfig *cfg, const char *section, const char *key, const c
     return set_key(cfg, section, key, value, 0, err, err_len);
 }
 
+int app_config_check_value(const char *section, const char *key, const char *value,
+                           char *problem, size_t problem_len)
+{
+    const Key *k = find_key(section, key);
+    if (!k)
+        return errorf(problem, problem_len, "internal error: no key %s.%s", section, key);
+    AppConfig scratch = app_config_default();
+    return set_value(&scratch, k, value, problem, problem_len);
+}
+
 int app_config_get(const AppConfig *cfg, const char *section, const char *key, char *out,
                    size_t out_len)
 {

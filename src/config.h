@@ -102,6 +102,13 @@ int app_config_validate(const AppConfig *cfg, char *err, size_t err_len);
 int app_config_set(AppConfig *cfg, const char *section, const char *key, const char *value,
                    char *err, size_t err_len);
 
+/* Whether value is allowed for the key as a config file would set it: 0, or -1
+ * with problem = "1 is out of range (allowed: a number in [0, 1))". The one
+ * source of the ranges for values that come from elsewhere (a checkpoint's
+ * config, an optimizer sidecar). */
+int app_config_check_value(const char *section, const char *key, const char *value,
+                           char *problem, size_t problem_len);
+
 /* The rest of this header is the key table seen from outside, which the tests
  * use to hold the program to assets/default.ini (every key there once, with a
  * comment; the same defaults; printing reads back). */
