@@ -396,6 +396,10 @@ int atomic_write_file(const char *path, const void *data, size_t len, char *err,
     Target t;
     if (target_resolve(path, &t, err, err_len) != 0)
         return -1;
+    if (!t.base[0]) { /* "dir/": no file name (and no pattern of temporary names) */
+        target_free(&t);
+        return errorf(err, err_len, "%s: not a file name", path);
+    }
     struct stat old;
     bool exists = lstat(t.target, &old) == 0;
     if (exists && !S_ISREG(old.st_mode)) {

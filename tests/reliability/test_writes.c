@@ -82,6 +82,16 @@ static void refuses_non_regular_targets(bool unnamed)
     cr_expect_not_null(strstr(err, "a character device, not a regular file"), "%s", err);
     rel_model_free(&r);
     cr_expect_eq(rel_count_prefixed(rel_dir, ""), 4, "nothing else in the directory");
+    /* No file name: refused (and no ".tmp-XXXXXX" file of the directory is taken
+     * for a temporary file of ours). */
+    char dir_path[600];
+    snprintf(dir_path, sizeof dir_path, "%s/", rel_dir);
+    rel_write(rel_path(".tmp-AbC123"), "not ours", 8);
+    cr_expect_eq(atomic_write_file(dir_path, "x", 1, err, sizeof err), -1);
+    cr_expect_not_null(strstr(err, "/: not a file name"), "%s", err);
+    cr_expect_eq(atomic_write_file("", "x", 1, err, sizeof err), -1);
+    cr_expect_str_eq(err, ": not a file name");
+    cr_expect_eq(access(rel_path(".tmp-AbC123"), F_OK), 0, "kept");
 }
 
 Test(writes, non_regular_targets_are_refused_unnamed) { refuses_non_regular_targets(true); }
