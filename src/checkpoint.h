@@ -28,6 +28,9 @@
 
 #define CHECKPOINT_FORMAT "minillm-tui/1"
 #define CHECKPOINT_OPTIM_FORMAT "minillm-tui-optim/1"
+/* The largest step a sidecar may record: 2^53, far above any run the INI allows
+ * (1e6 epochs of at most 2^31 batches) and far from where counting up overflows. */
+#define CHECKPOINT_MAX_STEP ((long)1 << 53)
 
 typedef struct {
     Model *model;            /* created from the file's config */

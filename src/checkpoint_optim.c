@@ -124,8 +124,9 @@ static int check_saveable(const char *path, const Optimizer *opt, char *err, siz
     if (json_check_ini_ranges(OPTIM_KEYS, COUNT(OPTIM_KEYS), &opt->cfg, path, "optimizer", err,
                               err_len) != 0)
         return -1;
-    if (opt->step < 0)
-        return errorf(err, err_len, "%s: step %ld is negative" NOT_SAVED, path, opt->step);
+    if (opt->step < 0 || opt->step > CHECKPOINT_MAX_STEP)
+        return errorf(err, err_len, "%s: step %ld is not in [0, %lld]" NOT_SAVED, path, opt->step,
+                      (long long)CHECKPOINT_MAX_STEP);
     if (values_check(opt->m, opt->n, false, path, "m", NOT_SAVED, err, err_len) != 0 ||
         values_check(opt->v, opt->n, true, path, "v", NOT_SAVED, err, err_len) != 0)
         return -1;
@@ -247,8 +248,10 @@ static int sidecar_read(const SafeTensors *st, const char *file, Sidecar *sc, ch
         errno = 0;
         sc->step = strtol(step_text, &end, 10);
     }
-    if (!step_text || errno != 0 || end == step_text || *end != '\0' || sc->step < 0)
-        return errorf(err, err_len, "%s: __metadata__ 'step' must be a non-negative integer", file);
+    if (!step_text || errno != 0 || end == step_text || *end != '\0' || sc->step < 0 ||
+        sc->step > CHECKPOINT_MAX_STEP)
+        return errorf(err, err_len, "%s: __metadata__ 'step' must be an integer from 0 to %lld",
+                      file, (long long)CHECKPOINT_MAX_STEP);
     sc->m = safetensors_find(st, "m");
     sc->v = safetensors_find(st, "v");
     if (!sc->m || !sc->v)

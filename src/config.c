@@ -18,6 +18,10 @@
 #include "files.h"
 #include "spelling.h"
 
+/* The longest line inih's buffer (INI_MAX_LINE) holds with "\r\n" and the NUL:
+ * the limit of a line read, and of a line app_config_to_ini writes. */
+#define CONFIG_MAX_LINE_CHARS (INI_MAX_LINE - 3)
+
 /* Enum fields are stored through an int. */
 _Static_assert(sizeof(LayerNormKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(PosEncodingKind) == sizeof(int), "enum size");
@@ -476,8 +480,14 @@ size_t app_config_to_ini(const AppConfig *cfg, char *out, size_t out_len)
                          "%s[%s]\n", i ? "\n" : "", section);
             used += (size_t)n;
         }
+        /* "key = value", or "key=value" where only that reads back as the value:
+         * a value that starts with ';' (after a space, inih takes it for a comment)
+         * or a line that fits in CONFIG_MAX_LINE_CHARS only without the spaces. A
+         * value read from a file was written one of these ways. */
+        bool compact = value[0] == ';' ||
+                       strlen(KEYS[i].info.name) + 3 + strlen(value) > CONFIG_MAX_LINE_CHARS;
         n = snprintf(used < out_len ? out + used : NULL, used < out_len ? out_len - used : 0,
-                     "%s = %s\n", KEYS[i].info.name, value);
+                     compact ? "%s=%s\n" : "%s = %s\n", KEYS[i].info.name, value);
         used += (size_t)n;
     }
     return used;
@@ -525,8 +535,13 @@ static char *ini_read_line(char *str, int num, void *stream)
     ps->p += len;
     ps->line++;
     while (len > 0 && (*start == ' ' || *start == '\t')) { start++; len--; }
-    if (len + 1 > (size_t)num) {
-        ini_error(ps, "line longer than %d characters (allowed: shorter lines)", num - 3);
+    /* The characters of the line, without its "\n" or "\r\n": at most
+     * CONFIG_MAX_LINE_CHARS whether or not the line ends in a newline. */
+    size_t chars = len;
+    if (chars > 0 && start[chars - 1] == '\n') chars--;
+    if (chars > 0 && start[chars - 1] == '\r') chars--;
+    if (chars > CONFIG_MAX_LINE_CHARS || len + 1 > (size_t)num) {
+        ini_error(ps, "line longer than %d characters (allowed: shorter lines)", CONFIG_MAX_LINE_CHARS);
         snprintf(str, (size_t)num, "\n");
         return str;
     }

@@ -131,7 +131,9 @@ int app_config_num_keys(void);
 const ConfigKeyInfo *app_config_key(int i); /* NULL when out of range */
 
 /* Writes cfg as an INI file (every key, one section after the other) into out;
- * returns the length it needs (like snprintf). */
+ * returns the length it needs (like snprintf). What a config file set reads back
+ * as the same config; a string set otherwise (--set, a flag) too long for an INI
+ * line (about 190 bytes) is written but a reader refuses that line. */
 size_t app_config_to_ini(const AppConfig *cfg, char *out, size_t out_len);
 /* The text of assets/default.ini, compiled into the program. */
 const char *app_config_default_ini(void);
