@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "model/model.h"
+#include "model/errors.h"
 #include "model/optim.h"
 #include "model/rng.h"
 
@@ -161,7 +162,8 @@ static void measure_sgemm_peak(const BenchOptions *o, BenchResult *r)
     float *a = malloc(count * sizeof *a), *b = malloc(count * sizeof *b),
           *c = malloc(count * sizeof *c);
     if (!a || !b || !c) {
-        snprintf(r->err, sizeof r->err, "sgemm peak: out of memory for three %dx%d matrices", n, n);
+        errorf(r->err, sizeof r->err, "sgemm peak: out of memory for three %dx%d matrices", n,
+                     n);
         free(a); free(b); free(c);
         return;
     }
@@ -201,33 +203,36 @@ static void measure_sgemm_peak(const BenchOptions *o, BenchResult *r)
 
 /* ---- child: one configuration ---- */
 
+/* What the timed training steps and forwards use. */
 typedef struct {
     Model *model;
-    Activations *acts;
+    Activations *acts;   /* (B, T): training */
+    Activations *acts1;  /* (1, T): batch-1 forwards */
     Optimizer opt;
     Rng dropout_rng;
-    const int *tokens;  /* (NUM_BATCHES, B, T) */
-    const int *labels;  /* (NUM_BATCHES, B) */
+    int *tokens;         /* (NUM_BATCHES, B, T) */
+    int *labels;         /* (NUM_BATCHES, B) */
     int B, T;
     long step;
     float loss;
-} Trainer;
+} BenchRun;
 
-/* false when model_forward refused the batch (it returns NULL on bad input). */
-static bool train_step(Trainer *tr)
+/* false when model_forward refused the batch (model_forward_error says why). */
+static bool train_step(BenchRun *run)
 {
-    int i = (int)(tr->step++ % NUM_BATCHES);
-    model_zero_grad(tr->model);
-    if (!model_forward(tr->model, tr->acts, tr->tokens + (size_t)i * tr->B * tr->T, tr->B,
-                       tr->T, &tr->dropout_rng))
+    int i = (int)(run->step++ % NUM_BATCHES);
+    model_zero_grad(run->model);
+    if (!model_forward(run->model, run->acts, run->tokens + (size_t)i * run->B * run->T, run->B,
+                       run->T, &run->dropout_rng))
         return false;
-    tr->loss = model_loss(tr->acts, tr->labels + (size_t)i * tr->B, 0.0f, NULL);
-    model_backward(tr->model, tr->acts);
-    optimizer_step(&tr->opt, tr->model->params, tr->model->grads, tr->opt.cfg.lr);
+    run->loss = model_loss(run->acts, run->labels + (size_t)i * run->B, 0.0f, NULL);
+    model_backward(run->model, run->acts);
+    optimizer_step(&run->opt, run->model->params, run->model->grads, run->opt.cfg.lr);
     return true;
 }
 
-static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
+/* bench_ref.py's model: dropout 0.1, workshop LayerNorm, sinusoidal PE, no mask. */
+static ModelConfig bench_model_config(const BenchConfig *c)
 {
     ModelConfig cfg = model_config_default();
     cfg.vocab_size = c->V;
@@ -243,54 +248,67 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     cfg.pos_encoding = POS_ENCODING_SINUSOIDAL;
     cfg.pad_mask = false;  /* bench_ref.py: use_mask=False */
     cfg.causal = false;
+    return cfg;
+}
+
+/* Model (from the seed), random batches, activations, Adam: 0, or -1 with r->err. */
+static int bench_run_create(BenchRun *run, const BenchConfig *c, const BenchOptions *o,
+                            BenchResult *r)
+{
+    const ModelConfig cfg = bench_model_config(c);
     /* As the trainer does: OpenBLAS at one thread when the step runs in shards. */
     model_set_threads(o->threads, o->shards >= 2 ||
                                       (o->shards == 0 && model_shards_pay_off(&cfg, c->B, c->T)));
-
-    Trainer tr = {0};
-    tr.B = c->B;
-    tr.T = c->T;
+    run->B = c->B;
+    run->T = c->T;
     Rng rng;
     rng_seed(&rng, o->seed);
     char err[200] = ""; /* leaves room for the prefix in r->err */
-    int *tokens = malloc(sizeof(int) * NUM_BATCHES * c->B * c->T);
-    int *labels = malloc(sizeof(int) * NUM_BATCHES * c->B);
-    Activations *acts1 = NULL;
-    if (!tokens || !labels) {
-        snprintf(r->err, sizeof r->err, "%s: out of memory for the token batches", c->name);
-        goto done;
-    }
-    tr.model = model_create(&cfg, &rng, err, sizeof err);
-    if (!tr.model) {
-        snprintf(r->err, sizeof r->err, "%s: model_create: %s", c->name, err);
-        goto done;
-    }
+    run->tokens = malloc(sizeof(int) * NUM_BATCHES * c->B * c->T);
+    run->labels = malloc(sizeof(int) * NUM_BATCHES * c->B);
+    if (!run->tokens || !run->labels)
+        return errorf(r->err, sizeof r->err, "%s: out of memory for the token batches",
+                            c->name);
+    run->model = model_create(&cfg, &rng, err, sizeof err);
+    if (!run->model)
+        return errorf(r->err, sizeof r->err, "%s: model_create: %s", c->name, err);
     for (int i = 0; i < NUM_BATCHES * c->B * c->T; i++)
-        tokens[i] = (int)rng_below(&rng, (uint32_t)c->V);
+        run->tokens[i] = (int)rng_below(&rng, (uint32_t)c->V);
     for (int i = 0; i < NUM_BATCHES * c->B; i++)
-        labels[i] = (int)rng_below(&rng, (uint32_t)c->K);
-    tr.tokens = tokens;
-    tr.labels = labels;
-    rng_seed(&tr.dropout_rng, o->seed ^ 0x9e3779b97f4a7c15ull);
-    tr.acts = activations_create(tr.model, c->B, c->T);
-    acts1 = activations_create(tr.model, 1, c->T);
-    if (tr.acts && o->shards != 0 && activations_set_shards(tr.acts, tr.model, o->shards) != 0) {
-        snprintf(r->err, sizeof r->err, "%s: activations_set_shards(%d) failed", c->name, o->shards);
-        goto done;
-    }
-    if (!tr.acts || !acts1) {
-        snprintf(r->err, sizeof r->err, "%s: activations_create failed (out of memory?)", c->name);
-        goto done;
-    }
+        run->labels[i] = (int)rng_below(&rng, (uint32_t)c->K);
+    rng_seed(&run->dropout_rng, o->seed ^ 0x9e3779b97f4a7c15ull);
+    run->acts = activations_create(run->model, c->B, c->T);
+    run->acts1 = activations_create(run->model, 1, c->T);
+    if (run->acts && o->shards != 0 &&
+        activations_set_shards(run->acts, run->model, o->shards) != 0)
+        return errorf(r->err, sizeof r->err, "%s: activations_set_shards(%d) failed",
+                            c->name, o->shards);
+    if (!run->acts || !run->acts1)
+        return errorf(r->err, sizeof r->err, "%s: activations_create failed (out of memory?)",
+                            c->name);
     OptimConfig ocfg = optim_config_default();
     ocfg.lr = 1e-3f;
-    if (optimizer_init(&tr.opt, &ocfg, tr.model->num_params) != 0) {
-        snprintf(r->err, sizeof r->err, "%s: optimizer_init failed (out of memory?)", c->name);
-        goto done;
-    }
+    if (optimizer_init(&run->opt, &ocfg, run->model->num_params) != 0)
+        return errorf(r->err, sizeof r->err, "%s: optimizer_init failed (out of memory?)",
+                            c->name);
+    return 0;
+}
 
-    /* (a) training throughput */
-    bool large = strcmp(c->name, "large") == 0;
+static void bench_run_free(BenchRun *run)
+{
+    optimizer_free(&run->opt);
+    activations_free(run->acts1);
+    activations_free(run->acts);
+    model_free(run->model);
+    free(run->tokens);
+    free(run->labels);
+}
+
+/* (a) training throughput: one checked step, warm-up, then repeats x steps. */
+static int measure_training(BenchRun *run, const BenchConfig *c, const BenchOptions *o,
+                            BenchResult *r)
+{
+    const bool large = strcmp(c->name, "large") == 0;
     r->warmup = o->warmup >= 0 ? o->warmup : (large ? 5 : 10);
     if (r->warmup < 1)
         r->warmup = 1; /* the checked first step below */
@@ -298,18 +316,17 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     r->repeats = o->repeats;
     /* One checked step first, so a refused batch or a diverging model is reported
      * instead of timed. */
-    if (!train_step(&tr) || !isfinite(tr.loss)) {
-        snprintf(r->err, sizeof r->err, "%s: the first training step failed (%s)", c->name,
-                 isfinite(tr.loss) ? "model_forward returned NULL" : "loss is not finite");
-        goto done;
-    }
+    if (!train_step(run) || !isfinite(run->loss))
+        return errorf(r->err, sizeof r->err, "%s: the first training step failed (%s)",
+                            c->name, isfinite(run->loss) ? model_forward_error(run->acts)
+                                                         : "loss is not finite");
     for (int s = 1; s < r->warmup; s++)
-        (void)train_step(&tr);
+        (void)train_step(run);
     double cpu_sps[MAX_REPEATS], wall_total = 0.0, cpu_total = 0.0;
     for (int rep = 0; rep < o->repeats; rep++) {
         double t0 = now_s(), c0 = cpu_s();
         for (int s = 0; s < o->steps; s++)
-            (void)train_step(&tr);
+            (void)train_step(run);
         double wall = now_s() - t0, cpu = cpu_s() - c0;
         r->steps_per_s[rep] = o->steps / wall;
         cpu_sps[rep] = o->steps / cpu;
@@ -323,31 +340,32 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
     r->sps_median = median_sorted(sorted, o->repeats);
     r->sps_min = sorted[0];
     r->sps_max = sorted[o->repeats - 1];
-    r->final_loss = tr.loss;
-    r->shards = activations_shards(tr.acts);
+    r->final_loss = run->loss;
+    r->shards = activations_shards(run->acts);
+    return 0;
+}
 
-    /* (b) batch-1 forward in eval mode with every layer's attention map read back:
-     * the TUI's work per keystroke. Each call timed on its own. */
-    r->fwd_iters = o->fwd_iters > 0 ? o->fwd_iters : (large ? 100 : 300);
+/* (b) batch-1 forward in eval mode with every layer's attention map read back:
+ * the TUI's work per keystroke. Each call timed on its own. */
+static int measure_forward1(BenchRun *run, const BenchConfig *c, const BenchOptions *o,
+                            BenchResult *r)
+{
+    r->fwd_iters = o->fwd_iters > 0 ? o->fwd_iters : (strcmp(c->name, "large") == 0 ? 100 : 300);
     double *lat = malloc(sizeof(double) * (size_t)r->fwd_iters);
-    if (!lat) {
-        snprintf(r->err, sizeof r->err, "%s: out of memory for latencies", c->name);
-        goto done;
-    }
     double *lat_cpu = malloc(sizeof(double) * (size_t)r->fwd_iters);
-    if (!lat_cpu) {
+    if (!lat || !lat_cpu) {
         free(lat);
-        snprintf(r->err, sizeof r->err, "%s: out of memory for latencies", c->name);
-        goto done;
+        free(lat_cpu);
+        return errorf(r->err, sizeof r->err, "%s: out of memory for latencies", c->name);
     }
     size_t map_len = (size_t)c->NH * c->T * c->T;
     double checksum = 0.0;
     for (int it = -20; it < r->fwd_iters; it++) {
         double t0 = now_s(), c0 = cpu_s();
-        model_forward(tr.model, acts1, tokens, 1, c->T, NULL);
+        model_forward(run->model, run->acts1, run->tokens, 1, c->T, NULL);
         float sum = 0.0f;
         for (int l = 0; l < c->L; l++) {
-            const float *att = activations_attention(acts1, l);
+            const float *att = activations_attention(run->acts1, l);
             for (size_t k = 0; k < map_len; k++)
                 sum += att[k];
         }
@@ -359,24 +377,26 @@ static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchRes
         }
     }
     r->fwd1_cpu_us_median = median_sorted(lat_cpu, r->fwd_iters);
-    free(lat_cpu);
     r->fwd1_us_median = median_sorted(lat, r->fwd_iters);
     r->fwd1_us_p10 = lat[r->fwd_iters / 10];
     r->fwd1_us_p90 = lat[(9 * r->fwd_iters) / 10];
     r->attn_checksum = checksum;
     free(lat);
+    free(lat_cpu);
+    return 0;
+}
 
-    r->params = (double)tr.model->num_params;
-    r->flops_per_step = flops_per_step(c);
-    r->peak_rss_mib = peak_rss_mib();
-    r->ok = 1;
-done:
-    optimizer_free(&tr.opt);
-    activations_free(acts1);
-    activations_free(tr.acts);
-    model_free(tr.model);
-    free(tokens);
-    free(labels);
+static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
+{
+    BenchRun run = {0};
+    if (bench_run_create(&run, c, o, r) == 0 && measure_training(&run, c, o, r) == 0 &&
+        measure_forward1(&run, c, o, r) == 0) {
+        r->params = (double)run.model->num_params;
+        r->flops_per_step = flops_per_step(c);
+        r->peak_rss_mib = peak_rss_mib();
+        r->ok = 1;
+    }
+    bench_run_free(&run);
 }
 
 /* ---- parent: fork, collect, print ---- */
@@ -387,15 +407,13 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
 {
     memset(r, 0, sizeof *r);
     int fd[2];
-    if (pipe(fd) != 0) {
-        snprintf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
-        return -1;
-    }
+    if (pipe(fd) != 0)
+        return errorf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        snprintf(r->err, sizeof r->err, "fork: %s", strerror(errno));
+        errorf(r->err, sizeof r->err, "fork: %s", strerror(errno));
         close(fd[0]);
         close(fd[1]);
         return -1;
@@ -441,11 +459,11 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
     if (got != sizeof *r) {
         memset(r, 0, sizeof *r);
         if (WIFSIGNALED(status))
-            snprintf(r->err, sizeof r->err, "%s: child killed by signal %d", what, WTERMSIG(status));
-        else
-            snprintf(r->err, sizeof r->err, "%s: child exited with status %d before reporting",
-                     what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        return -1;
+            return errorf(r->err, sizeof r->err, "%s: child killed by signal %d", what,
+                                WTERMSIG(status));
+        return errorf(r->err, sizeof r->err,
+                            "%s: child exited with status %d before reporting", what,
+                            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
     r->err[sizeof r->err - 1] = '\0';
     return r->ok ? 0 : -1;

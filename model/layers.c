@@ -218,7 +218,9 @@ static inline float exp_nonpositive(float x)
     return x < -87.0f ? 0.0f : er * two_n;
 }
 
-/* Softmax of one score row in place, with the masks; an all-masked row is 0. */
+/* Softmax of one score row in place, with the masks; an all-masked row is 0.
+ * Float with exp_nonpositive, in eight lanes: this runs B*NH*T times per layer
+ * and step. The classifier's K-wide softmax (log_sum_exp, below) is double. */
 static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int T)
 {
     if (pad)
@@ -918,48 +920,10 @@ void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B,
 
 /* ----------------------------------------------------------------- loss */
 
-float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
-                            const int *labels, float label_smoothing, int B, int K,
-                            int *correct)
-{
-    double total = 0.0;
-    int right = 0;
-    const double s = label_smoothing;
-    for (int b = 0; b < B; b++) {
-        const float *z = logits + (size_t)b * K;
-        float *p = probs + (size_t)b * K;
-        int best = 0;
-        double maxv = z[0];
-        for (int k = 1; k < K; k++) {
-            if (z[k] > maxv) {
-                maxv = z[k];
-                best = k;
-            }
-        }
-        double sum = 0.0;
-        for (int k = 0; k < K; k++)
-            sum += exp((double)z[k] - maxv);
-        const double logsum = maxv + log(sum);
-        /* loss = (1 - s) * (-log p_y) + s / K * sum_k (-log p_k) */
-        double loss = 0.0;
-        for (int k = 0; k < K; k++) {
-            double logp = (double)z[k] - logsum;
-            p[k] = (float)exp(logp);
-            double target = s / K + (k == labels[b] ? 1.0 - s : 0.0);
-            loss -= target * logp;
-            if (dlogits)
-                dlogits[(size_t)b * K + k] = (float)((exp(logp) - target) / B);
-        }
-        total += loss;
-        right += best == labels[b];
-    }
-    if (correct)
-        *correct = right;
-    return (float)(total / B);
-}
-
-/* ------------------------------------------------------------- R-Drop */
-
+/* The classifier's softmax, written once: log p_k = z_k - log sum_j exp(z_j), in
+ * double with the maximum subtracted first. Probabilities, cross-entropy and
+ * R-Drop all go through it. (Attention has its own, attention_softmax_row: float,
+ * masked, a vectorised exp over T keys per row, on the hot path.) */
 static double log_sum_exp(const float *z, int K)
 {
     double maxv = z[0], sum = 0.0;
@@ -969,6 +933,59 @@ static double log_sum_exp(const float *z, int K)
         sum += exp((double)z[k] - maxv);
     return maxv + log(sum);
 }
+
+/* probs (K) = softmax(z), rounded to float; returns log sum exp(z). */
+static double softmax_row(float *probs, const float *z, int K)
+{
+    const double lse = log_sum_exp(z, K);
+    for (int k = 0; k < K; k++)
+        probs[k] = (float)exp((double)z[k] - lse);
+    return lse;
+}
+
+void softmax_probs(float *probs, const float *logits, int B, int K)
+{
+    for (int b = 0; b < B; b++)
+        softmax_row(probs + (size_t)b * K, logits + (size_t)b * K, K);
+}
+
+static int argmax(const float *z, int K)
+{
+    int best = 0;
+    for (int k = 1; k < K; k++)
+        if (z[k] > z[best])
+            best = k;
+    return best;
+}
+
+float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
+                            const int *labels, float label_smoothing, int B, int K,
+                            int *correct)
+{
+    double total = 0.0;
+    int right = 0;
+    const double s = label_smoothing;
+    for (int b = 0; b < B; b++) {
+        const float *z = logits + (size_t)b * K;
+        const double logsum = softmax_row(probs + (size_t)b * K, z, K);
+        /* loss = (1 - s) * (-log p_y) + s / K * sum_k (-log p_k) */
+        double loss = 0.0;
+        for (int k = 0; k < K; k++) {
+            double logp = (double)z[k] - logsum;
+            double target = s / K + (k == labels[b] ? 1.0 - s : 0.0);
+            loss -= target * logp;
+            if (dlogits)
+                dlogits[(size_t)b * K + k] = (float)((exp(logp) - target) / B);
+        }
+        total += loss;
+        right += argmax(z, K) == labels[b];
+    }
+    if (correct)
+        *correct = right;
+    return (float)(total / B);
+}
+
+/* ------------------------------------------------------------- R-Drop */
 
 /* Adds scale * d/dz_p [KL(p || q) + KL(q || p)], p = softmax(zp), q = softmax(zq);
  * with l = log p - log q that is p (l - E_p[l]) (from KL(p || q)) + p - q. */

@@ -2,7 +2,11 @@
  * outputs first, then inputs, then sizes. Every backward ADDS into the gradients
  * it is given (the caller zeroes them once), and a NULL input gradient is skipped.
  * Row-major everywhere; Linear weights are [out, in] like PyTorch.
- * Axis letters as in model.h; N = number of rows (usually B*T). */
+ * Axis letters as in model.h; N = number of rows (usually B*T).
+ * Some backwards also come as _set, overwriting the input gradient: model.c uses
+ * those where it is the first writer (nothing to zero). The adding ones are the
+ * contract above, checked by the finite-difference tests; attention_backward
+ * and layernorm_backward are called only there. */
 #ifndef MINILLM_LAYERS_H
 #define MINILLM_LAYERS_H
 
@@ -99,6 +103,11 @@ void mean_pool_backward(float *dinp, const float *dout, const uint8_t *key_pad, 
 void max_pool_forward(float *out, int *argmax, const float *inp, const uint8_t *key_pad, int B,
                       int T, int C);
 void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B, int T, int C);
+
+/* probs (B, K) = softmax of each row of logits (B, K), computed in double and
+ * rounded: the classifier's probabilities (the same numbers softmax_cross_entropy
+ * writes). */
+void softmax_probs(float *probs, const float *logits, int B, int K);
 
 /* Softmax cross-entropy with PyTorch's label smoothing: target distribution
  * (1 - s) * onehot + s / K. Writes probs (B, K) and dlogits (B, K) (the gradient

@@ -9,15 +9,16 @@
 #include <string.h>
 
 #include "layers.h"
+#include "errors.h"
 #include "parallel.h"
 
+/* Room for model_forward_error's message. */
+#define FORWARD_ERROR_LEN 160
 /* Most batch shards (activations_set_shards): one per pool thread at most. */
 #define MODEL_MAX_SHARDS PARALLEL_MAX_THREADS
 
-/* Tensors per encoder layer, in state_dict order (see layer_tensor_names). */
-#define LAYER_TENSORS 12
-
-static const char *const layer_tensor_names[LAYER_TENSORS] = {
+/* An encoder layer's tensors in state_dict order. */
+static const char *const layer_tensor_names[MODEL_LAYER_TENSORS] = {
     "attention.qkv_layer.weight", "attention.qkv_layer.bias",
     "attention.linear_layer.weight", "attention.linear_layer.bias",
     "norm1.gamma", "norm1.beta",
@@ -45,34 +46,39 @@ int model_tokens_to_feed(const ModelConfig *cfg, int longest)
 
 int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
 {
-#define FAIL(...) do { if (err && err_len) snprintf(err, err_len, __VA_ARGS__); return -1; } while (0)
+    const size_t n = err_len;
     if (cfg->vocab_size < 2)
-        FAIL("vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)", cfg->vocab_size);
+        return errorf(err, n, "vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)",
+                            cfg->vocab_size);
     if (cfg->d_model < 2 || cfg->d_model % 2 != 0)
-        FAIL("d_model = %d: must be an even number >= 2", cfg->d_model);
+        return errorf(err, n, "d_model = %d: must be an even number >= 2", cfg->d_model);
     if (cfg->num_heads < 1 || cfg->d_model % cfg->num_heads != 0)
-        FAIL("num_heads = %d: must be >= 1 and divide d_model = %d", cfg->num_heads, cfg->d_model);
+        return errorf(err, n, "num_heads = %d: must be >= 1 and divide d_model = %d",
+                            cfg->num_heads, cfg->d_model);
     if (cfg->d_ff < 1)
-        FAIL("d_ff = %d: must be >= 1", cfg->d_ff);
+        return errorf(err, n, "d_ff = %d: must be >= 1", cfg->d_ff);
     if (cfg->num_layers < 1 || cfg->num_layers > MODEL_MAX_LAYERS)
-        FAIL("num_layers = %d: must be between 1 and %d", cfg->num_layers, MODEL_MAX_LAYERS);
+        return errorf(err, n, "num_layers = %d: must be between 1 and %d", cfg->num_layers,
+                            MODEL_MAX_LAYERS);
     if (cfg->num_classes < 2)
-        FAIL("num_classes = %d: must be >= 2", cfg->num_classes);
+        return errorf(err, n, "num_classes = %d: must be >= 2", cfg->num_classes);
     if (cfg->max_len < 1 || cfg->max_len > MODEL_SINUSOID_BUFFER_LEN)
-        FAIL("max_len = %d: must be between 1 and %d", cfg->max_len, MODEL_SINUSOID_BUFFER_LEN);
+        return errorf(err, n, "max_len = %d: must be between 1 and %d", cfg->max_len,
+                            MODEL_SINUSOID_BUFFER_LEN);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
-        FAIL("dropout = %g: must be in [0, 1)", (double)cfg->dropout);
+        return errorf(err, n, "dropout = %g: must be in [0, 1)", (double)cfg->dropout);
     if (!(cfg->embedding_dropout < 1.0f) || isnan(cfg->embedding_dropout))
-        FAIL("embedding_dropout = %g: must be < 1 (negative = use dropout)",
-             (double)cfg->embedding_dropout);
+        return errorf(err, n, "embedding_dropout = %g: must be < 1 (negative = use dropout)",
+                            (double)cfg->embedding_dropout);
     if (cfg->layernorm != LAYERNORM_WORKSHOP && cfg->layernorm != LAYERNORM_STANDARD)
-        FAIL("layernorm = %d: must be workshop or standard", (int)cfg->layernorm);
+        return errorf(err, n, "layernorm = %d: must be workshop or standard",
+                            (int)cfg->layernorm);
     if (cfg->pos_encoding != POS_ENCODING_SINUSOIDAL && cfg->pos_encoding != POS_ENCODING_LEARNED)
-        FAIL("pos_encoding = %d: must be sinusoidal or learned", (int)cfg->pos_encoding);
+        return errorf(err, n, "pos_encoding = %d: must be sinusoidal or learned",
+                            (int)cfg->pos_encoding);
     if (cfg->pooling != POOLING_MEAN && cfg->pooling != POOLING_MAX)
-        FAIL("pooling = %d: must be mean or max", (int)cfg->pooling);
+        return errorf(err, n, "pooling = %d: must be mean or max", (int)cfg->pooling);
     return 0;
-#undef FAIL
 }
 
 static float embedding_dropout_rate(const ModelConfig *cfg)
@@ -88,7 +94,7 @@ static int build_views(const ModelConfig *cfg, ParamView *views, size_t *num_par
     const int V = cfg->vocab_size, C = cfg->d_model, F = cfg->d_ff, K = cfg->num_classes;
     int n = 0;
     size_t offset = 0;
-#define ADD(NAME, ND, S0, S1) do {                                                  \
+#define ADD(NAME, ROLE, LAYER, ND, S0, S1) do {                                     \
         size_t numel_ = (size_t)(S0) * (size_t)((ND) == 2 ? (S1) : 1);              \
         if (views) {                                                                \
             ParamView *v_ = &views[n];                                              \
@@ -98,42 +104,59 @@ static int build_views(const ModelConfig *cfg, ParamView *views, size_t *num_par
             v_->shape[1] = (ND) == 2 ? (S1) : 0;                                    \
             v_->offset = offset;                                                    \
             v_->numel = numel_;                                                     \
+            v_->role = (ROLE);                                                      \
+            v_->layer = (LAYER);                                                    \
         }                                                                           \
         offset += numel_;                                                           \
         n++;                                                                        \
     } while (0)
-    ADD("encoder.embedding.weight", 2, V, C);
+    ADD("encoder.embedding.weight", PARAM_TOKEN_EMBEDDING, -1, 2, V, C);
     if (cfg->pos_encoding == POS_ENCODING_LEARNED)
-        ADD("encoder.pos_encoding.pe", 2, cfg->max_len, C);
+        ADD("encoder.pos_encoding.pe", PARAM_POS_EMBEDDING, -1, 2, cfg->max_len, C);
     for (int l = 0; l < cfg->num_layers; l++) {
-        const int shapes[LAYER_TENSORS][3] = {
+        const int shapes[MODEL_LAYER_TENSORS][3] = {
             {2, 3 * C, C}, {1, 3 * C, 0}, {2, C, C}, {1, C, 0}, {1, C, 0}, {1, C, 0},
             {2, F, C},     {1, F, 0},     {2, C, F}, {1, C, 0}, {1, C, 0}, {1, C, 0},
         };
-        for (int j = 0; j < LAYER_TENSORS; j++) {
+        for (int j = 0; j < MODEL_LAYER_TENSORS; j++) {
             char name[MODEL_NAME_MAX];
             snprintf(name, sizeof name, "encoder.layers.%d.%s", l, layer_tensor_names[j]);
-            ADD(name, shapes[j][0], shapes[j][1], shapes[j][2]);
+            ADD(name, PARAM_ENCODER_LAYER, l, shapes[j][0], shapes[j][1], shapes[j][2]);
         }
     }
-    ADD("classifier.0.weight", 2, C / 2, C);
-    ADD("classifier.0.bias", 1, C / 2, 0);
-    ADD("classifier.3.weight", 2, K, C / 2);
-    ADD("classifier.3.bias", 1, K, 0);
+    ADD("classifier.0.weight", PARAM_CLASSIFIER, -1, 2, C / 2, C);
+    ADD("classifier.0.bias", PARAM_CLASSIFIER, -1, 1, C / 2, 0);
+    ADD("classifier.3.weight", PARAM_CLASSIFIER, -1, 2, K, C / 2);
+    ADD("classifier.3.bias", PARAM_CLASSIFIER, -1, 1, K, 0);
 #undef ADD
     if (num_params)
         *num_params = offset;
     return n;
 }
 
-static int first_layer_view(const Model *m)
+int model_view_index(const Model *m, ParamRole role, int layer)
 {
-    return m->cfg.pos_encoding == POS_ENCODING_LEARNED ? 2 : 1;
+    /* build_views's order, counted */
+    const int learned_pe = m->cfg.pos_encoding == POS_ENCODING_LEARNED;
+    const int layers_start = 1 + learned_pe;
+    switch (role) {
+    case PARAM_TOKEN_EMBEDDING:
+        return 0;
+    case PARAM_POS_EMBEDDING:
+        return learned_pe ? 1 : -1;
+    case PARAM_ENCODER_LAYER:
+        if (layer < 0 || layer >= m->cfg.num_layers)
+            return -1;
+        return layers_start + layer * MODEL_LAYER_TENSORS;
+    case PARAM_CLASSIFIER:
+        return layers_start + m->cfg.num_layers * MODEL_LAYER_TENSORS;
+    }
+    return -1;
 }
 
 static LayerWeights layer_views(const Model *m, float *base, int l)
 {
-    const ParamView *v = &m->views[first_layer_view(m) + l * LAYER_TENSORS];
+    const ParamView *v = &m->views[model_view_index(m, PARAM_ENCODER_LAYER, l)];
     return (LayerWeights){
         .qkv_w = base + v[0].offset, .qkv_b = base + v[1].offset,
         .out_w = base + v[2].offset, .out_b = base + v[3].offset,
@@ -146,10 +169,11 @@ static LayerWeights layer_views(const Model *m, float *base, int l)
 
 static ModelWeights model_views(const Model *m, float *base)
 {
-    const ParamView *cls = &m->views[m->num_views - 4];
+    const ParamView *cls = &m->views[model_view_index(m, PARAM_CLASSIFIER, -1)];
+    const int pe = model_view_index(m, PARAM_POS_EMBEDDING, -1);
     return (ModelWeights){
-        .tok_emb = base + m->views[0].offset,
-        .pos_emb = m->cfg.pos_encoding == POS_ENCODING_LEARNED ? base + m->views[1].offset : NULL,
+        .tok_emb = base + m->views[model_view_index(m, PARAM_TOKEN_EMBEDDING, -1)].offset,
+        .pos_emb = pe >= 0 ? base + m->views[pe].offset : NULL,
         .cls1_w = base + cls[0].offset, .cls1_b = base + cls[1].offset,
         .cls2_w = base + cls[2].offset, .cls2_b = base + cls[3].offset,
     };
@@ -198,10 +222,10 @@ static void init_params(Model *m, Rng *rng)
         const ParamView *v = &m->views[i];
         float *x = m->params + v->offset;
         const char *leaf = strrchr(v->name, '.') + 1;
-        if (i == 0) {
+        if (v->role == PARAM_TOKEN_EMBEDDING) {
             for (size_t j = 0; j < v->numel; j++)
                 x[j] = rng_normal(rng);
-        } else if (strcmp(v->name, "encoder.pos_encoding.pe") == 0) {
+        } else if (v->role == PARAM_POS_EMBEDDING) {
             for (size_t j = 0; j < v->numel; j++)
                 x[j] = rng_normal(rng) * 0.02f;
         } else if (strcmp(leaf, "gamma") == 0) {
@@ -239,8 +263,8 @@ Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len)
     return m;
 oom:
     model_free(m);
-    if (err && err_len)
-        snprintf(err, err_len, "out of memory creating the model");
+    errorf(err, err_len, "out of memory creating the model (%zu parameters)",
+                 model_param_budget(cfg).total);
     return NULL;
 }
 
@@ -365,6 +389,7 @@ struct Activations {
     Rng *shard_rng;        /* (MODEL_MAX_SHARDS) each shard's dropout keys, seeded per
                             * forward; behind a pointer so that rows_view's copy of
                             * this struct does not read them while shards draw */
+    char *forward_error;   /* (FORWARD_ERROR_LEN) why the last forward refused; "" = it ran */
 };
 
 /* Two passes over the same layout: the first (base NULL) only measures. */
@@ -388,6 +413,7 @@ static void layout_activations(Activations *a, Arena *ar)
     const size_t BT = B * T, BTC = BT * C, BTF = BT * F, H = C / 2;
 #define F32(n) ((float *)carve(ar, (n) * sizeof(float)))
 #define U8(n) ((uint8_t *)carve(ar, (n) * sizeof(uint8_t)))
+    a->forward_error = (char *)carve(ar, FORWARD_ERROR_LEN);
     a->tokens = (int *)carve(ar, BT * sizeof(int));
     a->key_pad = U8(BT);
     a->emb = F32(BTC);
@@ -611,15 +637,58 @@ static LayerActs layer_rows(const Activations *a, int l, int b0)
 /* --------------------------------------------------------------- forward */
 
 /* Activations made for another model serve if the shapes (and the dropout
- * buffers, allocated only when a rate is > 0) are the same. */
-static bool activations_fit(const Activations *a, const ModelConfig *cfg)
+ * buffers, allocated only when a rate is > 0) are the same. 0, or -1 with the
+ * first difference in err. */
+static int check_activations_fit(const Activations *a, const ModelConfig *cfg, char *err,
+                                 size_t err_len)
 {
     const ModelConfig *own = &a->cfg;
-    return own->d_model == cfg->d_model && own->num_heads == cfg->num_heads &&
-           own->d_ff == cfg->d_ff && own->num_layers == cfg->num_layers &&
-           own->num_classes == cfg->num_classes &&
-           (cfg->dropout <= 0.0f || own->dropout > 0.0f) &&
-           (embedding_dropout_rate(cfg) <= 0.0f || embedding_dropout_rate(own) > 0.0f);
+    const char *what = "these activations were made for a model with";
+    if (own->d_model != cfg->d_model)
+        return errorf(err, err_len, "%s d_model %d, not %d", what, own->d_model,
+                            cfg->d_model);
+    if (own->num_heads != cfg->num_heads)
+        return errorf(err, err_len, "%s %d heads, not %d", what, own->num_heads,
+                            cfg->num_heads);
+    if (own->d_ff != cfg->d_ff)
+        return errorf(err, err_len, "%s d_ff %d, not %d", what, own->d_ff, cfg->d_ff);
+    if (own->num_layers != cfg->num_layers)
+        return errorf(err, err_len, "%s %d layers, not %d", what, own->num_layers,
+                            cfg->num_layers);
+    if (own->num_classes != cfg->num_classes)
+        return errorf(err, err_len, "%s %d classes, not %d", what, own->num_classes,
+                            cfg->num_classes);
+    if (cfg->dropout > 0.0f && own->dropout <= 0.0f)
+        return errorf(err, err_len, "%s dropout 0 (no dropout buffers), not %g", what,
+                            (double)cfg->dropout);
+    if (embedding_dropout_rate(cfg) > 0.0f && embedding_dropout_rate(own) <= 0.0f)
+        return errorf(err, err_len, "%s embedding dropout 0 (no buffer for it), not %g",
+                            what, (double)embedding_dropout_rate(cfg));
+    return 0;
+}
+
+/* Whether model_forward can run tokens (B, T) on a: 0, or -1 with the reason
+ * in a->forward_error. */
+static int check_forward_input(const Activations *a, const ModelConfig *cfg, const int *tokens,
+                               int B, int T, char *err, size_t err_len)
+{
+    if (B < 1 || T < 1)
+        return errorf(err, err_len, "a batch of %d x %d tokens is empty", B, T);
+    if (B > a->B_max || T > a->T_max)
+        return errorf(err, err_len,
+                            "a batch of %d x %d tokens does not fit the %d x %d these activations "
+                            "were made for", B, T, a->B_max, a->T_max);
+    if (check_activations_fit(a, cfg, err, err_len) != 0)
+        return -1;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const int id = tokens[(size_t)b * T + t];
+            if (id < 0 || id >= cfg->vocab_size)
+                return errorf(err, err_len,
+                                    "token id %d (sequence %d, position %d) is outside the "
+                                    "vocabulary [0, %d)", id, b + 1, t + 1, cfg->vocab_size);
+        }
+    return 0;
 }
 
 static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
@@ -692,6 +761,7 @@ static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng
         cls_in = v.cls_d;
     }
     linear_forward(v.logits, cls_in, w.cls2_w, w.cls2_b, B, H, K);
+    softmax_probs(v.probs, v.logits, B, K);
 }
 
 static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads,
@@ -748,12 +818,11 @@ const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens
                                      Rng *dropout_rng, const float *emb_delta)
 {
     const ModelConfig *cfg = &m->cfg;
-    if (B < 1 || T < 1 || B > a->B_max || T > a->T_max || !activations_fit(a, cfg))
+    /* One look at every input, so the caller can say why it was refused. */
+    if (check_forward_input(a, cfg, tokens, B, T, a->forward_error, FORWARD_ERROR_LEN) != 0)
         return NULL;
+    a->forward_error[0] = '\0';
     const size_t BT = (size_t)B * T;
-    for (size_t i = 0; i < BT; i++)
-        if (tokens[i] < 0 || tokens[i] >= cfg->vocab_size)
-            return NULL;
 
     a->B = B;
     a->T = T;
@@ -937,13 +1006,18 @@ void model_backward(Model *m, Activations *a)
      * unsharded (rows in order). */
     ModelWeights g = model_grads(m);
     embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, a->B, a->T, m->cfg.d_model);
-    const size_t first = (size_t)(m->views[first_layer_view(m)].offset);
+    const size_t first = m->views[model_view_index(m, PARAM_ENCODER_LAYER, 0)].offset;
     GradReduceJob reduce = {.grads = m->grads, .shard_grads = a->shard_grads,
                             .numel = m->num_params, .first = first, .count = a->shards - 1};
     parallel_for(m->num_params - first, 8192, grad_reduce_chunk, &reduce);
 }
 
 /* -------------------------------------------------------------- read-outs */
+
+const char *model_forward_error(const Activations *a)
+{
+    return a->forward_error;
+}
 
 const float *activations_embedding_grad(const Activations *a)
 {
@@ -958,25 +1032,8 @@ const float *activations_attention(const Activations *a, int layer)
     return a->layers[layer].att;
 }
 
-const float *activations_probs(Activations *a)
+const float *activations_probs(const Activations *a)
 {
-    /* Eval callers may not compute a loss: derive the softmax from the logits. */
-    if (!a->has_loss) {
-        const int K = a->cfg.num_classes;
-        for (int b = 0; b < a->B; b++) {
-            const float *z = a->logits + (size_t)b * K;
-            float *p = a->probs + (size_t)b * K;
-            float maxv = z[0], sum = 0.0f;
-            for (int k = 1; k < K; k++)
-                maxv = z[k] > maxv ? z[k] : maxv;
-            for (int k = 0; k < K; k++) {
-                p[k] = expf(z[k] - maxv);
-                sum += p[k];
-            }
-            for (int k = 0; k < K; k++)
-                p[k] /= sum;
-        }
-    }
     return a->probs;
 }
 

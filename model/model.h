@@ -22,6 +22,9 @@
 #define MODEL_NAME_MAX 96
 /* Most encoder layers (per-layer read-outs are sized by it). */
 #define MODEL_MAX_LAYERS 64
+/* Tensors per encoder layer (qkv, output linear, two norms, two FFN linears:
+ * weight and bias, or gamma and beta, each). */
+#define MODEL_LAYER_TENSORS 12
 /* The notebook's PositionalEncoding registers a [5000, C] buffer. */
 #define MODEL_SINUSOID_BUFFER_LEN 5000
 
@@ -61,6 +64,17 @@ int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len);
  * Training, evaluation and live inference all feed this. */
 int model_tokens_to_feed(const ModelConfig *cfg, int longest);
 
+/* Which part of the model a tensor belongs to. In the buffer (and m->views) they
+ * come in this order: the embedding table, the learned PE table (only with
+ * POS_ENCODING_LEARNED), the encoder layers 0..L-1 (MODEL_LAYER_TENSORS each, the same
+ * order in every layer), the classifier. */
+typedef enum {
+    PARAM_TOKEN_EMBEDDING = 0, /* encoder.embedding.weight */
+    PARAM_POS_EMBEDDING,       /* encoder.pos_encoding.pe */
+    PARAM_ENCODER_LAYER,       /* encoder.layers.<layer>.* */
+    PARAM_CLASSIFIER,          /* classifier.* */
+} ParamRole;
+
 /* One named tensor inside the contiguous parameter (and gradient) buffer. */
 typedef struct {
     char name[MODEL_NAME_MAX]; /* PyTorch state_dict name */
@@ -68,6 +82,8 @@ typedef struct {
     int shape[2];
     size_t offset;             /* in floats, into params and grads */
     size_t numel;
+    ParamRole role;
+    int layer;                 /* encoder layer; -1 outside the encoder layers */
 } ParamView;
 
 /* Parameter count of each component, as the Model view lists them. */
@@ -126,13 +142,22 @@ Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len)
 void model_free(Model *m);
 /* Same config required; copies the parameter values only (cheap memcpy). */
 void model_copy_params(Model *dst, const Model *src);
-/* Views for layer l (params or grads) and for the non-layer tensors. */
+/* Views for layer l (params or grads) and for the non-layer tensors. The
+ * gradient views are used by model.c's backward and by the finite-difference
+ * tests, which compare a tensor's gradient with its numerical one. */
 LayerWeights model_layer_params(const Model *m, int l);
 LayerWeights model_layer_grads(const Model *m, int l);
 ModelWeights model_params(const Model *m);
 ModelWeights model_grads(const Model *m);
-/* NULL when no tensor has that name. */
+/* NULL when no tensor has that name. Only the tests call it (to reach one tensor
+ * by its state_dict name); checkpoints walk m->views. */
 const ParamView *model_find_view(const Model *m, const char *name);
+/* Index in m->views of the first tensor with that role (and, for
+ * PARAM_ENCODER_LAYER, of that layer; `layer` is ignored otherwise); -1 when
+ * the model has none (no PE table when sinusoidal, layer out of range). The
+ * tensors before model_view_index(m, PARAM_ENCODER_LAYER, 0) are the embedding
+ * tables; layer l's are [index(l), index(l) + MODEL_LAYER_TENSORS). */
+int model_view_index(const Model *m, ParamRole role, int layer);
 ParamBudget model_param_budget(const ModelConfig *cfg);
 /* FLOPs per token for a sequence of length T: matmuls (2 per MAC) and attention. */
 void model_flops_per_token(const ModelConfig *cfg, int T, double *forward, double *training);
@@ -142,7 +167,8 @@ void model_zero_grad(Model *m);
 
 /* Activations and scratch for one batch shape, kept for backward.
  * Allocated once by activations_create for at most B sequences of at most T
- * tokens (NULL if T > max_len or out of memory); any smaller B and T work.
+ * tokens (NULL if B or T < 1, T > max_len or out of memory); any smaller B and
+ * T work.
  * The training step never allocates. Forward only reads the model, so two
  * threads may run forward on one Model with their own Activations while
  * nobody writes its parameters. */
@@ -153,9 +179,14 @@ void activations_free(Activations *a);
 /* Forward for tokens (B, T) (ids, MODEL_PAD_ID = padding), T <= the T reserved.
  * `dropout_rng` NULL = eval mode (no dropout). Returns logits (B, K), owned by `a`;
  * NULL if B or T exceed the reservation, a token id is outside [0, V), or `a`
- * was made for a model of another shape. */
+ * was made for a model of another shape: model_forward_error says which. */
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
                            Rng *dropout_rng);
+/* Why the last model_forward (or _perturbed) on `a` returned NULL, naming the
+ * input ("a batch of 40 x 12 tokens does not fit the 32 x 10 ...", "token id 25
+ * (sequence 3, position 4) is outside the vocabulary [0, 22)"); "" after a
+ * forward that ran. */
+const char *model_forward_error(const Activations *a);
 /* The same with `emb_delta` (B, T, C) added to the embedded input (embedding * sqrt(C)
  * + PE, before embedding dropout): adversarial training perturbs the input there.
  * emb_delta NULL = model_forward. */
@@ -212,10 +243,14 @@ int activations_shards(const Activations *a);
 
 /* Read-outs of the last forward, for the visualiser and `predict --attention`. */
 const float *activations_attention(const Activations *a, int layer); /* (B, NH, T, T) */
-const float *activations_probs(Activations *a);                        /* (B, K) softmax */
+/* (B, K) softmax of the logits, computed by the forward (softmax_probs: the
+ * numbers model_loss's cross-entropy uses). */
+const float *activations_probs(const Activations *a);
 /* Mean L2 norm over non-pad positions of batch row b: index 0 after the embedding
  * (+PE), index l+1 after layer l. out has L+1 entries. */
 void activations_layer_norms(const Activations *a, int b, float *out);
-const float *activations_pooled(const Activations *a); /* (B, C) */
+/* (B, C) the pooled encoder output. Only the tests read it (they check pooling
+ * against the last layer's rows); no view shows it yet. */
+const float *activations_pooled(const Activations *a);
 
 #endif

@@ -23,7 +23,7 @@ uint64_t rng_next_u64(Rng *rng)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-uint32_t rng_next_u32(Rng *rng)
+static uint32_t rng_next_u32(Rng *rng)
 {
     return (uint32_t)(rng_next_u64(rng) >> 32); /* high bits are the good ones */
 }

@@ -11,7 +11,6 @@ typedef struct {
 
 void rng_seed(Rng *rng, uint64_t seed);
 uint64_t rng_next_u64(Rng *rng);
-uint32_t rng_next_u32(Rng *rng);
 /* Uniform in [0, 1). */
 float rng_uniform(Rng *rng);
 /* Standard normal (Box-Muller). */

@@ -150,6 +150,104 @@ static int parse_string_array(const char *text, const char *key, int n, char ***
     return 0;
 }
 
+/* ------------------------------------------------ training info ("training") */
+
+CheckpointInfo checkpoint_info_none(void)
+{
+    CheckpointInfo info;
+    memset(&info, 0, sizeof info);
+    info.step = info.total_steps = info.val_step = -1;
+    info.val_loss = NAN;
+    return info;
+}
+
+/* The "training" object of info (cJSON_free), or NULL when out of memory. */
+static char *training_json(const CheckpointInfo *info)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o != NULL;
+    if (ok && info->step >= 0)
+        ok = cJSON_AddNumberToObject(o, "step", (double)info->step) != NULL;
+    if (ok && info->total_steps >= 0)
+        ok = cJSON_AddNumberToObject(o, "total_steps", (double)info->total_steps) != NULL;
+    if (ok && info->val_step >= 0 && isfinite(info->val_acc)) {
+        ok = cJSON_AddNumberToObject(o, "val_step", (double)info->val_step) &&
+             cJSON_AddNumberToObject(o, "val_accuracy", float_for_json(info->val_acc));
+        if (ok && isfinite(info->val_loss))
+            ok = cJSON_AddNumberToObject(o, "val_loss", float_for_json(info->val_loss)) != NULL;
+    }
+    size_t data_len = strnlen(info->data, sizeof info->data);
+    if (ok && data_len > 0 && data_len < sizeof info->data && utf8_valid(info->data, data_len))
+        ok = cJSON_AddStringToObject(o, "data", info->data) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
+/* A whole number in [0, 2^53) of the "training" object into *out; absent keeps *out. */
+static int training_count(const cJSON *o, const char *key, long *out, const char *file, char *err,
+                          size_t err_len)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!item)
+        return 0;
+    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!(d >= 0.0 && d < 9007199254740992.0) || d != floor(d))
+        return errorf(err, err_len, "%s: training: key '%s' must be a non-negative integer", file, key);
+    *out = (long)d;
+    return 0;
+}
+
+/* A finite number in [lo, hi] of the "training" object into *out; absent keeps *out. */
+static int training_number(const cJSON *o, const char *key, double lo, double hi, float *out,
+                           const char *file, char *err, size_t err_len)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!item)
+        return 0;
+    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!(d >= lo && d <= hi))
+        return errorf(err, err_len, "%s: training: key '%s' must be a number in [%g, %g]", file, key,
+                      lo, hi);
+    *out = (float)d;
+    return 0;
+}
+
+/* __metadata__ "training" (text may be NULL: none) into *info. */
+static int parse_training(const char *text, CheckpointInfo *info, const char *file, char *err,
+                          size_t err_len)
+{
+    *info = checkpoint_info_none();
+    if (!text)
+        return 0;
+    cJSON *o = cJSON_Parse(text);
+    int rc = cJSON_IsObject(o) ? 0
+             : errorf(err, err_len, "%s: __metadata__ key 'training' is not a JSON object", file);
+    float acc = NAN;
+    if (rc == 0)
+        rc = training_count(o, "step", &info->step, file, err, err_len);
+    if (rc == 0)
+        rc = training_count(o, "total_steps", &info->total_steps, file, err, err_len);
+    if (rc == 0)
+        rc = training_count(o, "val_step", &info->val_step, file, err, err_len);
+    if (rc == 0)
+        rc = training_number(o, "val_accuracy", 0.0, 1.0, &acc, file, err, err_len);
+    if (rc == 0)
+        rc = training_number(o, "val_loss", 0.0, 1e30, &info->val_loss, file, err, err_len);
+    const cJSON *data = rc == 0 ? cJSON_GetObjectItemCaseSensitive(o, "data") : NULL;
+    if (data && !cJSON_IsString(data))
+        rc = errorf(err, err_len, "%s: training: key 'data' must be a string", file);
+    else if (data)
+        snprintf(info->data, sizeof info->data, "%s", data->valuestring);
+    cJSON_Delete(o);
+    if (rc == 0 && (info->val_step >= 0) != isfinite(acc))
+        rc = errorf(err, err_len, "%s: training: 'val_step' and 'val_accuracy' go together", file);
+    info->val_acc = isfinite(acc) ? acc : 0.0f;
+    if (rc != 0)
+        *info = checkpoint_info_none();
+    return rc;
+}
+
 /* ------------------------------------------------------------ checkpoints */
 
 /* The tensors a model with this config carries, in state_dict order. For the
@@ -218,7 +316,8 @@ static int check_saveable(const char *path, const Model *m, const TokenizerConfi
 
 int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig *tc,
                          const Vocab *v, const char *const *labels, int num_labels,
-                         unsigned char **bytes_out, size_t *len_out, char *err, size_t err_len)
+                         const CheckpointInfo *info, unsigned char **bytes_out, size_t *len_out,
+                         char *err, size_t err_len)
 {
     *bytes_out = NULL;
     *len_out = 0;
@@ -233,7 +332,7 @@ int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig
     SafeTensorF32 *tensors = malloc(sizeof *tensors * (size_t)(m->num_views + 1));
     float *pe = m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL
                     ? sinusoid_buffer_create(m->cfg.d_model) : NULL;
-    char *vocab_text = NULL, *labels_text = NULL;
+    char *vocab_text = NULL, *labels_text = NULL, *training_text = NULL;
     unsigned char *bytes = NULL;
     size_t len = 0;
     if (tokens) {
@@ -242,7 +341,9 @@ int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig
         vocab_text = json_string_array(tokens, m->cfg.vocab_size);
     }
     labels_text = json_string_array(labels, num_labels);
-    if (!tokens || !tensors || !vocab_text || !labels_text ||
+    if (info)
+        training_text = training_json(info);
+    if (!tokens || !tensors || !vocab_text || !labels_text || (info && !training_text) ||
         (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && !pe)) {
         errorf(err, err_len, "%s: out of memory preparing the checkpoint", path);
         goto done;
@@ -253,8 +354,10 @@ int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig
         {"config", config},
         {"vocab", vocab_text},
         {"labels", labels_text},
+        {"training", training_text}, /* last: left out without info */
     };
-    if (safetensors_serialize_f32(&bytes, &len, tensors, n, meta, 4, why, sizeof why) != 0) {
+    int num_meta = info ? 5 : 4;
+    if (safetensors_serialize_f32(&bytes, &len, tensors, n, meta, num_meta, why, sizeof why) != 0) {
         errorf(err, err_len, "%s: %s", path, why);
         goto done;
     }
@@ -264,6 +367,7 @@ int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig
     rc = 0;
 done:
     free(bytes);
+    cJSON_free(training_text);
     cJSON_free(labels_text);
     cJSON_free(vocab_text);
     cJSON_free(config);
@@ -277,9 +381,17 @@ int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
                     const Vocab *v, const char *const *labels, int num_labels,
                     char *err, size_t err_len)
 {
+    return checkpoint_save_info(path, m, tc, v, labels, num_labels, NULL, err, err_len);
+}
+
+int checkpoint_save_info(const char *path, const Model *m, const TokenizerConfig *tc,
+                         const Vocab *v, const char *const *labels, int num_labels,
+                         const CheckpointInfo *info, char *err, size_t err_len)
+{
     unsigned char *bytes;
     size_t len;
-    if (checkpoint_serialize(path, m, tc, v, labels, num_labels, &bytes, &len, err, err_len) != 0)
+    if (checkpoint_serialize(path, m, tc, v, labels, num_labels, info, &bytes, &len, err,
+                             err_len) != 0)
         return -1;
     int rc = atomic_write_file(path, bytes, len, err, err_len);
     free(bytes);
@@ -416,6 +528,8 @@ int checkpoint_load_memory(const char *path, const unsigned char *bytes, size_t 
                            err_len) != 0)
         goto done;
     out->num_labels = cfg.num_classes;
+    if (parse_training(safetensors_metadata(&st, "training"), &out->info, path, err, err_len) != 0)
+        goto done;
     char why[256] = "";
     out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why,
                                  sizeof why);

@@ -32,12 +32,29 @@
  * (1e6 epochs of at most 2^31 batches) and far from where counting up overflows. */
 #define CHECKPOINT_MAX_STEP ((long)1 << 53)
 
+/* What the training run knew of the weights it saved: __metadata__ "training",
+ * a JSON object {"step", "total_steps", "val_step", "val_accuracy", "val_loss",
+ * "data"}, every key optional (a file from before it, or from elsewhere, has
+ * none of them). The TUI shows it when it opens the checkpoint. */
+typedef struct {
+    long step;               /* optimizer steps behind the weights; -1 = not recorded */
+    long total_steps;        /* steps the run planned; -1 = not recorded */
+    long val_step;           /* step of the validation figures below; -1 = none */
+    float val_acc;           /* accuracy on the run's validation set, in [0, 1] */
+    float val_loss;          /* its loss; NAN = not recorded */
+    char data[1024];         /* what it trained on (a file, "embedded dataset"); "" = not recorded */
+} CheckpointInfo;
+
+/* An info with nothing recorded (-1 steps, NAN loss, no data). */
+CheckpointInfo checkpoint_info_none(void);
+
 typedef struct {
     Model *model;            /* created from the file's config */
     TokenizerConfig tokenizer;
     Vocab *vocab;
     int num_labels;
     char **labels;           /* (num_labels) class names */
+    CheckpointInfo info;     /* checkpoint_info_none() when the file has no "training" */
     uint64_t file_hash;      /* checkpoint_hash of the file's bytes: its sidecar must match */
 } Checkpoint;
 
@@ -54,6 +71,12 @@ typedef struct {
 int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
                     const Vocab *v, const char *const *labels, int num_labels,
                     char *err, size_t err_len);
+/* checkpoint_save plus __metadata__ "training" from info (NULL: none, the same
+ * bytes as checkpoint_save). A non-finite val_loss and an empty or non-UTF-8
+ * data are left out; negative steps too. */
+int checkpoint_save_info(const char *path, const Model *m, const TokenizerConfig *tc,
+                         const Vocab *v, const char *const *labels, int num_labels,
+                         const CheckpointInfo *info, char *err, size_t err_len);
 /* Validates header length, JSON, dtypes, shapes, offsets, every expected tensor;
  * reports the first problem in err (naming the file and the tensor/key). The
  * sinusoid rows the model uses (< max_len) must equal ours within 1e-4; the
@@ -78,11 +101,13 @@ int checkpoint_file_hash(const char *path, uint64_t *hash, char *err, size_t err
  * is not initialised (opt->m NULL) it is initialised for the file's size, otherwise
  * its size must match. On failure opt is unchanged.
  *
- * The model and its sidecar in one call: both checked, then the model written,
- * then the sidecar with the hash of the bytes just written. */
+ * The model (checkpoint_save_info; info may be NULL) and its sidecar in one
+ * call: both checked, then the model written, then the sidecar with the hash of
+ * the bytes just written. */
 int checkpoint_save_with_optimizer(const char *path, const Model *m, const TokenizerConfig *tc,
                                    const Vocab *v, const char *const *labels, int num_labels,
-                                   const Optimizer *opt, char *err, size_t err_len);
+                                   const CheckpointInfo *info, const Optimizer *opt, char *err,
+                                   size_t err_len);
 /* The sidecar alone, for the model file whose hash is model_hash. */
 int optimizer_state_save_matching(const char *path, const Optimizer *opt, uint64_t model_hash,
                                   char *err, size_t err_len);

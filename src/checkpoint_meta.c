@@ -10,9 +10,7 @@
 #include "config.h"
 #include "errors.h"
 
-/* The shortest decimal that reads back as the same float (spelling.h), so that
- * the JSON says 0.1 rather than 0.10000000149011612. */
-static double float_for_json(float f)
+double float_for_json(float f)
 {
     if (!isfinite(f))
         return 0.0;

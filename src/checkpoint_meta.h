@@ -59,10 +59,15 @@ int tensor_values_check(const SafeTensor *t, bool non_negative, const char *file
                         const char *after, char *err, size_t err_len);
 #define NOT_SAVED ": not saved (the previous file, if any, is unchanged)"
 
-/* checkpoint_save's bytes without the write (*bytes malloc'ed): the model file
- * that checkpoint_save_with_optimizer writes and hashes. */
+/* checkpoint_save_info's bytes without the write (*bytes malloc'ed; info may be
+ * NULL): the model file that checkpoint_save_with_optimizer writes and hashes. */
 int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig *tc,
                          const Vocab *v, const char *const *labels, int num_labels,
-                         unsigned char **bytes, size_t *len, char *err, size_t err_len);
+                         const CheckpointInfo *info, unsigned char **bytes, size_t *len,
+                         char *err, size_t err_len);
+
+/* The shortest decimal that reads back as the same float (spelling.h), so that
+ * the JSON says 0.1 rather than 0.10000000149011612; 0 for a non-finite value. */
+double float_for_json(float f);
 
 #endif

@@ -184,7 +184,8 @@ int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size
 
 int checkpoint_save_with_optimizer(const char *path, const Model *m, const TokenizerConfig *tc,
                                    const Vocab *v, const char *const *labels, int num_labels,
-                                   const Optimizer *opt, char *err, size_t err_len)
+                                   const CheckpointInfo *info, const Optimizer *opt, char *err,
+                                   size_t err_len)
 {
     char sidecar[4096];
     checkpoint_optim_path(path, sidecar, sizeof sidecar);
@@ -192,7 +193,8 @@ int checkpoint_save_with_optimizer(const char *path, const Model *m, const Token
     size_t len;
     /* Both checked before either is written: all or nothing of what can be known. */
     if (check_saveable(sidecar, opt, err, err_len) != 0 ||
-        checkpoint_serialize(path, m, tc, v, labels, num_labels, &bytes, &len, err, err_len) != 0)
+        checkpoint_serialize(path, m, tc, v, labels, num_labels, info, &bytes, &len, err,
+                             err_len) != 0)
         return -1;
     int rc = atomic_write_file(path, bytes, len, err, err_len);
     uint64_t hash = checkpoint_hash(bytes, len);

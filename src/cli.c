@@ -12,12 +12,14 @@ static const CliOption tui_options[] = {
     {"data", "FILE", "train on this TSV/CSV file instead of the embedded dataset"},
     {"val", "FILE", "validate on this file (default: a split of the training data)"},
     {"checkpoint", "FILE", "start from this saved model instead of fresh weights"},
+    {"ui-bench", "SECONDS", "report on stderr what the visualiser costs training over SECONDS, then quit"},
+    {"headless", NULL, "with --ui-bench: the training thread alone, without a screen (the baseline)"},
     {"version", NULL, "print the version and exit"},
 };
 
 static const CliCommand tui_command = {
     .command = NULL,
-    .synopsis = "[--config F] [--data F] [--val F] [--checkpoint F]\n"
+    .synopsis = "[--config F] [--data F] [--val F] [--checkpoint F] [--ui-bench S [--headless]]\n"
                 "       " CLI_PROGRAM " train|eval|predict|tokenize [options]   (see COMMAND --help)",
     .description =
         "Builds, trains and explains a small Transformer sentiment classifier live in the\n"
@@ -32,6 +34,21 @@ static const CliCommand tui_command = {
     .num_options = (int)(sizeof tui_options / sizeof tui_options[0]),
     .epilogue = "Exit status: 0 success, 1 error, 2 usage error.",
 };
+
+/* --ui-bench and --headless into opts. Returns 0 or CLI_EXIT_USAGE after a message. */
+static int get_bench_options(const CliArgs *args, TuiOptions *opts, FILE *err)
+{
+    float seconds = 0.0f;
+    if (cli_get_float(&tui_command, args, "ui-bench", 0.1, 86400.0, &seconds, err))
+        return CLI_EXIT_USAGE;
+    opts->bench_seconds = seconds;
+    opts->headless = cli_flag(&tui_command, args, "headless");
+    if (opts->headless && seconds <= 0.0f) {
+        cli_error(NULL, err, "--headless only goes with --ui-bench SECONDS");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
 
 static int run_tui(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
 {
@@ -53,6 +70,9 @@ static int run_tui(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
                   CLI_PROGRAM " --help')", args.positional[0]);
         return CLI_EXIT_USAGE;
     }
+    TuiOptions opts = {.checkpoint = cli_value(&tui_command, &args, "checkpoint")};
+    if (get_bench_options(&args, &opts, err))
+        return CLI_EXIT_USAGE;
     AppConfig cfg;
     rc = cli_load_config(&tui_command, &args, &cfg, err);
     if (rc != 0)
@@ -68,7 +88,7 @@ static int run_tui(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
         return CLI_EXIT_FAILURE;
     }
     msg[0] = '\0';
-    if (tui(&cfg, cli_value(&tui_command, &args, "checkpoint"), msg, sizeof msg) != 0) {
+    if (tui(&cfg, &opts, msg, sizeof msg) != 0) {
         cli_error(NULL, err, "%s", msg[0] ? msg : "the visualiser stopped with an error");
         return CLI_EXIT_FAILURE;
     }

@@ -5,6 +5,7 @@
 #ifndef MINILLM_CLI_H
 #define MINILLM_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -14,10 +15,17 @@
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE 2
 
+/* What the no-command form asks of the TUI besides the config. */
+typedef struct {
+    const char *checkpoint;  /* --checkpoint: start from this saved model (NULL: fresh weights) */
+    double bench_seconds;    /* --ui-bench: measure what the UI costs the training over this
+                              * many seconds, report on stderr and quit; 0 = off */
+    bool headless;           /* --headless (with --ui-bench): the training thread alone, no screen */
+} TuiOptions;
+
 /* The TUI entry point (ui_run), passed in by main.c so that the app library does
  * not depend on ncurses. Returns 0, or -1 with a message in err. */
-typedef int (*CliTuiFn)(const AppConfig *cfg, const char *checkpoint_path, char *err,
-                        size_t err_len);
+typedef int (*CliTuiFn)(const AppConfig *cfg, const TuiOptions *opts, char *err, size_t err_len);
 
 /* argv[0] is the program name; argv[1] the command or the first option. `tui` may be
  * NULL: the no-command form then says that the TUI is not part of this binary. */

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "cli.h"
 #include "cli_util.h"
-#include "dataset.h"
+#include "run.h"
 
 #define EVAL_BATCH 64
 
@@ -35,12 +34,6 @@ static double ratio(long num, long den)
     return den > 0 ? (double)num / (double)den : 0.0;
 }
 
-/* Rounds for printing: float noise in JSON helps nobody. */
-static double round6(double x)
-{
-    return round(x * 1e6) / 1e6;
-}
-
 /* confusion (K, K): [true][predicted]. Returns 0 or -1 (out of memory / bad forward). */
 static int confusion_matrix(Model *m, const EncodedDataset *e, long *confusion)
 {
@@ -54,7 +47,7 @@ static int confusion_matrix(Model *m, const EncodedDataset *e, long *confusion)
         int longest = 0;
         for (int i = 0; i < count; i++)
             longest = e->len[i0 + i] > longest ? e->len[i0 + i] : longest;
-        int T = cli_batch_T(mc, longest);
+        int T = model_tokens_to_feed(mc, longest);
         int copy = T < e->max_len ? T : e->max_len;
         for (int i = 0; i < count; i++) {
             int *dst = tokens + (size_t)i * (size_t)T;
@@ -84,7 +77,7 @@ static int confusion_matrix(Model *m, const EncodedDataset *e, long *confusion)
     return rc;
 }
 
-static void print_text(FILE *out, int K, char *const *labels, const long *confusion, long n)
+static void print_text(FILE *out, int K, const char *const *labels, const long *confusion, long n)
 {
     long correct = 0;
     int width = 9;
@@ -117,7 +110,7 @@ static void print_text(FILE *out, int K, char *const *labels, const long *confus
     }
 }
 
-static int print_json(FILE *out, int K, char *const *labels, const long *confusion, long n)
+static int print_json(FILE *out, int K, const char *const *labels, const long *confusion, long n)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
@@ -126,7 +119,7 @@ static int print_json(FILE *out, int K, char *const *labels, const long *confusi
     for (int k = 0; k < K; k++)
         correct += confusion[(size_t)k * K + k];
     cJSON_AddNumberToObject(root, "n", (double)n);
-    cJSON_AddNumberToObject(root, "accuracy", round6(ratio(correct, n)));
+    cJSON_AddNumberToObject(root, "accuracy", cli_round6(ratio(correct, n)));
     cJSON *jl = cJSON_AddArrayToObject(root, "labels");
     cJSON *jc = cJSON_AddArrayToObject(root, "confusion");
     cJSON *jp = cJSON_AddArrayToObject(root, "per_class");
@@ -144,30 +137,29 @@ static int print_json(FILE *out, int K, char *const *labels, const long *confusi
         double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "label", labels[i]);
-        cJSON_AddNumberToObject(c, "precision", round6(p));
-        cJSON_AddNumberToObject(c, "recall", round6(r));
-        cJSON_AddNumberToObject(c, "f1", round6(f1));
+        cJSON_AddNumberToObject(c, "precision", cli_round6(p));
+        cJSON_AddNumberToObject(c, "recall", cli_round6(r));
+        cJSON_AddNumberToObject(c, "f1", cli_round6(f1));
         cJSON_AddNumberToObject(c, "support", (double)support);
         cJSON_AddItemToArray(jp, c);
     }
-    char *text = cJSON_PrintUnformatted(root);
+    int rc = cli_print_json(out, root);
     cJSON_Delete(root);
-    if (!text)
-        return -1;
-    fprintf(out, "%s\n", text);
-    cJSON_free(text);
-    return 0;
+    return rc;
 }
 
-int cli_eval(int argc, char **argv, FILE *out, FILE *err)
+/* Parses argv; returns an exit status, *help when --help was printed. */
+static int parse_args(int argc, char **argv, FILE *out, FILE *err, const char **ckpt_path,
+                      AppConfig *cfg, bool *json, bool *help)
 {
     const CliCommand *cmd = &eval_command;
     char *positional[argc > 0 ? argc : 1];
     CliArgs args = {.positional = positional};
     int rc = cli_parse(cmd, argc, argv, 1, &args, err);
+    *help = rc == 0 && args.help;
     if (rc != 0)
         return rc;
-    if (args.help) {
+    if (*help) {
         cli_print_help(cmd, out);
         return CLI_EXIT_OK;
     }
@@ -176,65 +168,52 @@ int cli_eval(int argc, char **argv, FILE *out, FILE *err)
                   args.positional[0]);
         return CLI_EXIT_USAGE;
     }
-    const char *ckpt_path = cli_value(cmd, &args, "checkpoint");
-    const char *data_path = cli_value(cmd, &args, "data");
-    if (!ckpt_path) {
+    *ckpt_path = cli_value(cmd, &args, "checkpoint");
+    if (!*ckpt_path) {
         cli_error(cmd, err, "--checkpoint FILE is required (see '" CLI_PROGRAM " eval --help')");
         return CLI_EXIT_USAGE;
     }
+    *json = cli_flag(cmd, &args, "json");
+    /* the file evaluated is the run's validation set: val_path by the [data] rules */
+    *cfg = app_config_default();
+    const char *data_path = cli_value(cmd, &args, "data");
+    if (data_path && cli_copy_path(cmd, cfg->data.val_path, sizeof cfg->data.val_path, data_path,
+                                   "data", err))
+        return CLI_EXIT_USAGE;
+    return CLI_EXIT_OK;
+}
+
+int cli_eval(int argc, char **argv, FILE *out, FILE *err)
+{
+    const CliCommand *cmd = &eval_command;
+    const char *ckpt_path;
+    AppConfig cfg;
+    bool json, help;
+    int rc = parse_args(argc, argv, out, err, &ckpt_path, &cfg, &json, &help);
+    if (rc != CLI_EXIT_OK || help)
+        return rc;
+    Run run;
+    RunSpec spec = {.purpose = RUN_EVAL, .checkpoint = ckpt_path, .log = err};
     char msg[1024];
-    Checkpoint ck;
-    if (checkpoint_load(ckpt_path, &ck, msg, sizeof msg) != 0) {
+    if (run_open(&run, &cfg, &spec, msg, sizeof msg) != 0) {
         cli_error(cmd, err, "%s", msg);
         return CLI_EXIT_FAILURE;
     }
-    rc = CLI_EXIT_FAILURE;
-    Dataset *d = NULL;
-    EncodedDataset *e = NULL;
-    long *confusion = NULL;
-    const int K = ck.model->cfg.num_classes;
-    if (ck.num_labels != K) {
-        cli_error(cmd, err, "%s: %d label names for a model with %d classes", ckpt_path,
-                  ck.num_labels, K);
-        goto done;
-    }
-    if (data_path) {
-        d = dataset_load(data_path, (const char *const *)ck.labels, ck.num_labels, err, msg, sizeof msg);
-        if (!d) {
-            cli_error(cmd, err, "%s", msg);
-            goto done;
-        }
-        if (d->skipped > 0)
-            cli_error(cmd, err, "%s: skipped %d bad line%s", data_path, d->skipped,
-                      d->skipped == 1 ? "" : "s");
-    } else {
-        d = dataset_embedded_heldout();
-        if (!d || d->num_classes > K) {
-            cli_error(cmd, err, "the embedded held-out sentences have %d classes, the model %d",
-                      d ? d->num_classes : 0, K);
-            goto done;
-        }
-    }
-    e = dataset_encode(d, &ck.tokenizer, ck.vocab, ck.model->cfg.max_len);
-    confusion = calloc((size_t)K * (size_t)K, sizeof *confusion);
-    if (!e || !confusion || confusion_matrix(ck.model, e, confusion) != 0) {
+    if (run.note[0])
+        cli_error(cmd, err, "%s", run.note);
+    const int K = run.num_labels;
+    long *confusion = calloc((size_t)K * (size_t)K, sizeof *confusion);
+    bool ok = run.val_ids && confusion && confusion_matrix(run.model, run.val_ids, confusion) == 0;
+    if (!ok) {
         cli_error(cmd, err, "%s: evaluation failed (out of memory or labels beyond the model's %d classes)",
-                  data_path ? data_path : "embedded held-out data", K);
-        goto done;
+                  run.data_name, K);
+    } else if (!json) {
+        print_text(out, K, run.labels, confusion, run.val_ids->n);
+    } else if (print_json(out, K, run.labels, confusion, run.val_ids->n) != 0) {
+        cli_error(cmd, err, "out of memory writing JSON");
+        ok = false;
     }
-    if (cli_flag(cmd, &args, "json")) {
-        if (print_json(out, K, ck.labels, confusion, e->n) != 0) {
-            cli_error(cmd, err, "out of memory writing JSON");
-            goto done;
-        }
-    } else {
-        print_text(out, K, ck.labels, confusion, e->n);
-    }
-    rc = CLI_EXIT_OK;
-done:
     free(confusion);
-    encoded_dataset_free(e);
-    dataset_free(d);
-    checkpoint_free(&ck);
-    return rc;
+    run_close(&run);
+    return ok ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }

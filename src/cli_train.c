@@ -7,12 +7,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
 #include "cli.h"
 #include "cli_util.h"
-#include "run_data.h"
-#include "dataset.h"
-#include "trainer.h"
+#include "run.h"
+
+/* The columns of the --metrics CSV, one row per step. */
+#define METRICS_COLUMNS "step,epoch,lr,loss,acc,val_loss,val_acc,sentences_per_s"
 
 static const CliOption train_options[] = {
     {"config", "FILE", "read settings from this INI file; the flags below override it"},
@@ -28,7 +28,7 @@ static const CliOption train_options[] = {
                      "with [train] save = best, the best model by validation accuracy (no FILE.optim)"},
     {"save-best", "FILE", "also save the model with the best validation accuracy here"},
     {"resume", "FILE", "continue a run saved by --save (FILE and FILE.optim; keeps its model and vocabulary)"},
-    {"metrics", "FILE", "write one CSV row per step: step,epoch,lr,loss,acc,val_loss,val_acc,sentences_per_s"},
+    {"metrics", "FILE", "write one CSV row per step: " METRICS_COLUMNS},
     {"quiet", NULL, "no progress output, only the summary"},
 };
 
@@ -66,31 +66,20 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-/* Everything the command owns, freed in one place. */
+/* The command's own options besides the config. */
 typedef struct {
-    Dataset *train, *val;
-    Vocab *vocab;
-    Checkpoint ckpt;
-    bool has_ckpt;
-    EncodedDataset *etrain, *eval;
-    Trainer *trainer;
-    FILE *metrics;
-} TrainRun;
+    const char *save_path, *best_path, *resume_path, *metrics_path;
+    bool quiet;
+} TrainArgs;
 
-static void train_run_free(TrainRun *r)
-{
-    trainer_free(r->trainer);
-    encoded_dataset_free(r->etrain);
-    encoded_dataset_free(r->eval);
-    if (r->has_ckpt)
-        checkpoint_free(&r->ckpt);
-    else
-        vocab_free(r->vocab);
-    dataset_free(r->train);
-    dataset_free(r->val);
-    if (r->metrics)
-        fclose(r->metrics);
-}
+/* How progress is shown: a live line redrawn on a terminal, plain lines otherwise. */
+typedef struct {
+    FILE *out;
+    bool quiet, live;
+    int columns;             /* of the terminal (live) */
+    double last_draw;        /* training time of the last line drawn */
+    long first_step;         /* step the run started at (ETA, steps taken) */
+} ProgressOut;
 
 static void format_duration(char *buf, size_t len, double s)
 {
@@ -125,53 +114,49 @@ static void progress_line(char *buf, size_t len, const TrainProgress *p, long fi
              p->sentences_per_s, eta_s);
 }
 
-static int save_model(const TrainRun *r, const Model *m, const TokenizerConfig *tc,
-                      const char *path, bool with_optimizer, char *msg, size_t msg_len)
+static void show_progress(ProgressOut *po, const TrainProgress *p)
 {
-    const Dataset *d = r->train;
-    const char *const *labels = r->has_ckpt ? (const char *const *)r->ckpt.labels
-                                            : DATASET_LABEL_NAMES(d);
-    int num_labels = r->has_ckpt ? r->ckpt.num_labels : d->num_classes;
-    if (checkpoint_save(path, m, tc, r->vocab, labels, num_labels, msg, msg_len) != 0)
-        return -1;
-    if (!with_optimizer)
-        return 0;
-    char sidecar[1100];
-    checkpoint_optim_path(path, sidecar, sizeof sidecar);
-    return optimizer_state_save(sidecar, trainer_optimizer(r->trainer), msg, msg_len);
+    if (po->quiet)
+        return;
+    bool epoch_end = p->step_in_epoch == 0 || p->done;
+    char line[256];
+    progress_line(line, sizeof line, p, po->first_step);
+    if (po->live && (epoch_end || p->elapsed_s - po->last_draw >= 0.1)) {
+        /* A line wider than the terminal would wrap and break the \r redraw. */
+        fprintf(po->out, "\r%.*s\033[K%s", po->columns > 1 ? po->columns - 1 : 255, line,
+                epoch_end ? "\n" : "");
+        fflush(po->out);
+        po->last_draw = p->elapsed_s;
+    } else if (!po->live && (epoch_end || p->elapsed_s - po->last_draw >= 10.0)) {
+        /* Plain lines: one per epoch, and every 10 s inside a long epoch. */
+        fprintf(po->out, "%s\n", line);
+        fflush(po->out);
+        po->last_draw = p->elapsed_s;
+    }
 }
 
-/* Training data and validation data as the options and config say. */
-static int load_data(const AppConfig *cfg, TrainRun *r, FILE *err, char *msg, size_t msg_len)
+static void write_metrics_row(FILE *metrics, const TrainProgress *p)
 {
-    RunData d;
-    if (run_data_load(cfg, r->has_ckpt ? (const char *const *)r->ckpt.labels : NULL,
-                      r->has_ckpt ? r->ckpt.num_labels : 0, err, &d, msg, msg_len) != 0)
-        return -1;
-    r->train = d.train;
-    r->val = d.val;
-    if (d.train_skipped > 0)
-        cli_error(&train_command, err, "%s: skipped %d bad line%s", cfg->data.train_path,
-                  d.train_skipped, d.train_skipped == 1 ? "" : "s");
-    if (d.val_skipped > 0)
-        cli_error(&train_command, err, "%s: skipped %d bad line%s", cfg->data.val_path,
-                  d.val_skipped, d.val_skipped == 1 ? "" : "s");
-    return 0;
+    fprintf(metrics, "%ld,%d,%.6g,%.6f,%.6f,", p->step, last_step_epoch(p), (double)p->lr,
+            (double)p->loss, (double)p->acc);
+    if (p->val_step == p->step)
+        fprintf(metrics, "%.6f,%.6f,", (double)p->val_loss, (double)p->val_acc);
+    else
+        fputs(",,", metrics);
+    fprintf(metrics, "%.1f\n", p->sentences_per_s);
 }
 
-int cli_train(int argc, char **argv, FILE *out, FILE *err)
+/* Parses argv into cfg and a. Returns an exit status; *help when --help was printed. */
+static int parse_args(int argc, char **argv, FILE *out, FILE *err, AppConfig *cfg, TrainArgs *a,
+                      bool *help)
 {
     const CliCommand *cmd = &train_command;
-    char **positional = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *positional);
-    if (!positional) {
-        cli_error(cmd, err, "out of memory");
-        return CLI_EXIT_FAILURE;
-    }
+    char *positional[argc > 0 ? argc : 1];
     CliArgs args = {.positional = positional};
     int rc = cli_parse(cmd, argc, argv, 1, &args, err);
-    if (rc == 0 && args.help) {
+    *help = rc == 0 && args.help;
+    if (*help) {
         cli_print_help(cmd, out);
-        free(positional);
         return CLI_EXIT_OK;
     }
     if (rc == 0 && args.num_positional > 0) {
@@ -179,156 +164,53 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
                   args.positional[0]);
         rc = CLI_EXIT_USAGE;
     }
-    free(positional);
+    if (rc == 0)
+        rc = cli_load_config(cmd, &args, cfg, err);
     if (rc != 0)
         return rc;
-
-    AppConfig cfg;
-    rc = cli_load_config(cmd, &args, &cfg, err);
-    if (rc != 0)
-        return rc;
-    if (cli_get_int(cmd, &args, "epochs", 1, 1000000, &cfg.train.epochs, err) ||
-        cli_get_u64(cmd, &args, "seed", &cfg.train.seed, err) ||
-        cli_get_float(cmd, &args, "lr", 1e-9, 10.0, &cfg.train.optim.lr, err) ||
-        cli_get_int(cmd, &args, "batch-size", 1, 1 << 20, &cfg.train.batch_size, err) ||
-        cli_get_int(cmd, &args, "threads", 0, 1024, &cfg.train.threads, err))
+    /* the ranges of the same [train] keys in config.c: a flag allows what a file allows */
+    if (cli_get_int(cmd, &args, "epochs", 1, 1000000, &cfg->train.epochs, err) ||
+        cli_get_u64(cmd, &args, "seed", &cfg->train.seed, err) ||
+        cli_get_float(cmd, &args, "lr", 1e-9, 10.0, &cfg->train.optim.lr, err) ||
+        cli_get_int(cmd, &args, "batch-size", 1, 65536, &cfg->train.batch_size, err) ||
+        cli_get_int(cmd, &args, "threads", 0, 256, &cfg->train.threads, err))
         return CLI_EXIT_USAGE;
     char msg[1024];
-    if (app_config_validate(&cfg, msg, sizeof msg) != 0) {
+    if (app_config_validate(cfg, msg, sizeof msg) != 0) {
         cli_error(cmd, err, "%s", msg);
         return CLI_EXIT_FAILURE;
     }
-    const char *save_path = cli_value(cmd, &args, "save");
-    const char *best_path = cli_value(cmd, &args, "save-best");
-    const char *resume_path = cli_value(cmd, &args, "resume");
-    const char *metrics_path = cli_value(cmd, &args, "metrics");
-    bool quiet = cli_flag(cmd, &args, "quiet");
+    *a = (TrainArgs){
+        .save_path = cli_value(cmd, &args, "save"),
+        .best_path = cli_value(cmd, &args, "save-best"),
+        .resume_path = cli_value(cmd, &args, "resume"),
+        .metrics_path = cli_value(cmd, &args, "metrics"),
+        .quiet = cli_flag(cmd, &args, "quiet"),
+    };
+    return CLI_EXIT_OK;
+}
 
-    TrainRun r = {0};
-    TokenizerConfig tok = cfg.data.tokenizer;
-    Model *model = NULL;
-    rc = CLI_EXIT_FAILURE;
-    if (resume_path) {
-        if (checkpoint_load(resume_path, &r.ckpt, msg, sizeof msg) != 0) {
-            cli_error(cmd, err, "%s", msg);
-            goto done;
-        }
-        r.has_ckpt = true;
-        r.vocab = r.ckpt.vocab;
-        tok = r.ckpt.tokenizer;
-        cfg.model = r.ckpt.model->cfg;
+/* Steps until done, Ctrl-C or an error: the metrics row, the progress line and the
+ * periodic save after each step. Returns 0, or -1 with msg set. */
+static int train_loop(Run *run, const TrainArgs *a, FILE *metrics, ProgressOut *po, char *msg,
+                      size_t msg_len)
+{
+    const TrainProgress *p = trainer_progress(run->trainer);
+    const int save_every = run->cfg.train.save_every;
+    int rc = 0;
+    while (!interrupted && (rc = trainer_step(run->trainer, msg, msg_len)) == 0) {
+        if (metrics)
+            write_metrics_row(metrics, p);
+        show_progress(po, p);
+        if (a->save_path && save_every > 0 && p->step % save_every == 0 && !p->done &&
+            run_save(run, a->save_path, RUN_SAVE_CURRENT, msg, msg_len) != 0)
+            return -1;
     }
-    if (load_data(&cfg, &r, err, msg, sizeof msg) != 0) {
-        cli_error(cmd, err, "%s", msg);
-        goto done;
-    }
-    if (!r.has_ckpt) {
-        r.vocab = vocab_from_dataset(r.train, &tok, cfg.data.min_freq, cfg.data.max_vocab);
-        if (!r.vocab) {
-            cli_error(cmd, err, "could not build the vocabulary (out of memory)");
-            goto done;
-        }
-        cfg.model.vocab_size = vocab_size(r.vocab);
-        cfg.model.num_classes = r.train->num_classes;
-    }
-    r.etrain = dataset_encode(r.train, &tok, r.vocab, cfg.model.max_len);
-    r.eval = r.val && r.val->n > 0 ? dataset_encode(r.val, &tok, r.vocab, cfg.model.max_len) : NULL;
-    if (!r.etrain || (r.val && r.val->n > 0 && !r.eval)) {
-        cli_error(cmd, err, "out of memory encoding the data");
-        goto done;
-    }
-    if (r.has_ckpt) {
-        model = r.ckpt.model;
-        r.ckpt.model = NULL; /* the trainer owns it now */
-    }
-    r.trainer = trainer_create(&cfg, model, r.etrain, r.eval, msg, sizeof msg);
-    if (!r.trainer) {
-        cli_error(cmd, err, "%s", msg);
-        goto done;
-    }
-    if (resume_path) {
-        char sidecar[1100];
-        checkpoint_optim_path(resume_path, sidecar, sizeof sidecar);
-        if (optimizer_state_load(sidecar, trainer_optimizer(r.trainer), msg, sizeof msg) != 0) {
-            cli_error(cmd, err, "%s", msg);
-            goto done;
-        }
-        if (trainer_set_step(r.trainer, trainer_optimizer(r.trainer)->step, msg, sizeof msg) != 0) {
-            cli_error(cmd, err, "%s: %s (same data and batch size as the saved run?)", sidecar, msg);
-            goto done;
-        }
-    }
-    if (metrics_path) {
-        r.metrics = fopen(metrics_path, resume_path ? "a" : "w");
-        if (!r.metrics) {
-            cli_error(cmd, err, "%s: cannot open for writing", metrics_path);
-            goto done;
-        }
-        if (ftell(r.metrics) == 0)
-            fputs("step,epoch,lr,loss,acc,val_loss,val_acc,sentences_per_s\n", r.metrics);
-    }
+    return rc < 0 ? -1 : 0;
+}
 
-    const TrainProgress *p = trainer_progress(r.trainer);
-    const long first_step = p->step;
-    struct sigaction sa = {0}, old_sa;
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_sa);
-    if (!quiet)
-        fprintf(out, "training on %d sentences (%s), validating on %d; vocabulary %d, %d classes, "
-                "%zu parameters, %ld steps\n",
-                r.train->n, cfg.data.train_path[0] ? cfg.data.train_path : "embedded dataset",
-                r.eval ? r.eval->n : 0, vocab_size(r.vocab), cfg.model.num_classes,
-                trainer_model(r.trainer)->num_params, p->total_steps - p->step);
-    fflush(out);
-    bool live = !quiet && isatty(fileno(out));
-    int columns = live ? terminal_columns(fileno(out)) : 0;
-    double last_draw = 0;
-    char line[256];
-    int step_rc = 0;
-    while (!interrupted && (step_rc = trainer_step(r.trainer, msg, sizeof msg)) == 0) {
-        if (r.metrics) {
-            fprintf(r.metrics, "%ld,%d,%.6g,%.6f,%.6f,", p->step, last_step_epoch(p), (double)p->lr,
-                    (double)p->loss, (double)p->acc);
-            if (p->val_step == p->step)
-                fprintf(r.metrics, "%.6f,%.6f,", (double)p->val_loss, (double)p->val_acc);
-            else
-                fputs(",,", r.metrics);
-            fprintf(r.metrics, "%.1f\n", p->sentences_per_s);
-        }
-        bool epoch_end = p->step_in_epoch == 0 || p->done;
-        if (!quiet) {
-            progress_line(line, sizeof line, p, first_step);
-            if (live && (epoch_end || p->elapsed_s - last_draw >= 0.1)) {
-                /* A line wider than the terminal would wrap and break the \r redraw. */
-                fprintf(out, "\r%.*s\033[K%s", columns > 1 ? columns - 1 : 255, line,
-                        epoch_end ? "\n" : "");
-                fflush(out);
-                last_draw = p->elapsed_s;
-            } else if (!live && (epoch_end || p->elapsed_s - last_draw >= 10.0)) {
-                /* Plain lines: one per epoch, and every 10 s inside a long epoch. */
-                fprintf(out, "%s\n", line);
-                fflush(out);
-                last_draw = p->elapsed_s;
-            }
-        }
-        int save_every = cfg.train.save_every;
-        if (save_path && save_every > 0 && p->step % save_every == 0 && !p->done &&
-            save_model(&r, trainer_model(r.trainer), &tok, save_path, true, msg, sizeof msg) != 0) {
-            cli_error(cmd, err, "%s", msg);
-            step_rc = -1;
-            break;
-        }
-    }
-    sigaction(SIGINT, &old_sa, NULL);
-    if (step_rc < 0) {
-        if (live)
-            fputc('\n', out);
-        cli_error(cmd, err, "%s", msg);
-        goto done;
-    }
-
+static void print_summary(FILE *out, const TrainProgress *p, long first_step)
+{
     char took[32];
     format_duration(took, sizeof took, p->elapsed_s);
     fprintf(out, "%s %ld steps in %s (%.1f s), %.0f sentences/s; last epoch loss %.4f, accuracy %.1f%%\n",
@@ -338,44 +220,108 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
         fprintf(out, "validation: loss %.4f, accuracy %.1f%% at step %ld; best %.1f%% at step %ld\n",
                 (double)p->val_loss, 100.0 * p->val_acc, p->val_step, 100.0 * p->best_val_acc,
                 p->best_step);
-    bool save_best = cfg.train.save == TRAIN_SAVE_BEST && p->best_step >= 0;
-    if (save_path && save_best) {
-        /* The best weights are not where the optimizer state left off: no sidecar, and
-         * one from an earlier save_every would not match them, so it goes. */
-        if (save_model(&r, trainer_best_model(r.trainer), &tok, save_path, false, msg, sizeof msg) != 0) {
-            cli_error(cmd, err, "%s", msg);
-            goto done;
-        }
-        char sidecar[1100];
-        checkpoint_optim_path(save_path, sidecar, sizeof sidecar);
-        remove(sidecar);
+}
+
+/* --save and --save-best at the end of the run. Returns 0, or -1 with msg set. */
+static int save_final(Run *run, const TrainArgs *a, FILE *out, char *msg, size_t msg_len)
+{
+    const TrainProgress *p = trainer_progress(run->trainer);
+    RunSaveKind kind = run_save_kind(run);
+    if (a->save_path && run_save(run, a->save_path, kind, msg, msg_len) != 0)
+        return -1;
+    if (a->save_path && kind == RUN_SAVE_BEST)
         fprintf(out, "saved the best model by validation accuracy (%.1f%% at step %ld) to %s "
                 "([train] save = best; no optimizer state, a resume needs save = last)\n",
-                100.0 * p->best_val_acc, p->best_step, save_path);
-    } else if (save_path) {
-        if (save_model(&r, trainer_model(r.trainer), &tok, save_path, true, msg, sizeof msg) != 0) {
-            cli_error(cmd, err, "%s", msg);
-            goto done;
-        }
+                100.0 * p->best_val_acc, p->best_step, a->save_path);
+    else if (a->save_path)
         fprintf(out, "saved the final model (step %ld) to %s, optimizer state to %s.optim%s\n",
-                p->step, save_path, save_path,
-                cfg.train.save == TRAIN_SAVE_BEST ? " (save = best, but no validation ran)" : "");
-    } else {
+                p->step, a->save_path, a->save_path,
+                run->cfg.train.save == TRAIN_SAVE_BEST ? " (save = best, but no validation ran)" : "");
+    else
         fprintf(out, "not saved (use --save FILE)\n");
+    if (!a->best_path)
+        return 0;
+    if (run_save(run, a->best_path, RUN_SAVE_BEST, msg, msg_len) != 0)
+        return -1;
+    if (p->best_step >= 0)
+        fprintf(out, "saved the best model by validation accuracy (%.1f%% at step %ld) to %s\n",
+                100.0 * p->best_val_acc, p->best_step, a->best_path);
+    else
+        fprintf(out, "no validation data: saved the final model to %s\n", a->best_path);
+    return 0;
+}
+
+/* Trains the open run to the end (or Ctrl-C) and saves. Returns an exit status. */
+static int train_and_save(Run *run, const TrainArgs *a, FILE *metrics, FILE *out, FILE *err)
+{
+    const CliCommand *cmd = &train_command;
+    const TrainProgress *p = trainer_progress(run->trainer);
+    ProgressOut po = {.out = out, .quiet = a->quiet, .first_step = p->step};
+    po.live = !a->quiet && isatty(fileno(out));
+    po.columns = po.live ? terminal_columns(fileno(out)) : 0;
+    if (!a->quiet)
+        fprintf(out, "training on %d sentences (%s), validating on %d; vocabulary %d, %d classes, "
+                "%zu parameters, %ld steps\n",
+                run->train->n, run->data_name, run->val_ids ? run->val_ids->n : 0,
+                vocab_size(run->vocab), run->cfg.model.num_classes, run_model(run)->num_params,
+                p->total_steps - p->step);
+    fflush(out);
+    struct sigaction sa = {0}, old_sa;
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_sa);
+    char msg[1024];
+    int rc = train_loop(run, a, metrics, &po, msg, sizeof msg);
+    sigaction(SIGINT, &old_sa, NULL);
+    if (rc != 0 && po.live)
+        fputc('\n', out);
+    if (rc == 0) {
+        print_summary(out, p, po.first_step);
+        rc = save_final(run, a, out, msg, sizeof msg);
     }
-    if (best_path) {
-        if (save_model(&r, trainer_best_model(r.trainer), &tok, best_path, false, msg, sizeof msg) != 0) {
-            cli_error(cmd, err, "%s", msg);
-            goto done;
+    if (rc != 0) {
+        cli_error(cmd, err, "%s", msg);
+        return CLI_EXIT_FAILURE;
+    }
+    return interrupted ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+int cli_train(int argc, char **argv, FILE *out, FILE *err)
+{
+    const CliCommand *cmd = &train_command;
+    AppConfig cfg;
+    TrainArgs a;
+    bool help;
+    int rc = parse_args(argc, argv, out, err, &cfg, &a, &help);
+    if (rc != CLI_EXIT_OK || help)
+        return rc;
+    Run run;
+    RunSpec spec = {.purpose = RUN_TRAIN, .checkpoint = a.resume_path, .resume = a.resume_path != NULL,
+                    .log = err};
+    char msg[1024];
+    if (run_open(&run, &cfg, &spec, msg, sizeof msg) != 0) {
+        cli_error(cmd, err, "%s", msg);
+        return CLI_EXIT_FAILURE;
+    }
+    if (run.note[0])
+        cli_error(cmd, err, "%s", run.note);
+    FILE *metrics = NULL;
+    if (a.metrics_path) {
+        metrics = fopen(a.metrics_path, a.resume_path ? "a" : "w");
+        if (!metrics) {
+            cli_error(cmd, err, "%s: cannot open for writing", a.metrics_path);
+            run_close(&run);
+            return CLI_EXIT_FAILURE;
         }
-        if (p->best_step >= 0)
-            fprintf(out, "saved the best model by validation accuracy (%.1f%% at step %ld) to %s\n",
-                    100.0 * p->best_val_acc, p->best_step, best_path);
-        else
-            fprintf(out, "no validation data: saved the final model to %s\n", best_path);
+        if (ftell(metrics) == 0)
+            fputs(METRICS_COLUMNS "\n", metrics);
     }
-    rc = interrupted ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-done:
-    train_run_free(&r);
+    rc = train_and_save(&run, &a, metrics, out, err);
+    if (metrics && fclose(metrics) != 0 && rc == CLI_EXIT_OK) {
+        cli_error(cmd, err, "%s: write failed", a.metrics_path);
+        rc = CLI_EXIT_FAILURE;
+    }
+    run_close(&run);
     return rc;
 }

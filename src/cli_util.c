@@ -1,6 +1,7 @@
 /* Option parsing and messages shared by the commands. */
 #include "cli_util.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -192,8 +193,8 @@ int cli_get_float(const CliCommand *cmd, const CliArgs *args, const char *name, 
     return 0;
 }
 
-static int copy_path(const CliCommand *cmd, char *dst, size_t dst_len, const char *src,
-                     const char *name, FILE *err)
+int cli_copy_path(const CliCommand *cmd, char *dst, size_t dst_len, const char *src,
+                  const char *name, FILE *err)
 {
     if (strlen(src) >= dst_len) {
         cli_error(cmd, err, "--%s: path longer than %zu bytes", name, dst_len - 1);
@@ -229,17 +230,25 @@ int cli_load_config(const CliCommand *cmd, const CliArgs *args, AppConfig *cfg, 
         }
     }
     const char *data = cli_value(cmd, args, "data");
-    if (data && copy_path(cmd, cfg->data.train_path, sizeof cfg->data.train_path, data, "data", err))
+    if (data && cli_copy_path(cmd, cfg->data.train_path, sizeof cfg->data.train_path, data, "data", err))
         return CLI_EXIT_USAGE;
     const char *val = cli_value(cmd, args, "val");
-    if (val && copy_path(cmd, cfg->data.val_path, sizeof cfg->data.val_path, val, "val", err))
+    if (val && cli_copy_path(cmd, cfg->data.val_path, sizeof cfg->data.val_path, val, "val", err))
         return CLI_EXIT_USAGE;
     return 0;
 }
 
-int cli_batch_T(const ModelConfig *mc, int longest)
+double cli_round6(double x)
 {
-    if (!mc->pad_mask || longest > mc->max_len)
-        return mc->max_len;
-    return longest < 1 ? 1 : longest;
+    return round(x * 1e6) / 1e6;
+}
+
+int cli_print_json(FILE *out, const cJSON *root)
+{
+    char *text = cJSON_PrintUnformatted(root);
+    if (!text)
+        return -1;
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    return 0;
 }

@@ -66,9 +66,16 @@ int cli_get_float(const CliCommand *cmd, const CliArgs *args, const char *name, 
  * message naming the file:line and key, or CLI_EXIT_USAGE for a bad --set. */
 int cli_load_config(const CliCommand *cmd, const CliArgs *args, AppConfig *cfg, FILE *err);
 
-/* Sequence length to feed for a batch whose longest sentence has `longest` tokens:
- * just that with the padding mask (the result does not depend on padding), else the
- * model's max_len (pads take part in attention and pooling, as in the notebook). */
-int cli_batch_T(const ModelConfig *mc, int longest);
+/* Copies the value of option `name` (a path) into dst; CLI_EXIT_USAGE after a
+ * message when it does not fit. */
+int cli_copy_path(const CliCommand *cmd, char *dst, size_t dst_len, const char *src,
+                  const char *name, FILE *err);
+
+/* Writes root as one line of JSON; -1 when out of memory. */
+struct cJSON;
+int cli_print_json(FILE *out, const struct cJSON *root);
+
+/* A probability or score rounded to 6 decimals for JSON: float noise helps nobody. */
+double cli_round6(double x);
 
 #endif

@@ -107,6 +107,9 @@ typedef struct {
 } Key;
 
 #define LANG_ALLOWED "auto, en, fr"
+/* A limit's number inside an "allowed" text. */
+#define CONFIG_STRINGIFY_(x) #x
+#define CONFIG_STRINGIFY(x) CONFIG_STRINGIFY_(x)
 static const char *const LANG_LIST[] = {"auto", "en", "fr"};
 static const EnumNames LANGS = {LANG_LIST, 3, LANG_ALLOWED};
 static const char *const SECTIONS[] = {"model", "train", "data", "ui", NULL};
@@ -127,7 +130,8 @@ static const Key KEYS[] = {
     INT("model", "d_model", model.d_model, 2, 4096, "an even integer from 2 to 4096"),
     INT("model", "num_heads", model.num_heads, 1, 256, "an integer from 1 to 256 that divides d_model"),
     INT("model", "d_ff", model.d_ff, 1, 65536, "an integer from 1 to 65536"),
-    INT("model", "num_layers", model.num_layers, 1, 64, "an integer from 1 to 64"),
+    INT("model", "num_layers", model.num_layers, 1, MODEL_MAX_LAYERS,
+        "an integer from 1 to " CONFIG_STRINGIFY(MODEL_MAX_LAYERS)),
     INT("model", "max_len", model.max_len, 1, 5000, "an integer from 1 to 5000"),
     FLT("model", "dropout", model.dropout, 0, false, 1, true, "a number in [0, 1)"),
     FLT("model", "embedding_dropout", model.embedding_dropout, -1, false, 1, true,
@@ -180,6 +184,8 @@ static const Key KEYS[] = {
     STR("data", "train", data.train_path, NULL, "a .tsv or .csv file, or empty for the embedded dataset"),
     STR("data", "val", data.val_path, NULL, "a .tsv or .csv file, or empty to split from train"),
     FLT("data", "val_fraction", data.val_fraction, 0, false, 0.9, false, "a number in [0, 0.9]"),
+    STR("data", "label_names", data.label_names, NULL,
+        "empty, or 2 to 64 class names in id order, comma-separated, e.g. negative,positive"),
     ENUM("data", "tokenizer", data.tokenizer.kind, TOKENIZER),
     BOOL("data", "lowercase", data.tokenizer.lowercase),
     INT("data", "min_freq", data.min_freq, 1, 1000000000, "an integer >= 1"),
@@ -377,7 +383,7 @@ static void note_origin(AppConfig *cfg, const Key *k, int line)
 {
     int i = (int)(k - KEYS);
     cfg->origins.line[i] = line;
-    cfg->origins.value_hash[i] = line > 0 ? value_hash(cfg, k) : 0;
+    cfg->origins.value_hash[i] = line != 0 ? value_hash(cfg, k) : 0;
 }
 
 /* A new file's lines replace those of another file (one file name is kept). */
@@ -416,7 +422,8 @@ static void origin_prefix(const AppConfig *cfg, const Key *a, const Key *b, char
         snprintf(out, out_len, "config: ");
 }
 
-/* Sets a key from a file line (line > 0) or from elsewhere (0). */
+/* Sets a key from a file line (line > 0), the command line (CONFIG_LINE_COMMAND)
+ * or elsewhere (0). */
 static int set_key(AppConfig *cfg, const char *section, const char *key, const char *value,
                    int line, char *err, size_t err_len)
 {
@@ -444,7 +451,16 @@ static int set_key(AppConfig *cfg, const char *section, const char *key, const c
 int app_config_set(AppConfig *cfg, const char *section, const char *key, const char *value,
                    char *err, size_t err_len)
 {
-    return set_key(cfg, section, key, value, 0, err, err_len);
+    return set_key(cfg, section, key, value, CONFIG_LINE_COMMAND, err, err_len);
+}
+
+bool app_config_is_set(const AppConfig *cfg, const char *section, const char *key)
+{
+    const Key *k = find_key(section, key);
+    if (!k)
+        return false;
+    int i = (int)(k - KEYS);
+    return cfg->origins.line[i] != 0 && cfg->origins.value_hash[i] == value_hash(cfg, k);
 }
 
 int app_config_check_value(const char *section, const char *key, const char *value,
@@ -607,6 +623,40 @@ int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len)
 
 /* ------------------------------------------------------------ validation */
 
+int app_config_label_names(const char *value, char *buf, size_t buf_len, const char **names,
+                           int max_names, char *why, size_t why_len)
+{
+    size_t len = strlen(value);
+    if (len >= buf_len)
+        return errorf(why, why_len, "too long (%zu bytes)", len);
+    memcpy(buf, value, len + 1);
+    int n = 0;
+    for (char *p = buf; *p || n > 0;) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        char *name = p;
+        while (*name == ' ' || *name == '\t') name++;
+        size_t nl = strlen(name);
+        while (nl > 0 && (name[nl - 1] == ' ' || name[nl - 1] == '\t')) name[--nl] = '\0';
+        if (!name[0] && (n > 0 || comma))
+            return errorf(why, why_len, "name %d is empty", n + 1);
+        if (!name[0])
+            break; /* the whole value is blank: no names */
+        if (n == max_names)
+            return errorf(why, why_len, "more than %d names", max_names);
+        for (int k = 0; k < n; k++)
+            if (strcmp(names[k], name) == 0)
+                return errorf(why, why_len, "\"%s\" is named twice", name);
+        names[n++] = name;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (n == 1)
+        return errorf(why, why_len, "a single name (a classifier has at least 2 classes)");
+    return n;
+}
+
 int app_config_validate(const AppConfig *cfg, char *err, size_t err_len)
 {
     char at[1100]; /* "file:line: " or "config: " */
@@ -638,6 +688,14 @@ int app_config_validate(const AppConfig *cfg, char *err, size_t err_len)
         origin_prefix(cfg, find_key("train", "min_lr"), find_key("train", "lr"), at, sizeof at);
         return errorf(err, err_len, "%strain.min_lr = %g is larger than train.lr = %g (allowed: min_lr <= lr)",
                       at, (double)cfg->train.min_lr, (double)cfg->train.optim.lr);
+    }
+    char names_buf[sizeof cfg->data.label_names], why[128];
+    const char *names[CONFIG_MAX_LABEL_NAMES];
+    if (app_config_label_names(cfg->data.label_names, names_buf, sizeof names_buf, names,
+                               CONFIG_MAX_LABEL_NAMES, why, sizeof why) < 0) {
+        origin_prefix(cfg, find_key("data", "label_names"), NULL, at, sizeof at);
+        return errorf(err, err_len, "%sdata.label_names = %s: %s (allowed: %s)", at,
+                      cfg->data.label_names, why, find_key("data", "label_names")->info.allowed);
     }
     char model_err[256];
     if (model_config_validate(m, model_err, sizeof model_err) != 0)

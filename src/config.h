@@ -50,6 +50,8 @@ typedef struct {
     char train_path[1024];    /* "" = embedded dataset */
     char val_path[1024];      /* "" = split from train */
     float val_fraction;       /* used when no val file */
+    char label_names[256];    /* class names in id order, comma-separated ("negative,positive"):
+                               * integer labels are ids into it; "" = the file's own */
     TokenizerConfig tokenizer;
     int min_freq;
     int max_vocab;            /* 0 = unlimited */
@@ -67,9 +69,12 @@ typedef struct {
 /* Where the keys' values were set by a config file, so that a check across keys
  * (app_config_validate) names the line to fix: "my.ini:7: model.num_heads = 5 ...". */
 #define CONFIG_MAX_KEYS 64
+/* ConfigOrigins.line of a key set by app_config_set (--set): no file line. */
+#define CONFIG_LINE_COMMAND (-1)
 typedef struct {
     char file[1024];                      /* of the last app_config_parse; "" = none */
-    int line[CONFIG_MAX_KEYS];            /* by key index (app_config_key); 0 = not set there */
+    int line[CONFIG_MAX_KEYS];            /* by key index (app_config_key); 0 = not set there,
+                                           * CONFIG_LINE_COMMAND = by app_config_set */
     uint64_t value_hash[CONFIG_MAX_KEYS]; /* of the value that line set: once the field holds
                                            * another value (a command-line flag, the TUI
                                            * form), the line is no longer where it came from */
@@ -96,6 +101,19 @@ int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len)
  * a config file set that value (or, while it is the built-in default, the other
  * value of the conflict), else "config: section.key ...". */
 int app_config_validate(const AppConfig *cfg, char *err, size_t err_len);
+
+/* Whether a key's value was given (a config file line or app_config_set) and
+ * is still the one given. */
+bool app_config_is_set(const AppConfig *cfg, const char *section, const char *key);
+
+/* The most class names [data] label_names may list (DATASET_MAX_CLASSES). */
+#define CONFIG_MAX_LABEL_NAMES 64
+/* Splits a label_names value at commas (blanks around a name dropped) into buf
+ * (buf_len bytes); names[i] point into buf. Returns the number of names (0 for
+ * an empty value), or -1 with why: an empty name, a duplicate, more than
+ * max_names, fewer than 2. */
+int app_config_label_names(const char *value, char *buf, size_t buf_len, const char **names,
+                           int max_names, char *why, size_t why_len);
 
 /* One key from the command line (`--set model.d_model=128`): same checks as in a
  * file. Returns 0, or -1 with err = "section.key: problem (allowed: ...)". */

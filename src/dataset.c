@@ -470,6 +470,8 @@ static int parse_lines(Parse *ps, const char *data, size_t len, char *err, size_
  * distinct names in byte order. */
 typedef struct {
     bool integer_mode;
+    bool mapping;                             /* the caller's names */
+    size_t n_int, n_name;                     /* lines with an integer label, with a name */
     int num_classes;                          /* integer mode: set by assign_label_ids */
     const char *names[DATASET_MAX_CLASSES];   /* into ps->labels, the mapping, or numbers */
     char numbers[DATASET_MAX_CLASSES][12];
@@ -479,13 +481,18 @@ static int choose_classes(Parse *ps, const char *const *label_names, int n_names
                           char *err, size_t err_len)
 {
     bool use_mapping = label_names && n_names > 0;
-    cl->integer_mode = !use_mapping;
     cl->num_classes = 0;
-    for (size_t i = 0; i < ps->n_rows && cl->integer_mode; i++) {
+    cl->n_int = cl->n_name = 0;
+    for (size_t i = 0; i < ps->n_rows; i++) {
         long v;
         char *l = trim(ps->labels.data + ps->rows[i].label_off);
-        if (l[0] && !parse_int_label(l, &v)) cl->integer_mode = false;
+        if (l[0] && parse_int_label(l, &v)) cl->n_int++;
+        else if (l[0]) cl->n_name++;
     }
+    /* Labels are numbers or names: in a file that mixes them, the kind most
+     * lines use wins and the other lines are bad lines (label_id). */
+    cl->integer_mode = !use_mapping && cl->n_int > 0 && cl->n_int >= cl->n_name;
+    cl->mapping = use_mapping;
     if (use_mapping) {
         for (int k = 0; k < n_names; k++) cl->names[k] = label_names[k];
         cl->num_classes = n_names;
@@ -494,7 +501,8 @@ static int choose_classes(Parse *ps, const char *const *label_names, int n_names
     if (cl->integer_mode) return 0;
     for (size_t i = 0; i < ps->n_rows; i++) {
         const char *l = trim(ps->labels.data + ps->rows[i].label_off);
-        if (!l[0]) continue;
+        long v;
+        if (!l[0] || parse_int_label(l, &v)) continue; /* numbers among names: bad lines */
         int k = 0;
         while (k < cl->num_classes && strcmp(cl->names[k], l) != 0) k++;
         if (k < cl->num_classes) continue;
@@ -516,15 +524,29 @@ static int label_id(Parse *ps, const Classes *cl, size_t i)
         add_bad(ps, line, "empty label");
         return -1;
     }
+    long v = -1;
+    bool is_int = parse_int_label(l, &v);
     if (cl->integer_mode) {
-        long v = 0;
-        parse_int_label(l, &v);
+        if (!is_int) {
+            add_bad(ps, line, "label \"%.40s\" is not a number, as the file's other labels are "
+                    "(%zu lines with a number, %zu with a name: the larger kind wins)", l, cl->n_int,
+                    cl->n_name);
+            return -1;
+        }
         if (v >= 0 && v < DATASET_MAX_CLASSES) return (int)v;
         add_bad(ps, line, "label %.40s out of range (allowed: 0..%d)", l, DATASET_MAX_CLASSES - 1);
         return -1;
     }
     for (int k = 0; k < cl->num_classes; k++)
         if (strcmp(cl->names[k], l) == 0) return k;
+    if (cl->mapping && is_int && v >= 0 && v < cl->num_classes)
+        return (int)v; /* a class id for named classes ([data] label_names, a checkpoint's) */
+    if (!cl->mapping && is_int) {
+        add_bad(ps, line, "label \"%.40s\" is a number, the file's other labels are names "
+                "(%zu lines with a name, %zu with a number: the larger kind wins)", l, cl->n_name,
+                cl->n_int);
+        return -1;
+    }
     char allowed[256] = "";
     for (int k = 0; k < cl->num_classes; k++) {
         size_t used = strlen(allowed);

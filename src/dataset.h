@@ -35,15 +35,18 @@ typedef struct {
  * Header line: the text column is the first named sentence, text, content or
  * review; the label column the first named label, sentiment, class or polarity
  * (either order, case-insensitive, other columns ignored). Blank lines are ignored.
- * Labels without a mapping: when every label is an integer, ids are those integers
- * (0..63, num_classes = max + 1 but at least 2, names "0", "1", ...); otherwise
- * each distinct name is a class, ids in byte order of the names ("negative" 0,
- * "positive" 1).
+ * Labels without a mapping are integers or names: when most lines have an
+ * integer label, ids are those integers (0..63, num_classes = max + 1 but at
+ * least 2, names "0", "1", ...); otherwise each distinct name is a class, ids in
+ * byte order of the names ("negative" 0, "positive" 1). The lines of the other
+ * kind are bad lines (labels 0, 1, x: the line with x).
  * Bad lines: missing column, empty text, empty or unknown label, label out of
- * range, invalid UTF-8, a NUL byte, a line longer than DATASET_MAX_LINE_BYTES, CSV quoting
- * errors.
+ * range or of the other kind, invalid UTF-8, a NUL byte, a line longer than
+ * DATASET_MAX_LINE_BYTES, CSV quoting errors.
  * label_names (may be NULL / n_names 0): an existing name->id mapping to reuse
- * (validation set, checkpoint labels); unknown labels are then bad lines.
+ * (validation set, checkpoint labels, [data] label_names); a label is one of the
+ * names, or an integer id below n_names that is not itself a name; other labels
+ * are bad lines.
  * Bad lines are written to `log` (may be NULL) as "file:line: reason".
  * Without label_names, a file whose labels are all one name is an error (a
  * classifier needs two classes; integer labels always give at least 2).

@@ -1,7 +1,9 @@
 /* What the training thread shows the UI: one plain-data block (no pointers
  * inside) published under a mutex and copied whole by the UI once per frame,
  * plus a copy of the weights for live inference, versioned by step.
- * Neither side ever holds the lock for more than a memcpy. */
+ * Neither side ever holds the lock for more than a memcpy. Plain data only:
+ * nothing of the trainer, the datasets or the optimizer (train_thread.h has the
+ * commands; the two headers are the whole contract between the thread and the UI). */
 #ifndef MINILLM_SNAPSHOT_H
 #define MINILLM_SNAPSHOT_H
 
@@ -10,12 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trainer.h"
+#include "train_progress.h"
 
 /* Points kept per curve; when full, neighbouring points are merged in pairs so
  * the whole run stays on screen at a halved resolution. Must be even. */
 #define METRIC_HISTORY_CAP 512
 #define SNAPSHOT_STATUS_LEN 256
+
+/* The training curves (train_loss, train_acc) plot each step's batch value
+ * smoothed by an exponential moving average of this decay, bias-corrected as
+ * TensorBoard does: the epoch running means would jump back at every epoch
+ * start. A bare literal, so that the help text can print it. */
+#define TRAIN_CURVE_SMOOTHING 0.9
+
+/* The rates shown on the status line are measured over this much watched time. */
+#define TRAIN_RATE_WINDOW_S 1.0
 
 /* A curve of (step, value) points over the whole run, in fixed storage. */
 typedef struct {
@@ -43,12 +54,20 @@ typedef enum {
 typedef struct {
     uint64_t seq;                   /* bumped by every publish */
     TrainState state;
-    TrainProgress progress;         /* copy of trainer_progress() */
+    TrainProgress progress;         /* the trainer's, after the last step */
     float lr_scale;                 /* live multiplier set by +/- */
     float pace;                     /* steps per second set by </>; 0 = no limit */
     double elapsed_s;               /* wall-clock time training, waits for the pace
                                      * included, pauses excluded (progress.elapsed_s
                                      * counts the steps only) */
+    /* Rates over the last TRAIN_RATE_WINDOW_S seconds watched: what the pace lets
+     * through, and the same steps over their compute time (the machine's speed;
+     * progress.sentences_per_s is that over the whole epoch). */
+    double watched_steps_per_s, watched_sentences_per_s, compute_sentences_per_s;
+    long steps_run;                 /* steps taken since the thread started or the
+                                     * last reset */
+    int resets;                     /* `r` presses carried out: with steps_run 0 and
+                                     * no reset, the weights are as opened */
     MetricHistory train_loss, train_acc, val_loss, val_acc;
     uint64_t status_seq;            /* bumped when status changes */
     char status[SNAPSHOT_STATUS_LEN]; /* last event: save path, error, reset */

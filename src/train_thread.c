@@ -9,12 +9,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "checkpoint.h"
+#include "errors.h"
+#include "run.h"
+#include "trainer.h"
 
-#define SAVE_PATH_MAX 1024
+/* The live learning-rate multiplier stays within [1/LIMIT, LIMIT]. */
+#define LR_SCALE_LIMIT 1024.0f
 
 struct TrainThread {
-    Trainer *trainer;
+    Run *run;                        /* borrowed; its trainer is stepped here only */
+    Trainer *trainer;                /* run->trainer */
     Snapshot *snap;
     TrainThreadConfig cfg;
     pthread_t thread;
@@ -27,18 +31,19 @@ struct TrainThread {
     atomic_int pace_clicks;
     atomic_int save_requests;
     pthread_mutex_t save_mutex;  /* guards save_path */
-    char save_path[SAVE_PATH_MAX];
+    char save_path[TRAIN_THREAD_PATH_MAX];
 
     /* private to the thread: the block it publishes */
     SnapshotData data;
     long val_step_seen;
-    /* the curves plot the batch loss/accuracy smoothed by an exponential moving
-     * average (bias-corrected, as TensorBoard does); the epoch running means
-     * would jump back at every epoch start */
-    double ema_loss, ema_acc, ema_weight;
+    double smooth_loss, smooth_acc, smooth_weight; /* TRAIN_CURVE_SMOOTHING averages */
+    /* the rate window (TRAIN_RATE_WINDOW_S watched): what it counted so far */
+    long rate_steps;
+    double rate_sentences, rate_watched_s, rate_compute_s;
+    bool rate_full;                  /* a whole window has been measured */
+    int batch_size, train_n;         /* sentences per step: batch_size, the last of an
+                                      * epoch what is left of train_n */
 };
-
-#define CURVE_SMOOTHING 0.9
 
 static double now_ms(void)
 {
@@ -97,7 +102,7 @@ static void set_status(TrainThread *tt, const char *msg)
 static void clear_histories(TrainThread *tt)
 {
     SnapshotData *d = &tt->data;
-    tt->ema_loss = tt->ema_acc = tt->ema_weight = 0.0;
+    tt->smooth_loss = tt->smooth_acc = tt->smooth_weight = 0.0;
     metric_history_clear(&d->train_loss);
     metric_history_clear(&d->train_acc);
     metric_history_clear(&d->val_loss);
@@ -110,15 +115,50 @@ static void record_step(TrainThread *tt)
     const TrainProgress *p = trainer_progress(tt->trainer);
     tt->data.progress = *p;
     tt->data.lr_scale = trainer_lr_scale(tt->trainer);
-    tt->ema_loss = CURVE_SMOOTHING * tt->ema_loss + (1.0 - CURVE_SMOOTHING) * p->loss;
-    tt->ema_acc = CURVE_SMOOTHING * tt->ema_acc + (1.0 - CURVE_SMOOTHING) * p->acc;
-    tt->ema_weight = CURVE_SMOOTHING * tt->ema_weight + (1.0 - CURVE_SMOOTHING);
-    metric_history_push(&tt->data.train_loss, p->step, (float)(tt->ema_loss / tt->ema_weight));
-    metric_history_push(&tt->data.train_acc, p->step, (float)(tt->ema_acc / tt->ema_weight));
+    const double a = TRAIN_CURVE_SMOOTHING;
+    tt->smooth_loss = a * tt->smooth_loss + (1.0 - a) * p->loss;
+    tt->smooth_acc = a * tt->smooth_acc + (1.0 - a) * p->acc;
+    tt->smooth_weight = a * tt->smooth_weight + (1.0 - a);
+    metric_history_push(&tt->data.train_loss, p->step, (float)(tt->smooth_loss / tt->smooth_weight));
+    metric_history_push(&tt->data.train_acc, p->step, (float)(tt->smooth_acc / tt->smooth_weight));
     if (p->has_val && p->val_step >= 0 && p->val_step != tt->val_step_seen) {
         metric_history_push(&tt->data.val_loss, p->val_step, p->val_loss);
         metric_history_push(&tt->data.val_acc, p->val_step, p->val_acc);
         tt->val_step_seen = p->val_step;
+    }
+}
+
+/* Sentences a step at position step_in_epoch feeds: a batch, the epoch's last
+ * one what is left (oversampled rows are not counted: a rate, not a tally). */
+static int step_sentences(const TrainThread *tt, long step_in_epoch, long steps_per_epoch)
+{
+    int B = tt->batch_size;
+    if (step_in_epoch + 1 < steps_per_epoch || tt->train_n <= 0)
+        return B;
+    long rest = (long)tt->train_n - step_in_epoch * (long)B;
+    return rest > 0 && rest < B ? (int)rest : B;
+}
+
+static void rate_window_clear(TrainThread *tt)
+{
+    tt->rate_steps = 0;
+    tt->rate_sentences = tt->rate_watched_s = tt->rate_compute_s = 0.0;
+}
+
+/* The rates of the window into the published block: every window once one is
+ * whole, until then the partial one (the first second of a run). */
+static void rate_window_update(TrainThread *tt)
+{
+    bool whole = tt->rate_watched_s >= TRAIN_RATE_WINDOW_S;
+    if ((whole || !tt->rate_full) && tt->rate_steps > 0 && tt->rate_watched_s > 0.0) {
+        SnapshotData *d = &tt->data;
+        d->watched_steps_per_s = (double)tt->rate_steps / tt->rate_watched_s;
+        d->watched_sentences_per_s = tt->rate_sentences / tt->rate_watched_s;
+        d->compute_sentences_per_s = tt->rate_compute_s > 0.0 ? tt->rate_sentences / tt->rate_compute_s : 0.0;
+    }
+    if (whole) {
+        tt->rate_full = true;
+        rate_window_clear(tt);
     }
 }
 
@@ -130,78 +170,92 @@ static void publish_weights(TrainThread *tt)
 
 static void do_save(TrainThread *tt)
 {
-    char path[SAVE_PATH_MAX], err[512], msg[SNAPSHOT_STATUS_LEN];
+    char path[TRAIN_THREAD_PATH_MAX], err[512], msg[SNAPSHOT_STATUS_LEN];
     pthread_mutex_lock(&tt->save_mutex);
     memcpy(path, tt->save_path, sizeof path);
     pthread_mutex_unlock(&tt->save_mutex);
     const TrainProgress *p = trainer_progress(tt->trainer);
-    char opt_path[SAVE_PATH_MAX + 8];
-    checkpoint_optim_path(path, opt_path, sizeof opt_path);
-    if (tt->cfg.save_best && p->best_step >= 0) {
-        if (checkpoint_save(path, trainer_best_model(tt->trainer), tt->cfg.tokenizer,
-                            tt->cfg.vocab, tt->cfg.labels, tt->cfg.num_labels, err,
-                            sizeof err) == 0) {
-            /* a sidecar left by an earlier save belongs to other weights: a resume
-             * from this file must start a fresh optimizer, as after `train --save` */
-            remove(opt_path);
-            snprintf(msg, sizeof msg, "saved the best model (%.1f%% at step %ld) to %.200s",
-                     100.0 * p->best_val_acc, p->best_step, path);
-        } else {
-            snprintf(msg, sizeof msg, "save failed: %.200s", err);
-        }
-    } else if (checkpoint_save(path, trainer_model(tt->trainer), tt->cfg.tokenizer, tt->cfg.vocab,
-                               tt->cfg.labels, tt->cfg.num_labels, err, sizeof err) == 0) {
-        if (optimizer_state_save(opt_path, trainer_optimizer(tt->trainer), err, sizeof err) == 0)
-            snprintf(msg, sizeof msg, "saved %.200s (step %ld)", path, p->step);
-        else
-            snprintf(msg, sizeof msg, "saved %.100s; optimizer state not saved: %.100s", path, err);
-    } else {
+    RunSaveKind kind = run_save_kind(tt->run);
+    if (!path[0])
+        snprintf(msg, sizeof msg, "save failed: path longer than %d bytes", TRAIN_THREAD_PATH_MAX - 1);
+    else if (run_save(tt->run, path, kind, err, sizeof err) != 0)
         snprintf(msg, sizeof msg, "save failed: %.200s", err);
-    }
+    else if (kind == RUN_SAVE_BEST)
+        snprintf(msg, sizeof msg, "saved the best model (%.1f%% at step %ld) to %.200s",
+                 100.0 * p->best_val_acc, p->best_step, path);
+    else
+        snprintf(msg, sizeof msg, "saved %.200s (step %ld)", path, p->step);
     set_status(tt, msg);
+}
+
+static bool apply_lr_clicks(TrainThread *tt)
+{
+    int clicks = atomic_exchange(&tt->lr_clicks, 0);
+    if (clicks == 0)
+        return false;
+    float scale = trainer_lr_scale(tt->trainer) * powf(TRAIN_THREAD_LR_FACTOR, (float)clicks);
+    if (scale < 1.0f / LR_SCALE_LIMIT)
+        scale = 1.0f / LR_SCALE_LIMIT;
+    if (scale > LR_SCALE_LIMIT)
+        scale = LR_SCALE_LIMIT;
+    trainer_set_lr_scale(tt->trainer, scale);
+    tt->data.lr_scale = scale;
+    char msg[64];
+    snprintf(msg, sizeof msg, "learning rate x%.3g", (double)scale);
+    set_status(tt, msg);
+    return true;
+}
+
+static bool apply_pace_clicks(TrainThread *tt)
+{
+    int clicks = atomic_exchange(&tt->pace_clicks, 0);
+    if (clicks == 0)
+        return false;
+    for (; clicks > 0; clicks--)
+        tt->data.pace = train_pace_faster(tt->data.pace);
+    for (; clicks < 0; clicks++)
+        tt->data.pace = train_pace_slower(tt->data.pace);
+    char msg[64];
+    format_pace(msg, sizeof msg, tt->data.pace);
+    set_status(tt, msg);
+    return true;
+}
+
+/* `r`: the run from its start as configured: the seed's initial weights and
+ * batch order (so a restart is reproducible), a fresh optimizer, the learning
+ * rate x1; the pace, a way of watching, stays. */
+static void reset_run(TrainThread *tt)
+{
+    trainer_reset(tt->trainer);
+    trainer_set_lr_scale(tt->trainer, 1.0f);
+    tt->data.progress = *trainer_progress(tt->trainer);
+    tt->data.lr_scale = trainer_lr_scale(tt->trainer);
+    tt->data.elapsed_s = tt->data.progress.elapsed_s;
+    tt->data.steps_run = 0;
+    tt->data.resets++;
+    tt->data.watched_steps_per_s = tt->data.watched_sentences_per_s = 0.0;
+    tt->data.compute_sentences_per_s = 0.0;
+    tt->rate_full = false;
+    rate_window_clear(tt);
+    clear_histories(tt);
+    tt->val_step_seen = -1;
+    if (tt->data.state == TRAIN_STATE_DONE || tt->data.state == TRAIN_STATE_ERROR)
+        tt->data.state = atomic_load(&tt->paused) != 0 ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
+    char msg[SNAPSHOT_STATUS_LEN];
+    snprintf(msg, sizeof msg, "restarted: the initial weights of seed %llu, learning rate x1",
+             (unsigned long long)tt->run->cfg.train.seed);
+    set_status(tt, msg);
+    publish_weights(tt);
 }
 
 /* Applies pending commands; returns true when something changed that the UI
  * should see at once. */
 static bool apply_commands(TrainThread *tt)
 {
-    bool changed = false;
-    int clicks = atomic_exchange(&tt->lr_clicks, 0);
-    if (clicks != 0) {
-        float scale = trainer_lr_scale(tt->trainer) * powf(TRAIN_THREAD_LR_FACTOR, (float)clicks);
-        if (scale < 1.0f / 1024.0f)
-            scale = 1.0f / 1024.0f;
-        if (scale > 1024.0f)
-            scale = 1024.0f;
-        trainer_set_lr_scale(tt->trainer, scale);
-        tt->data.lr_scale = scale;
-        char msg[64];
-        snprintf(msg, sizeof msg, "learning rate x%.3g", (double)scale);
-        set_status(tt, msg);
-        changed = true;
-    }
-    int pace_clicks = atomic_exchange(&tt->pace_clicks, 0);
-    if (pace_clicks != 0) {
-        for (; pace_clicks > 0; pace_clicks--)
-            tt->data.pace = train_pace_faster(tt->data.pace);
-        for (; pace_clicks < 0; pace_clicks++)
-            tt->data.pace = train_pace_slower(tt->data.pace);
-        char msg[64];
-        format_pace(msg, sizeof msg, tt->data.pace);
-        set_status(tt, msg);
-        changed = true;
-    }
+    bool changed = apply_lr_clicks(tt);
+    changed |= apply_pace_clicks(tt);
     if (atomic_exchange(&tt->reset_requests, 0) > 0) {
-        trainer_reset(tt->trainer);
-        tt->data.progress = *trainer_progress(tt->trainer);
-        tt->data.lr_scale = trainer_lr_scale(tt->trainer);
-        tt->data.elapsed_s = tt->data.progress.elapsed_s;
-        clear_histories(tt);
-        tt->val_step_seen = -1;
-        if (tt->data.state == TRAIN_STATE_DONE || tt->data.state == TRAIN_STATE_ERROR)
-            tt->data.state = atomic_load(&tt->paused) != 0 ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
-        set_status(tt, "model reset to fresh weights");
-        publish_weights(tt);
+        reset_run(tt);
         changed = true;
     }
     if (atomic_exchange(&tt->save_requests, 0) > 0) {
@@ -211,68 +265,102 @@ static bool apply_commands(TrainThread *tt)
     return changed;
 }
 
+/* The state while no step runs: paused by the user, or back to running when
+ * resumed (also after an error: the user tries again); done stays done. Returns
+ * true when it changed. */
+static bool follow_pause(TrainThread *tt)
+{
+    bool paused = atomic_load(&tt->paused) != 0;
+    TrainState state = tt->data.state;
+    if (paused && state != TRAIN_STATE_ERROR && state != TRAIN_STATE_DONE)
+        state = TRAIN_STATE_PAUSED;
+    if (!paused && (state == TRAIN_STATE_PAUSED || state == TRAIN_STATE_ERROR))
+        state = TRAIN_STATE_RUNNING;
+    if (state == tt->data.state)
+        return false;
+    tt->data.state = state;
+    return true;
+}
+
+/* One step; returns true when the UI should see the outcome at once (an error,
+ * the end of training). */
+static bool take_step(TrainThread *tt)
+{
+    char err[512];
+    const TrainProgress *p = trainer_progress(tt->trainer);
+    long step_before = p->step;
+    int sentences = step_sentences(tt, p->step_in_epoch, p->steps_per_epoch);
+    double t0 = now_ms();
+    int rc = trainer_step(tt->trainer, err, sizeof err);
+    if (rc == 1 && p->step == step_before) { /* the run is complete */
+        char msg[SNAPSHOT_STATUS_LEN];
+        tt->data.state = TRAIN_STATE_DONE;
+        if (tt->data.steps_run > 0)
+            snprintf(msg, sizeof msg, "training complete (r: start again)");
+        else /* opened complete: nothing was trained here */
+            snprintf(msg, sizeof msg, "nothing left to train (step %ld of %ld): r starts again, "
+                     "--set train.epochs=N trains longer", p->step, p->total_steps);
+        set_status(tt, msg);
+        return true;
+    }
+    if (rc >= 0) {
+        tt->rate_steps++;
+        tt->rate_sentences += sentences;
+        tt->rate_compute_s += (now_ms() - t0) / 1000.0;
+        tt->data.steps_run++;
+    }
+    if (rc < 0) {
+        /* the model is unchanged; stop here until the user resumes or resets */
+        atomic_store(&tt->paused, 1);
+        tt->data.state = TRAIN_STATE_ERROR;
+        char msg[SNAPSHOT_STATUS_LEN];
+        snprintf(msg, sizeof msg, "training error (paused): %.200s", err);
+        set_status(tt, msg);
+        return true;
+    }
+    record_step(tt);
+    if (rc == 1) { /* (the trainer says so on the call after the last step) */
+        tt->data.state = TRAIN_STATE_DONE;
+        set_status(tt, "training complete (r: start again)");
+        return true;
+    }
+    return false;
+}
+
 static void *train_thread_main(void *arg)
 {
     TrainThread *tt = arg;
-    char err[512];
     double last_publish = 0.0, last_weights = 0.0, last_step = -INFINITY, tick = now_ms();
-    int publish_ms = tt->cfg.publish_interval_ms > 0 ? tt->cfg.publish_interval_ms : 5;
-    int weights_ms = tt->cfg.weights_interval_ms > 0 ? tt->cfg.weights_interval_ms : 50;
+    int publish_ms = tt->cfg.publish_interval_ms > 0 ? tt->cfg.publish_interval_ms
+                                                    : TRAIN_THREAD_PUBLISH_MS;
+    int weights_ms = tt->cfg.weights_interval_ms > 0 ? tt->cfg.weights_interval_ms
+                                                    : TRAIN_THREAD_WEIGHTS_MS;
 
     publish_weights(tt);
     while (!atomic_load(&tt->quit)) {
         /* the watched clock: the time since the last turn counts when it was spent
          * training or waiting for the pace */
         double turn = now_ms();
-        if (tt->data.state == TRAIN_STATE_RUNNING)
+        if (tt->data.state == TRAIN_STATE_RUNNING) {
             tt->data.elapsed_s += (turn - tick) / 1000.0;
+            tt->rate_watched_s += (turn - tick) / 1000.0;
+        }
         tick = turn;
+        rate_window_update(tt);
         bool changed = apply_commands(tt);
-        bool paused = atomic_load(&tt->paused) != 0;
-        TrainState idle = tt->data.state;
-        if (paused && idle != TRAIN_STATE_ERROR && idle != TRAIN_STATE_DONE)
-            idle = TRAIN_STATE_PAUSED;
-        if (!paused && idle == TRAIN_STATE_PAUSED)
-            idle = TRAIN_STATE_RUNNING;
-        if (!paused && idle == TRAIN_STATE_ERROR)
-            idle = TRAIN_STATE_RUNNING; /* resumed by the user: try again */
-        if (idle != tt->data.state) {
-            tt->data.state = idle;
-            changed = true;
-        }
-        if (paused || tt->data.state == TRAIN_STATE_DONE) {
-            if (changed)
-                snapshot_publish(tt->snap, &tt->data);
-            sleep_ms(10);
-            continue;
-        }
+        changed |= follow_pause(tt);
         double wait = train_pace_due_ms(last_step, tt->data.pace) - now_ms();
-        if (wait > 0.0) {
+        bool idle = tt->data.state != TRAIN_STATE_RUNNING;
+        if (idle || wait > 0.0) {
             if (changed)
                 snapshot_publish(tt->snap, &tt->data);
-            sleep_ms(wait < PACE_NAP_MS ? wait : PACE_NAP_MS);
+            sleep_ms(idle ? PACE_NAP_MS : wait < PACE_NAP_MS ? wait : PACE_NAP_MS);
             continue;
         }
         last_step = now_ms();
-        int rc = trainer_step(tt->trainer, err, sizeof err);
-        if (rc < 0) {
-            /* the model is unchanged; stop here until the user resumes or resets */
-            atomic_store(&tt->paused, 1);
-            tt->data.state = TRAIN_STATE_ERROR;
-            char msg[SNAPSHOT_STATUS_LEN];
-            snprintf(msg, sizeof msg, "training error (paused): %.200s", err);
-            set_status(tt, msg);
-            snapshot_publish(tt->snap, &tt->data);
-            continue;
-        }
-        record_step(tt);
-        if (rc == 1) {
-            tt->data.state = TRAIN_STATE_DONE;
-            set_status(tt, "training complete (r: start again)");
-            changed = true;
-        }
+        changed |= take_step(tt);
         double t = now_ms();
-        if (rc == 1 || t - last_weights >= weights_ms) {
+        if (t - last_weights >= weights_ms || tt->data.state == TRAIN_STATE_DONE) {
             publish_weights(tt);
             last_weights = t;
         }
@@ -285,16 +373,22 @@ static void *train_thread_main(void *arg)
     return NULL;
 }
 
-TrainThread *train_thread_start(Trainer *trainer, Snapshot *snap, const TrainThreadConfig *cfg,
+TrainThread *train_thread_start(Run *run, Snapshot *snap, const TrainThreadConfig *cfg,
                                 char *err, size_t err_len)
 {
-    TrainThread *tt = calloc(1, sizeof *tt);
-    if (!tt) {
-        snprintf(err, err_len, "out of memory starting the training thread");
-        trainer_free(trainer);
+    if (!run->trainer) {
+        errorf(err, err_len, "no trainer to run (not a training run)");
         return NULL;
     }
-    tt->trainer = trainer;
+    TrainThread *tt = calloc(1, sizeof *tt);
+    if (!tt) {
+        errorf(err, err_len, "out of memory starting the training thread");
+        return NULL;
+    }
+    tt->run = run;
+    tt->trainer = run->trainer;
+    tt->batch_size = run->cfg.train.batch_size;
+    tt->train_n = run->train_ids ? run->train_ids->n : 0;
     tt->snap = snap;
     tt->cfg = *cfg;
     atomic_init(&tt->quit, false);
@@ -305,17 +399,16 @@ TrainThread *train_thread_start(Trainer *trainer, Snapshot *snap, const TrainThr
     atomic_init(&tt->save_requests, 0);
     pthread_mutex_init(&tt->save_mutex, NULL);
     clear_histories(tt);
-    tt->data.progress = *trainer_progress(trainer);
-    tt->data.lr_scale = trainer_lr_scale(trainer);
+    tt->data.progress = *trainer_progress(tt->trainer);
+    tt->data.lr_scale = trainer_lr_scale(tt->trainer);
     tt->data.pace = cfg->pace > 0.0f ? cfg->pace : 0.0f;
     tt->data.elapsed_s = tt->data.progress.elapsed_s; /* a resumed run goes on counting */
     tt->data.state = cfg->start_paused ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
     tt->val_step_seen = -1;
     snapshot_publish(snap, &tt->data);
     if (pthread_create(&tt->thread, NULL, train_thread_main, tt) != 0) {
-        snprintf(err, err_len, "cannot start the training thread");
+        errorf(err, err_len, "cannot start the training thread");
         pthread_mutex_destroy(&tt->save_mutex);
-        trainer_free(trainer);
         free(tt);
         return NULL;
     }
@@ -329,7 +422,6 @@ void train_thread_stop(TrainThread *tt)
     atomic_store(&tt->quit, true);
     pthread_join(tt->thread, NULL);
     pthread_mutex_destroy(&tt->save_mutex);
-    trainer_free(tt->trainer);
     free(tt);
 }
 
@@ -343,7 +435,9 @@ void train_thread_change_pace(TrainThread *tt, int clicks) { atomic_fetch_add(&t
 void train_thread_request_save(TrainThread *tt, const char *path)
 {
     pthread_mutex_lock(&tt->save_mutex);
-    snprintf(tt->save_path, sizeof tt->save_path, "%s", path);
+    /* an empty path tells do_save that the one asked for did not fit */
+    snprintf(tt->save_path, sizeof tt->save_path, "%s",
+             strlen(path) < sizeof tt->save_path ? path : "");
     pthread_mutex_unlock(&tt->save_mutex);
     atomic_fetch_add(&tt->save_requests, 1);
 }

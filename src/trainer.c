@@ -1,6 +1,6 @@
 /* Mini-batch training loop. Everything a step needs (batch buffers, orderings,
- * activations, EMA and best copies) is allocated by trainer_create, so that
- * trainer_step itself never allocates.
+ * activations, the weight average and best copies) is allocated by
+ * trainer_create, so that trainer_step itself never allocates.
  *
  * Randomness is derived, not carried: the shuffle of epoch e is seeded from
  * (seed, e) and the dropout stream of step s from (seed, s). A run resumed at
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "errors.h"
 #include "model/adversarial.h"
 
 /* Length buckets: sentences are sorted by length inside chunks of this many batches,
@@ -24,16 +25,19 @@
 struct Trainer {
     AppConfig cfg;
     Model *model;               /* trained weights */
-    Model *ema;                 /* running average of model; NULL when ema_decay == 0 */
+    Model *weight_average;      /* average of model's weights over the steps: exponential
+                                 * (ema_decay > 0) or plain from swa_start (SWA); NULL
+                                 * when neither */
     Model *best;                /* copy of trainer_model at the best validation; NULL without val */
     const EncodedDataset *train;
     const EncodedDataset *val;  /* NULL or empty: no validation */
     Activations *acts;          /* (batch_size, max_T) for model */
-    Activations *ema_acts;      /* same for ema (evaluation only) */
+    Activations *average_acts;  /* same for weight_average (evaluation only) */
     Activations *rdrop_acts;    /* the second dropout pass of R-Drop; NULL when off */
     int batch_size;             /* B reserved (training and evaluation batches) */
     int train_B;                /* B of training batches: batch_size, at most n */
-    int max_T;                  /* T reserved */
+    int max_T;                  /* T reserved: model_tokens_to_feed of the data's row
+                                 * width (max_len without the padding mask) */
     Optimizer opt;
     LrSchedule schedule;
     float lr_scale;
@@ -48,7 +52,6 @@ struct Trainer {
 
     int *tokens;                /* (B, max_T) batch being fed */
     int *labels;                /* (B) */
-    int *view_layer;            /* (num_views) encoder layer of each tensor, -1 for others */
     float *adv_delta;           /* (B, max_T, C) adversarial perturbation; NULL when off */
     uint8_t *rare_words;        /* (V) words for rare_word_dropout; NULL when off */
 
@@ -223,27 +226,19 @@ static void prepare_epoch(Trainer *t, int epoch)
     t->prepared_epoch = epoch;
 }
 
-/* Sequence length to feed for a batch whose longest sentence has `longest` tokens.
- * With the padding mask the result does not depend on T, so short batches run short;
- * without it the pads take part in attention and pooling, so every batch is padded
- * to the same length, as inference does. */
-static int batch_T(const Trainer *t, int longest)
-{
-    if (!t->model->cfg.pad_mask)
-        return t->max_T;
-    if (longest < 1)
-        longest = 1;
-    return longest < t->max_T ? longest : t->max_T;
-}
-
-/* Copies rows idx[0..count) of d into the batch buffers; returns T. */
+/* Copies rows idx[0..count) of d into the batch buffers; returns T, the tokens
+ * model_tokens_to_feed says (as evaluation and inference feed). Rows wider than
+ * the training and validation data's (trainer_evaluate on a set encoded wider,
+ * with the padding mask) are cut to the reserved max_T. */
 static int fill_batch(Trainer *t, const EncodedDataset *d, const int *idx, int count)
 {
     int longest = 0;
     for (int i = 0; i < count; i++)
         if (d->len[idx[i]] > longest)
             longest = d->len[idx[i]];
-    int T = batch_T(t, longest);
+    int T = model_tokens_to_feed(&t->model->cfg, longest);
+    if (T > t->max_T)
+        T = t->max_T;
     int copy = T < d->max_len ? T : d->max_len;
     for (int i = 0; i < count; i++) {
         const int *row = d->ids + (size_t)idx[i] * (size_t)d->max_len;
@@ -260,18 +255,16 @@ static int check_dataset(const EncodedDataset *d, const ModelConfig *mc, const c
                          char *err, size_t err_len)
 {
     for (int i = 0; i < d->n; i++) {
-        if (d->label[i] < 0 || d->label[i] >= mc->num_classes) {
-            snprintf(err, err_len, "%s sentence %d: label %d out of range (the model has %d classes)",
-                     which, i + 1, d->label[i], mc->num_classes);
-            return -1;
-        }
+        if (d->label[i] < 0 || d->label[i] >= mc->num_classes)
+            return errorf(err, err_len,
+                          "%s sentence %d: label %d out of range (the model has %d classes)",
+                          which, i + 1, d->label[i], mc->num_classes);
         for (int j = 0; j < d->max_len; j++) {
             int id = d->ids[(size_t)i * (size_t)d->max_len + (size_t)j];
-            if (id < 0 || id >= mc->vocab_size) {
-                snprintf(err, err_len, "%s sentence %d: token id %d out of range (vocabulary of %d)",
-                         which, i + 1, id, mc->vocab_size);
-                return -1;
-            }
+            if (id < 0 || id >= mc->vocab_size)
+                return errorf(err, err_len,
+                              "%s sentence %d: token id %d out of range (vocabulary of %d)",
+                              which, i + 1, id, mc->vocab_size);
         }
     }
     return 0;
@@ -307,23 +300,105 @@ static void reset_progress(Trainer *t)
     t->prepared_epoch = -1;
 }
 
+/* epochs and batch size usable, training data present: 0, or -1 with err. */
+static int check_run(const AppConfig *cfg, const EncodedDataset *train, char *err, size_t err_len)
+{
+    if (!train || train->n <= 0)
+        return errorf(err, err_len, "no training sentences");
+    if (cfg->train.epochs < 1 || cfg->train.batch_size < 1)
+        return errorf(err, err_len, "epochs and batch_size must be at least 1 (got %d and %d)",
+                      cfg->train.epochs, cfg->train.batch_size);
+    return 0;
+}
+
+/* The caller's model, or a fresh one from the config and the seed. */
+static Model *initial_model(const AppConfig *cfg, Model *model, char *err, size_t err_len)
+{
+    if (model)
+        return model;
+    Rng rng;
+    rng_seed(&rng, cfg->train.seed);
+    model = model_create(&cfg->model, &rng, err, err_len);
+    if (model)
+        scale_initial_embeddings(model, cfg->train.embedding_init_std);
+    return model;
+}
+
+/* Batch sizes: B of training batches, the B and T reserved (which also cover
+ * validation batches), batches per epoch. */
+static void plan_batches(Trainer *t)
+{
+    const TrainConfig *tc = &t->cfg.train;
+    const EncodedDataset *train = t->train, *val = t->val;
+    const int n = epoch_rows(tc, train, NULL);
+    t->order_n = n;
+    t->train_B = tc->batch_size < n ? tc->batch_size : n;
+    const int largest = val && val->n > n ? val->n : n;
+    t->batch_size = tc->batch_size < largest ? tc->batch_size : largest;
+    /* Rows are encoded max_len wide (the callers encode at the model's max_len). */
+    const int width = val && val->max_len > train->max_len ? val->max_len : train->max_len;
+    t->max_T = model_tokens_to_feed(&t->model->cfg, width);
+    t->num_batches = (n + t->train_B - 1) / t->train_B;
+}
+
+/* The batch buffers, orderings and activations every run needs. */
+static int alloc_batches(Trainer *t, char *err, size_t err_len)
+{
+    const size_t n = (size_t)t->order_n, B = (size_t)t->batch_size, T = (size_t)t->max_T;
+    t->order = malloc(n * sizeof *t->order);
+    t->sort_keys = malloc(n * sizeof *t->sort_keys);
+    t->sort_scratch = malloc(n * sizeof *t->sort_scratch);
+    t->batch_start = malloc((size_t)t->num_batches * sizeof *t->batch_start);
+    t->tokens = malloc(B * T * sizeof *t->tokens);
+    t->labels = malloc(B * sizeof *t->labels);
+    t->acts = activations_create(t->model, t->batch_size, t->max_T);
+    if (!t->order || !t->sort_keys || !t->sort_scratch || !t->batch_start || !t->tokens ||
+        !t->labels || !t->acts)
+        return errorf(err, err_len, "out of memory (batch %d x %d)", t->batch_size, t->max_T);
+    return 0;
+}
+
+/* Buffers of the options that are on: R-Drop's second pass, rare words, the
+ * adversarial perturbation, the weight average, the best copy. */
+static int alloc_options(Trainer *t, char *err, size_t err_len)
+{
+    const TrainConfig *tc = &t->cfg.train;
+    const ModelConfig *mc = &t->model->cfg;
+    const int B = t->batch_size, T = t->max_T;
+    if (tc->rdrop_alpha > 0 && !(t->rdrop_acts = activations_create(t->model, B, T)))
+        return errorf(err, err_len, "out of memory (R-Drop activations)");
+    if (tc->rare_word_dropout > 0) {
+        t->rare_words = malloc((size_t)mc->vocab_size);
+        if (!t->rare_words ||
+            mark_rare_words(t->rare_words, t->train, mc->vocab_size, tc->rare_word_max_count) != 0)
+            return errorf(err, err_len, "out of memory (rare words)");
+    }
+    if (tc->adversarial_eps > 0) {
+        t->adv_delta = malloc((size_t)B * (size_t)T * (size_t)mc->d_model * sizeof *t->adv_delta);
+        if (!t->adv_delta)
+            return errorf(err, err_len, "out of memory (adversarial perturbation)");
+    }
+    if (tc->ema_decay > 0 || tc->swa_start > 0) {
+        if (!(t->weight_average = model_clone(t->model, err, err_len)))
+            return -1;
+        if (!(t->average_acts = activations_create(t->weight_average, B, T)))
+            return errorf(err, err_len, "out of memory (weight average activations)");
+    }
+    if (t->val && t->val->n > 0 && !(t->best = model_clone(t->model, err, err_len)))
+        return -1;
+    return 0;
+}
+
 Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset *train,
                         const EncodedDataset *val, char *err, size_t err_len)
 {
-    if (!train || train->n <= 0) {
-        snprintf(err, err_len, "no training sentences");
-        model_free(model);
-        return NULL;
-    }
-    if (cfg->train.epochs < 1 || cfg->train.batch_size < 1) {
-        snprintf(err, err_len, "epochs and batch_size must be at least 1 (got %d and %d)",
-                 cfg->train.epochs, cfg->train.batch_size);
+    if (check_run(cfg, train, err, err_len) != 0) {
         model_free(model);
         return NULL;
     }
     Trainer *t = calloc(1, sizeof *t);
     if (!t) {
-        snprintf(err, err_len, "out of memory");
+        errorf(err, err_len, "out of memory");
         model_free(model);
         return NULL;
     }
@@ -334,98 +409,21 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     /* Once per run, before the training and UI threads exist (see model_set_threads). */
     model_set_threads(cfg->train.threads, model_shards_pay_off(&cfg->model, cfg->train.batch_size,
                                                                cfg->model.max_len));
-
-    if (!model) {
-        Rng rng;
-        rng_seed(&rng, cfg->train.seed);
-        model = model_create(&cfg->model, &rng, err, err_len);
-        if (!model)
-            goto fail;
-        scale_initial_embeddings(model, cfg->train.embedding_init_std);
-    }
-    t->model = model;
-    const ModelConfig *mc = &model->cfg;
-    t->cfg.model = *mc;
-    if (check_dataset(train, mc, "training", err, err_len) != 0)
+    if (!(t->model = initial_model(cfg, model, err, err_len)))
         goto fail;
-    if (val && check_dataset(val, mc, "validation", err, err_len) != 0)
+    t->cfg.model = t->model->cfg;
+    if (check_dataset(train, &t->model->cfg, "training", err, err_len) != 0 ||
+        (val && check_dataset(val, &t->model->cfg, "validation", err, err_len) != 0))
         goto fail;
-
-    /* B for training batches; the reserved B also covers validation batches. */
-    int n = epoch_rows(&cfg->train, train, NULL);
-    t->order_n = n;
-    t->train_B = cfg->train.batch_size < n ? cfg->train.batch_size : n;
-    int largest = val && val->n > n ? val->n : n;
-    t->batch_size = cfg->train.batch_size < largest ? cfg->train.batch_size : largest;
-    int longest = train->max_len;
-    if (val && val->max_len > longest)
-        longest = val->max_len;
-    t->max_T = longest < mc->max_len ? longest : mc->max_len;
-    if (t->max_T < 1)
-        t->max_T = 1;
-    t->num_batches = (n + t->train_B - 1) / t->train_B;
-    t->order = malloc((size_t)n * sizeof *t->order);
-    t->sort_keys = malloc((size_t)n * sizeof *t->sort_keys);
-    t->sort_scratch = malloc((size_t)n * sizeof *t->sort_scratch);
-    t->batch_start = malloc((size_t)t->num_batches * sizeof *t->batch_start);
-    t->tokens = malloc((size_t)t->batch_size * (size_t)t->max_T * sizeof *t->tokens);
-    t->labels = malloc((size_t)t->batch_size * sizeof *t->labels);
-    t->view_layer = malloc((size_t)model->num_views * sizeof *t->view_layer);
-    t->acts = activations_create(model, t->batch_size, t->max_T);
-    if (cfg->train.rdrop_alpha > 0) {
-        t->rdrop_acts = activations_create(model, t->batch_size, t->max_T);
-        if (!t->rdrop_acts) {
-            snprintf(err, err_len, "out of memory (R-Drop activations)");
-            goto fail;
-        }
-    }
-    if (cfg->train.rare_word_dropout > 0) {
-        t->rare_words = malloc((size_t)mc->vocab_size);
-        if (!t->rare_words ||
-            mark_rare_words(t->rare_words, train, mc->vocab_size, cfg->train.rare_word_max_count) != 0) {
-            snprintf(err, err_len, "out of memory (rare words)");
-            goto fail;
-        }
-    }
-    if (cfg->train.adversarial_eps > 0) {
-        t->adv_delta = malloc((size_t)t->batch_size * (size_t)t->max_T * (size_t)mc->d_model *
-                              sizeof *t->adv_delta);
-        if (!t->adv_delta) {
-            snprintf(err, err_len, "out of memory (adversarial perturbation)");
-            goto fail;
-        }
-    }
-    if (!t->order || !t->sort_keys || !t->sort_scratch || !t->batch_start || !t->tokens ||
-        !t->labels || !t->view_layer || !t->acts) {
-        snprintf(err, err_len, "out of memory (batch %d x %d)", t->batch_size, t->max_T);
+    plan_batches(t);
+    if (alloc_batches(t, err, err_len) != 0 || alloc_options(t, err, err_len) != 0)
+        goto fail;
+    if (optimizer_init(&t->opt, &cfg->train.optim, t->model->num_params) != 0) {
+        errorf(err, err_len, "out of memory (optimizer state for %zu parameters)",
+               t->model->num_params);
         goto fail;
     }
-    for (int v = 0; v < model->num_views; v++) {
-        int layer = -1;
-        if (sscanf(model->views[v].name, "encoder.layers.%d.", &layer) != 1)
-            layer = -1;
-        t->view_layer[v] = layer;
-    }
-    if (cfg->train.ema_decay > 0 || cfg->train.swa_start > 0) {
-        t->ema = model_clone(model, err, err_len);
-        if (!t->ema)
-            goto fail;
-        t->ema_acts = activations_create(t->ema, t->batch_size, t->max_T);
-        if (!t->ema_acts) {
-            snprintf(err, err_len, "out of memory (EMA activations)");
-            goto fail;
-        }
-    }
-    if (val && val->n > 0) {
-        t->best = model_clone(model, err, err_len);
-        if (!t->best)
-            goto fail;
-    }
-    if (optimizer_init(&t->opt, &cfg->train.optim, model->num_params) != 0) {
-        snprintf(err, err_len, "out of memory (optimizer state for %zu parameters)", model->num_params);
-        goto fail;
-    }
-    long total = (long)t->num_batches * cfg->train.epochs;
+    const long total = (long)t->num_batches * cfg->train.epochs;
     t->schedule = (LrSchedule){
         .kind = cfg->train.schedule,
         .peak_lr = cfg->train.optim.lr,
@@ -446,10 +444,10 @@ void trainer_free(Trainer *t)
         return;
     optimizer_free(&t->opt);
     activations_free(t->acts);
-    activations_free(t->ema_acts);
+    activations_free(t->average_acts);
     activations_free(t->rdrop_acts);
     model_free(t->model);
-    model_free(t->ema);
+    model_free(t->weight_average);
     model_free(t->best);
     free(t->order);
     free(t->sort_keys);
@@ -457,7 +455,6 @@ void trainer_free(Trainer *t)
     free(t->batch_start);
     free(t->tokens);
     free(t->labels);
-    free(t->view_layer);
     free(t->adv_delta);
     free(t->rare_words);
     free(t);
@@ -465,9 +462,9 @@ void trainer_free(Trainer *t)
 
 static Model *eval_model(Trainer *t, Activations **acts)
 {
-    if (t->ema) {
-        *acts = t->ema_acts;
-        return t->ema;
+    if (t->weight_average) {
+        *acts = t->average_acts;
+        return t->weight_average;
     }
     *acts = t->acts;
     return t->model;
@@ -518,7 +515,9 @@ static void validate(Trainer *t)
     }
 }
 
-static void update_ema(Trainer *t)
+/* After an optimizer step: the weight average takes in the new weights, with
+ * the exponential decay (ema_decay) or as a plain mean from swa_start on. */
+static void update_weight_average(Trainer *t)
 {
     /* Warm-up of the decay so the average is not dominated by the random init. It also
      * caps the window at about step/9 steps: (1+s)/(10+s) stays below 0.999 until step
@@ -534,7 +533,7 @@ static void update_ema(Trainer *t)
         long averaged = t->prog.step - start + 1; /* models in the mean, this one included */
         decay = averaged <= 1 ? 0.0f : (float)(averaged - 1) / (float)averaged;
     }
-    float *e = t->ema->params;
+    float *e = t->weight_average->params;
     const float *p = t->model->params;
     for (size_t i = 0; i < t->model->num_params; i++)
         e[i] = decay * e[i] + (1.0f - decay) * p[i];
@@ -542,118 +541,135 @@ static void update_ema(Trainer *t)
 
 static void layer_grad_norms(Trainer *t)
 {
-    double sums[TRAINER_MAX_LAYERS] = {0};
+    double sums[MODEL_MAX_LAYERS] = {0};
     const Model *m = t->model;
     for (int v = 0; v < m->num_views; v++) {
-        int l = t->view_layer[v];
-        if (l < 0 || l >= TRAINER_MAX_LAYERS)
-            continue;
+        int l = m->views[v].layer;
+        if (l < 0)
+            continue; /* embedding and classifier */
         const float *g = m->grads + m->views[v].offset;
         double s = 0;
         for (size_t i = 0; i < m->views[v].numel; i++)
             s += (double)g[i] * g[i];
         sums[l] += s;
     }
-    for (int l = 0; l < TRAINER_MAX_LAYERS; l++)
+    for (int l = 0; l < MODEL_MAX_LAYERS; l++)
         t->prog.layer_grad_norm[l] = (float)sqrt(sums[l]);
 }
 
-int trainer_step(Trainer *t, char *err, size_t err_len)
+/* The message of a step refused because a number went NaN or infinite; -1. */
+static int not_finite(const TrainProgress *p, const char *what, float value, const char *advice,
+                      char *err, size_t err_len)
 {
-    TrainProgress *p = &t->prog;
-    if (p->done)
-        return 1;
-    double t0 = now_s();
-    if (t->prepared_epoch != p->epoch)
-        prepare_epoch(t, p->epoch);
+    return errorf(err, err_len, "step %ld (epoch %d): the %s is %s; weights left as before this "
+                  "step (try a lower %s)", p->step + 1, p->epoch + 1, what,
+                  isnan(value) ? "NaN" : "infinite", advice);
+}
+
+/* The epoch's order on its first step, and its running sums cleared. */
+static void begin_epoch(Trainer *t)
+{
+    if (t->prepared_epoch != t->prog.epoch)
+        prepare_epoch(t, t->prog.epoch);
     if (!t->epoch_started) {
         t->loss_sum = 0;
         t->correct_sum = t->seen = 0;
         t->epoch_time_s = 0;
         t->epoch_started = true;
     }
+}
 
-    int b = (int)p->step_in_epoch;
-    int start = t->batch_start[b];
-    int count = t->order_n - start < t->train_B ? t->order_n - start : t->train_B;
-    int T = fill_batch(t, t->train, t->order + start, count);
-    float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
-    if (t->cfg.train.word_dropout > 0 || t->rare_words) {
+/* The step's training batch into t->tokens and t->labels, with word dropout and
+ * deletion drawn from (seed, step); returns T, *count receives B. */
+static int training_batch(Trainer *t, int *count)
+{
+    const TrainConfig *tc = &t->cfg.train;
+    const long step = t->prog.step;
+    const int start = t->batch_start[t->prog.step_in_epoch];
+    *count = t->order_n - start < t->train_B ? t->order_n - start : t->train_B;
+    const int T = fill_batch(t, t->train, t->order + start, *count);
+    if (tc->word_dropout > 0 || t->rare_words) {
         Rng words;
-        seed_stream(&words, t->cfg.train.seed, STREAM_WORD_DROPOUT, (uint64_t)p->step);
-        drop_words(t->tokens, count, T, t->cfg.train.word_dropout, t->rare_words,
-                   t->cfg.train.rare_word_dropout, &words);
+        seed_stream(&words, tc->seed, STREAM_WORD_DROPOUT, (uint64_t)step);
+        drop_words(t->tokens, *count, T, tc->word_dropout, t->rare_words, tc->rare_word_dropout,
+                   &words);
     }
-    if (t->cfg.train.word_delete > 0) {
+    if (tc->word_delete > 0) {
         Rng words;
-        seed_stream(&words, t->cfg.train.seed, STREAM_WORD_DELETE, (uint64_t)p->step);
-        delete_words(t->tokens, count, T, t->cfg.train.word_delete, &words);
+        seed_stream(&words, tc->seed, STREAM_WORD_DELETE, (uint64_t)step);
+        delete_words(t->tokens, *count, T, tc->word_delete, &words);
     }
+    return T;
+}
 
+/* R-Drop: the batch again with the next dropout masks into rdrop_acts; both
+ * passes' losses are averaged and their predictions pulled together (t->acts
+ * holds the first pass and its loss). Backward of the second pass. */
+static int rdrop_pass(Trainer *t, int count, int T, Rng *dropout, char *err, size_t err_len)
+{
+    const TrainProgress *p = &t->prog;
+    if (!model_forward(t->model, t->rdrop_acts, t->tokens, count, T, dropout))
+        return errorf(err, err_len, "step %ld: the model refused the R-Drop batch: %s",
+                      p->step + 1, model_forward_error(t->rdrop_acts));
+    float loss2 = model_loss(t->rdrop_acts, t->labels, t->cfg.train.label_smoothing, NULL);
+    float kl = model_rdrop_loss(t->acts, t->rdrop_acts, t->cfg.train.rdrop_alpha);
+    if (!isfinite(loss2) || !isfinite(kl))
+        return not_finite(p, "R-Drop loss", isfinite(loss2) ? kl : loss2, "learning rate", err,
+                          err_len);
+    model_backward(t->model, t->rdrop_acts);
+    return 0;
+}
+
+/* Adversarial training: the same batch again, its embedded input pushed along
+ * the gradient just computed (in t->acts); the gradients of both losses are
+ * summed. The dropout stream goes on, so the second pass draws its own masks. */
+static int adversarial_pass(Trainer *t, int count, int T, Rng *dropout, char *err,
+                            size_t err_len)
+{
+    const TrainProgress *p = &t->prog;
+    adversarial_perturbation(t->adv_delta, activations_embedding_grad(t->acts),
+                             t->cfg.train.adversarial_eps, count, T, t->model->cfg.d_model);
+    if (!model_forward_perturbed(t->model, t->acts, t->tokens, count, T, dropout, t->adv_delta))
+        return errorf(err, err_len, "step %ld: the model refused the adversarial batch: %s",
+                      p->step + 1, model_forward_error(t->acts));
+    float adv_loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, NULL);
+    if (!isfinite(adv_loss))
+        return not_finite(p, "adversarial loss", adv_loss, "adversarial_eps", err, err_len);
+    model_backward(t->model, t->acts);
+    return 0;
+}
+
+/* Forward, loss and backward of the step's batch (plus the R-Drop and
+ * adversarial passes when on) into t->model->grads; 0, or -1 with err and the
+ * weights untouched. *loss and *correct are the first pass's. */
+static int compute_gradients(Trainer *t, int count, int T, float *loss, int *correct, char *err,
+                             size_t err_len)
+{
+    const TrainProgress *p = &t->prog;
     Rng dropout;
     seed_stream(&dropout, t->cfg.train.seed, STREAM_DROPOUT, (uint64_t)p->step);
     model_zero_grad(t->model);
-    if (!model_forward(t->model, t->acts, t->tokens, count, T, &dropout)) {
-        snprintf(err, err_len, "step %ld: the model rejected a batch of %d x %d tokens",
-                 p->step + 1, count, T);
+    if (!model_forward(t->model, t->acts, t->tokens, count, T, &dropout))
+        return errorf(err, err_len, "step %ld: the model refused the batch: %s", p->step + 1,
+                      model_forward_error(t->acts));
+    *correct = 0;
+    *loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, correct);
+    if (!isfinite(*loss))
+        return not_finite(p, "loss", *loss, "learning rate", err, err_len);
+    if (t->rdrop_acts && rdrop_pass(t, count, T, &dropout, err, err_len) != 0)
         return -1;
-    }
-    int correct = 0;
-    float loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, &correct);
-    if (!isfinite(loss)) {
-        snprintf(err, err_len, "step %ld (epoch %d): the loss is %s; weights left as before this step "
-                 "(try a lower learning rate)", p->step + 1, p->epoch + 1, isnan(loss) ? "NaN" : "infinite");
-        return -1;
-    }
-    if (t->rdrop_acts) {
-        /* R-Drop: the batch again with the next dropout masks; both passes' losses are
-         * averaged and their predictions pulled together. */
-        if (!model_forward(t->model, t->rdrop_acts, t->tokens, count, T, &dropout)) {
-            snprintf(err, err_len, "step %ld: the model rejected the R-Drop batch", p->step + 1);
-            return -1;
-        }
-        float loss2 = model_loss(t->rdrop_acts, t->labels, t->cfg.train.label_smoothing, NULL);
-        float kl = model_rdrop_loss(t->acts, t->rdrop_acts, t->cfg.train.rdrop_alpha);
-        if (!isfinite(loss2) || !isfinite(kl)) {
-            snprintf(err, err_len, "step %ld (epoch %d): the R-Drop loss is not finite; weights left "
-                     "as before this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
-            return -1;
-        }
-        model_backward(t->model, t->rdrop_acts);
-    }
     model_backward(t->model, t->acts);
-    if (t->adv_delta) {
-        /* Adversarial training: the same batch again, its embedded input pushed along
-         * the gradient just computed; the gradients of both losses are summed. The
-         * dropout stream goes on, so the second pass draws its own masks. */
-        adversarial_perturbation(t->adv_delta, activations_embedding_grad(t->acts),
-                                 t->cfg.train.adversarial_eps, count, T, t->model->cfg.d_model);
-        if (!model_forward_perturbed(t->model, t->acts, t->tokens, count, T, &dropout,
-                                     t->adv_delta)) {
-            snprintf(err, err_len, "step %ld: the model rejected the adversarial batch", p->step + 1);
-            return -1;
-        }
-        float adv_loss = model_loss(t->acts, t->labels, t->cfg.train.label_smoothing, NULL);
-        if (!isfinite(adv_loss)) {
-            snprintf(err, err_len, "step %ld (epoch %d): the adversarial loss is not finite; weights "
-                     "left as before this step (try a lower adversarial_eps)", p->step + 1, p->epoch + 1);
-            return -1;
-        }
-        model_backward(t->model, t->acts);
-    }
-    layer_grad_norms(t);
-    float norm = t->cfg.train.optim.clip_norm > 0
-                     ? grad_clip(t->model->grads, t->model->num_params, t->cfg.train.optim.clip_norm)
-                     : grad_global_norm(t->model->grads, t->model->num_params);
-    if (!isfinite(norm)) {
-        snprintf(err, err_len, "step %ld (epoch %d): the gradient is not finite; weights left as before "
-                 "this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
+    if (t->adv_delta && adversarial_pass(t, count, T, &dropout, err, err_len) != 0)
         return -1;
-    }
-    optimizer_step(&t->opt, t->model->params, t->model->grads, lr);
-    if (t->ema)
-        update_ema(t);
+    return 0;
+}
 
+/* Progress after a step taken: counters, running means, validation when due,
+ * timing, the end of an epoch or of the run. */
+static void record_step(Trainer *t, int count, int T, float loss, int correct, float lr,
+                        float norm, double t0)
+{
+    TrainProgress *p = &t->prog;
     p->step++;
     p->step_in_epoch++;
     p->loss = loss;
@@ -685,6 +701,33 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
         p->step_in_epoch = 0;
         t->epoch_started = false;
     }
+}
+
+int trainer_step(Trainer *t, char *err, size_t err_len)
+{
+    TrainProgress *p = &t->prog;
+    if (p->done)
+        return 1;
+    double t0 = now_s();
+    begin_epoch(t);
+    int count;
+    const int T = training_batch(t, &count);
+    const float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
+    float loss = 0.0f;
+    int correct = 0;
+    if (compute_gradients(t, count, T, &loss, &correct, err, err_len) != 0)
+        return -1;
+    layer_grad_norms(t);
+    const OptimConfig *oc = &t->cfg.train.optim;
+    Model *m = t->model;
+    float norm = oc->clip_norm > 0 ? grad_clip(m->grads, m->num_params, oc->clip_norm)
+                                   : grad_global_norm(m->grads, m->num_params);
+    if (!isfinite(norm))
+        return not_finite(p, "gradient", norm, "learning rate", err, err_len);
+    optimizer_step(&t->opt, m->params, m->grads, lr);
+    if (t->weight_average)
+        update_weight_average(t);
+    record_step(t, count, T, loss, correct, lr, norm, t0);
     return 0;
 }
 
@@ -695,7 +738,7 @@ const TrainProgress *trainer_progress(const Trainer *t)
 
 const Model *trainer_model(const Trainer *t)
 {
-    return t->ema ? t->ema : t->model;
+    return t->weight_average ? t->weight_average : t->model;
 }
 
 const Model *trainer_best_model(const Trainer *t)
@@ -737,9 +780,9 @@ int trainer_set_step(Trainer *t, long step, char *err, size_t err_len)
 {
     TrainProgress *p = &t->prog;
     if (step < 0 || step > p->total_steps) {
-        snprintf(err, err_len, "cannot resume at step %ld: this run has %ld steps (%d epochs of %ld)",
-                 step, p->total_steps, p->epochs, p->steps_per_epoch);
-        return -1;
+        return errorf(err, err_len,
+                      "cannot resume at step %ld: this run has %ld steps (%d epochs of %ld)", step,
+                      p->total_steps, p->epochs, p->steps_per_epoch);
     }
     reset_progress(t);
     p->step = step;
@@ -752,8 +795,8 @@ int trainer_set_step(Trainer *t, long step, char *err, size_t err_len)
         p->step_in_epoch = step % p->steps_per_epoch;
     }
     p->lr = lr_schedule_at(&t->schedule, step) * t->lr_scale;
-    if (t->ema)
-        model_copy_params(t->ema, t->model);
+    if (t->weight_average)
+        model_copy_params(t->weight_average, t->model);
     return 0;
 }
 
@@ -768,8 +811,8 @@ void trainer_reset(Trainer *t)
         model_copy_params(t->model, fresh);
         model_free(fresh);
     }
-    if (t->ema)
-        model_copy_params(t->ema, t->model);
+    if (t->weight_average)
+        model_copy_params(t->weight_average, t->model);
     if (t->best)
         model_copy_params(t->best, t->model);
     optimizer_reset(&t->opt);

@@ -1,7 +1,8 @@
 /* Mini-batch training of a Model on an encoded dataset: batching (shuffled,
  * optionally length-bucketed), learning-rate schedule, clipping, optimizer,
- * validation, best-by-validation tracking, optional EMA weights. Used by the
- * headless `train` command and by the TUI's training thread; it never prints. */
+ * validation, best-by-validation tracking, an optional average of the weights
+ * (EMA or SWA). Used by the headless `train` command and by the TUI's training
+ * thread; it never prints. */
 #ifndef MINILLM_TRAINER_H
 #define MINILLM_TRAINER_H
 
@@ -12,30 +13,7 @@
 #include "dataset.h"
 #include "model/model.h"
 #include "model/optim.h"
-
-#define TRAINER_MAX_LAYERS 64
-
-typedef struct {
-    long step, total_steps;          /* optimizer steps taken / planned */
-    int epoch, epochs;               /* epoch is 0-based, the one in progress */
-    long step_in_epoch, steps_per_epoch;
-    float loss;                      /* last batch */
-    float loss_avg, acc_avg;         /* running means over the current epoch */
-    float lr;                        /* learning rate used by the last step */
-    float grad_norm;                 /* global, before clipping */
-    float layer_grad_norm[TRAINER_MAX_LAYERS]; /* per encoder layer, last step */
-    bool has_val;
-    float val_loss, val_acc;         /* last validation pass */
-    long val_step;                   /* step of that pass; -1 = none yet */
-    float best_val_acc;
-    long best_step;                  /* -1 = none yet */
-    double sentences_per_s;          /* over the current epoch */
-    double elapsed_s;                /* training time, pauses excluded */
-    bool done;
-    float acc;                       /* accuracy of the last batch */
-    int batch_len;                   /* T fed for the last batch (longest sentence in it
-                                        with the padding mask, else max_len) */
-} TrainProgress;
+#include "train_progress.h"
 
 typedef struct Trainer Trainer;
 
@@ -45,12 +23,15 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
                         const EncodedDataset *val, char *err, size_t err_len);
 void trainer_free(Trainer *t);
 /* One optimizer step. Returns 0 on success, 1 when training is complete,
- * -1 on an error (non-finite loss) with err set; the model is left unchanged then. */
+ * -1 on an error (a non-finite loss or gradient, a batch the model refused) with
+ * err set; the model is left unchanged then. */
 int trainer_step(Trainer *t, char *err, size_t err_len);
-/* Loss and accuracy of the current (or EMA) weights on a dataset, eval mode. */
+/* Loss and accuracy of trainer_model's weights on a dataset, eval mode (what
+ * validation runs; public for the tests, which evaluate on their own sets). */
 int trainer_evaluate(Trainer *t, const EncodedDataset *d, float *loss, float *acc);
 const TrainProgress *trainer_progress(const Trainer *t);
-/* Weights to use for inference and saving (EMA weights when enabled). */
+/* Weights to use for inference and saving: the weight average when ema_decay or
+ * swa_start is set, else the weights being optimised. */
 const Model *trainer_model(const Trainer *t);
 /* The best model by validation accuracy so far (trainer_model when no validation). */
 const Model *trainer_best_model(const Trainer *t);
@@ -59,7 +40,9 @@ void trainer_set_lr_scale(Trainer *t, float scale); /* live +/- in the TUI */
 float trainer_lr_scale(const Trainer *t);
 /* Fresh weights from the seed, optimizer and progress reset (the LR scale is kept). */
 void trainer_reset(Trainer *t);
-/* The weights being optimised (not the EMA copy): what a resumed run continues from. */
+/* The weights being optimised (not the average): what a resumed run continues
+ * from. Only the tests call it (to compare with the average, and to break a
+ * weight on purpose); the run set-up passes its model to trainer_create. */
 Model *trainer_train_model(Trainer *t);
 /* Resuming: positions the run at `step` (weights and optimizer state already restored
  * by the caller, e.g. from a checkpoint and its sidecar). The shuffles and dropout are
@@ -68,7 +51,8 @@ Model *trainer_train_model(Trainer *t);
 int trainer_set_step(Trainer *t, long step, char *err, size_t err_len);
 /* Sentence indices of the epoch in progress in the order they are fed, batch after
  * batch (batch b starts at batch_starts[b]; both arrays owned by the trainer and valid
- * until the next step). NULL before the first step of the epoch. */
+ * until the next step). NULL before the first step of the epoch. Only the tests
+ * call it: it is how they see length buckets and oversampling. */
 const int *trainer_epoch_order(const Trainer *t, int *n, const int **batch_starts,
                                int *num_batches);
 

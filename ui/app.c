@@ -1,5 +1,5 @@
-/* ui_run: builds the session, starts the training thread, runs the curses
- * loop (keys -> flags -> one redraw per frame), and tears everything down. */
+/* ui_run: opens the run, starts the training thread, runs the curses loop
+ * (keys -> flags -> one redraw per frame), and tears everything down. */
 #include "ui.h"
 
 #include <langinfo.h>
@@ -8,18 +8,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "bench.h"
+#include "clock.h"
+#include "frame.h"
 #include "keys.h"
 #include "lang.h"
-#include "plot.h"
-#include "session.h"
+#include "src/errors.h"
+#include "src/run.h"
+#include "state.h"
+#include "views.h"
 
-#define DEFAULT_SENTENCE "this movie was really great"
 #define SAVE_FILE_NAME "minillm-tui.safetensors"
+/* How long an event (saved, pace...) stays on the bottom line. */
 #define STATUS_SHOW_S 8.0
+/* Keys taken per frame at most, so that a held key cannot starve the drawing. */
+#define KEYS_PER_FRAME 64
 
 static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
@@ -28,220 +33,78 @@ static void on_signal(int sig)
     got_signal = 1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && !got_signal) {
-    }
-}
-
-static const MsgId tab_names[VIEW_COUNT] = {MSG_VIEW_DASHBOARD, MSG_VIEW_ATTENTION, MSG_VIEW_PE,
-                                            MSG_VIEW_MODEL, MSG_VIEW_HELP};
-
-static void draw_tabs(UiState *ui, const Canvas *c)
-{
-    char label[VIEW_COUNT][64];
-    int total = 0;
-    for (int v = 0; v < VIEW_COUNT; v++) {
-        snprintf(label[v], sizeof label[v], " %c %s ", v == VIEW_HELP ? '?' : '1' + v,
-                 msg(tab_names[v]));
-        total += text_width(label[v]);
-    }
-    int x = 0;
-    if (total + 14 <= c->w) /* the program name only when everything fits */
-        x = canvas_text(c, 0, 0, -1, " minillm-tui ", STYLE_STATUS) + 1;
-    for (int v = 0; v < VIEW_COUNT; v++)
-        x += canvas_text(c, 0, x, -1, label[v], v == (int)ui->view ? STYLE_CURSOR : STYLE_LABEL);
-}
-
-/* Bottom line: the last event (saved to..., error) for a while, else key hints. */
-static void draw_bottom(UiState *ui, const Canvas *c, uint64_t *seen_status, double *status_time)
-{
-    int y = c->h - 1;
-    if (ui->snap.status_seq != *seen_status) {
-        *seen_status = ui->snap.status_seq;
-        *status_time = now_s();
-    }
-    bool error = ui->snap.state == TRAIN_STATE_ERROR;
-    if (ui->snap.status[0] && (error || now_s() - *status_time < STATUS_SHOW_S))
-        canvas_text(c, y, 0, -1, ui->snap.status, error ? STYLE_BAD : STYLE_WARN);
-    else if (ui->note[0] && !ui->snap.status[0] && ui->snap.elapsed_s < STATUS_SHOW_S)
-        canvas_text(c, y, 0, -1, ui->note, STYLE_WARN);
-    else
-        canvas_text(c, y, 0, -1, msg(MSG_HINTS), STYLE_DIM);
-}
-
-static void draw_too_small(const Canvas *c)
-{
-    int y = c->h / 2 - 1;
-    const char *title = msg(MSG_TOO_SMALL);
-    int tw = text_width(title);
-    canvas_text(c, y < 0 ? 0 : y, (c->w - tw) / 2 > 0 ? (c->w - tw) / 2 : 0, -1, title, STYLE_WARN);
-    char need[96];
-    snprintf(need, sizeof need, msg(MSG_NEED_SIZE), UI_MIN_COLS, UI_MIN_LINES, c->w, c->h);
-    int nw = text_width(need);
-    canvas_text(c, y + 1, (c->w - nw) / 2 > 0 ? (c->w - nw) / 2 : 0, -1, need, STYLE_LABEL);
-    canvas_text(c, y + 2, 0, -1, "q: quit", STYLE_DIM);
-}
-
-static void draw_frame(UiState *ui, uint64_t *seen_status, double *status_time)
+static void draw_frame(const UiState *ui)
 {
     erase();
     Canvas screen = canvas_for_window(stdscr, ui->theme);
-    if (screen.w < UI_MIN_COLS || screen.h < UI_MIN_LINES) {
-        draw_too_small(&screen);
-        refresh();
-        return;
-    }
-    draw_tabs(ui, &screen);
-    Canvas body = canvas_sub(&screen, 1, 0, screen.h - 2, screen.w);
-    switch (ui->view) {
-    case VIEW_DASHBOARD: view_dashboard_draw(ui, &body); break;
-    case VIEW_ATTENTION: view_attention_draw(ui, &body); break;
-    case VIEW_PE: view_pe_draw(ui, &body); break;
-    case VIEW_MODEL: view_model_draw(ui, &body); break;
-    default: view_help_draw(ui, &body); break;
-    }
-    draw_bottom(ui, &screen, seen_status, status_time);
+    frame_draw(ui, &screen);
     refresh();
 }
 
-static double cpu_s(clockid_t clock)
+/* Waits up to `wait` seconds for a key, then takes every key already typed.
+ * Returns the handlers' flags, OR-combined. */
+static int read_keys(UiState *ui, double wait)
 {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    timeout(wait > 0 ? (int)(wait * 1000.0) + 1 : 0);
+    int flags = 0;
+    wint_t wch;
+    /* a key is read only when it will be handled: the rest of a paste waits in
+     * the terminal's buffer for the next frame */
+    for (int n = 0; n < KEYS_PER_FRAME && !(flags & UI_QUIT); n++) {
+        int r = get_wch(&wch);
+        if (r == ERR)
+            break;
+        if (r == KEY_CODE_YES && wch == KEY_RESIZE) {
+            getmaxyx(stdscr, ui->screen_h, ui->screen_w);
+            flags |= UI_REDRAW;
+        } else {
+            flags |= keys_dispatch(ui, (int)wch, r == KEY_CODE_YES);
+        }
+        timeout(0);
+    }
+    return flags;
 }
 
-/* The UI overhead measurement (MINILLM_UI_BENCH_SECONDS=N, with
- * MINILLM_UI_BENCH_HEADLESS=1 without a screen): training throughput over N
- * seconds, and the CPU time of this (UI) thread against the whole process. */
-typedef struct {
-    long step0;
-    double t0, ui_cpu0, proc_cpu0;
-} Bench;
-
-static void bench_begin(Bench *b, Snapshot *snap)
+/* Frames at `fps` (and at once after a key) until q, Ctrl-C, a signal or the
+ * end of the benchmark. Data changes (snapshot, weights, sentence) are taken
+ * before drawing; drawing only reads. */
+static void main_loop(UiState *ui, Snapshot *snap, int fps, const UiBench *bench)
 {
-    SnapshotData d;
-    snapshot_read(snap, &d);
-    b->step0 = d.progress.step;
-    b->t0 = now_s();
-    b->ui_cpu0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
-    b->proc_cpu0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+    double frame_s = 1.0 / fps, last_frame = 0.0, status_time = 0.0;
+    uint64_t seen_status = 0;
+    bool rerun = true;
+    getmaxyx(stdscr, ui->screen_h, ui->screen_w);
+    for (;;) {
+        int flags = read_keys(ui, last_frame + frame_s - clock_now_s());
+        if (got_signal || (flags & UI_QUIT) || (bench && ui_bench_over(bench)))
+            break;
+        rerun |= (flags & UI_RERUN) != 0;
+        double t = clock_now_s();
+        if (!(flags & UI_REDRAW) && t - last_frame < frame_s)
+            continue;
+        last_frame = t;
+        rerun |= ui_state_refresh(ui, snap);
+        if (rerun) {
+            ui_state_run_sentence(ui);
+            rerun = false;
+        }
+        if (ui->snap.status_seq != seen_status) {
+            seen_status = ui->snap.status_seq;
+            status_time = t;
+        }
+        ui->bottom = frame_bottom_line(ui, t - status_time, STATUS_SHOW_S);
+        draw_frame(ui);
+    }
 }
 
-static void bench_report(const Bench *b, const char *what, Snapshot *snap, int batch)
+/* curses on stdout, the theme for the terminal's colours (NO_COLOR honoured). */
+static SCREEN *screen_open(Theme *theme, bool utf8, char *err, size_t err_len)
 {
-    SnapshotData d;
-    snapshot_read(snap, &d);
-    double dt = now_s() - b->t0;
-    double ui_cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID) - b->ui_cpu0;
-    double proc_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - b->proc_cpu0;
-    long steps = d.progress.step - b->step0;
-    fprintf(stderr,
-            "ui-bench %s: %ld steps in %.2f s = %.1f steps/s, %.0f sentences/s (trainer says %.0f); "
-            "cpu: ui thread %.3f s, rest of process %.2f s, ui share %.2f%%\n",
-            what, steps, dt, (double)steps / dt, (double)steps * batch / dt,
-            d.progress.sentences_per_s, ui_cpu, proc_cpu - ui_cpu,
-            proc_cpu > 0 ? 100.0 * ui_cpu / proc_cpu : 0.0);
-}
-
-int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t err_len)
-{
-    setlocale(LC_ALL, "");
-    bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-    lang_set(lang_select(cfg->ui.lang));
-    const char *bench_env = getenv("MINILLM_UI_BENCH_SECONDS");
-    double bench_s = bench_env ? atof(bench_env) : 0.0;
-    bool headless = bench_s > 0 && getenv("MINILLM_UI_BENCH_HEADLESS");
-    if (!headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-        snprintf(err, err_len, "the visualiser needs a terminal (use 'minillm-tui train' for "
-                 "headless training)");
-        return -1;
-    }
-
-    Session s;
-    if (session_open(&s, cfg, checkpoint_path, err, err_len) != 0) {
-        if (s.trainer)
-            trainer_free(s.trainer);
-        session_close(&s);
-        return -1;
-    }
-    const Model *tm = trainer_model(s.trainer);
-    static UiState ui; /* large (snapshot copy): not on the stack */
-    memset(&ui, 0, sizeof ui);
-    Snapshot snap;
-    if (snapshot_init(&snap, tm->num_params) != 0) {
-        snprintf(err, err_len, "out of memory for the snapshot");
-        trainer_free(s.trainer);
-        session_close(&s);
-        return -1;
-    }
-    if (infer_init(&ui.inf, &tm->cfg, &s.tc, s.vocab, s.labels, s.num_labels, err, err_len) != 0) {
-        snapshot_destroy(&snap);
-        trainer_free(s.trainer);
-        session_close(&s);
-        return -1;
-    }
-    model_flops_per_token(&tm->cfg, tm->cfg.max_len, &ui.flops_fwd, &ui.flops_train);
-    snprintf(ui.sentence, sizeof ui.sentence, "%s", cfg->ui.sentence[0] ? cfg->ui.sentence : DEFAULT_SENTENCE);
-    char cwd[700];
-    if (!getcwd(cwd, sizeof cwd))
-        snprintf(cwd, sizeof cwd, ".");
-    snprintf(ui.save_path, sizeof ui.save_path, "%s/%s", cwd, SAVE_FILE_NAME);
-    snprintf(ui.data_name, sizeof ui.data_name, "%s", s.data_name);
-    snprintf(ui.note, sizeof ui.note, "%s", s.note);
-    ui.train_n = s.train ? s.train->n : 0;
-    ui.val_n = s.val ? s.val->n : 0;
-    ui.view = VIEW_DASHBOARD;
-
-    got_signal = 0;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-
-    TrainThreadConfig tcfg = {
-        .tokenizer = &s.tc, .vocab = s.vocab, .labels = s.labels, .num_labels = s.num_labels,
-        /* the benchmark measures what drawing costs the training: unpaced */
-        .pace = bench_s > 0 ? 0.0f : s.cfg.ui.pace,
-        .save_best = s.cfg.train.save == TRAIN_SAVE_BEST,
-    };
-    int batch = s.cfg.train.batch_size;
-    ui.tt = train_thread_start(s.trainer, &snap, &tcfg, err, err_len);
-    s.trainer = NULL; /* owned by the thread now (also on failure) */
-    int rc = 0;
-    if (!ui.tt) {
-        rc = -1;
-        goto out;
-    }
-    if (headless) {
-        Bench b;
-        sleep_s(1.0); /* warm-up */
-        bench_begin(&b, &snap);
-        sleep_s(bench_s);
-        bench_report(&b, "headless", &snap, batch);
-        train_thread_stop(ui.tt);
-        goto out;
-    }
-
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {
-        train_thread_stop(ui.tt);
-        snprintf(err, err_len, "cannot start the terminal UI (TERM=%s)",
-                 getenv("TERM") ? getenv("TERM") : "unset");
-        rc = -1;
-        goto out;
+        errorf(err, err_len, "cannot start the terminal UI (TERM=%s)",
+               getenv("TERM") ? getenv("TERM") : "unset");
+        return NULL;
     }
     cbreak();
     noecho();
@@ -256,68 +119,152 @@ int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t 
         start_color();
         default_bg = use_default_colors() == OK;
     }
-    Theme theme;
-    theme_init(&theme, color_mode_select(has_colors(), has_colors() ? COLORS : 0, no_color), utf8);
-    theme_apply_pairs(&theme, default_bg);
-    ui.theme = &theme;
+    theme_init(theme, color_mode_select(has_colors(), has_colors() ? COLORS : 0, no_color), utf8);
+    theme_apply_pairs(theme, default_bg);
+    return scr;
+}
 
-    int fps = cfg->ui.fps > 0 ? cfg->ui.fps : 10;
-    double frame_s = 1.0 / fps, last_frame = 0.0;
-    uint64_t seen_status = 0;
-    double status_time = 0.0;
-    bool rerun = true;
-    Bench bench = {0};
-    double bench_end = 0.0;
-    if (bench_s > 0) {
-        sleep_s(1.0);
-        bench_begin(&bench, &snap);
-        bench_end = bench.t0 + bench_s;
-    }
-    for (;;) {
-        double wait = last_frame + frame_s - now_s();
-        timeout(wait > 0 ? (int)(wait * 1000.0) + 1 : 0);
-        int flags = 0;
-        wint_t wch;
-        int r = get_wch(&wch);
-        /* take every key already typed before drawing once */
-        for (int n = 0; r != ERR && n < 64; n++) {
-            if (r == KEY_CODE_YES && wch == KEY_RESIZE)
-                flags |= UI_REDRAW;
-            else
-                flags |= keys_dispatch(&ui, (int)wch, r == KEY_CODE_YES);
-            if (flags & UI_QUIT)
-                break;
-            timeout(0);
-            r = get_wch(&wch);
-        }
-        if (got_signal || (flags & UI_QUIT))
-            break;
-        if (bench_s > 0 && now_s() >= bench_end)
-            break;
-        rerun |= (flags & UI_RERUN) != 0;
-        double t = now_s();
-        if (!(flags & UI_REDRAW) && t - last_frame < frame_s)
-            continue;
-        last_frame = t;
-        snapshot_read(&snap, &ui.snap);
-        if (infer_refresh_weights(&ui.inf, &snap))
-            rerun = true;
-        if (rerun) {
-            infer_run(&ui.inf, ui.sentence);
-            rerun = false;
-        }
-        draw_frame(&ui, &seen_status, &status_time);
-    }
-    if (bench_s > 0)
-        bench_report(&bench, "ui", &snap, batch);
-    train_thread_stop(ui.tt);
+/* The screen's life: open, the frame loop (measured with --ui-bench), close. */
+static int run_screen(UiState *ui, Snapshot *snap, const Run *run, const TuiOptions *opts, bool utf8,
+                      char *err, size_t err_len)
+{
+    Theme theme;
+    SCREEN *scr = screen_open(&theme, utf8, err, err_len);
+    if (!scr)
+        return -1;
+    ui->theme = &theme;
+    UiBench bench;
+    if (opts->bench_seconds > 0)
+        ui_bench_begin(&bench, snap, run->cfg.train.batch_size, opts->bench_seconds, &got_signal);
+    main_loop(ui, snap, run->cfg.ui.fps, opts->bench_seconds > 0 ? &bench : NULL);
+    if (opts->bench_seconds > 0)
+        ui_bench_report(&bench, "ui");
     endwin();
     delscreen(scr);
-out:
+    ui->theme = NULL;
+    return 0;
+}
+
+/* The training thread's life around the screen (or the headless benchmark). */
+static int run_with_thread(UiState *ui, Run *run, Snapshot *snap, const TuiOptions *opts, bool utf8,
+                           char *err, size_t err_len)
+{
+    got_signal = 0;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    /* the benchmark measures what drawing costs the training: unpaced; a
+     * checkpoint opens paused, on its own figures, until Space */
+    TrainThreadConfig tcfg = {.pace = opts->bench_seconds > 0 ? 0.0f : run->cfg.ui.pace,
+                              .start_paused = opts->checkpoint && opts->bench_seconds <= 0};
+    ui->tt = train_thread_start(run, snap, &tcfg, err, err_len);
+    int rc = ui->tt ? 0 : -1;
+    if (ui->tt && opts->headless)
+        ui_bench_headless(snap, run->cfg.train.batch_size, opts->bench_seconds, &got_signal);
+    else if (ui->tt)
+        rc = run_screen(ui, snap, run, opts, utf8, err, err_len);
+    train_thread_stop(ui->tt);
+    ui->tt = NULL;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    infer_free(&ui.inf);
-    snapshot_destroy(&snap);
-    session_close(&s);
+    return rc;
+}
+
+/* What the views show of the run: its model's shape, vocabulary, class names,
+ * the configured sentence, the note, where `s` saves, the checkpoint opened. */
+static int ui_state_for_run(UiState *ui, const Run *run, const char *checkpoint, char *err,
+                            size_t err_len)
+{
+    const UiConfig *uc = &run->cfg.ui;
+    if (ui_state_init(ui, &run_model(run)->cfg, &run->cfg.data.tokenizer, run->vocab, run->labels,
+                      run->num_labels, uc->sentence, err, err_len) != 0)
+        return -1;
+    char cwd[700];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, ".");
+    snprintf(ui->save_path, sizeof ui->save_path, "%s/%s", cwd, SAVE_FILE_NAME);
+    snprintf(ui->note, sizeof ui->note, "%s", run->note);
+    snprintf(ui->data_name, sizeof ui->data_name, "%s", run->data_name);
+    ui->eval_every = run->cfg.train.eval_every;
+    if (checkpoint) {
+        snprintf(ui->checkpoint, sizeof ui->checkpoint, "%s", checkpoint);
+        ui->ckpt_info = run->info;
+    }
+    return 0;
+}
+
+/* The data's bad lines, kept while the screen is up: the note names the first
+ * and the whole list goes to stderr once the terminal is restored. */
+typedef struct {
+    FILE *f;                 /* open_memstream over text; NULL when unavailable */
+    char *text;
+    size_t len;
+} BadLineLog;
+
+static void bad_line_log_open(BadLineLog *log)
+{
+    log->text = NULL;
+    log->len = 0;
+    log->f = open_memstream(&log->text, &log->len);
+}
+
+/* Adds the first bad line to the note (the run's note says how many). */
+static void note_first_bad_line(UiState *ui, BadLineLog *log)
+{
+    if (!log->f || fflush(log->f) != 0 || log->len == 0)
+        return;
+    size_t first = strcspn(log->text, "\n"), used = strlen(ui->note);
+    snprintf(ui->note + used, sizeof ui->note - used, "%s%.*s (every bad line is listed on quitting)",
+             used ? "; " : "", (int)(first < 300 ? first : 300), log->text);
+}
+
+static void bad_line_log_close(BadLineLog *log)
+{
+    if (!log->f)
+        return;
+    fclose(log->f);
+    if (log->len > 0)
+        fputs(log->text, stderr);
+    free(log->text);
+}
+
+int ui_run(const AppConfig *cfg, const TuiOptions *opts, char *err, size_t err_len)
+{
+    setlocale(LC_ALL, "");
+    /* numbers as everywhere else in the program (and as files hold them): 0.5, not 0,5 */
+    setlocale(LC_NUMERIC, "C");
+    bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    lang_set(lang_select(cfg->ui.lang));
+    lang_set_utf8(utf8);
+    if (!(opts->bench_seconds > 0 && opts->headless) && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+        return errorf(err, err_len, "the visualiser needs a terminal (use 'minillm-tui train' for "
+                      "headless training)");
+    BadLineLog log;
+    bad_line_log_open(&log);
+    Run run;
+    RunSpec spec = {.purpose = RUN_TRAIN, .checkpoint = opts->checkpoint, .log = log.f};
+    int rc = -1;
+    if (run_open(&run, cfg, &spec, err, err_len) != 0) {
+        bad_line_log_close(&log);
+        return -1;
+    }
+    static UiState ui; /* large (snapshot copy): not on the stack */
+    memset(&ui, 0, sizeof ui);
+    Snapshot snap;
+    if (snapshot_init(&snap, run_model(&run)->num_params) != 0) {
+        errorf(err, err_len, "out of memory for the snapshot (%zu parameters)", run_model(&run)->num_params);
+    } else {
+        if (ui_state_for_run(&ui, &run, opts->checkpoint, err, err_len) == 0) {
+            note_first_bad_line(&ui, &log);
+            rc = run_with_thread(&ui, &run, &snap, opts, utf8, err, err_len);
+        }
+        ui_state_free(&ui);
+        snapshot_destroy(&snap);
+    }
+    run_close(&run);
+    bad_line_log_close(&log);
     return rc;
 }

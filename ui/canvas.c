@@ -84,15 +84,24 @@ static int next_char(const char *text, wchar_t *out)
     return (int)n;
 }
 
+/* Columns of a glyph: 0 (combining), 1, or 2 (wide); unknown widths count 1. */
 static int glyph_width(wchar_t ch)
 {
     int w = wcwidth(ch);
-    return w < 0 ? 1 : w;
+    return w < 0 ? 1 : w > 2 ? 2 : w;
+}
+
+/* The second cell of a wide glyph: the terminal draws the glyph over both
+ * cells; off-screen, the cell holds CANVAS_WIDE_TAIL. */
+static void put_wide_tail(const Canvas *c, int y, int x, int style)
+{
+    if (!c->win)
+        canvas_put(c, y, x, CANVAS_WIDE_TAIL, style);
 }
 
 int canvas_text(const Canvas *c, int y, int x, int max_w, const char *text, int style)
 {
-    if (max_w < 0)
+    if (max_w < 0 || max_w > c->w - x)
         max_w = c->w - x;
     int used = 0;
     while (*text) {
@@ -101,18 +110,56 @@ int canvas_text(const Canvas *c, int y, int x, int max_w, const char *text, int 
         int gw = glyph_width(ch);
         if (gw == 0)
             continue; /* combining marks: dropped, cells stay aligned */
-        if (gw > 1) { /* keep one glyph per cell: wide glyphs show as '?' */
-            ch = L'?';
-            gw = 1;
-        }
         if (used + gw > max_w)
             break;
         if (ch < 32)
             ch = L' ';
         canvas_put(c, y, x + used, ch, style);
+        if (gw == 2) /* CJK, emoji: two cells, as the terminal draws them */
+            put_wide_tail(c, y, x + used + 1, style);
         used += gw;
     }
     return used;
+}
+
+size_t canvas_wrap(const char *text, int w)
+{
+    size_t len = 0, cut = 0;
+    int used = 0;
+    while (text[len]) {
+        wchar_t ch;
+        int n = next_char(text + len, &ch);
+        int gw = glyph_width(ch);
+        if (used + gw > w)
+            break;
+        used += gw;
+        len += (size_t)n;
+        if (text[len] == ' ' || !text[len])
+            cut = len;
+    }
+    if (!text[len])
+        return len;
+    if (cut == 0) /* one word longer than the line: cut it (at least one character) */
+        return len > 0 ? len : (size_t)next_char(text, &(wchar_t){0});
+    return cut;
+}
+
+int canvas_text_wrapped(const Canvas *c, int y, int x, int w, int max_lines, const char *text,
+                        int style)
+{
+    int lines = 0;
+    char line[1024];
+    while (*text && lines < max_lines) {
+        size_t n = canvas_wrap(text, w);
+        size_t copy = n < sizeof line ? n : sizeof line - 1;
+        memcpy(line, text, copy);
+        line[copy] = '\0';
+        canvas_text(c, y + lines++, x, w, line, style);
+        text += n;
+        while (*text == ' ')
+            text++;
+    }
+    return lines;
 }
 
 int canvas_printf(const Canvas *c, int y, int x, int max_w, int style, const char *fmt, ...)
@@ -138,7 +185,7 @@ int text_width(const char *text)
     while (*text) {
         wchar_t ch;
         text += next_char(text, &ch);
-        used += glyph_width(ch) > 0 ? 1 : 0;
+        used += glyph_width(ch);
     }
     return used;
 }
@@ -162,6 +209,8 @@ void canvas_row_text(const Canvas *c, int y, char *out, int out_len)
     int n = 0;
     for (int x = 0; x < c->w && n + 1 < out_len; x++) {
         wchar_t ch = canvas_glyph_at(c, y, x);
+        if (ch == CANVAS_WIDE_TAIL)
+            continue;
         out[n++] = ch > 0 && ch < 128 ? (char)ch : '?';
     }
     if (out_len > 0)

@@ -17,9 +17,10 @@ static const short heat_bg256[HEAT_LEVELS] = {233, 17, 18, 25, 31, 37, 72, 113, 
 static const short heat_bg8[HEAT_LEVELS] = {
     COLOR_BLACK, COLOR_BLUE, COLOR_BLUE, COLOR_MAGENTA, COLOR_RED,
     COLOR_CYAN,  COLOR_GREEN, COLOR_GREEN, COLOR_YELLOW, COLOR_WHITE};
-/* Monochrome shade ramps, one glyph per level. */
+/* Monochrome shade ramps, one distinct glyph per level, sparse to dense (UTF-8:
+ * small ASCII marks below the three block shades and the full block). */
 static const wchar_t heat_shade_utf8[HEAT_LEVELS] = {
-    L' ', L'\x2591', L'\x2591', L'\x2592', L'\x2592', L'\x2593', L'\x2593', L'\x2588', L'\x2588', L'\x2588'};
+    L' ', L'.', L':', L'-', L'=', L'+', L'\x2591', L'\x2592', L'\x2593', L'\x2588'};
 static const wchar_t heat_shade_ascii[HEAT_LEVELS] = {
     L' ', L'.', L':', L'-', L'=', L'+', L'*', L'#', L'%', L'@'};
 

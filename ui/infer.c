@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/errors.h"
+
+/* Padding columns shown after the sentence's tokens (when max_len leaves room). */
+#define PADS_SHOWN 2
+
 int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
                const Vocab *vocab, const char *const *labels, int num_labels, char *err,
                size_t err_len)
@@ -18,10 +23,16 @@ int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
     inf->acts = activations_create(inf->model, 1, mc->max_len);
     inf->ids = calloc((size_t)mc->max_len, sizeof(int));
     inf->tokens = calloc((size_t)mc->max_len, sizeof *inf->tokens);
-    if (!inf->acts || !inf->ids || !inf->tokens) {
-        snprintf(err, err_len, "out of memory for the UI's inference buffers");
+    inf->probs = calloc((size_t)(num_labels > 0 ? num_labels : 1), sizeof *inf->probs);
+    if (!inf->acts || !inf->ids || !inf->tokens || !inf->probs) {
         infer_free(inf);
-        return -1;
+        return errorf(err, err_len, "out of memory for the UI's inference buffers (max_len %d)",
+                      mc->max_len);
+    }
+    if (num_labels != mc->num_classes) {
+        infer_free(inf);
+        return errorf(err, err_len, "%d class names for a model of %d classes", num_labels,
+                      mc->num_classes);
     }
     inf->tc = tc;
     inf->vocab = vocab;
@@ -38,6 +49,7 @@ void infer_free(Inference *inf)
     model_free(inf->model);
     free(inf->ids);
     free(inf->tokens);
+    free(inf->probs);
     memset(inf, 0, sizeof *inf);
 }
 
@@ -54,29 +66,29 @@ void infer_run(Inference *inf, const char *sentence)
     const ModelConfig *mc = &inf->model->cfg;
     inf->n_tokens = encode_sentence(inf->tc, inf->vocab, sentence, mc->max_len, inf->ids,
                                     inf->tokens);
+    inf->n_words = tokenize(inf->tc, sentence, NULL, 0, NULL, 0); /* counts only */
+    inf->n_unknown = 0;
+    for (int i = 0; i < inf->n_tokens; i++)
+        inf->n_unknown += inf->ids[i] == MODEL_UNK_ID;
     inf->valid = false;
     if (inf->n_tokens <= 0)
         return;
     int spare = mc->max_len - inf->n_tokens;
-    int pads_shown = spare < 2 ? spare : 2;
+    int pads_shown = spare < PADS_SHOWN ? spare : PADS_SHOWN;
     for (int i = inf->n_tokens; i < inf->n_tokens + pads_shown; i++)
         snprintf(inf->tokens[i], sizeof inf->tokens[i], "%s", "<pad>");
-    /* Same length rule as training: with the padding mask the result does not
-     * depend on padding, so a short forward suffices; without it the pads take
-     * part as in the notebook, so feed the full max_len. */
-    inf->T = mc->pad_mask ? inf->n_tokens + pads_shown : mc->max_len;
     inf->shown = inf->n_tokens + pads_shown;
-    model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL);
+    inf->T = model_tokens_to_feed(mc, inf->shown);
+    if (!model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL))
+        return;
     const float *p = activations_probs(inf->acts);
-    int K = mc->num_classes < DATASET_MAX_CLASSES ? mc->num_classes : DATASET_MAX_CLASSES;
     inf->predicted = 0;
-    for (int k = 0; k < K; k++) {
+    for (int k = 0; k < inf->num_labels; k++) {
         inf->probs[k] = p[k];
         if (p[k] > p[inf->predicted])
             inf->predicted = k;
     }
-    if (mc->num_layers <= TRAINER_MAX_LAYERS)
-        activations_layer_norms(inf->acts, 0, inf->norms);
+    activations_layer_norms(inf->acts, 0, inf->norms); /* num_layers <= MODEL_MAX_LAYERS: validated */
     inf->valid = true;
 }
 
@@ -89,4 +101,9 @@ float infer_attention(const Inference *inf, int layer, int head, int q, int k, b
         *masked = m;
     const float *att = activations_attention(inf->acts, layer); /* (1, NH, T, T) */
     return att[((size_t)head * T + q) * T + k];
+}
+
+bool infer_unknown(const Inference *inf, int i)
+{
+    return i >= 0 && i < inf->n_tokens && inf->ids[i] == MODEL_UNK_ID;
 }

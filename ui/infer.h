@@ -7,7 +7,6 @@
 #include <stdbool.h>
 
 #include "model/model.h"
-#include "src/dataset.h"
 #include "src/snapshot.h"
 #include "src/text.h"
 
@@ -21,13 +20,15 @@ typedef struct {
     long weights_version, weights_step;
     int *ids;                   /* (max_len) */
     char (*tokens)[32];         /* (max_len) display text of each id */
-    int n_tokens;               /* real tokens of the sentence */
+    int n_tokens;               /* real tokens of the sentence, at most max_len */
+    int n_words;                /* tokens of the whole sentence: beyond max_len they are cut */
+    int n_unknown;              /* tokens fed as <UNK> (not in the vocabulary) */
     int T;                      /* length fed to the forward */
     int shown;                  /* key columns drawn: real tokens + a few pads */
     bool valid;                 /* a forward has run for the current sentence */
-    float probs[DATASET_MAX_CLASSES];
-    int predicted;
-    float norms[TRAINER_MAX_LAYERS + 1];
+    float *probs;               /* (num_labels) class probabilities */
+    int predicted;              /* argmax of probs */
+    float norms[MODEL_MAX_LAYERS + 1]; /* mean vector norm after the embedding, each layer */
 } Inference;
 
 int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
@@ -36,8 +37,12 @@ int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
 void infer_free(Inference *inf);
 /* Takes newer weights from the snapshot if any; returns true when it did. */
 bool infer_refresh_weights(Inference *inf, Snapshot *snap);
-/* Tokenizes the sentence and runs the forward in eval mode. */
+/* Tokenizes the sentence and runs the forward in eval mode, feeding the real
+ * tokens (the first max_len) and up to two padding tokens (shown as masked
+ * columns) by the model's rule (model_tokens_to_feed). */
 void infer_run(Inference *inf, const char *sentence);
+/* Whether token i is fed as <UNK>: a word the vocabulary does not have. */
+bool infer_unknown(const Inference *inf, int i);
 /* Attention weight of (query q, key k) in layer/head; masked tells whether the
  * cell is masked (padding key with pad_mask, or causal k > q). */
 float infer_attention(const Inference *inf, int layer, int head, int q, int k, bool *masked);

@@ -1,14 +1,19 @@
 /* Key handlers (they only change UiState or post a command to the training
- * thread, and return flags) and the table that binds them. */
+ * thread, and return flags) and the table that binds them; the input line's
+ * editing keys. */
 #include "keys.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
+#include "views.h"
+
 #define CTRL(c) ((c) & 0x1f)
 #define KEY_TAB '\t'
 #define KEY_ESC 27
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 static int key_pause(UiState *ui, int key)
 {
@@ -73,6 +78,19 @@ static int key_help(UiState *ui, int key)
     return UI_HANDLED | UI_REDRAW;
 }
 
+/* Esc: out of the help, else what the bottom line shows off it: the event,
+ * or the note's item (the next one shows). */
+static int key_escape(UiState *ui, int key)
+{
+    if (ui->view == VIEW_HELP)
+        return key_help(ui, key);
+    if (ui->bottom == BOTTOM_STATUS)
+        ui->status_hidden = ui->snap.status_seq;
+    else if (ui->bottom == BOTTOM_NOTE && ui->notes_dismissed < ui_note_count(ui))
+        ui->notes_dismissed++;
+    return UI_HANDLED | UI_REDRAW;
+}
+
 static int key_quit(UiState *ui, int key)
 {
     (void)ui;
@@ -80,16 +98,23 @@ static int key_quit(UiState *ui, int key)
     return UI_HANDLED | UI_QUIT;
 }
 
+/* `/`: the input line takes the keyboard, in a view that shows what the
+ * sentence does (the frame shows the line itself where a view has no room). */
 static int key_edit(UiState *ui, int key)
 {
     (void)key;
-    if (ui->view != VIEW_ATTENTION && ui->view != VIEW_DASHBOARD && ui->view != VIEW_MODEL)
+    if (ui->view == VIEW_PE || ui->view == VIEW_HELP)
         ui->view = VIEW_ATTENTION;
     ui->editing = true;
+    ui->edit_pos = (int)strlen(ui->sentence);
     return UI_HANDLED | UI_REDRAW;
 }
 
-static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int help_scroll_to(UiState *ui, int line)
+{
+    ui->help_scroll = clamp(line, 0, view_help_max_scroll(ui->screen_h - 2, ui->screen_w));
+    return UI_HANDLED | UI_REDRAW;
+}
 
 static int key_head(UiState *ui, int key)
 {
@@ -102,13 +127,24 @@ static int key_head(UiState *ui, int key)
 static int key_layer(UiState *ui, int key)
 {
     int up = key == KEY_UP || key == 'k';
-    if (ui->view == VIEW_HELP) {
-        ui->help_scroll = up ? (ui->help_scroll > 0 ? ui->help_scroll - 1 : 0) : ui->help_scroll + 1;
-        return UI_HANDLED | UI_REDRAW;
-    }
+    if (ui->view == VIEW_HELP)
+        return help_scroll_to(ui, ui->help_scroll + (up ? -1 : 1));
     int L = ui->inf.model->cfg.num_layers;
     ui->layer = (ui->layer + (up ? -1 : 1) + L) % L;
     return UI_HANDLED | UI_REDRAW;
+}
+
+static int key_page(UiState *ui, int key)
+{
+    if (ui->view != VIEW_HELP)
+        return UI_HANDLED;
+    int page = ui->screen_h - 4 > 1 ? ui->screen_h - 4 : 1;
+    switch (key) {
+    case KEY_PPAGE: return help_scroll_to(ui, ui->help_scroll - page);
+    case KEY_NPAGE: return help_scroll_to(ui, ui->help_scroll + page);
+    case KEY_HOME: return help_scroll_to(ui, 0);
+    default: return help_scroll_to(ui, 1 << 20);
+    }
 }
 
 static int key_all_heads(UiState *ui, int key)
@@ -134,26 +170,29 @@ static int key_cursor(UiState *ui, int key)
 }
 
 static const KeyBinding bindings[] = {
-    {{' '}, "Space", MSG_KEY_PAUSE, key_pause},
-    {{'s'}, "s", MSG_KEY_SAVE, key_save},
-    {{'r'}, "r", MSG_KEY_RESET, key_reset},
-    {{'+', '='}, "+", MSG_KEY_LR_UP, key_lr},
-    {{'-', '_'}, "-", MSG_KEY_LR_DOWN, key_lr},
-    {{'>', '.'}, ">", MSG_KEY_PACE_UP, key_pace},
-    {{'<', ','}, "<", MSG_KEY_PACE_DOWN, key_pace},
-    {{'1'}, "1", MSG_KEY_VIEW1, key_view},
-    {{'2'}, "2", MSG_KEY_VIEW2, key_view},
-    {{'3'}, "3", MSG_KEY_VIEW3, key_view},
-    {{'4'}, "4", MSG_KEY_VIEW4, key_view},
-    {{KEY_TAB, KEY_BTAB}, "Tab", MSG_KEY_NEXT_VIEW, key_next_view},
-    {{'/'}, "/", MSG_KEY_EDIT, key_edit},
-    {{KEY_LEFT, KEY_RIGHT, 'h', 'l'}, "Left/Right h/l", MSG_KEY_HEAD, key_head},
-    {{KEY_UP, KEY_DOWN, 'k', 'j'}, "Up/Down k/j", MSG_KEY_LAYER, key_layer},
-    {{'a'}, "a", MSG_KEY_ALL_HEADS, key_all_heads},
+    {{' '}, "Space", "Espace", MSG_KEY_PAUSE, key_pause},
+    {{'s'}, "s", NULL, MSG_KEY_SAVE, key_save},
+    {{'r'}, "r", NULL, MSG_KEY_RESET, key_reset},
+    {{'+', '='}, "+", NULL, MSG_KEY_LR_UP, key_lr},
+    {{'-', '_'}, "-", NULL, MSG_KEY_LR_DOWN, key_lr},
+    {{'>', '.'}, ">", NULL, MSG_KEY_PACE_UP, key_pace},
+    {{'<', ','}, "<", NULL, MSG_KEY_PACE_DOWN, key_pace},
+    {{'1'}, "1", NULL, MSG_KEY_VIEW1, key_view},
+    {{'2'}, "2", NULL, MSG_KEY_VIEW2, key_view},
+    {{'3'}, "3", NULL, MSG_KEY_VIEW3, key_view},
+    {{'4'}, "4", NULL, MSG_KEY_VIEW4, key_view},
+    {{KEY_TAB, KEY_BTAB}, "Tab", NULL, MSG_KEY_NEXT_VIEW, key_next_view},
+    {{'/'}, "/", NULL, MSG_KEY_EDIT, key_edit},
+    {{KEY_LEFT, KEY_RIGHT, 'h', 'l'}, "Left/Right h/l", "Gauche/Droite h/l", MSG_KEY_HEAD, key_head},
+    {{KEY_UP, KEY_DOWN, 'k', 'j'}, "Up/Down k/j", "Haut/Bas k/j", MSG_KEY_LAYER, key_layer},
+    {{KEY_PPAGE, KEY_NPAGE, KEY_HOME, KEY_END}, "PgUp/PgDn Home/End", "PgUp/PgDn Début/Fin",
+     MSG_KEY_PAGE, key_page},
+    {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_all_heads},
     {{'H', 'L', 'K', 'J', KEY_SLEFT, KEY_SRIGHT, KEY_SR, KEY_SF}, "H J K L, Shift+arrows",
-     MSG_KEY_CURSOR, key_cursor},
-    {{'?', KEY_F(1)}, "?", MSG_KEY_HELP, key_help},
-    {{'q', 'Q', CTRL('c')}, "q", MSG_KEY_QUIT, key_quit},
+     "H J K L, Maj+flèches", MSG_KEY_CURSOR, key_cursor},
+    {{'?', KEY_F(1)}, "?, F1", NULL, MSG_KEY_HELP, key_help},
+    {{KEY_ESC}, "Esc", "Échap", MSG_KEY_ESC, key_escape},
+    {{'q', 'Q', CTRL('c')}, "q", NULL, MSG_KEY_QUIT, key_quit},
 };
 
 const KeyBinding *key_table(int *count)
@@ -162,41 +201,108 @@ const KeyBinding *key_table(int *count)
     return bindings;
 }
 
-/* The input line: printable characters are appended as UTF-8, Backspace
- * removes the last character, Enter/Esc leave. */
+const char *key_label(const KeyBinding *b, Lang lang)
+{
+    return lang == LANG_FR && b->label_fr ? b->label_fr : b->label;
+}
+
+/* ------------------------------------------------------------ the input line */
+
+/* Byte offset of the character before / after `pos` in s. */
+static int char_before(const char *s, int pos)
+{
+    while (pos > 0 && ((unsigned char)s[--pos] & 0xC0) == 0x80) {}
+    return pos;
+}
+
+static int char_after(const char *s, int pos)
+{
+    if (!s[pos])
+        return pos;
+    pos++;
+    while (((unsigned char)s[pos] & 0xC0) == 0x80)
+        pos++;
+    return pos;
+}
+
+/* Removes bytes [from, to) of the sentence; the cursor goes to `from`. */
+static int cut(UiState *ui, int from, int to)
+{
+    if (to <= from)
+        return UI_HANDLED;
+    memmove(ui->sentence + from, ui->sentence + to, strlen(ui->sentence + to) + 1);
+    ui->edit_pos = from;
+    return UI_HANDLED | UI_REDRAW | UI_RERUN;
+}
+
+/* Start of the word before the cursor (blanks before it skipped), as Ctrl-W. */
+static int word_start(const char *s, int pos)
+{
+    while (pos > 0 && (s[pos - 1] == ' ' || s[pos - 1] == '\t'))
+        pos--;
+    while (pos > 0 && s[pos - 1] != ' ' && s[pos - 1] != '\t')
+        pos--;
+    return pos;
+}
+
+static int move_to(UiState *ui, int pos)
+{
+    ui->edit_pos = pos;
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* A function key or control character of the input line; -1 when it is neither
+ * (a character to insert). */
+static int edit_command(UiState *ui, int key, bool is_function)
+{
+    const char *s = ui->sentence;
+    int pos = ui->edit_pos, len = (int)strlen(s);
+    if (is_function) {
+        switch (key) {
+        case KEY_ENTER: ui->editing = false; return UI_HANDLED | UI_REDRAW;
+        case KEY_BACKSPACE: return cut(ui, char_before(s, pos), pos);
+        case KEY_DC: return cut(ui, pos, char_after(s, pos));
+        case KEY_LEFT: return move_to(ui, char_before(s, pos));
+        case KEY_RIGHT: return move_to(ui, char_after(s, pos));
+        case KEY_HOME: return move_to(ui, 0);
+        case KEY_END: return move_to(ui, len);
+        default: return UI_HANDLED;
+        }
+    }
+    switch (key) {
+    case '\n': case '\r': case KEY_ESC: ui->editing = false; return UI_HANDLED | UI_REDRAW;
+    case 127: case 8: return cut(ui, char_before(s, pos), pos);
+    case CTRL('a'): return move_to(ui, 0);
+    case CTRL('e'): return move_to(ui, len);
+    case CTRL('b'): return move_to(ui, char_before(s, pos));
+    case CTRL('f'): return move_to(ui, char_after(s, pos));
+    case CTRL('d'): return cut(ui, pos, char_after(s, pos));
+    case CTRL('k'): return cut(ui, pos, len);
+    case CTRL('u'): return cut(ui, 0, pos);
+    case CTRL('w'): return cut(ui, word_start(s, pos), pos);
+    case CTRL('c'): return UI_HANDLED | UI_QUIT;
+    default: return key < 32 ? UI_HANDLED : -1;
+    }
+}
+
+/* The input line: characters are inserted at the cursor as UTF-8; see
+ * edit_command for the rest. */
 static int edit_sentence(UiState *ui, int key, bool is_function)
 {
-    size_t len = strlen(ui->sentence);
-    if ((!is_function && (key == '\n' || key == '\r' || key == KEY_ESC)) ||
-        (is_function && key == KEY_ENTER)) {
-        ui->editing = false;
-        return UI_HANDLED | UI_REDRAW;
-    }
-    if ((is_function && key == KEY_BACKSPACE) || (!is_function && (key == 127 || key == 8))) {
-        while (len > 0) { /* drop continuation bytes, then the lead byte */
-            unsigned char b = (unsigned char)ui->sentence[--len];
-            ui->sentence[len] = '\0';
-            if ((b & 0xC0) != 0x80)
-                break;
-        }
-        return UI_HANDLED | UI_REDRAW | UI_RERUN;
-    }
-    if (!is_function && key == CTRL('u')) {
-        ui->sentence[0] = '\0';
-        return UI_HANDLED | UI_REDRAW | UI_RERUN;
-    }
-    if (!is_function && key == CTRL('c'))
-        return UI_HANDLED | UI_QUIT;
-    if (is_function || key < 32)
-        return UI_HANDLED;
+    int flags = edit_command(ui, key, is_function);
+    if (flags >= 0)
+        return flags;
     char mb[16];
     mbstate_t st;
     memset(&st, 0, sizeof st);
     size_t n = wcrtomb(mb, (wchar_t)key, &st);
+    size_t len = strlen(ui->sentence);
     if (n == (size_t)-1 || len + n + 1 > sizeof ui->sentence)
         return UI_HANDLED;
-    memcpy(ui->sentence + len, mb, n);
-    ui->sentence[len + n] = '\0';
+    char *at = ui->sentence + ui->edit_pos;
+    memmove(at + n, at, len - (size_t)ui->edit_pos + 1);
+    memcpy(at, mb, n);
+    ui->edit_pos += (int)n;
     return UI_HANDLED | UI_REDRAW | UI_RERUN;
 }
 
@@ -204,8 +310,6 @@ int keys_dispatch(UiState *ui, int key, bool is_function)
 {
     if (ui->editing)
         return edit_sentence(ui, key, is_function);
-    if (!is_function && key == KEY_ESC && ui->view == VIEW_HELP)
-        return key_help(ui, key);
     int n;
     const KeyBinding *t = key_table(&n);
     for (int i = 0; i < n; i++)

@@ -2,6 +2,7 @@
 #include "plot.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,17 +67,27 @@ static void to_dot(float xv, float yv, float x_lo, float x_hi, float y_lo, float
     *py = (int)lroundf((1.0f - fy) * (float)(ph - 1));
 }
 
-void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
-               int n, float x_lo, float x_hi, float y_lo, float y_hi, int style)
+/* The dots of a plot of up to this many cells live on the stack (a 400 x 80 plot):
+ * drawing allocates nothing per frame; only a larger one allocates. */
+#define PLOT_STACK_CELLS 32768
+
+/* plot_line and plot_line_dashed: of every `period` columns the first `on` are
+ * drawn (period 0: all). */
+static void plot_series(const Canvas *c, int y, int x, int h, int w, const float *xs,
+                        const float *ys, int n, float x_lo, float x_hi, float y_lo, float y_hi,
+                        int style, int on, int period)
 {
     if (h <= 0 || w <= 0 || n <= 0)
         return;
     bool braille = c->theme->utf8;
     int sx = braille ? BRAILLE_SX : ASCII_SX, sy = braille ? BRAILLE_SY : ASCII_SY;
     int pw = w * sx, ph = h * sy;
-    uint8_t *dots = calloc((size_t)h * (size_t)w, 1);
+    uint8_t stack_dots[PLOT_STACK_CELLS];
+    size_t cells = (size_t)h * (size_t)w;
+    uint8_t *dots = cells <= PLOT_STACK_CELLS ? stack_dots : malloc(cells);
     if (!dots)
         return;
+    memset(dots, 0, cells);
     widen_empty_range(&x_lo, &x_hi);
     widen_empty_range(&y_lo, &y_hi);
     bool have_prev = false;
@@ -100,27 +111,85 @@ void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, con
     for (int r = 0; r < h; r++)
         for (int col = 0; col < w; col++) {
             uint8_t b = dots[r * w + col];
-            if (!b)
+            if (!b || (period > 0 && col % period >= on))
                 continue;
             wchar_t g = braille ? (wchar_t)(0x2800 + b) : ascii_line_glyph(b);
             canvas_put(c, y + r, x + col, g, style);
         }
-    free(dots);
+    if (dots != stack_dots)
+        free(dots);
 }
 
-void plot_marker(const Canvas *c, int y, int x, int h, int w, float xv, float yv, float x_lo,
-                 float x_hi, float y_lo, float y_hi, int style)
+void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
+               int n, float x_lo, float x_hi, float y_lo, float y_hi, int style)
+{
+    plot_series(c, y, x, h, w, xs, ys, n, x_lo, x_hi, y_lo, y_hi, style, 0, 0);
+}
+
+void plot_line_dashed(const Canvas *c, int y, int x, int h, int w, const float *xs,
+                      const float *ys, int n, float x_lo, float x_hi, float y_lo, float y_hi,
+                      int on, int period, int style)
+{
+    plot_series(c, y, x, h, w, xs, ys, n, x_lo, x_hi, y_lo, y_hi, style, on, period);
+}
+
+void plot_dash_sample(const Theme *t, int on, int period, int cells, char *out, size_t len)
+{
+    const char *ink = t->utf8 ? "\u2500" : "-";
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < cells; i++) {
+        const char *g = period > 0 && i % period >= on ? " " : ink;
+        size_t gl = strlen(g);
+        if (used + gl + 1 > len)
+            break;
+        memcpy(out + used, g, gl + 1);
+        used += gl;
+    }
+}
+
+/* The cell of (xv, yv) in plot_line's scales; false for a non-finite point. */
+static bool point_cell(const Canvas *c, int h, int w, float xv, float yv, float x_lo, float x_hi,
+                       float y_lo, float y_hi, int *row, int *col)
 {
     if (h <= 0 || w <= 0 || !isfinite(xv) || !isfinite(yv))
-        return;
+        return false;
     bool braille = c->theme->utf8;
     int sx = braille ? BRAILLE_SX : ASCII_SX, sy = braille ? BRAILLE_SY : ASCII_SY;
     widen_empty_range(&x_lo, &x_hi);
     widen_empty_range(&y_lo, &y_hi);
     int px, py;
     to_dot(xv, yv, x_lo, x_hi, y_lo, y_hi, w * sx, h * sy, &px, &py);
-    canvas_put(c, y + py / sy, x + px / sx, braille ? L'\x25c6' : L'*', style); /* black diamond */
+    *row = py / sy;
+    *col = px / sx;
+    return true;
 }
+
+void plot_marker(const Canvas *c, int y, int x, int h, int w, float xv, float yv, float x_lo,
+                 float x_hi, float y_lo, float y_hi, int style)
+{
+    int row, col;
+    if (point_cell(c, h, w, xv, yv, x_lo, x_hi, y_lo, y_hi, &row, &col))
+        canvas_put(c, y + row, x + col, c->theme->utf8 ? L'\x25c6' : L'*', style); /* black diamond */
+}
+
+int plot_points(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
+                int n, float x_lo, float x_hi, float y_lo, float y_hi, int style)
+{
+    int cols[METRIC_POINTS_MAX], rows[METRIC_POINTS_MAX], m = 0;
+    for (int i = 0; i < n && m < METRIC_POINTS_MAX; i++)
+        if (point_cell(c, h, w, xs ? xs[i] : (float)i, ys[i], x_lo, x_hi, y_lo, y_hi, &rows[m],
+                       &cols[m]))
+            m++;
+    for (int i = 1; i < m; i++)
+        if (cols[i] - cols[i - 1] < PLOT_POINT_GAP)
+            return 0; /* too close: they would only thicken the line */
+    for (int i = 0; i < m; i++)
+        canvas_put(c, y + rows[i], x + cols[i], plot_point_glyph(c->theme), style);
+    return m;
+}
+
+wchar_t plot_point_glyph(const Theme *t) { return t->utf8 ? L'\x2022' : L'o'; } /* bullet */
 
 void plot_heat_cell(const Canvas *c, int y, int x, int w, float v, float lo, float hi, bool masked)
 {

@@ -5,6 +5,7 @@
 #define MINILLM_UI_PLOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "canvas.h"
 
@@ -14,6 +15,27 @@
  * series can share the rectangle. xs NULL = indices 0..n-1. */
 void plot_line(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
                int n, float x_lo, float x_hi, float y_lo, float y_hi, int style);
+
+/* plot_line drawn dashed: of every `period` columns the first `on` (period 0:
+ * solid). The second cue that tells curves apart without colour; the
+ * validation curve uses PLOT_DASH_ON of PLOT_DASH_PERIOD. */
+#define PLOT_DASH_ON 2
+#define PLOT_DASH_PERIOD 3
+void plot_line_dashed(const Canvas *c, int y, int x, int h, int w, const float *xs,
+                      const float *ys, int n, float x_lo, float x_hi, float y_lo, float y_hi,
+                      int on, int period, int style);
+/* The same pattern over `cells` columns as legend text ("\u2500\u2500 " / "-- "). */
+void plot_dash_sample(const Theme *t, int on, int period, int cells, char *out, size_t len);
+
+/* A point glyph (plot_point_glyph) on every point of a series, in plot_line's
+ * scales, when neighbouring points are PLOT_POINT_GAP columns apart or more
+ * (closer, they would only thicken the line). Returns the points marked.
+ * At most METRIC_POINTS_MAX points. */
+#define PLOT_POINT_GAP 3
+#define METRIC_POINTS_MAX 1024
+int plot_points(const Canvas *c, int y, int x, int h, int w, const float *xs, const float *ys,
+                int n, float x_lo, float x_hi, float y_lo, float y_hi, int style);
+wchar_t plot_point_glyph(const Theme *t);
 
 /* One marker glyph ('\u25c6' in UTF-8, '*' otherwise) at the cell where
  * plot_line would put the point (xv, yv) with the same rectangle and scales,

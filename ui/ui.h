@@ -4,14 +4,15 @@
 
 #include <stddef.h>
 
+#include "src/cli.h"
 #include "src/config.h"
 
-/* Loads the data (cfg->data.train_path or the embedded dataset), builds the
- * vocabulary and the trainer (or starts from checkpoint_path when not NULL),
- * starts the training thread and runs the ncurses loop until `q` or Ctrl-C.
- * The terminal is restored and the thread joined before returning.
+/* Opens the run (run.h: the data, vocabulary and trainer, or opts->checkpoint),
+ * starts the training thread and runs the ncurses loop until `q` or Ctrl-C
+ * (with opts->bench_seconds, until the benchmark's end; headless: without a
+ * screen). The terminal is restored and the thread joined before returning.
  * Returns 0, or -1 with a message in err (nothing usable to train on, bad
  * checkpoint, no terminal). */
-int ui_run(const AppConfig *cfg, const char *checkpoint_path, char *err, size_t err_len);
+int ui_run(const AppConfig *cfg, const TuiOptions *opts, char *err, size_t err_len);
 
 #endif

@@ -1,12 +1,12 @@
-/* Pieces several views share: the status line, the epoch bar, the metric
- * curves, the attention map of one head, the class bars, the input line. */
+/* Pieces several views share: the status line, the epoch bar, the class bars,
+ * the input line. (The curves are view_curves.c, the attention map view_map.c.) */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
 #include "lang.h"
 #include "plot.h"
+#include "views.h"
 
 void format_count(char *out, size_t len, double v)
 {
@@ -20,6 +20,12 @@ void format_count(char *out, size_t len, double v)
         snprintf(out, len, "%.0f", v);
 }
 
+void format_clock(char *out, size_t len, double seconds)
+{
+    long s = isfinite(seconds) && seconds > 0 ? (long)seconds : 0;
+    snprintf(out, len, "%02ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+}
+
 static const char *state_text(TrainState s, int *style)
 {
     switch (s) {
@@ -31,163 +37,160 @@ static const char *state_text(TrainState s, int *style)
     }
 }
 
-void draw_status_line(UiState *ui, const Canvas *c, int y)
+/* ------------------------------------------------------------ status line */
+
+/* One field of the status line, long and short. When the line does not fit,
+ * fields go short, then go, one level at a time: a field is short from level
+ * brief_at on and gone from drop_at on (0: never). */
+typedef struct {
+    char text[80], brief[80];
+    int style;
+    int brief_at, drop_at;
+} Field;
+
+enum { STATUS_FIELDS = 8, STATUS_LEVELS = 11 };
+
+static int fields_width(const Field *f, int n, int level)
 {
-    const TrainProgress *p = &ui->snap.progress;
-    long secs = (long)ui->snap.elapsed_s; /* as watched: pace waits included */
-    int st;
-    const char *state = state_text(ui->snap.state, &st);
-    bool wide = c->w >= 110;
-    int x = canvas_printf(c, y, 0, -1, STYLE_TITLE, "step %ld", p->step);
-    if (wide)
-        x += canvas_printf(c, y, x, -1, STYLE_DIM, "/%ld", p->total_steps);
-    x += canvas_printf(c, y, x, -1, STYLE_LABEL, "  %s %d/%d  lr %.2e", msg(MSG_EPOCH),
-                       p->epoch + 1, p->epochs, (double)p->lr);
-    if (fabsf(ui->snap.lr_scale - 1.0f) > 1e-4f)
-        x += canvas_printf(c, y, x, -1, STYLE_WARN, " (x%.3g)", (double)ui->snap.lr_scale);
-    x += canvas_printf(c, y, x, -1, STYLE_LABEL, "  %.0f %s  %s%s%02ld:%02ld:%02ld  ",
-                       p->sentences_per_s, wide ? msg(MSG_SENT_PER_S) : "/s",
-                       wide ? msg(MSG_ELAPSED) : "", wide ? " " : "", secs / 3600, secs / 60 % 60, secs % 60);
-    if (ui->snap.pace > 0.0f)
-        x += canvas_printf(c, y, x, -1, STYLE_LABEL, "%s %.3g%s%s  ", msg(MSG_PACE),
-                           (double)ui->snap.pace, wide ? " " : "", wide ? msg(MSG_STEPS_PER_S) : "/s");
-    else
-        x += canvas_printf(c, y, x, -1, STYLE_LABEL, "%s %s  ", msg(MSG_PACE), msg(MSG_PACE_MAX));
-    if (wide)
-        canvas_text(c, y, x, -1, state, st);
-    else /* keep the state visible: right-aligned over whatever did not fit */
-        canvas_printf(c, y, c->w - text_width(state) - 2, -1, st, " %s ", state);
+    int w = 0, shown = 0;
+    for (int i = 0; i < n; i++) {
+        if (f[i].drop_at && level >= f[i].drop_at)
+            continue;
+        bool brief = f[i].brief_at && level >= f[i].brief_at;
+        w += text_width(brief ? f[i].brief : f[i].text) + (shown++ ? 2 : 0);
+    }
+    return w;
 }
 
-void draw_epoch_bar(UiState *ui, const Canvas *c, int y)
+static void add_field(Field *f, int *n, int style, int brief_at, int drop_at, const char *text,
+                      const char *brief)
+{
+    f[*n] = (Field){.style = style, .brief_at = brief_at, .drop_at = drop_at};
+    snprintf(f[*n].text, sizeof f[*n].text, "%s", text);
+    snprintf(f[*n].brief, sizeof f[*n].brief, "%s", brief ? brief : text);
+    (*n)++;
+}
+
+/* Step, epoch, learning rate, the sentences/s watched (and computed), the time
+ * watched, the time left at that pace, the pace. The levels: 1 the compute
+ * rate goes, 2-3 the elapsed time shortens then goes, 4 the step loses its
+ * total, 5 the lr goes (unless changed by +/-), 6 the epoch, 7 the ETA, 8 the
+ * pace shortens, 9 the rate goes, 10 a changed lr goes. */
+static int status_fields(const UiState *ui, Field *f)
+{
+    const SnapshotData *s = &ui->snap;
+    const TrainProgress *p = &s->progress;
+    int n = 0;
+    char text[80], brief[80], rate[32], compute[32], clock[16];
+    snprintf(text, sizeof text, "%s %ld/%ld", msg(MSG_STEP), p->step, p->total_steps);
+    snprintf(brief, sizeof brief, "%s %ld", msg(MSG_STEP), p->step);
+    add_field(f, &n, STYLE_TITLE, 4, 0, text, brief);
+    snprintf(text, sizeof text, "%s %d/%d", msg(MSG_EPOCH), p->epoch + 1, p->epochs);
+    add_field(f, &n, STYLE_LABEL, 0, 6, text, NULL);
+    bool scaled = fabsf(s->lr_scale - 1.0f) > 1e-4f;
+    if (scaled)
+        snprintf(text, sizeof text, "lr %.2e (x%.3g)", (double)p->lr, (double)s->lr_scale);
+    else
+        snprintf(text, sizeof text, "lr %.2e", (double)p->lr);
+    add_field(f, &n, scaled ? STYLE_WARN : STYLE_LABEL, 0, scaled ? 10 : 5, text, NULL);
+    if (s->steps_run > 0) { /* no rate before a step is measured */
+        format_count(rate, sizeof rate, s->watched_sentences_per_s);
+        format_count(compute, sizeof compute, s->compute_sentences_per_s);
+        snprintf(text, sizeof text, "%s %s (%s %s/s)", rate, msg(MSG_SENT_PER_S), msg(MSG_COMPUTE),
+                 compute);
+        snprintf(brief, sizeof brief, "%s %s", rate, msg(MSG_SENT_PER_S));
+        add_field(f, &n, STYLE_LABEL, 1, 9, text, brief);
+    }
+    format_clock(clock, sizeof clock, s->elapsed_s);
+    snprintf(text, sizeof text, "%s %s", msg(MSG_ELAPSED), clock);
+    add_field(f, &n, STYLE_LABEL, 2, 3, text, clock);
+    long left = p->total_steps - p->step;
+    if (left > 0 && s->watched_steps_per_s > 0 && s->state != TRAIN_STATE_DONE) {
+        format_clock(clock, sizeof clock, (double)left / s->watched_steps_per_s);
+        snprintf(text, sizeof text, "%s %s", msg(MSG_ETA), clock);
+        add_field(f, &n, STYLE_LABEL, 0, 7, text, NULL);
+    }
+    if (s->pace > 0.0f) {
+        snprintf(text, sizeof text, "%s %.3g %s", msg(MSG_PACE), (double)s->pace, msg(MSG_STEPS_PER_S));
+        snprintf(brief, sizeof brief, "%s %.3g/s", msg(MSG_PACE), (double)s->pace);
+    } else {
+        snprintf(text, sizeof text, "%s %s", msg(MSG_PACE), msg(MSG_PACE_MAX));
+        snprintf(brief, sizeof brief, "%s", text);
+    }
+    add_field(f, &n, STYLE_LABEL, 8, 0, text, brief);
+    return n;
+}
+
+/* The fields at the first level that fits; the state always, on the right. */
+void draw_status_line(const UiState *ui, const Canvas *c, int y)
+{
+    Field f[STATUS_FIELDS];
+    int n = status_fields(ui, f);
+    int st;
+    const char *state = state_text(ui->snap.state, &st);
+    int avail = c->w - text_width(state) - 2;
+    int level = 0;
+    while (level + 1 < STATUS_LEVELS && fields_width(f, n, level) > avail)
+        level++;
+    int x = 0, shown = 0;
+    for (int i = 0; i < n; i++) {
+        if (f[i].drop_at && level >= f[i].drop_at)
+            continue;
+        bool brief = f[i].brief_at && level >= f[i].brief_at;
+        x += shown++ ? 2 : 0;
+        x += canvas_text(c, y, x, avail - x, brief ? f[i].brief : f[i].text, f[i].style);
+    }
+    canvas_text(c, y, c->w - text_width(state) - 1, -1, state, st);
+}
+
+/* ------------------------------------------------------------ epoch bar */
+
+/* The step of the first validation pass ([train] eval_every, else the end of
+ * the epoch), as the trainer runs it. */
+static long first_validation_step(const UiState *ui)
+{
+    const TrainProgress *p = &ui->snap.progress;
+    long step = ui->eval_every > 0 ? (p->step / ui->eval_every + 1) * ui->eval_every
+                                   : ((long)p->epoch + 1) * p->steps_per_epoch;
+    return step < p->total_steps ? step : p->total_steps;
+}
+
+void draw_epoch_bar(const UiState *ui, const Canvas *c, int y)
 {
     const TrainProgress *p = &ui->snap.progress;
     float frac = p->steps_per_epoch > 0 ? (float)p->step_in_epoch / (float)p->steps_per_epoch : 0;
     int x = canvas_printf(c, y, 0, -1, STYLE_LABEL, "%s %3.0f%% ", msg(MSG_EPOCH), frac * 100.0);
-    int w = c->w - x - 2;
-    if (w > 60)
-        w = 60;
-    plot_bar(c, y, x, w, frac, STYLE_BAR, STYLE_BAR_EMPTY);
-    if (p->has_val && p->val_step >= 0)
-        canvas_printf(c, y, x + w + 2, -1, STYLE_LABEL, "val %.3f / %.1f%%", (double)p->val_loss,
-                      (double)p->val_acc * 100.0);
+    char text[2][128];
+    if (!p->has_val) {
+        snprintf(text[0], sizeof text[0], "%s", msg(MSG_VAL_NONE));
+        snprintf(text[1], sizeof text[1], "%s", msg(MSG_VAL_NONE));
+    } else if (p->val_step < 0 && p->step >= p->total_steps) {
+        text[0][0] = text[1][0] = '\0'; /* a finished run opened again: none to come */
+    } else if (p->val_step < 0) {
+        snprintf(text[0], sizeof text[0], msg(MSG_VAL_FIRST), first_validation_step(ui));
+        snprintf(text[1], sizeof text[1], "val @%ld", first_validation_step(ui));
+    } else {
+        snprintf(text[0], sizeof text[0], msg(MSG_VAL_FIGURES), (double)p->val_loss,
+                 (double)p->val_acc * 100.0, p->val_step);
+        snprintf(text[1], sizeof text[1], "val %.3f / %.1f%%", (double)p->val_loss,
+                 (double)p->val_acc * 100.0);
+    }
+    /* the figures whole, the bar in what is left (10 to 60 columns) */
+    int pick = text_width(text[0]) + 2 + 10 <= c->w - x ? 0 : 1;
+    int tw = text_width(text[pick]);
+    int w = c->w - x - tw - 2;
+    w = w > 60 ? 60 : w;
+    if (w >= 4)
+        plot_bar(c, y, x, w, frac, STYLE_BAR, STYLE_BAR_EMPTY);
+    canvas_text(c, y, x + (w >= 4 ? w : 0) + 2, -1, text[pick],
+                p->val_step >= 0 ? STYLE_CURVE_VAL : STYLE_DIM);
 }
 
-void draw_curves(const Canvas *c, int y, int x, int h, int w, const char *title,
-                 const MetricHistory *train, const MetricHistory *val, bool fixed01,
-                 long best_step, float best)
-{
-    plot_box(c, y, x, h, w, title, STYLE_FRAME);
-    if (h < 4 || w < 14)
-        return;
-    float lo = 0, hi = 1, vlo, vhi;
-    if (!fixed01) {
-        bool any = metric_history_range(train, &lo, &hi);
-        if (metric_history_range(val, &vlo, &vhi)) {
-            lo = any && lo < vlo ? lo : vlo;
-            hi = any && hi > vhi ? hi : vhi;
-        } else if (!any) {
-            lo = 0, hi = 1;
-        }
-        if (lo > 0 && lo < 0.5f * hi)
-            lo = 0; /* losses: show the floor when near */
-        if (hi - lo < 1e-6f)
-            hi = lo + 1e-3f;
-    }
-    float x_hi = 1;
-    if (train->n > 0)
-        x_hi = train->step[train->n - 1];
-    if (val->n > 0 && val->step[val->n - 1] > x_hi)
-        x_hi = val->step[val->n - 1];
-    char top[16], bottom[16];
-    snprintf(top, sizeof top, "%.3g", (double)hi);
-    snprintf(bottom, sizeof bottom, "%.3g", (double)lo);
-    int lw = (int)(strlen(top) > strlen(bottom) ? strlen(top) : strlen(bottom));
-    int px = x + 1 + lw + 1, pw = w - 2 - lw - 1, py = y + 1, ph = h - 3;
-    canvas_text(c, py, x + 1, lw, top, STYLE_DIM);
-    canvas_text(c, py + ph - 1, x + 1, lw, bottom, STYLE_DIM);
-    plot_line(c, py, px, ph, pw, train->step, train->value, train->n, 0, x_hi, lo, hi,
-              STYLE_CURVE_TRAIN);
-    if (val->n > 0)
-        plot_line(c, py, px, ph, pw, val->step, val->value, val->n, 0, x_hi, lo, hi,
-                  STYLE_CURVE_VAL);
-    if (best_step >= 0) /* drawn last: stays visible over both curves */
-        plot_marker(c, py, px, ph, pw, (float)best_step, best, 0, x_hi, lo, hi, STYLE_GOOD);
-    /* legend with the latest values */
-    int ly = y + h - 2, lx = x + 2;
-    if (train->n > 0)
-        lx += canvas_printf(c, ly, lx, w - 3, STYLE_CURVE_TRAIN, "%s %.3f  ", msg(MSG_TRAIN),
-                            (double)train->value[train->n - 1]);
-    if (val->n > 0)
-        lx += canvas_printf(c, ly, lx, x + w - 1 - lx, STYLE_CURVE_VAL, "%s %.3f  ", msg(MSG_VAL),
-                            (double)val->value[val->n - 1]);
-    if (best_step >= 0)
-        lx += canvas_printf(c, ly, lx, x + w - 1 - lx, STYLE_GOOD, "%s %.1f%% @ step %ld  ",
-                            msg(MSG_BEST), (double)best * 100.0, best_step);
-    canvas_printf(c, ly, lx, x + w - 1 - lx, STYLE_DIM, "step %.0f", (double)x_hi);
-}
+/* ------------------------------------------------------------ class bars */
 
-int draw_attention_map(UiState *ui, const Canvas *c, int y, int x, int h, int w, int layer,
-                       int head, bool labels, bool cursor)
+void draw_class_bars(const UiState *ui, const Canvas *c, int y, int x, int w, int max_rows)
 {
-    Inference *inf = &ui->inf;
-    if (!inf->valid) {
-        canvas_text(c, y, x, w, msg(MSG_EMPTY_SENTENCE), STYLE_DIM);
-        return 1;
-    }
-    int nq = inf->n_tokens, nk = inf->shown;
-    int lw = 0;
-    if (labels) {
-        for (int q = 0; q < nk; q++) {
-            int tw = text_width(inf->tokens[q]);
-            lw = tw > lw ? tw : lw;
-        }
-        lw = lw > 12 ? 12 : lw;
-        lw += 1;
-    }
-    int avail_w = w - lw;
-    if (avail_w < 1)
-        return 0;
-    if (nk > avail_w) /* a long sentence on a narrow screen: the first keys that fit */
-        nk = avail_w;
-    int cw = nk > 0 ? avail_w / nk : 1;
-    cw = cw > 7 ? 7 : cw;
-    int rows = h - (labels ? 1 : 0);
-    if (nq > rows)
-        nq = rows > 0 ? rows : 0;
-    int top = y;
-    if (labels) { /* key labels, cut to the column width */
-        for (int k = 0; k < nk; k++) {
-            bool pad = k >= inf->n_tokens;
-            canvas_text(c, y, x + lw + k * cw, cw > 1 ? cw - 1 : 1, inf->tokens[k],
-                        pad ? STYLE_DIM : STYLE_LABEL);
-        }
-        top++;
-    }
-    for (int q = 0; q < nq; q++) {
-        if (labels) {
-            int tw = text_width(inf->tokens[q]);
-            int pad = lw - 1 - tw;
-            canvas_text(c, top + q, x + (pad > 0 ? pad : 0), lw - 1, inf->tokens[q],
-                        cursor && q == ui->cur_q ? STYLE_CURSOR : STYLE_LABEL);
-        }
-        for (int k = 0; k < nk; k++) {
-            bool masked;
-            float v = infer_attention(inf, layer, head, q, k, &masked);
-            plot_heat_cell(c, top + q, x + lw + k * cw, cw, v, 0.0f, 1.0f, masked);
-            if (cursor && q == ui->cur_q && k == ui->cur_k) {
-                canvas_put(c, top + q, x + lw + k * cw, L'[', STYLE_CURSOR);
-                if (cw > 1)
-                    canvas_put(c, top + q, x + lw + k * cw + cw - 1, L']', STYLE_CURSOR);
-            }
-        }
-    }
-    return (labels ? 1 : 0) + nq;
-}
-
-void draw_class_bars(UiState *ui, const Canvas *c, int y, int x, int w, int max_rows)
-{
-    Inference *inf = &ui->inf;
+    const Inference *inf = &ui->inf;
     if (!inf->valid)
         return;
     int K = inf->num_labels;
@@ -210,25 +213,113 @@ void draw_class_bars(UiState *ui, const Canvas *c, int y, int x, int w, int max_
     }
 }
 
-void draw_sentence_line(UiState *ui, const Canvas *c, int y)
+/* What the model makes of the sentence's words, or "" when nothing is amiss:
+ * no known word, unknown words, tokens beyond max_len. */
+void sentence_notice(const UiState *ui, char *out, size_t len)
+{
+    const Inference *inf = &ui->inf;
+    char unknown[128] = "", cut[128] = "";
+    out[0] = '\0';
+    if (!inf->valid)
+        return;
+    if (inf->n_unknown == inf->n_tokens)
+        snprintf(unknown, sizeof unknown, "%s", msg(MSG_NO_KNOWN_WORD));
+    else if (inf->n_unknown > 0)
+        snprintf(unknown, sizeof unknown, msg(MSG_UNKNOWN_WORDS), inf->n_unknown);
+    if (inf->n_words > inf->n_tokens)
+        snprintf(cut, sizeof cut, msg(MSG_TRUNCATED), inf->n_words, inf->n_tokens);
+    snprintf(out, len, "%s%s%s", unknown, unknown[0] && cut[0] ? "; " : "", cut);
+}
+
+/* ------------------------------------------------------------ input line */
+
+/* Bytes of the character at s: its lead byte and at most three continuation
+ * bytes (a sentence from a config file need not be valid UTF-8). */
+static int char_bytes(const char *s)
+{
+    int n = 1;
+    while (n < 4 && (s[n] & 0xC0) == 0x80)
+        n++;
+    return n;
+}
+
+/* Columns of the character at s (n <= 4 bytes). */
+static int char_columns(const char *s, int n)
+{
+    char one[8];
+    memcpy(one, s, (size_t)n);
+    one[n] = '\0';
+    return text_width(one);
+}
+
+/* Byte offset of the first character drawn so that the cursor (a byte offset)
+ * shows in w columns: 0 while the text up to it fits, else the earliest start
+ * that leaves room for the left sign and the cursor itself. */
+static int window_start(const char *s, int cursor, int w)
+{
+    int start = cursor, width = 0;
+    while (start > 0) {
+        int prev = start - 1;
+        while (prev > 0 && start - prev < 4 && (s[prev] & 0xC0) == 0x80)
+            prev--;
+        int cw = char_columns(s + prev, start - prev);
+        if (width + cw > w - 2)
+            break;
+        width += cw;
+        start = prev;
+    }
+    return start;
+}
+
+bool view_shows_sentence(ViewId view, int h, int w)
+{
+    switch (view) {
+    case VIEW_DASHBOARD: return dashboard_is_large(h, w);
+    case VIEW_ATTENTION: case VIEW_MODEL: return true;
+    default: return false;
+    }
+}
+
+void draw_sentence_line(const UiState *ui, const Canvas *c, int y)
 {
     int x = canvas_printf(c, y, 0, -1, STYLE_KEY, "%s> ", msg(MSG_SENTENCE));
-    int hint_w = text_width(msg(MSG_EDIT_HINT));
-    int w = c->w - x - hint_w - 2;
+    const char *hint = msg(MSG_EDIT_HINT);
+    int hint_w = ui->editing ? 0 : text_width(hint) + 2;
+    int w = c->w - x - hint_w;
     if (w < 10)
-        w = c->w - x;
-    /* show the end of a long sentence while typing */
+        w = c->w - x, hint_w = 0;
     const char *s = ui->sentence;
-    while (text_width(s) > w - 1 && *s) {
-        s++;
-        while ((*s & 0xC0) == 0x80)
-            s++;
+    bool arrows = c->theme->utf8;
+    if (!ui->editing) { /* the start, and a sign when there is more */
+        int used = canvas_text(c, y, x, w, s, STYLE_NORMAL);
+        if (text_width(s) > used)
+            canvas_put(c, y, x + w - 1, arrows ? L'\x2026' : L'>', STYLE_DIM);
+        if (hint_w)
+            canvas_text(c, y, c->w - hint_w + 2, -1, hint, STYLE_DIM);
+        return;
     }
-    int used = canvas_text(c, y, x, w, s, ui->editing ? STYLE_INPUT : STYLE_NORMAL);
-    if (ui->editing) {
-        for (int i = used; i < w; i++)
-            canvas_put(c, y, x + i, i == used ? L'_' : L' ', STYLE_INPUT);
+    int start = window_start(s, ui->edit_pos, w);
+    canvas_fill(c, y, x, 1, w, L' ', STYLE_INPUT);
+    if (!s[0])
+        canvas_text(c, y, x + 1, w - 1, msg(MSG_TYPE_SENTENCE), STYLE_DIM);
+    int cx = x, col = 0, printed = 0;
+    if (start > 0) {
+        canvas_put(c, y, x, arrows ? L'\x2026' : L'<', STYLE_DIM);
+        cx++, col++;
     }
-    if (x + w + 2 + hint_w <= c->w)
-        canvas_text(c, y, c->w - hint_w, hint_w, msg(MSG_EDIT_HINT), STYLE_DIM);
+    char one[8];
+    for (int i = start; s[i] && col < w; ) {
+        int n = char_bytes(s + i);
+        memcpy(one, s + i, (size_t)n);
+        one[n] = '\0';
+        int gw = text_width(one);
+        if (col + gw > w - (s[i + n] ? 1 : 0))
+            break;
+        canvas_text(c, y, cx, gw, one, i == ui->edit_pos ? STYLE_CURSOR : STYLE_INPUT);
+        cx += gw, col += gw, printed += gw, i += n;
+    }
+    if (!s[ui->edit_pos] && col < w)
+        canvas_put(c, y, cx, L' ', STYLE_CURSOR); /* the cursor after the last character */
+    if (text_width(s + start) > printed)
+        canvas_put(c, y, x + w - 1, arrows ? L'\x2026' : L'>', STYLE_DIM);
 }

@@ -1226,3 +1226,68 @@ Test(checkpoint, resave_of_notebook_export_matches_python_writer)
     free(a);
     free(b);
 }
+
+/* __metadata__ "training": what the TUI shows when it opens a checkpoint (issue
+ * 12, item 6). It reads back as written; a file without it loads with nothing
+ * recorded; each wrong value is refused with the key named. */
+Test(checkpoint, training_info_round_trip_and_checks)
+{
+    ModelConfig cfg = tiny_config();
+    Fixture f = fixture_make(&cfg, 3);
+    CheckpointInfo info = checkpoint_info_none();
+    info.step = info.total_steps = info.val_step = 440;
+    info.val_acc = 0.5f;
+    info.val_loss = 0.25f;
+    snprintf(info.data, sizeof info.data, "toy");
+    const char *path = in_tmp("info.safetensors");
+    char err[512] = "";
+    cr_assert_eq(checkpoint_save_info(path, f.model, &f.tc, f.vocab, f.labels, f.num_labels, &info,
+                                      err, sizeof err), 0, "%s", err);
+    Checkpoint c;
+    cr_assert_eq(checkpoint_load(path, &c, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(c.info.step, 440);
+    cr_expect_eq(c.info.total_steps, 440);
+    cr_expect_eq(c.info.val_step, 440);
+    cr_expect_eq(c.info.val_acc, 0.5f);
+    cr_expect_eq(c.info.val_loss, 0.25f);
+    cr_expect_str_eq(c.info.data, "toy");
+    checkpoint_free(&c);
+
+    info.val_loss = NAN; /* not known (a best model saved after later passes): left out */
+    info.data[0] = '\0';
+    cr_assert_eq(checkpoint_save_info(path, f.model, &f.tc, f.vocab, f.labels, f.num_labels, &info,
+                                      err, sizeof err), 0, "%s", err);
+    cr_assert_eq(checkpoint_load(path, &c, err, sizeof err), 0, "%s", err);
+    cr_expect(isnan(c.info.val_loss));
+    cr_expect_str_eq(c.info.data, "");
+    checkpoint_free(&c);
+
+    fixture_save(&f, path); /* no info: nothing recorded */
+    cr_assert_eq(checkpoint_load(path, &c, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(c.info.step, -1);
+    cr_expect_eq(c.info.val_step, -1);
+    checkpoint_free(&c);
+
+    info.val_loss = 0.25f;
+    snprintf(info.data, sizeof info.data, "toy");
+    struct { const char *from, *to, *expect; } cases[] = {
+        {"\\\"step\\\":440", "\\\"step\\\":4.5", "training: key 'step' must be a non-negative integer"},
+        {"\\\"val_accuracy\\\":0.5", "\\\"val_accuracy\\\":1.5",
+         "training: key 'val_accuracy' must be a number in [0, 1]"},
+        {"\\\"val_loss\\\":0.25", "\\\"val_loss\\\":-0.2", "training: key 'val_loss' must be a number"},
+        {"\\\"val_step\\\":440", "\\\"vXl_step\\\":440", "'val_step' and 'val_accuracy' go together"},
+        {"{\\\"step", "[\\\"step", "__metadata__ key 'training' is not a JSON object"},
+        {"\\\"toy\\\"", "1234567", "training: key 'data' must be a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(checkpoint_save_info(path, f.model, &f.tc, f.vocab, f.labels, f.num_labels,
+                                          &info, err, sizeof err), 0, "%s", err);
+        size_t len;
+        unsigned char *buf = read_file(path, &len);
+        patch_header(buf, "\"training\"", cases[i].from, cases[i].to);
+        write_file(path, buf, len);
+        free(buf);
+        expect_load_error(path, cases[i].expect);
+    }
+    fixture_free(&f);
+}

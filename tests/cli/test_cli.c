@@ -268,9 +268,97 @@ Test(cli, predict_stdin_attention_and_text)
     Run t = RUN("predict", "--checkpoint", tmp("model.safetensors"), "--attention", "great story");
     cr_assert_eq(t.rc, 0, "%s", t.err);
     cr_assert(strstr(t.out, "great story") != NULL, "%s", t.out);
-    cr_assert(strstr(t.out, "layer 1 head 1") != NULL, "%s", t.out);
+    cr_assert(strstr(t.out, "layer 1/2 head 1/2") != NULL, "numbered from 1: %s", t.out);
+    cr_assert(strstr(t.out, "layer 0") == NULL && strstr(t.out, "head 0") == NULL, "%s", t.out);
     cr_assert(strstr(t.out, "positive 0.") != NULL, "%s", t.out);
     run_free(&t);
+}
+
+/* Issue 12, item 5: unknown words are marked, a sentence with none the model
+ * knows (or empty) is named on stderr, --json counts them. Item 8: a sentence
+ * past max_len is named. */
+Test(cli, predict_names_unknown_words_and_truncation)
+{
+    train_small_model();
+    Run t = RUN("predict", "--checkpoint", tmp("model.safetensors"), "--attention", "zzqx blorf",
+                "", "a wonderful xyzzyq film");
+    cr_assert_eq(t.rc, 0, "%s", t.err);
+    cr_expect(strstr(t.err, "sentence 1 (\"zzqx blorf\") has no word the model knows") != NULL,
+              "%s", t.err);
+    cr_expect(strstr(t.err, "sentence 2 is empty") != NULL, "%s", t.err);
+    cr_expect(strstr(t.err, "sentence 3") == NULL, "a sentence with known words: %s", t.err);
+    cr_expect(strstr(t.out, "tokens: a wonderful <UNK>:xyzzyq film") != NULL, "%s", t.out);
+    cr_expect(strstr(t.out, "tokens: <UNK>:zzqx <UNK>:blorf") != NULL, "%s", t.out);
+    run_free(&t);
+    Run j = RUN("predict", "--checkpoint", tmp("model.safetensors"), "--json", "zzqx blorf", "",
+                "a wonderful xyzzyq film");
+    cr_assert_eq(j.rc, 0, "%s", j.err);
+    cJSON *root = parse_json(&j);
+    const cJSON *unknown = cJSON_GetObjectItem(root, "unknown");
+    cr_assert_eq(cJSON_GetArraySize(unknown), 3);
+    cr_expect_eq(cJSON_GetArrayItem(unknown, 0)->valueint, 2);
+    cr_expect_eq(cJSON_GetArrayItem(unknown, 1)->valueint, 1, "an empty sentence is one <UNK>");
+    cr_expect_eq(cJSON_GetArrayItem(unknown, 2)->valueint, 1);
+    cJSON_Delete(root);
+    run_free(&j);
+    char longer[400] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(longer, "great ");
+    Run l = RUN("predict", "--checkpoint", tmp("model.safetensors"), longer);
+    cr_assert_eq(l.rc, 0, "%s", l.err);
+    cr_expect(strstr(l.err, "sentence 1 has 40 tokens: the model reads the first 32 (max_len)") != NULL,
+              "%s", l.err);
+    run_free(&l);
+}
+
+/* Item 10: [data] label_names names integer classes; the checkpoint keeps the
+ * names, and eval and predict use them on a file of integer labels. Item 11:
+ * a file that mixes numbers and names: the kind most lines use wins, the
+ * others are bad lines named with their line on stderr. */
+Test(cli, label_names_and_mixed_labels)
+{
+    write_file(tmp("data.tsv"), "sentence\tlabel\na wonderful film\t1\nawful and dull\t0\n"
+               "great fun\t1\nboring mess\t0\nloved it\t1\nhated it\t0\n");
+    Run t = RUN("train", SMALL_MODEL, "--data", tmp("data.tsv"), "--val", tmp("data.tsv"), "--epochs",
+                "2", "--set", "data.label_names=negative,positive", "--save", tmp("model.safetensors"),
+                "--quiet");
+    cr_assert_eq(t.rc, 0, "%s", t.err);
+    run_free(&t);
+    Run e = RUN("eval", "--checkpoint", tmp("model.safetensors"), "--data", tmp("data.tsv"), "--json");
+    cr_assert_eq(e.rc, 0, "%s", e.err);
+    cJSON *root = parse_json(&e);
+    cr_expect_eq(cJSON_GetObjectItem(root, "n")->valueint, 6, "integer labels read as class ids");
+    const cJSON *labels = cJSON_GetObjectItem(root, "labels");
+    cr_expect_str_eq(cJSON_GetArrayItem(labels, 0)->valuestring, "negative");
+    cr_expect_str_eq(cJSON_GetArrayItem(labels, 1)->valuestring, "positive");
+    cJSON_Delete(root);
+    run_free(&e);
+    Run p = RUN("predict", "--checkpoint", tmp("model.safetensors"), "great fun");
+    cr_expect(strstr(p.out, "negative 0.") && strstr(p.out, "positive 0."), "%s", p.out);
+    run_free(&p);
+    Run bad = RUN("train", SMALL_MODEL, "--data", tmp("data.tsv"), "--set", "data.label_names=good",
+                  "--epochs", "1", "--quiet");
+    cr_expect_eq(bad.rc, 1);
+    cr_expect(strstr(bad.err, "data.label_names = good: a single name") != NULL, "%s", bad.err);
+    run_free(&bad);
+
+    write_file(tmp("data.tsv"), "sentence\tlabel\na wonderful film\t1\nawful and dull\t0\n"
+               "so so\t2\nodd one\tx\ngreat fun\t1\n");
+    Run m = RUN("train", SMALL_MODEL, "--data", tmp("data.tsv"), "--val", tmp("data.tsv"), "--epochs",
+                "1", "--save", tmp("model.safetensors"), "--quiet");
+    cr_assert_eq(m.rc, 0, "%s", m.err);
+    cr_expect(strstr(m.err, "data.tsv:5: label \"x\" is not a number") != NULL, "%s", m.err);
+    cr_expect(strstr(m.err, "classes are the file's numbers 0..2") != NULL, "%s", m.err);
+    run_free(&m);
+    Checkpoint ck;
+    char err[512];
+    cr_assert_eq(checkpoint_load(tmp("model.safetensors"), &ck, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ck.num_labels, 3, "0, 1 and 2; x is no class");
+    cr_expect_eq(ck.info.step, ck.info.total_steps, "the training figures saved with it");
+    cr_expect_eq(ck.info.val_step, ck.info.step);
+    cr_expect(ck.info.val_acc >= 0.0f && ck.info.val_acc <= 1.0f);
+    cr_expect_str_eq(ck.info.data, tmp("data.tsv"));
+    checkpoint_free(&ck);
 }
 
 Test(cli, resume_continues_from_the_saved_step)
@@ -353,6 +441,8 @@ Test(cli, usage_errors_exit_2)
         {RUN("train", "--set", "model.no_such_key=1"), "no_such_key"},
         {RUN("eval"), "--checkpoint FILE is required"},
         {RUN("predict", "great"), "--checkpoint FILE is required"},
+        {RUN("--headless"), "--headless only goes with --ui-bench"},
+        {RUN("--ui-bench", "0"), "--ui-bench: '0'"},
         {RUN_IN("\n  \n", "predict", "--checkpoint", "x.safetensors"), ""},
     };
     for (size_t i = 0; i + 1 < sizeof cases / sizeof cases[0]; i++) {
@@ -403,6 +493,7 @@ Test(cli, help_describes_each_command)
         const char *needles[3];
     } cases[] = {
         {RUN("--help"), {"train", "eval", "tokenize"}},
+        {RUN("-h"), {"--checkpoint FILE", "--ui-bench SECONDS", "--headless"}},
         {RUN("train", "--help"), {"--epochs N", "--resume FILE", "--metrics FILE"}},
         {RUN("eval", "-h"), {"--checkpoint FILE", "--json", "confusion"}},
         {RUN("predict", "--help"), {"--attention", "standard input", "--json"}},
@@ -634,6 +725,31 @@ Test(cli, the_binary_version_and_exit_codes)
     rc = exec_binary((const char *[]){"--config", "/nonexistent/c.ini", NULL}, &out, &err);
     cr_expect_eq(rc, 1, "%s", err);
     cr_expect(strstr(err, "/nonexistent/c.ini") != NULL, "%s", err);
+    free(out);
+    free(err);
+}
+
+/* --ui-bench without a screen: the training thread alone for the time asked, then
+ * one "ui-bench headless" line; with a screen it needs a terminal. */
+Test(cli, the_binary_measures_the_training_thread_headless)
+{
+    char *out, *err;
+    int rc = exec_binary((const char *[]){"--ui-bench", "0.5", "--headless", SMALL_MODEL, "--set",
+                                          "train.epochs=1000000", NULL}, &out, &err);
+    cr_expect_eq(rc, 0, "%s", err);
+    long steps = -1;
+    double seconds = 0;
+    const char *line = strstr(err, "ui-bench headless: ");
+    cr_assert_not_null(line, "no measure: %s", err);
+    cr_expect_eq(sscanf(line, "ui-bench headless: %ld steps in %lf s", &steps, &seconds), 2, "%s", err);
+    cr_expect_gt(steps, 0, "the training thread took no step: %s", err);
+    cr_expect_geq(seconds, 0.5, "%s", err);
+    free(out);
+    free(err);
+
+    rc = exec_binary((const char *[]){"--ui-bench", "0.5", NULL}, &out, &err);
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect(strstr(err, "needs a terminal") != NULL, "%s", err);
     free(out);
     free(err);
 }

@@ -259,7 +259,7 @@ Test(trainer, clipping_and_layer_gradient_norms)
     float after = grad_global_norm(m->grads, m->num_params);
     cr_assert_leq(after, 1e-3f * 1.001f, "clipped norm %g", (double)after);
     double layers = 0;
-    for (int l = 0; l < TRAINER_MAX_LAYERS; l++) {
+    for (int l = 0; l < MODEL_MAX_LAYERS; l++) {
         if (l < c.model.num_layers)
             cr_assert_gt(p->layer_grad_norm[l], 0.0f, "layer %d", l);
         else
@@ -430,6 +430,44 @@ Test(trainer, length_buckets_cut_padding_and_keep_every_sentence)
     trainer_free(plain);
     trainer_free(bucketed);
     encoded_free(&e);
+}
+
+/* Every batch feeds model_tokens_to_feed of its longest sentence, the rule of
+ * evaluation and inference: that length with the padding mask, max_len without
+ * it, even when the rows were encoded narrower than max_len. */
+Test(trainer, batches_feed_the_tokens_of_the_one_length_rule)
+{
+    for (int pad_mask = 0; pad_mask <= 1; pad_mask++) {
+        AppConfig c = small_config();
+        c.model.pad_mask = pad_mask;
+        Encoded e = encode(dataset_workshop_toy(), &c); /* rows c.model.max_len = 10 wide */
+        EncodedDataset *narrow = dataset_encode(e.data, &c.data.tokenizer, e.vocab, 6);
+        cr_assert_not_null(narrow);
+        char err[256] = "";
+        Trainer *t = trainer_create(&c, NULL, narrow, NULL, err, sizeof err);
+        cr_assert_not_null(t, "%s", err);
+        for (int step = 0; step < 6; step++) {
+            cr_assert_eq(trainer_step(t, err, sizeof err), 0, "%s", err);
+            int n, nb;
+            const int *starts;
+            const int *order = trainer_epoch_order(t, &n, &starts, &nb);
+            const TrainProgress *p = trainer_progress(t);
+            if (!order || p->step_in_epoch == 0)
+                continue; /* the step ended the epoch: its order is gone */
+            long b = p->step_in_epoch - 1;
+            cr_assert_lt(b, nb);
+            int end = starts[b] + c.train.batch_size < n ? starts[b] + c.train.batch_size : n;
+            int longest = 0;
+            for (int i = starts[b]; i < end; i++)
+                longest = narrow->len[order[i]] > longest ? narrow->len[order[i]] : longest;
+            int want = pad_mask ? (longest < 1 ? 1 : longest) : c.model.max_len;
+            cr_expect_eq(p->batch_len, want, "pad_mask %d step %d: fed %d tokens, longest %d",
+                         pad_mask, step + 1, p->batch_len, longest);
+        }
+        trainer_free(t);
+        encoded_dataset_free(narrow);
+        encoded_free(&e);
+    }
 }
 
 Test(trainer, no_allocation_inside_a_step)

@@ -734,6 +734,7 @@ Test(bpe_json, token_bytes_limit)
 {
     enum { N = 40 };
     char *json = malloc(64 * N + 256);
+    cr_assert_not_null(json);
     size_t o = (size_t)sprintf(json, HEAD "\"merges\": [[97, 97]");
     for (int i = 1; i < N; i++)
         o += (size_t)sprintf(json + o, ", [%d, %d]", 255 + i, 255 + i);

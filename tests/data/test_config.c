@@ -485,3 +485,49 @@ Test(parse, pooling_adversarial_rdrop_and_oversampling_keys_load_and_reject)
     expect_error("[train]\nadversarial_eps = big\n",
                  "bad.ini:2: train.adversarial_eps: \"big\" is not a number (allowed: 0 (off) or a number up to 1000)");
 }
+
+/* [data] label_names: names of integer classes, checked where they are set. */
+Test(validate, label_names_split_and_errors)
+{
+    char buf[256], why[128];
+    const char *names[CONFIG_MAX_LABEL_NAMES];
+    cr_expect_eq(app_config_label_names(" negative , positive ", buf, sizeof buf, names,
+                                        CONFIG_MAX_LABEL_NAMES, why, sizeof why), 2);
+    cr_expect_str_eq(names[0], "negative");
+    cr_expect_str_eq(names[1], "positive");
+    cr_expect_eq(app_config_label_names("", buf, sizeof buf, names, CONFIG_MAX_LABEL_NAMES, why,
+                                        sizeof why), 0, "empty: the file's own labels");
+    cr_expect_eq(app_config_label_names("a,,b", buf, sizeof buf, names, 4, why, sizeof why), -1);
+    cr_expect_str_eq(why, "name 2 is empty");
+    cr_expect_eq(app_config_label_names("a,b,a", buf, sizeof buf, names, 4, why, sizeof why), -1);
+    cr_expect_str_eq(why, "\"a\" is named twice");
+    cr_expect_eq(app_config_label_names("a,b,c", buf, sizeof buf, names, 2, why, sizeof why), -1);
+    cr_expect_str_eq(why, "more than 2 names");
+    cr_expect_eq(app_config_label_names("a,", buf, sizeof buf, names, 4, why, sizeof why), -1);
+    expect_invalid("names.ini", "[data]\nlabel_names = good\n", NULL,
+                   "names.ini:2: data.label_names = good: a single name (a classifier has at least 2 "
+                   "classes) (allowed: empty, or 2 to 64 class names in id order, comma-separated, "
+                   "e.g. negative,positive)");
+    AppConfig c = app_config_default();
+    char err[512];
+    cr_expect_eq(app_config_set(&c, "data", "label_names", "x,x", err, sizeof err), 0);
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), -1);
+    cr_expect(strstr(err, "config: data.label_names = x,x: \"x\" is named twice"), "%s", err);
+}
+
+/* Whether a key was given (a file line or --set) and still holds that value:
+ * how a checkpoint's run names the keys it overrides. */
+Test(parse, is_set_follows_files_and_the_command_line)
+{
+    AppConfig c = app_config_default();
+    char err[512];
+    cr_expect_not(app_config_is_set(&c, "model", "d_model"));
+    cr_assert_eq(app_config_parse(&c, "m.ini", "[model]\nd_model = 64\n", err, sizeof err), 0, "%s", err);
+    cr_expect(app_config_is_set(&c, "model", "d_model"), "set in a file, to the default value");
+    cr_expect_eq(app_config_set(&c, "model", "num_heads", "4", err, sizeof err), 0);
+    cr_expect(app_config_is_set(&c, "model", "num_heads"), "--set, to the default value");
+    c.model.num_heads = 8;
+    cr_expect_not(app_config_is_set(&c, "model", "num_heads"), "changed since");
+    cr_expect_not(app_config_is_set(&c, "model", "nothing"));
+    cr_expect_eq(app_config_validate(&c, err, sizeof err), 0, "%s", err);
+}

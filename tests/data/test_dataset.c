@@ -568,3 +568,55 @@ Test(robustness, mutated_files_never_crash_and_results_are_consistent)
         dataset_free(d);
     }
 }
+
+/* Issue 12, item 11: labels are numbers or names; in a file that mixes them the
+ * kind most lines use wins, and each line of the other kind is a bad line that
+ * says why. */
+Test(bad_lines, numbers_and_names_mixed)
+{
+    char err[256], *log;
+    Dataset *d = parse_logged("mix.tsv", "sentence\tlabel\na\t0\nb\t1\nc\t2\nd\tx\n", NULL, 0, &log,
+                              err, sizeof err);
+    cr_assert_not_null(d, "%s", err);
+    cr_expect_eq(d->num_classes, 3, "0, 1, 2: x is no class");
+    cr_expect_eq(d->n, 3);
+    cr_expect(strstr(log, "mix.tsv:5: label \"x\" is not a number, as the file's other labels are "
+                          "(3 lines with a number, 1 with a name: the larger kind wins)\n"), "%s", log);
+    free(log);
+    dataset_free(d);
+    d = parse_logged("names.tsv", "sentence\tlabel\na\tneg\nb\tpos\nc\tpos\nd\t1\n", NULL, 0, &log, err,
+                     sizeof err);
+    cr_assert_not_null(d, "%s", err);
+    cr_expect_eq(d->num_classes, 2, "neg and pos: 1 is no class");
+    cr_expect_str_eq(d->label_names[0], "neg");
+    cr_expect(strstr(log, "names.tsv:5: label \"1\" is a number, the file's other labels are names"),
+              "%s", log);
+    free(log);
+    dataset_free(d);
+}
+
+/* With named classes (a checkpoint's, [data] label_names), an integer label
+ * that is not itself a name is the class id: SST-2's 0/1 files against a model
+ * whose classes are negative/positive. */
+Test(bad_lines, mapping_takes_integer_ids)
+{
+    const char *names[] = {"negative", "positive"};
+    char err[256], *log;
+    Dataset *d = parse_logged("ids.tsv", "sentence\tlabel\na\t1\nb\t0\nc\tpositive\nd\t2\n", names, 2,
+                              &log, err, sizeof err);
+    cr_assert_not_null(d, "%s", err);
+    cr_expect_eq(d->n, 3);
+    cr_expect_eq(d->label[0], 1);
+    cr_expect_eq(d->label[1], 0);
+    cr_expect_eq(d->label[2], 1);
+    cr_expect(strstr(log, "ids.tsv:5: unknown label \"2\" (allowed: negative, positive)"), "%s", log);
+    free(log);
+    dataset_free(d);
+    const char *numbers[] = {"1", "0"}; /* a name that is a number stays that name */
+    d = parse_logged("n.tsv", "sentence\tlabel\na\t1\nb\t0\n", numbers, 2, &log, err, sizeof err);
+    cr_assert_not_null(d, "%s", err);
+    cr_expect_eq(d->label[0], 0);
+    cr_expect_eq(d->label[1], 1);
+    free(log);
+    dataset_free(d);
+}

@@ -3,7 +3,7 @@
  * Properties: a file is loaded or refused with a message naming it; a loaded
  * model has only finite weights; finite logits give probabilities that are
  * finite and sum to 1; saving what was loaded gives a file that loads back with
- * the same weights, bit for bit. */
+ * the same weights, bit for bit, and the same training info. */
 #include <math.h>
 #include <string.h>
 
@@ -56,8 +56,8 @@ static void save_and_reload(const Checkpoint *c)
     size_t len;
     char err[1024];
     int rc = checkpoint_serialize(NAME, c->model, &c->tokenizer, c->vocab,
-                                  (const char *const *)c->labels, c->num_labels, &bytes, &len, err,
-                                  sizeof err);
+                                  (const char *const *)c->labels, c->num_labels, &c->info, &bytes,
+                                  &len, err, sizeof err);
     FUZZ_CHECK(rc == 0, "a loaded checkpoint cannot be saved: %s", err);
     Checkpoint again;
     rc = checkpoint_load_memory("resaved", bytes, len, &again, err, sizeof err);
@@ -66,6 +66,13 @@ static void save_and_reload(const Checkpoint *c)
     FUZZ_CHECK(memcmp(again.model->params, c->model->params,
                       c->model->num_params * sizeof(float)) == 0, "weights differ after a round trip");
     FUZZ_CHECK(again.file_hash == checkpoint_hash(bytes, len), "file_hash is not the bytes' hash");
+    const CheckpointInfo *a = &c->info, *b = &again.info;
+    FUZZ_CHECK(a->step == b->step && a->total_steps == b->total_steps && a->val_step == b->val_step,
+               "training steps differ after a round trip");
+    FUZZ_CHECK(a->val_step < 0 || a->val_acc == b->val_acc, "val_accuracy differs");
+    FUZZ_CHECK(memcmp(&a->val_loss, &b->val_loss, sizeof a->val_loss) == 0 ||
+               (isnan(a->val_loss) && isnan(b->val_loss)), "val_loss differs");
+    FUZZ_CHECK(strcmp(a->data, b->data) == 0, "data differs");
     checkpoint_free(&again);
     free(bytes);
 }

@@ -139,8 +139,17 @@ static void write_models(void)
         opt.step = 5 + 1000 * k;
         char name[64];
         snprintf(name, sizeof name, "%s.safetensors", s->name);
+        /* The first with the training info that `train --save` writes. */
+        CheckpointInfo info = checkpoint_info_none();
+        info.step = opt.step;
+        info.total_steps = 100;
+        info.val_step = opt.step;
+        info.val_acc = 0.75f;
+        info.val_loss = 0.5f;
+        snprintf(info.data, sizeof info.data, "embedded dataset");
         if (checkpoint_save_with_optimizer(seed_path("checkpoint", name), m, &s->tc, v, s->labels,
-                                           s->cfg.num_classes, &opt, err, sizeof err) != 0)
+                                           s->cfg.num_classes, k == 0 ? &info : NULL, &opt, err,
+                                           sizeof err) != 0)
             die(err);
         /* The sidecar belongs in the sidecar target's corpus. */
         char from[1100], to[1100];

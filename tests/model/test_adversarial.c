@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
 #include "model/adversarial.h"
 #include "model/model.h"
@@ -52,13 +53,8 @@ static double perturbed_loss(void *p)
 
 static Model *tiny_model(PoolingKind pooling, float dropout)
 {
-    ModelConfig cfg = model_config_default();
-    cfg.vocab_size = 12;
-    cfg.d_model = 8;
-    cfg.num_heads = 2;
-    cfg.d_ff = 16;
-    cfg.num_layers = 2;
-    cfg.max_len = 6;
+    ModelConfig cfg = tiny_config((TinySizes){.vocab_size = 12, .d_model = 8, .d_ff = 16,
+                                              .num_classes = 2, .max_len = 6});
     cfg.dropout = dropout;
     cfg.pad_mask = true;
     cfg.pooling = pooling;

@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "model/optim.h"
+#include "fixture.h"
 #include "gradcheck.h"
 #include "toy_data.h"
 
@@ -170,6 +171,53 @@ Test(model, views_follow_state_dict_order)
     model_free(m);
 }
 
+/* Every view knows its part of the model and its layer, from the name's own
+ * prefix, and model_view_index finds the first of each part, with and without
+ * the learned PE table. */
+Test(model, views_know_role_and_layer)
+{
+    for (int learned = 0; learned <= 1; learned++) {
+        ModelConfig cfg = model_config_default();
+        cfg.pos_encoding = learned ? POS_ENCODING_LEARNED : POS_ENCODING_SINUSOIDAL;
+        cfg.num_layers = 3;
+        Rng rng;
+        rng_seed(&rng, 3);
+        Model *m = model_create(&cfg, &rng, NULL, 0);
+        cr_assert_not_null(m);
+        int first[4] = {-1, -1, -1, -1}, first_of_layer[3] = {-1, -1, -1};
+        for (int i = 0; i < m->num_views; i++) {
+            const ParamView *v = &m->views[i];
+            int layer = -1;
+            ParamRole role = PARAM_CLASSIFIER;
+            if (sscanf(v->name, "encoder.layers.%d.", &layer) == 1)
+                role = PARAM_ENCODER_LAYER;
+            else if (strcmp(v->name, "encoder.embedding.weight") == 0)
+                role = PARAM_TOKEN_EMBEDDING;
+            else if (strcmp(v->name, "encoder.pos_encoding.pe") == 0)
+                role = PARAM_POS_EMBEDDING;
+            else
+                cr_expect_eq(strncmp(v->name, "classifier.", 11), 0, "%s", v->name);
+            cr_expect_eq(v->role, role, "%s: role %d", v->name, (int)v->role);
+            cr_expect_eq(v->layer, layer, "%s: layer %d", v->name, v->layer);
+            if (first[role] < 0)
+                first[role] = i;
+            if (layer >= 0 && first_of_layer[layer] < 0)
+                first_of_layer[layer] = i;
+        }
+        for (int r = PARAM_TOKEN_EMBEDDING; r <= PARAM_CLASSIFIER; r++)
+            if (r != PARAM_ENCODER_LAYER)
+                cr_expect_eq(model_view_index(m, (ParamRole)r, -1), first[r], "role %d", r);
+        cr_expect_eq(first[PARAM_POS_EMBEDDING] >= 0, learned);
+        for (int l = 0; l < 3; l++)
+            cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, l), first_of_layer[l]);
+        cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, 3), -1);
+        cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, -1), -1);
+        cr_expect_eq(model_view_index(m, PARAM_ENCODER_LAYER, 1) -
+                         model_view_index(m, PARAM_ENCODER_LAYER, 0), MODEL_LAYER_TENSORS);
+        model_free(m);
+    }
+}
+
 Test(model, config_errors_name_the_field)
 {
     char err[256];
@@ -316,30 +364,20 @@ static void check_model_gradients(ModelConfig cfg, float smoothing, const char *
     model_free(m);
 }
 
-static ModelConfig tiny_config(void)
-{
-    ModelConfig cfg = model_config_default();
-    cfg.vocab_size = 12;
-    cfg.d_model = 8;
-    cfg.num_heads = 2;
-    cfg.d_ff = 16;
-    cfg.num_layers = 2;
-    cfg.num_classes = 3;
-    cfg.max_len = 6;
-    cfg.dropout = 0.0f;
-    return cfg;
-}
+/* The finite-difference tests' model: small enough to perturb every parameter. */
+#define GRAD_SIZES ((TinySizes){.vocab_size = 12, .d_model = 8, .d_ff = 16, .num_classes = 3, \
+                                .max_len = 6})
 
 Test(model_grad, notebook_config)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = false;
     check_model_gradients(cfg, 0.0f, "notebook");
 }
 
 Test(model_grad, pad_mask_standard_ln_learned_pe_causal_smoothing)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = true;
     cfg.causal = true;
     cfg.layernorm = LAYERNORM_STANDARD;
@@ -349,7 +387,7 @@ Test(model_grad, pad_mask_standard_ln_learned_pe_causal_smoothing)
 
 Test(model_grad, with_dropout)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = true;
     cfg.dropout = 0.2f;
     cfg.embedding_dropout = 0.1f;
@@ -358,7 +396,7 @@ Test(model_grad, with_dropout)
 
 Test(model_grad, max_pooling)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = tiny_config(GRAD_SIZES);
     cfg.pad_mask = true;
     cfg.pooling = POOLING_MAX;
     check_model_gradients(cfg, 0.1f, "max pooling");
@@ -449,6 +487,44 @@ Test(model, shorter_sequences_and_smaller_batches_in_reserved_activations)
     model_free(m);
 }
 
+/* A refused forward says why, naming the input; a forward that runs clears it. */
+Test(model, refused_forward_says_why)
+{
+    ModelConfig cfg = model_config_default();
+    Rng rng;
+    rng_seed(&rng, 9);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    Activations *a = activations_create(m, 2, 5);
+    cr_assert_not_null(a);
+    cr_expect_str_eq(model_forward_error(a), "");
+    int tokens[3 * 6] = {2, 3, 4, 0, 0, 0, 5, 6, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0};
+    cr_expect_null(model_forward(m, a, tokens, 3, 6, NULL));
+    cr_expect_str_eq(model_forward_error(a),
+                     "a batch of 3 x 6 tokens does not fit the 2 x 5 these activations were "
+                     "made for");
+    cr_expect_null(model_forward(m, a, tokens, 0, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a), "a batch of 0 x 5 tokens is empty");
+    tokens[5 + 3] = 22;
+    cr_expect_null(model_forward(m, a, tokens, 2, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a),
+                     "token id 22 (sequence 2, position 4) is outside the vocabulary [0, 22)");
+    tokens[5 + 3] = 0;
+    cr_expect_not_null(model_forward(m, a, tokens, 2, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a), "");
+
+    ModelConfig wide = cfg;
+    wide.d_model = 32;
+    Model *other = model_create(&wide, &rng, NULL, 0);
+    cr_assert_not_null(other);
+    cr_expect_null(model_forward(other, a, tokens, 2, 5, NULL));
+    cr_expect_str_eq(model_forward_error(a),
+                     "these activations were made for a model with d_model 64, not 32");
+    model_free(other);
+    activations_free(a);
+    model_free(m);
+}
+
 /* With the padding mask, trailing PADs change nothing; without it (the
  * notebook) they do, which is why the notebook calls "great story" negative. */
 Test(model, pad_mask_makes_padding_irrelevant)
@@ -481,6 +557,45 @@ Test(model, pad_mask_makes_padding_irrelevant)
         activations_free(a);
         model_free(m);
     }
+}
+
+/* The classifier's probabilities come from the forward: the same bits before
+ * and after model_loss (whose cross-entropy uses them), and the rounded double
+ * softmax of the logits. */
+Test(model, probs_are_the_same_with_or_without_a_loss)
+{
+    int tokens[TOY_N * TOY_MAX_LEN], labels[TOY_N];
+    ModelConfig cfg = model_config_default();
+    cfg.vocab_size = toy_dataset(tokens, labels);
+    cfg.num_classes = 3;
+    for (int b = 0; b < TOY_N; b++)
+        labels[b] = b % 3;
+    Rng rng;
+    rng_seed(&rng, 13);
+    Model *m = model_create(&cfg, &rng, NULL, 0);
+    cr_assert_not_null(m);
+    Activations *a = activations_create(m, TOY_N, TOY_MAX_LEN);
+    cr_assert_not_null(a);
+    const float *logits = model_forward(m, a, tokens, TOY_N, TOY_MAX_LEN, NULL);
+    cr_assert_not_null(logits);
+    float before[TOY_N * 3];
+    memcpy(before, activations_probs(a), sizeof before);
+    for (int b = 0; b < TOY_N; b++) {
+        const float *z = logits + b * 3;
+        double maxv = fmax(fmax(z[0], z[1]), z[2]), sum = 0.0;
+        for (int k = 0; k < 3; k++)
+            sum += exp((double)z[k] - maxv);
+        for (int k = 0; k < 3; k++) {
+            float want = (float)exp((double)z[k] - (maxv + log(sum)));
+            cr_expect_eq(before[b * 3 + k], want, "row %d class %d: %.9g vs %.9g", b, k,
+                         (double)before[b * 3 + k], (double)want);
+        }
+    }
+    model_loss(a, labels, 0.1f, NULL);
+    cr_expect_eq(memcmp(before, activations_probs(a), sizeof before), 0,
+                 "probabilities changed by model_loss");
+    activations_free(a);
+    model_free(m);
 }
 
 Test(model, read_outs)

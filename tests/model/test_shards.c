@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
 #include "model/model.h"
 #include "model/optim.h"
@@ -21,17 +22,12 @@
 #define MAX_B 8
 #define MAX_T 6
 
-static ModelConfig tiny_config(void)
+/* The tests' model: tiny, and without the padding mask (the notebook) unless
+ * a test turns it on. */
+static ModelConfig shard_config(void)
 {
-    ModelConfig cfg = model_config_default();
-    cfg.vocab_size = 13;
-    cfg.d_model = 16;
-    cfg.num_heads = 2;
-    cfg.d_ff = 24;
-    cfg.num_layers = 2;
-    cfg.num_classes = 3;
-    cfg.max_len = MAX_T;
-    cfg.dropout = 0.0f;
+    ModelConfig cfg = tiny_config((TinySizes){.vocab_size = 13, .d_model = 16, .d_ff = 24,
+                                              .num_classes = 3, .max_len = MAX_T});
     cfg.pad_mask = false;
     return cfg;
 }
@@ -152,7 +148,7 @@ static void compare_sharded(ModelConfig cfg, int B, int T, int shards, bool padd
      * batch after the shards, rows in order, as unsharded; its input (the
      * gradient w.r.t. the embedded input) comes out of sharded products, so
      * the two agree within rounding. EMBEDDING_TOL is measured, see there. */
-    size_t emb_end = m->views[cfg.pos_encoding == POS_ENCODING_LEARNED ? 2 : 1].offset;
+    size_t emb_end = m->views[model_view_index(m, PARAM_ENCODER_LAYER, 0)].offset;
     char what[96];
     snprintf(what, sizeof what, "%s: embedding gradient", label);
     expect_close(what, plain.grads, sharded.grads, emb_end, EMBEDDING_TOL);
@@ -165,12 +161,12 @@ static void compare_sharded(ModelConfig cfg, int B, int T, int shards, bool padd
 
 Test(shards, odd_batch_two_shards_notebook)
 {
-    compare_sharded(tiny_config(), 5, 5, 2, false, "notebook B=5 S=2");
+    compare_sharded(shard_config(), 5, 5, 2, false, "notebook B=5 S=2");
 }
 
 Test(shards, pad_mask_standard_ln_learned_pe_causal)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     cfg.pad_mask = true;
     cfg.causal = true;
     cfg.layernorm = LAYERNORM_STANDARD;
@@ -180,7 +176,7 @@ Test(shards, pad_mask_standard_ln_learned_pe_causal)
 
 Test(shards, three_shards_full_reservation)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     cfg.pad_mask = true;
     compare_sharded(cfg, MAX_B, MAX_T, 3, true, "pad B=8 S=3");
 }
@@ -189,7 +185,7 @@ Test(shards, three_shards_full_reservation)
  * shards' row views too. */
 Test(shards, max_pooling_and_perturbed_input)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     cfg.pad_mask = true;
     cfg.pooling = POOLING_MAX;
     static float delta[MAX_B * MAX_T * 16];
@@ -202,14 +198,14 @@ Test(shards, max_pooling_and_perturbed_input)
 
 Test(shards, more_shards_than_sequences_run_one_per_sequence)
 {
-    compare_sharded(tiny_config(), 2, 3, 4, false, "B=2 S=4");
+    compare_sharded(shard_config(), 2, 3, 4, false, "B=2 S=4");
 }
 
 /* Several AdamW steps with dropout; losses of every step. */
 static void train_losses(int shards, int threads, uint64_t seed, float *losses, int steps)
 {
     model_set_threads(threads, true);
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     cfg.dropout = 0.2f;
     cfg.pad_mask = true;
     Rng rng;
@@ -264,7 +260,7 @@ Test(shards, same_seed_and_threads_give_bitwise_same_losses)
 
 Test(shards, shard_count_is_checked)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     Rng rng;
     rng_seed(&rng, 1);
     Model *m = model_create(&cfg, &rng, NULL, 0);
@@ -293,7 +289,7 @@ Test(shards, shard_count_is_checked)
  * `blas_one` forces OpenBLAS to one thread whatever the pay-off says. */
 static int auto_shards(int d_model, int B, int T, int threads, bool blas_one)
 {
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     cfg.d_model = d_model;
     cfg.num_layers = 1;
     cfg.max_len = T;
@@ -327,7 +323,7 @@ Test(shards, automatic_choice)
     /* a shape that pays, but OpenBLAS has its threads: no shards */
     model_set_threads(2, false);
     cr_expect_eq(openblas_get_num_threads(), 2);
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     cr_expect(model_shards_pay_off(&cfg, 5, 6));
     /* with OpenBLAS at one thread too, 2^28 multiply-adds do not pay */
     cr_expect_eq(auto_shards(1024, 2, 128, 2, true), 1);
@@ -384,7 +380,7 @@ static void *infer_loop(void *p)
 Test(shards, batch1_forwards_on_another_thread_during_sharded_steps)
 {
     model_set_threads(2, true);
-    ModelConfig cfg = tiny_config();
+    ModelConfig cfg = shard_config();
     cfg.dropout = 0.1f;
     Rng rng;
     rng_seed(&rng, 21);

@@ -39,8 +39,8 @@ static int save_number(RelModel *r, Optimizer *opt, const char *path, const char
         return checkpoint_save(path, r->model, &r->tc, r->vocab, r->labels, 2, err, err_len) != 0 ||
                        optimizer_state_save(sidecar, opt, err, err_len) != 0
                    ? -1 : 0;
-    return checkpoint_save_with_optimizer(path, r->model, &r->tc, r->vocab, r->labels, 2, opt, err,
-                                          err_len);
+    return checkpoint_save_with_optimizer(path, r->model, &r->tc, r->vocab, r->labels, 2, NULL, opt,
+                                          err, err_len);
 }
 
 static void saver(RelModel *r, Optimizer *opt, const char *path, const char *sidecar, long from)

@@ -284,10 +284,13 @@ Test(values, the_pair_api_ties_a_sidecar_to_the_bytes_written)
     checkpoint_optim_path(path, sidecar, sizeof sidecar);
     Optimizer opt;
     rel_optimizer_make(&opt, &a, 7, 33);
-    cr_assert_eq(checkpoint_save_with_optimizer(path, a.model, &a.tc, a.vocab, a.labels, 2, &opt,
-                                                err, sizeof err), 0, "%s", err);
+    CheckpointInfo info = checkpoint_info_none();
+    info.step = 33;
+    cr_assert_eq(checkpoint_save_with_optimizer(path, a.model, &a.tc, a.vocab, a.labels, 2, &info,
+                                                &opt, err, sizeof err), 0, "%s", err);
     Checkpoint ck;
     cr_assert_eq(checkpoint_load(path, &ck, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ck.info.step, 33, "the training info is written too");
     uint64_t on_disk;
     cr_assert_eq(checkpoint_file_hash(path, &on_disk, err, sizeof err), 0, "%s", err);
     cr_expect_eq(ck.file_hash, on_disk, "the loaded model's hash is its file's");
@@ -319,8 +322,8 @@ Test(values, the_pair_api_ties_a_sidecar_to_the_bytes_written)
     free(bytes);
     bytes = rel_read(path, &len);
     opt.v[2] = NAN;
-    cr_expect_eq(checkpoint_save_with_optimizer(path, a.model, &a.tc, a.vocab, a.labels, 2, &opt,
-                                                err, sizeof err), -1);
+    cr_expect_eq(checkpoint_save_with_optimizer(path, a.model, &a.tc, a.vocab, a.labels, 2, NULL,
+                                                &opt, err, sizeof err), -1);
     cr_expect_not_null(strstr(err, "tensor 'v' element 2 is nan: not saved"), "%s", err);
     size_t now_len;
     unsigned char *now = rel_read(path, &now_len);

@@ -43,6 +43,7 @@ Test(recipe, loads_and_holds_the_ingredients)
     cr_expect_eq(cfg.data.tokenizer.kind, TOKENIZER_WHITESPACE, "SST-2 is tokenised already");
     cr_expect_eq(cfg.model.layernorm, LAYERNORM_WORKSHOP, "checkpoints load in the notebook");
     cr_expect_eq(cfg.data.train_path[0], '\0', "the data comes from --data, not the recipe");
+    cr_expect_str_eq(cfg.data.label_names, "negative,positive", "SST-2's 0 and 1 named");
 }
 
 static Dataset *load_or_skip(const char *name)

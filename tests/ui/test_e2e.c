@@ -159,31 +159,57 @@ typedef struct {
     int colours;            /* expected: 256, 8 or 0 */
     bool commands;          /* also pause, lr, save */
     const char *quit_key;   /* "q" or "C-c" */
+    const char *val_legend; /* the validation curve's cues in the legend: dash and point */
 } Scenario;
+
+/* A working directory for the run (its saves, its exit status). */
+static void make_dir(Tmux *t, const char *name)
+{
+    if (!tmux_available())
+        cr_skip_test("tmux is not installed: end-to-end test skipped");
+    snprintf(t->dir, sizeof t->dir, "/tmp/minillm-e2e-%s-%ld", name, (long)getpid());
+    snprintf(t->sock, sizeof t->sock, "%s/tmux.sock", t->dir);
+    cr_assert_eq(shell("mkdir -p '%s'", t->dir), 0);
+}
+
+static const char *exe_path(void)
+{
+    const char *exe = getenv("MINILLM_TUI_EXE");
+    cr_assert(exe && getenv("MINILLM_SOURCE_ROOT"),
+              "MINILLM_TUI_EXE and MINILLM_SOURCE_ROOT must be set (meson test does)");
+    return exe;
+}
+
+/* The binary with tests/ui/e2e.ini and `args` in a w x h tmux window of its
+ * own, in t->dir; waits for `ready` on screen. */
+static void start_tui(Tmux *t, int w, int h, const char *env, const char *args, const char *ready)
+{
+    const char *exe = exe_path(), *root = getenv("MINILLM_SOURCE_ROOT");
+    int rc = shell("tmux -S %s -f /dev/null new-session -d -s e2e -x %d -y %d "
+                   "\"cd '%s' && env -u NO_COLOR -u LANG -u LC_MESSAGES %s '%s' --config "
+                   "'%s/tests/ui/e2e.ini' %s; echo \\$? > '%s/exit'\"",
+                   t->sock, w, h, t->dir, env, exe, root, args, t->dir);
+    cr_assert_eq(rc, 0, "tmux new-session failed");
+    bool ok = wait_for(t, ready);
+    if (!ok)
+        stop(t);
+    cr_assert(ok, "no '%s' on screen:\n%s", ready, t->screen);
+}
+
+static void quit_and_check(Tmux *t, const char *key)
+{
+    keys(t, key);
+    int status = exit_status(t);
+    cr_expect_eq(status, 0, "exit status %d after %s", status, key);
+    stop(t);
+}
 
 static void run_scenario(const Scenario *sc)
 {
-    const char *name = sc->name, *env = sc->env;
     int w = sc->w, h = sc->h;
-    if (!tmux_available())
-        cr_skip_test("tmux is not installed: end-to-end test skipped");
-    const char *exe = getenv("MINILLM_TUI_EXE");
-    const char *root = getenv("MINILLM_SOURCE_ROOT");
-    cr_assert(exe && root, "MINILLM_TUI_EXE and MINILLM_SOURCE_ROOT must be set (meson test does)");
     static Tmux t;
-    snprintf(t.dir, sizeof t.dir, "/tmp/minillm-e2e-%s-%ld", name, (long)getpid());
-    snprintf(t.sock, sizeof t.sock, "%s/tmux.sock", t.dir);
-    cr_assert_eq(shell("mkdir -p '%s'", t.dir), 0);
-    int rc = shell("tmux -S %s -f /dev/null new-session -d -s e2e -x %d -y %d "
-                   "\"cd '%s' && env -u NO_COLOR -u LANG -u LC_MESSAGES %s '%s' --config "
-                   "'%s/tests/ui/e2e.ini'; echo \\$? > '%s/exit'\"",
-                   t.sock, w, h, t.dir, env, exe, root, t.dir);
-    cr_assert_eq(rc, 0, "tmux new-session failed");
-
-    bool ok = wait_for(&t, "loss");
-    if (!ok)
-        stop(&t);
-    cr_assert(ok, "no loss label on screen:\n%s", t.screen);
+    make_dir(&t, sc->name);
+    start_tui(&t, w, h, sc->env, "", "loss");
     long first = step_on_screen(t.screen);
     long later = first;
     double end = now_s() + WAIT_S;
@@ -195,6 +221,8 @@ static void run_scenario(const Scenario *sc)
     cr_expect_gt(later, first, "step counter did not advance (%ld):\n%s", first, t.screen);
     int colours = colours_on_screen(&t);
     cr_expect_eq(colours, sc->colours, "colours on screen: %d, expected %d", colours, sc->colours);
+    /* the validation curve is told apart by glyphs too, named in the legend */
+    cr_expect(wait_for(&t, sc->val_legend), "no '%s' legend:\n%s", sc->val_legend, t.screen);
 
     if (sc->commands) {
         keys(&t, "Space");
@@ -222,9 +250,11 @@ static void run_scenario(const Scenario *sc)
     keys(&t, "2");
     cr_expect(wait_for(&t, "head 1/"), "attention header missing:\n%s", t.screen);
     keys(&t, "/ C-u");
-    keys(&t, "-l 'the movie was boring'");
+    keys(&t, "-l 'the xyzzyq movie was boring'");
     keys(&t, "Enter");
-    cr_expect(wait_for(&t, "sentence> the movie was boring"), "typed sentence missing:\n%s", t.screen);
+    cr_expect(wait_for(&t, "sentence> the xyzzyq movie was boring"), "typed sentence missing:\n%s",
+              t.screen);
+    cr_expect(wait_for(&t, "<UNK> xyzzyq"), "the unknown word is not marked:\n%s", t.screen);
     /* the words label the heat map rows too */
     cr_expect(wait_for(&t, "boring "), "token labels missing:\n%s", t.screen);
     cr_expect(strstr(t.screen, "\n  the") || strstr(t.screen, " the "), "row label 'the' missing:\n%s",
@@ -239,38 +269,168 @@ static void run_scenario(const Scenario *sc)
     resize(&t, w, h);
     cr_expect(wait_for(&t, "cosine"), "PE view not back after resize:\n%s", t.screen);
 
-    keys(&t, sc->quit_key);
-    int status = exit_status(&t);
-    cr_expect_eq(status, 0, "exit status %d after %s", status, sc->quit_key);
-    stop(&t);
+    quit_and_check(&t, sc->quit_key);
 }
+
+#define UTF8_LEGEND "\u2500\u2500 \u2022 validation"
+#define ASCII_LEGEND "-- o validation"
 
 Test(e2e, colour_256_at_132x40, .timeout = 120)
 {
-    Scenario sc = {"c256", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color", 256, true, "q"};
+    Scenario sc = {"c256", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color", 256, true, "q", UTF8_LEGEND};
     run_scenario(&sc);
 }
 
 Test(e2e, at_80x24_ctrl_c, .timeout = 120)
 {
-    Scenario sc = {"small", 80, 24, "LC_ALL=C.UTF-8 TERM=xterm-256color", 256, false, "C-c"};
+    Scenario sc = {"small", 80, 24, "LC_ALL=C.UTF-8 TERM=xterm-256color", 256, false, "C-c",
+                   UTF8_LEGEND};
     run_scenario(&sc);
 }
 
 Test(e2e, colour_8, .timeout = 120)
 {
-    Scenario sc = {"c8", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm", 8, false, "q"};
+    Scenario sc = {"c8", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm", 8, false, "q", UTF8_LEGEND};
     run_scenario(&sc);
 }
 
 Test(e2e, no_color, .timeout = 120)
 {
-    Scenario sc = {"nocolor", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color NO_COLOR=1", 0, false, "q"};
+    Scenario sc = {"nocolor", 132, 40, "LC_ALL=C.UTF-8 TERM=xterm-256color NO_COLOR=1", 0, false, "q",
+                   UTF8_LEGEND};
     run_scenario(&sc);
 }
 
 Test(e2e, vt100_ascii, .timeout = 120)
 {
-    Scenario sc = {"vt100", 132, 40, "LC_ALL=C TERM=vt100", 0, false, "q"};
+    Scenario sc = {"vt100", 132, 40, "LC_ALL=C TERM=vt100", 0, false, "q", ASCII_LEGEND};
     run_scenario(&sc);
+}
+
+/* The input line as drawn (after "sentence> "), up to the end of its row. */
+static void input_line(const Tmux *t, char *out, size_t len)
+{
+    const char *s = strstr(t->screen, "sentence> ");
+    out[0] = '\0';
+    if (!s)
+        return;
+    s += strlen("sentence> ");
+    size_t n = strcspn(s, "\n");
+    snprintf(out, len, "%.*s", (int)n, s);
+}
+
+/* Issue 12, item 1: every character of a 300-character paste arrives. The line
+ * shows the paste's end (the cursor there), then with Ctrl-A its start; the two
+ * views together cover all 300 characters and must equal the paste exactly. */
+Test(e2e, paste_of_300_characters, .timeout = 120)
+{
+    static Tmux t;
+    make_dir(&t, "paste");
+    start_tui(&t, 200, 60, "LC_ALL=C.UTF-8 TERM=xterm-256color", "", "loss");
+    char paste[301];
+    unsigned seed = 12;
+    for (int i = 0; i < 300; i++) {
+        seed = seed * 1103515245u + 12345u;
+        paste[i] = (seed >> 16) % 7 == 0 ? ' ' : (char)('a' + (seed >> 16) % 26);
+    }
+    paste[0] = 'A', paste[299] = 'Z', paste[300] = '\0';
+    keys(&t, "2 / C-u");
+    cr_assert(wait_for(&t, "(type a sentence)"), "the input line is not empty:\n%s", t.screen);
+    shell("tmux -S %s send-keys -t e2e -l '%s'", t.sock, paste);
+    cr_expect(wait_for(&t, paste + 290), "the paste's end never arrived:\n%s", t.screen);
+    char line[512];
+    input_line(&t, line, sizeof line);
+    /* "…", the end of the paste, the cursor (a blank, trimmed by tmux) */
+    const char *tail = strstr(line, "\u2026") ? strstr(line, "\u2026") + strlen("\u2026") : line;
+    size_t n = strlen(tail);
+    while (n > 0 && tail[n - 1] == ' ')
+        n--;
+    cr_assert_gt(n, 150, "the end of the line: '%s'", line);
+    cr_expect(strncmp(tail, paste + 300 - n, n) == 0, "the end differs:\n got '%.*s'\nwant '%s'",
+              (int)n, tail, paste + 300 - n);
+    keys(&t, "C-a");
+    char head[32];
+    snprintf(head, sizeof head, "sentence> %.12s", paste);
+    cr_expect(wait_for(&t, head), "Ctrl-A did not go to the start:\n%s", t.screen);
+    input_line(&t, line, sizeof line);
+    const char *more = strstr(line, "\u2026");
+    size_t m = more ? (size_t)(more - line) : strlen(line);
+    cr_assert_geq(m + n, 300, "the two views do not cover the paste (%zu + %zu)", m, n);
+    cr_expect(strncmp(line, paste, m) == 0, "the start differs:\n got '%.*s'\nwant '%.*s'", (int)m,
+              line, (int)m, paste);
+    keys(&t, "Enter");
+    quit_and_check(&t, "q");
+}
+
+/* Item 2: `/` in the Model view edits a line shown there; `q` is typed, not quit. */
+Test(e2e, slash_in_the_model_view, .timeout = 120)
+{
+    static Tmux t;
+    make_dir(&t, "model");
+    start_tui(&t, 80, 24, "LC_ALL=C.UTF-8 TERM=xterm-256color", "", "loss");
+    keys(&t, "4 / 1 q");
+    cr_expect(wait_for(&t, "sentence> this movie is great1q"), "the typing is not shown:\n%s", t.screen);
+    cr_expect(strstr(t.screen, "mean representation norm"), "not the Model view:\n%s", t.screen);
+    cr_expect(strstr(t.screen, "Enter/Esc done"), "no editing keys on the bottom line:\n%s", t.screen);
+    keys(&t, "BSpace BSpace Enter");
+    cr_expect(wait_for(&t, "q quit"), "the key hints are not back:\n%s", t.screen);
+    quit_and_check(&t, "q");
+}
+
+/* Item 6: a checkpoint opens paused on its own figures; Space trains on. */
+Test(e2e, checkpoint_opens_paused, .timeout = 120)
+{
+    static Tmux t;
+    make_dir(&t, "ckpt");
+    int rc = shell("cd '%s' && '%s' train --epochs 1 --save toy.safetensors --quiet >/dev/null 2>&1",
+                   t.dir, exe_path());
+    cr_assert_eq(rc, 0, "train --save failed");
+    start_tui(&t, 100, 30, "LC_ALL=C.UTF-8 TERM=xterm-256color", "--checkpoint toy.safetensors",
+              "checkpoint toy.safetensors");
+    cr_expect(strstr(t.screen, "PAUSED"), "not paused:\n%s", t.screen);
+    cr_expect(strstr(t.screen, "weights of step 22 of 22"), "no step:\n%s", t.screen);
+    cr_expect(strstr(t.screen, "validation accuracy"), "no validation figures:\n%s", t.screen);
+    cr_expect(strstr(t.screen, "classes: negative, positive"), "no classes:\n%s", t.screen);
+    cr_expect(strstr(t.screen, "resumed toy.safetensors at step 22"), "no note:\n%s", t.screen);
+    long before = step_on_screen(t.screen);
+    pause_ms(500);
+    capture(&t);
+    cr_expect_eq(step_on_screen(t.screen), before, "steps taken while paused:\n%s", t.screen);
+    keys(&t, "Space");
+    cr_expect(wait_for(&t, "running"), "Space did not start training:\n%s", t.screen);
+    cr_expect(wait_for(&t, "loss"), "the curves are not back:\n%s", t.screen);
+    quit_and_check(&t, "q");
+}
+
+/* Polish: bad files named in one line from the TUI too: a config with a head
+ * count that does not divide d_model (file:line), a checkpoint that is not one. */
+Test(e2e, bad_files_are_named, .timeout = 120)
+{
+    static Tmux t;
+    make_dir(&t, "bad");
+    const char *root = getenv("MINILLM_SOURCE_ROOT");
+    cr_assert_eq(shell("printf '[model]\\nd_model = 64\\nnum_heads = 5\\n' > '%s/heads.ini'", t.dir), 0);
+    int rc = shell("tmux -S %s -f /dev/null new-session -d -s e2e -x 100 -y 30 \"cd '%s' && "
+                   "env LC_ALL=C.UTF-8 TERM=xterm-256color '%s' --config heads.ini; echo \\$? > exit; "
+                   "'%s' --checkpoint '%s/README.md'; echo \\$? >> exit; sleep 30\"",
+                   t.sock, t.dir, exe_path(), exe_path(), root);
+    cr_assert_eq(rc, 0);
+    cr_expect(wait_for(&t, "heads.ini:3: model.num_heads = 5 must divide model.d_model = 64"),
+              "%s", t.screen);
+    cr_expect(wait_for(&t, "README.md: not a safetensors file"), "%s", t.screen);
+    char path[300];
+    snprintf(path, sizeof path, "%s/exit", t.dir);
+    int a = -1, b = -1;
+    double end = now_s() + WAIT_S;
+    while (now_s() < end && b < 0) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (fscanf(f, "%d %d", &a, &b) != 2)
+                b = -1;
+            fclose(f);
+        }
+        pause_ms(100);
+    }
+    cr_expect(a == 1 && b == 1, "exit statuses %d %d", a, b);
+    stop(&t);
 }

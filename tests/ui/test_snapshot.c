@@ -22,7 +22,7 @@ static void fill_block(SnapshotData *d, long k)
     d->progress.step = k;
     d->progress.loss = (float)k * 0.5f;
     d->progress.epoch = (int)(k % 97);
-    for (int l = 0; l < TRAINER_MAX_LAYERS; l++)
+    for (int l = 0; l < MODEL_MAX_LAYERS; l++)
         d->progress.layer_grad_norm[l] = (float)(k + l);
     metric_history_clear(&d->train_loss);
     d->train_loss.n = (int)(k % METRIC_HISTORY_CAP);
@@ -36,7 +36,7 @@ static int check_block(const SnapshotData *d)
     long k = d->progress.step;
     if (d->progress.loss != (float)k * 0.5f || d->progress.epoch != (int)(k % 97))
         return 0;
-    for (int l = 0; l < TRAINER_MAX_LAYERS; l++)
+    for (int l = 0; l < MODEL_MAX_LAYERS; l++)
         if (d->progress.layer_grad_norm[l] != (float)(k + l))
             return 0;
     if (d->train_loss.n != (int)(k % METRIC_HISTORY_CAP))

@@ -1,4 +1,4 @@
-/* The TUI's training thread on the workshop's toy data: it publishes steps,
+/* The TUI's training thread on a small model of the embedded data: it publishes steps,
  * obeys pause, learning-rate scale, pace (the `<` `>` keys), reset, save and
  * stop, and a non-finite loss pauses it with the error in the status instead
  * of ending anything. The pacing arithmetic is checked as pure functions.
@@ -11,17 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/checkpoint.h"
-#include "src/dataset.h"
+#include "src/run.h"
 #include "src/train_thread.h"
 #include "ui/keys.h"
 
 #define DEADLINE_S 30.0
 
-static Dataset *data;
-static Vocab *vocab;
-static EncodedDataset *enc;
-static AppConfig cfg;
+static Run run;
 static Snapshot snap;
 static SnapshotData d;
 
@@ -55,56 +51,45 @@ static bool step_above(const SnapshotData *s, long n) { return s->progress.step 
 static bool state_is(const SnapshotData *s, long st) { return s->state == (TrainState)st; }
 static bool status_seq_above(const SnapshotData *s, long n) { return s->status_seq > (uint64_t)n; }
 
-static Trainer *make_trainer_with(bool poison, bool validate)
+/* A one-layer model on the embedded data (validated on its held-out part once
+ * per epoch, or every 5 steps with `validate`); `poison`: NaN weights, so that
+ * the first step fails. */
+static void open_run_epochs(bool poison, bool validate, int epochs)
 {
     char err[256];
-    data = dataset_workshop_toy();
-    cr_assert_not_null(data);
-    cfg = app_config_default();
+    AppConfig cfg = app_config_default();
     cfg.model.num_layers = 1;
-    cfg.train.epochs = 100000; /* never done during the test */
+    cfg.train.epochs = epochs;
     cfg.train.batch_size = 4;
-    vocab = vocab_from_dataset(data, &cfg.data.tokenizer, 1, 0);
-    cr_assert_not_null(vocab);
-    cfg.model.vocab_size = vocab_size(vocab);
-    cfg.model.num_classes = data->num_classes;
-    enc = dataset_encode(data, &cfg.data.tokenizer, vocab, cfg.model.max_len);
-    cr_assert_not_null(enc);
-    Model *m = NULL;
+    if (validate)
+        cfg.train.eval_every = 5;
+    RunSpec spec = {.purpose = RUN_TRAIN};
+    cr_assert_eq(run_open(&run, &cfg, &spec, err, sizeof err), 0, "%s", err);
     if (poison) {
-        Rng rng;
-        rng_seed(&rng, 3);
-        m = model_create(&cfg.model, &rng, err, sizeof err);
-        cr_assert_not_null(m, "%s", err);
+        Model *m = trainer_train_model(run.trainer);
         for (size_t i = 0; i < m->num_params; i++)
             m->params[i] = NAN;
     }
-    if (validate)
-        cfg.train.eval_every = 5; /* the training set doubles as validation data */
-    Trainer *t = trainer_create(&cfg, m, enc, validate ? enc : NULL, err, sizeof err);
-    cr_assert_not_null(t, "%s", err);
-    cr_assert_eq(snapshot_init(&snap, trainer_model(t)->num_params), 0);
-    return t;
+    cr_assert_eq(snapshot_init(&snap, run_model(&run)->num_params), 0);
 }
 
-static Trainer *make_trainer(bool poison) { return make_trainer_with(poison, false); }
+static void open_run(bool poison, bool validate)
+{
+    open_run_epochs(poison, validate, 100000); /* never done during the test */
+}
 
 static void cleanup(void)
 {
     snapshot_destroy(&snap);
-    encoded_dataset_free(enc);
-    vocab_free(vocab);
-    dataset_free(data);
+    run_close(&run);
 }
 
 Test(train_thread, commands)
 {
-    Trainer *t = make_trainer(false);
-    const char *names[2] = {data->label_names[0], data->label_names[1]};
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .labels = names,
-                            .num_labels = 2};
+    open_run(false, false);
+    TrainThreadConfig tc = {0};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
 
     cr_assert(wait_until(step_above, 5), "no steps published");
@@ -161,16 +146,24 @@ static bool best_before(const SnapshotData *s, long n)
  * `train --save` does, and no optimizer sidecar (an old one would not match them). */
 Test(train_thread, save_best_writes_the_best_weights)
 {
-    Trainer *t = make_trainer_with(false, true);
-    const char *names[2] = {data->label_names[0], data->label_names[1]};
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .labels = names,
-                            .num_labels = 2, .save_best = true};
+    open_run(false, true);
+    run.cfg.train.save = TRAIN_SAVE_BEST;
+    Trainer *t = run.trainer;
+    TrainThreadConfig tc = {0};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
-    cr_assert(wait_until(best_before, 3), "no validation pass before the latest steps");
-    train_thread_set_paused(tt, true);
-    cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
+    /* paused after a step that is not the best one (a validation pass may make
+     * the step the pause lands on the best: then resume and pause again) */
+    for (int attempt = 0; attempt < 20; attempt++) {
+        cr_assert(wait_until(best_before, 3), "no validation pass before the latest steps");
+        train_thread_set_paused(tt, true);
+        cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
+        if (d.progress.step > d.progress.best_step)
+            break;
+        train_thread_set_paused(tt, false);
+        cr_assert(wait_until(state_is, TRAIN_STATE_RUNNING));
+    }
 
     char dir[] = "/tmp/minillm-tt-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
@@ -196,6 +189,11 @@ Test(train_thread, save_best_writes_the_best_weights)
     cr_assert_eq(checkpoint_load(path, &ck, err, sizeof err), 0, "%s", err);
     const Model *best = trainer_best_model(t);
     cr_assert_eq(ck.model->num_params, best->num_params);
+    /* the figures the TUI shows when it opens the file: the best pass's */
+    cr_expect_eq(ck.info.step, d.progress.best_step);
+    cr_expect_eq(ck.info.val_step, d.progress.best_step);
+    cr_expect_eq(ck.info.val_acc, d.progress.best_val_acc);
+    cr_expect_eq(ck.info.total_steps, d.progress.total_steps);
     cr_expect_eq(memcmp(ck.model->params, best->params, best->num_params * sizeof(float)), 0,
                  "the file does not hold the best weights");
     cr_expect_neq(memcmp(ck.model->params, trainer_model(t)->params, best->num_params * sizeof(float)), 0,
@@ -245,10 +243,10 @@ static bool pace_is(const SnapshotData *s, long centi) { return (long)lroundf(s-
 
 Test(pace, keys_change_the_published_pace)
 {
-    Trainer *t = make_trainer(false);
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab, .pace = 15.0f};
+    open_run(false, false);
+    TrainThreadConfig tc = {.pace = 15.0f};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
     snapshot_read(&snap, &d);
     cr_expect_float_eq(d.pace, 15.0f, 1e-6, "the configured pace is published at start");
@@ -284,15 +282,89 @@ Test(pace, keys_change_the_published_pace)
 
 Test(train_thread, non_finite_loss_pauses_with_message)
 {
-    Trainer *t = make_trainer(true);
-    TrainThreadConfig tc = {.tokenizer = &cfg.data.tokenizer, .vocab = vocab};
+    open_run(true, false);
+    TrainThreadConfig tc = {0};
     char err[256] = "";
-    TrainThread *tt = train_thread_start(t, &snap, &tc, err, sizeof err);
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
     cr_assert(wait_until(state_is, TRAIN_STATE_ERROR), "no error state");
     cr_expect(strstr(d.status, "training error"), "status: %s", d.status);
     cr_expect(train_thread_paused(tt));
     cr_expect_eq(d.progress.step, 0, "the failed step is not counted");
+    train_thread_stop(tt);
+    cleanup();
+}
+
+static bool steps_run_above(const SnapshotData *s, long n) { return s->steps_run > n; }
+
+/* Issue 12, item 4: the rate watched is what the pace lets through, the compute
+ * rate what the machine does; item 12: `r` starts the run again as configured,
+ * the learning rate x1 included. */
+Test(train_thread, rates_and_a_fresh_restart)
+{
+    open_run(false, false);
+    TrainThreadConfig tc = {.pace = 20.0f};
+    char err[256] = "";
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    cr_assert(wait_until(steps_run_above, 30), "no steps");
+    cr_expect_gt(d.watched_steps_per_s, 0.0);
+    cr_expect_leq(d.watched_steps_per_s, 20.0 * 1.25, "faster than the pace: %g", d.watched_steps_per_s);
+    double per_step = d.watched_sentences_per_s / d.watched_steps_per_s;
+    cr_expect(per_step > 3.0 && per_step <= 4.0 + 1e-9, "sentences per step %g (batch 4)", per_step);
+    cr_expect_geq(d.compute_sentences_per_s, d.watched_sentences_per_s,
+                  "the compute rate excludes the pace's waits");
+
+    train_thread_scale_lr(tt, 3);
+    uint64_t seq = d.status_seq;
+    cr_assert(wait_until(status_seq_above, (long)seq));
+    cr_expect_gt(d.lr_scale, 1.9f);
+    seq = d.status_seq;
+    train_thread_request_reset(tt);
+    cr_assert(wait_until(status_seq_above, (long)seq));
+    cr_expect_float_eq(d.lr_scale, 1.0f, 1e-6, "the learning rate back to x1");
+    cr_expect_eq(d.resets, 1);
+    cr_expect(strstr(d.status, "seed 42") && strstr(d.status, "learning rate x1"), "%s", d.status);
+    cr_expect_lt(d.steps_run, 30);
+    train_thread_stop(tt);
+    cleanup();
+}
+
+static bool state_done(const SnapshotData *s, long n) { (void)n; return s->state == TRAIN_STATE_DONE; }
+
+/* Item 6: a run opened complete (a checkpoint of a finished run) starts paused
+ * and, resumed, says there is nothing left instead of drawing a step it did not
+ * take; a run that ends in the session says it is complete. */
+Test(train_thread, complete_runs_say_so)
+{
+    open_run_epochs(false, false, 1);
+    char err[256] = "";
+    int rc;
+    while ((rc = trainer_step(run.trainer, err, sizeof err)) == 0) {}
+    cr_assert_eq(rc, 1, "%s", err);
+    long total = trainer_progress(run.trainer)->total_steps;
+    TrainThreadConfig tc = {.start_paused = true};
+    TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
+    cr_expect_eq(d.progress.step, total);
+    train_thread_set_paused(tt, false);
+    cr_assert(wait_until(state_done, 0), "not done");
+    char want[96];
+    snprintf(want, sizeof want, "nothing left to train (step %ld of %ld)", total, total);
+    cr_expect(strstr(d.status, want), "%s", d.status);
+    cr_expect_eq(d.steps_run, 0);
+    cr_expect_eq(d.train_loss.n, 0, "no point for a step not taken");
+    train_thread_stop(tt);
+    cleanup();
+
+    open_run_epochs(false, false, 1);
+    TrainThreadConfig fast = {0};
+    tt = train_thread_start(&run, &snap, &fast, err, sizeof err);
+    cr_assert_not_null(tt, "%s", err);
+    cr_assert(wait_until(state_done, 0), "not done");
+    cr_expect(strstr(d.status, "training complete"), "%s", d.status);
+    cr_expect_eq(d.steps_run, d.progress.total_steps);
     train_thread_stop(tt);
     cleanup();
 }

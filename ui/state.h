@@ -1,0 +1,87 @@
+/* The UI's state (UI thread only). The views read it and take it const; it is
+ * written in three places, each keeping every index within range:
+ *   - the key handlers (keys.c): the view, the attention selection and cursor,
+ *     the sentence, the help scroll;
+ *   - the main loop when data arrives (ui_state_refresh, ui_state_run_sentence):
+ *     this frame's snapshot copy, newer weights and the PE table, the
+ *     sentence's forward (and the cursor, kept within its tokens);
+ *   - the set-up (ui_state_init and ui_run): what the run is, once. */
+#ifndef MINILLM_UI_STATE_H
+#define MINILLM_UI_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colors.h"
+#include "infer.h"
+#include "pe_table.h"
+#include "src/checkpoint.h"
+#include "src/train_thread.h"
+#include "view_id.h"
+
+/* Smallest terminal the views are drawn in; below it a message replaces them. */
+#define UI_MIN_COLS 60
+#define UI_MIN_LINES 18
+/* The input line holds this many bytes (a pasted paragraph fits). */
+#define UI_SENTENCE_MAX 1024
+
+/* What the bottom line shows, by priority: the input line or its keys while
+ * typing, a training error, the last event (for a few seconds), the set-up's
+ * note (until Esc), the key hints. */
+typedef enum { BOTTOM_HINTS, BOTTOM_EDIT, BOTTOM_STATUS, BOTTOM_NOTE } BottomLine;
+
+typedef struct {
+    /* written by the key handlers */
+    ViewId view;
+    ViewId view_before_help;
+    int layer, head;            /* attention selection, 0-based, within the model's */
+    int cur_q, cur_k;           /* cell cursor, within the sentence's tokens */
+    bool all_heads;
+    bool editing;               /* the input line has the keyboard */
+    char sentence[UI_SENTENCE_MAX];
+    int edit_pos;               /* input cursor: a byte offset in sentence, at a character */
+    int help_scroll;            /* first help line shown, at most view_help_max_scroll() */
+    int notes_dismissed;        /* items of `note` taken off the bottom line by Esc */
+
+    /* written by the main loop: when data arrives, and the terminal's size */
+    SnapshotData snap;          /* this frame's copy; drawn without locks */
+    Inference inf;              /* UI-side weights and the sentence's forward */
+    PeTable pe;                 /* the positional encoding as the model has it */
+    int screen_h, screen_w;     /* the whole terminal (the help's scroll limit) */
+    BottomLine bottom;          /* what the bottom line shows this frame (Esc hides it) */
+    uint64_t status_hidden;     /* status_seq of an event Esc took off the bottom line */
+
+    /* set once */
+    const Theme *theme;
+    TrainThread *tt;            /* where the key handlers post commands */
+    char save_path[TRAIN_THREAD_PATH_MAX]; /* where `s` saves */
+    char note[1024];            /* the set-up's news (checkpoint, ignored keys, skipped
+                                 * lines), items joined by "; ": on the bottom line one
+                                 * at a time, each until Esc */
+    double flops_fwd, flops_train; /* per token at T = max_len */
+    char checkpoint[256];       /* the file opened with --checkpoint; "" = fresh weights */
+    CheckpointInfo ckpt_info;   /* its training figures, shown until a step is taken */
+    char data_name[1024];       /* what this run trains on (a file, the embedded set) */
+    int eval_every;             /* [train] eval_every: when the next validation comes */
+} UiState;
+
+/* The UI-side model and buffers for a model of this shape, its tokenizer,
+ * vocabulary and class names (borrowed: they outlive the state), with
+ * `sentence` in the input line; the view is the dashboard. */
+int ui_state_init(UiState *ui, const ModelConfig *mc, const TokenizerConfig *tc,
+                  const Vocab *vocab, const char *const *labels, int num_labels,
+                  const char *sentence, char *err, size_t err_len);
+void ui_state_free(UiState *ui);
+/* This frame's snapshot copy and any newer weights (the PE table follows a
+ * learned table). Returns true when the weights changed: the sentence's
+ * forward is then out of date. */
+bool ui_state_refresh(UiState *ui, Snapshot *snap);
+/* The forward on the sentence with the current weights; the cursor is kept
+ * within the new tokens. */
+void ui_state_run_sentence(UiState *ui);
+/* Items in ui->note; item i (0-based) into out, or false when there is none. */
+int ui_note_count(const UiState *ui);
+bool ui_note_item(const UiState *ui, int i, char *out, size_t len);
+
+#endif

@@ -1,0 +1,7 @@
+/* The screens of the visualiser, in tab order (keys 1-4, then ?). */
+#ifndef MINILLM_UI_VIEW_ID_H
+#define MINILLM_UI_VIEW_ID_H
+
+typedef enum { VIEW_DASHBOARD = 0, VIEW_ATTENTION, VIEW_PE, VIEW_MODEL, VIEW_HELP, VIEW_COUNT } ViewId;
+
+#endif
