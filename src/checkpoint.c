@@ -237,11 +237,18 @@ static int parse_training(const char *text, CheckpointInfo *info, const char *fi
     const cJSON *data = rc == 0 ? cJSON_GetObjectItemCaseSensitive(o, "data") : NULL;
     if (data && !cJSON_IsString(data))
         rc = errorf(err, err_len, "%s: training: key 'data' must be a string", file);
+    else if (data && strlen(data->valuestring) >= sizeof info->data) /* never cut inside a character */
+        rc = errorf(err, err_len, "%s: training: key 'data' is longer than %zu bytes", file,
+                    sizeof info->data - 1);
     else if (data)
         snprintf(info->data, sizeof info->data, "%s", data->valuestring);
     cJSON_Delete(o);
     if (rc == 0 && (info->val_step >= 0) != isfinite(acc))
         rc = errorf(err, err_len, "%s: training: 'val_step' and 'val_accuracy' go together", file);
+    /* What is saved is what loads: the loss is written only with its validation pass. */
+    if (rc == 0 && info->val_step < 0 && !isnan(info->val_loss))
+        rc = errorf(err, err_len, "%s: training: 'val_loss' goes with 'val_step' and "
+                    "'val_accuracy'", file);
     info->val_acc = isfinite(acc) ? acc : 0.0f;
     if (rc != 0)
         *info = checkpoint_info_none();

@@ -391,22 +391,48 @@ static int temp_write(const Target *t, Temp *tmp, const void *data, size_t len, 
     return temp_fill(tmp, data, len, mode);
 }
 
+/* The target of a save, refused when it has no file name or exists and is not a
+ * regular file. *exists and *old describe it. */
+static int target_open(const char *path, Target *t, bool *exists, struct stat *old, char *err,
+                       size_t err_len)
+{
+    if (target_resolve(path, t, err, err_len) != 0)
+        return -1;
+    if (!t->base[0]) { /* "dir/": no file name (and no pattern of temporary names) */
+        target_free(t);
+        return errorf(err, err_len, "%s: not a file name", path);
+    }
+    *exists = lstat(t->target, old) == 0;
+    if (*exists && !S_ISREG(old->st_mode)) {
+        target_free(t);
+        return errorf(err, err_len, "%s: %s, not a regular file: not replaced", path,
+                      file_kind(old->st_mode));
+    }
+    return 0;
+}
+
+int atomic_write_check(const char *path, char *err, size_t err_len)
+{
+    Target t;
+    bool exists;
+    struct stat old;
+    if (target_open(path, &t, &exists, &old, err, err_len) != 0)
+        return -1;
+    int rc = 0;
+    if (access(t.dir, W_OK | X_OK) != 0)
+        rc = errorf(err, err_len, "%s: cannot create a temporary file in %s: %s", path, t.dir,
+                    strerror(errno));
+    target_free(&t);
+    return rc;
+}
+
 int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len)
 {
     Target t;
-    if (target_resolve(path, &t, err, err_len) != 0)
-        return -1;
-    if (!t.base[0]) { /* "dir/": no file name (and no pattern of temporary names) */
-        target_free(&t);
-        return errorf(err, err_len, "%s: not a file name", path);
-    }
+    bool exists;
     struct stat old;
-    bool exists = lstat(t.target, &old) == 0;
-    if (exists && !S_ISREG(old.st_mode)) {
-        target_free(&t);
-        return errorf(err, err_len, "%s: %s, not a regular file: not replaced", path,
-                      file_kind(old.st_mode));
-    }
+    if (target_open(path, &t, &exists, &old, err, err_len) != 0)
+        return -1;
     remove_stale_temps(&t);
     Temp tmp = {-1, NULL, NULL, 0};
     int rc = temp_write(&t, &tmp, data, len, exists ? (old.st_mode & 07777) : 0644);

@@ -41,6 +41,12 @@ int file_read_capped(const char *path, size_t max_bytes, const char *limit_name,
  *   writer holds an exclusive flock on its temporary file until it is renamed).
  * (Public for tests/checkpoint and tests/reliability, which make each step fail.) */
 int atomic_write_file(const char *path, const void *data, size_t len, char *err, size_t err_len);
+/* What atomic_write_file would refuse before writing anything, checked now (so
+ * that `train --save F` can refuse F before the run instead of after it): no file
+ * name, too many links, a target that is not a regular file, a directory that
+ * does not exist or cannot be written. Nothing is created. 0, or -1 with the
+ * message atomic_write_file would give. */
+int atomic_write_check(const char *path, char *err, size_t err_len);
 /* Tests only: false makes atomic_write_file take the named temporary file even
  * where O_TMPFILE works, so that the fallback is tested on every machine. */
 void atomic_write_allow_unnamed(bool allowed);

@@ -334,3 +334,79 @@ Test(values, the_pair_api_ties_a_sidecar_to_the_bytes_written)
     rel_model_free(&a);
     rel_model_free(&b);
 }
+
+/* Rewrites the checkpoint at path with __metadata__ key set to value (tensors
+ * and other keys as they were). */
+static void forge_metadata(const char *path, const char *key, const char *value)
+{
+    SafeTensors st;
+    char err[512] = "";
+    cr_assert_eq(safetensors_read_file(&st, path, "F32", err, sizeof err), 0, "%s", err);
+    SafeTensorF32 *t = calloc((size_t)st.num_tensors, sizeof *t);
+    float **data = calloc((size_t)st.num_tensors, sizeof *data);
+    for (int i = 0; i < st.num_tensors; i++) {
+        const SafeTensor *s = &st.tensors[i];
+        data[i] = malloc((s->numel ? s->numel : 1) * sizeof(float));
+        safetensors_copy_f32(data[i], s);
+        t[i] = (SafeTensorF32){.name = s->name, .ndim = s->ndim, .data = data[i]};
+        memcpy(t[i].shape, s->shape, sizeof s->shape);
+    }
+    int n = safetensors_metadata_count(&st);
+    SafeMetadata *meta = calloc((size_t)n + 1, sizeof *meta);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = safetensors_metadata_key(&st, i);
+        if (strcmp(name, key) != 0)
+            meta[k++] = (SafeMetadata){name, safetensors_metadata(&st, name)};
+    }
+    meta[k++] = (SafeMetadata){key, value};
+    unsigned char *bytes;
+    size_t len;
+    cr_assert_eq(safetensors_serialize_f32(&bytes, &len, t, st.num_tensors, meta, k, err,
+                                           sizeof err), 0, "%s", err);
+    rel_write(path, bytes, len);
+    free(bytes);
+    free(meta);
+    for (int i = 0; i < st.num_tensors; i++)
+        free(data[i]);
+    free(data);
+    free(t);
+    safetensors_free(&st);
+}
+
+Test(values, training_info_that_would_not_save_back_is_refused)
+{
+    /* Found by tests/fuzz/fuzz_checkpoint.c (a save of what was loaded must load
+     * back the same): a val_loss without its validation pass loaded, and was left
+     * out when saved. A 'data' longer than the field would be cut, maybe inside a
+     * character, and then left out too. */
+    RelModel r = rel_model_make(9);
+    const char *path = rel_path("m.safetensors");
+    rel_model_save(&r, path);
+    static char long_data[1200];
+    memset(long_data, 'd', sizeof long_data - 1);
+    char too_long[1300];
+    snprintf(too_long, sizeof too_long, "{\"data\":\"%s\"}", long_data);
+    struct {
+        const char *training, *expect;
+    } cases[] = {
+        {"{\"step\":3,\"val_loss\":0.5}",
+         "training: 'val_loss' goes with 'val_step' and 'val_accuracy'"},
+        {too_long, "training: key 'data' is longer than 1023 bytes"},
+        {"{\"step\":3,\"val_step\":3,\"val_accuracy\":0.5,\"val_loss\":0.5,\"data\":\"ok\"}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        forge_metadata(path, "training", cases[i].training);
+        Checkpoint c;
+        char err[512] = "";
+        int rc = checkpoint_load(path, &c, err, sizeof err);
+        if (!cases[i].expect) {
+            cr_assert_eq(rc, 0, "%s", err);
+            cr_expect_eq(c.info.val_loss, 0.5f);
+            checkpoint_free(&c);
+            continue;
+        }
+        expect_error(rc, err, path, cases[i].expect);
+    }
+    rel_model_free(&r);
+}

@@ -94,6 +94,30 @@ static void refuses_non_regular_targets(bool unnamed)
     cr_expect_eq(access(rel_path(".tmp-AbC123"), F_OK), 0, "kept");
 }
 
+Test(writes, a_save_target_can_be_checked_before_the_work)
+{
+    /* What `train --save /dev/full` needs to refuse the path before training. */
+    cr_assert_eq(symlink("/dev/full", rel_path("full")), 0);
+    cr_assert_eq(mkfifo(rel_path("fifo"), 0600), 0);
+    char err[512] = "", want[600];
+    cr_expect_eq(atomic_write_check(rel_path("full"), err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: a character device, not a regular file: not replaced",
+             rel_path("full"));
+    cr_expect_str_eq(err, want);
+    cr_expect_eq(atomic_write_check(rel_path("fifo"), err, sizeof err), -1);
+    cr_expect_not_null(strstr(err, "a FIFO, not a regular file"), "%s", err);
+    cr_expect_eq(atomic_write_check(rel_path("no/such/dir/m.safetensors"), err, sizeof err), -1);
+    cr_expect_not_null(strstr(err, "cannot create a temporary file in"), "%s", err);
+    cr_expect_not_null(strstr(err, "No such file or directory"), "%s", err);
+    cr_expect_eq(atomic_write_check("", err, sizeof err), -1);
+    /* Fine targets, new or existing: accepted, and nothing is created. */
+    rel_write(rel_path("old.safetensors"), "old", 3);
+    cr_expect_eq(atomic_write_check(rel_path("old.safetensors"), err, sizeof err), 0, "%s", err);
+    cr_expect_eq(atomic_write_check(rel_path("new.safetensors"), err, sizeof err), 0, "%s", err);
+    cr_expect_eq(access(rel_path("new.safetensors"), F_OK), -1, "nothing created");
+    cr_expect_eq(rel_count_prefixed(rel_dir, ""), 3);
+}
+
 Test(writes, non_regular_targets_are_refused_unnamed) { refuses_non_regular_targets(true); }
 Test(writes, non_regular_targets_are_refused_named) { refuses_non_regular_targets(false); }
 
