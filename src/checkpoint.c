@@ -1,17 +1,19 @@
-/* Checkpoints as safetensors with the notebook's state_dict names, and the optimizer
- * sidecar. The container itself is safetensors.c and files.c writes atomically;
- * this file decides what goes in it and checks what comes out. */
+/* Model checkpoints: safetensors with the notebook's state_dict names. The
+ * container itself is safetensors.c, files.c writes atomically, the optimizer
+ * sidecar is checkpoint_optim.c; this file decides what goes in a model file and
+ * checks what comes out. */
 #include "checkpoint.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "checkpoint_meta.h"
 #include "errors.h"
 #include "safetensors.h"
 #include "spelling.h"
@@ -20,19 +22,6 @@
 /* The file's sinusoid rows that the model uses must equal ours this closely
  * (both are float32 sin/cos of the same float32 angle; libm may differ by an ulp). */
 #define PE_TOLERANCE 1e-4f
-
-/* ------------------------------------------------------------ JSON helpers */
-
-/* The shortest decimal that reads back as the same float (spelling.h), so that
- * the JSON says 0.1 rather than 0.10000000149011612. */
-static double float_for_json(float f)
-{
-    if (!isfinite(f))
-        return 0.0;
-    char text[32];
-    float_to_text(f, text, sizeof text);
-    return strtod(text, NULL);
-}
 
 static char *json_string_array(const char *const *items, int n)
 {
@@ -45,21 +34,7 @@ static char *json_string_array(const char *const *items, int n)
     return text;
 }
 
-/* ------------------------------------------------ metadata objects as tables */
-
-/* One key of a JSON object of the metadata ("config", "optimizer"): its type,
- * where it lives in the C struct the table describes, and whether files may lack
- * it. One table per object drives writing, reading, and the list of allowed keys. */
-typedef enum { J_INT, J_BOOL, J_FLOAT, J_ENUM } JsonType;
-
-typedef struct {
-    const char *name;
-    JsonType type;
-    size_t offset;           /* into the struct */
-    const EnumNames *names;  /* J_ENUM: spelling.h's table (the field is an int-sized enum) */
-    bool optional;           /* on load: absent keeps the struct's value */
-    bool omit_default;       /* on save: J_ENUM not written when it is value 0 */
-} JsonKey;
+/* ------------------------------------------------------------ the config object */
 
 /* What "config" describes: the model and the tokenizer it was trained with. */
 typedef struct {
@@ -74,169 +49,29 @@ _Static_assert(sizeof(LayerNormKind) == sizeof(int) && sizeof(PosEncodingKind) =
 #define SAVED(field) offsetof(SavedConfig, field)
 /* In file order (same model, same bytes). */
 static const JsonKey CONFIG_KEYS[] = {
-    {"vocab_size", J_INT, SAVED(model.vocab_size), NULL, false, false},
-    {"d_model", J_INT, SAVED(model.d_model), NULL, false, false},
-    {"num_heads", J_INT, SAVED(model.num_heads), NULL, false, false},
-    {"d_ff", J_INT, SAVED(model.d_ff), NULL, false, false},
-    {"num_layers", J_INT, SAVED(model.num_layers), NULL, false, false},
-    {"num_classes", J_INT, SAVED(model.num_classes), NULL, false, false},
-    {"max_len", J_INT, SAVED(model.max_len), NULL, false, false},
-    {"layernorm", J_ENUM, SAVED(model.layernorm), &LAYERNORM_NAMES, false, false},
-    {"pos_encoding", J_ENUM, SAVED(model.pos_encoding), &POS_ENCODING_NAMES, false, false},
-    {"pad_mask", J_BOOL, SAVED(model.pad_mask), NULL, false, false},
-    {"causal", J_BOOL, SAVED(model.causal), NULL, false, false},
-    {"tokenizer", J_ENUM, SAVED(tokenizer.kind), &TOKENIZER_NAMES, false, false},
-    {"lowercase", J_BOOL, SAVED(tokenizer.lowercase), NULL, false, false},
+    {"vocab_size", J_INT, SAVED(model.vocab_size), NULL, false, false, NULL, NULL},
+    {"d_model", J_INT, SAVED(model.d_model), NULL, false, false, "model", "d_model"},
+    {"num_heads", J_INT, SAVED(model.num_heads), NULL, false, false, "model", "num_heads"},
+    {"d_ff", J_INT, SAVED(model.d_ff), NULL, false, false, "model", "d_ff"},
+    {"num_layers", J_INT, SAVED(model.num_layers), NULL, false, false, "model", "num_layers"},
+    {"num_classes", J_INT, SAVED(model.num_classes), NULL, false, false, NULL, NULL},
+    {"max_len", J_INT, SAVED(model.max_len), NULL, false, false, "model", "max_len"},
+    {"layernorm", J_ENUM, SAVED(model.layernorm), &LAYERNORM_NAMES, false, false, "model", "layernorm"},
+    {"pos_encoding", J_ENUM, SAVED(model.pos_encoding), &POS_ENCODING_NAMES, false, false, "model",
+     "pos_encoding"},
+    {"pad_mask", J_BOOL, SAVED(model.pad_mask), NULL, false, false, "model", "pad_mask"},
+    {"causal", J_BOOL, SAVED(model.causal), NULL, false, false, "model", "causal"},
+    {"tokenizer", J_ENUM, SAVED(tokenizer.kind), &TOKENIZER_NAMES, false, false, "data", "tokenizer"},
+    {"lowercase", J_BOOL, SAVED(tokenizer.lowercase), NULL, false, false, "data", "lowercase"},
     /* Optional on load: files from before these options hold the notebook's values. */
-    {"dropout", J_FLOAT, SAVED(model.dropout), NULL, true, false},
-    {"embedding_dropout", J_FLOAT, SAVED(model.embedding_dropout), NULL, true, false},
+    {"dropout", J_FLOAT, SAVED(model.dropout), NULL, true, false, "model", "dropout"},
+    {"embedding_dropout", J_FLOAT, SAVED(model.embedding_dropout), NULL, true, false, "model",
+     "embedding_dropout"},
     /* Written only when not the notebook's mean, so that default checkpoints keep
      * their exact metadata. */
-    {"pooling", J_ENUM, SAVED(model.pooling), &POOLING_NAMES, true, true},
+    {"pooling", J_ENUM, SAVED(model.pooling), &POOLING_NAMES, true, true, "model", "pooling"},
 };
 #undef SAVED
-
-#define OPTIM(field) offsetof(OptimConfig, field)
-static const JsonKey OPTIM_KEYS[] = {
-    {"kind", J_ENUM, OPTIM(kind), &OPTIMIZER_NAMES, false, false},
-    {"lr", J_FLOAT, OPTIM(lr), NULL, false, false},
-    {"beta1", J_FLOAT, OPTIM(beta1), NULL, false, false},
-    {"beta2", J_FLOAT, OPTIM(beta2), NULL, false, false},
-    {"eps", J_FLOAT, OPTIM(eps), NULL, false, false},
-    {"weight_decay", J_FLOAT, OPTIM(weight_decay), NULL, false, false},
-    {"clip_norm", J_FLOAT, OPTIM(clip_norm), NULL, false, false},
-};
-#undef OPTIM
-
-#define COUNT(table) ((int)(sizeof table / sizeof table[0]))
-
-/* The struct at base as an unformatted JSON object (malloc'ed, cJSON_free), or NULL
- * with err (which names `what` and the key) when an enum value has no name or
- * memory runs out. */
-static char *json_write_object(const JsonKey *keys, int n, const void *base, const char *what,
-                               char *err, size_t err_len)
-{
-    cJSON *o = cJSON_CreateObject();
-    bool ok = o != NULL;
-    for (int i = 0; ok && i < n; i++) {
-        const JsonKey *k = &keys[i];
-        const char *field = (const char *)base + k->offset;
-        int iv;
-        float fv;
-        switch (k->type) {
-        case J_INT:
-            memcpy(&iv, field, sizeof iv);
-            ok = cJSON_AddNumberToObject(o, k->name, iv) != NULL;
-            break;
-        case J_BOOL:
-            ok = cJSON_AddBoolToObject(o, k->name, *(const bool *)field) != NULL;
-            break;
-        case J_FLOAT:
-            memcpy(&fv, field, sizeof fv);
-            ok = cJSON_AddNumberToObject(o, k->name, float_for_json(fv)) != NULL;
-            break;
-        case J_ENUM:
-            memcpy(&iv, field, sizeof iv);
-            if (k->omit_default && iv == 0)
-                break;
-            if (!enum_name(k->names, iv)) {
-                cJSON_Delete(o);
-                errorf(err, err_len, "%s: key '%s': %d is not a value (allowed: %s)", what, k->name,
-                       iv, k->names->allowed);
-                return NULL;
-            }
-            ok = cJSON_AddStringToObject(o, k->name, enum_name(k->names, iv)) != NULL;
-            break;
-        }
-    }
-    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (!text)
-        errorf(err, err_len, "%s: out of memory", what);
-    return text;
-}
-
-/* Reads one key into field; messages name the file, the object (`section`) and the key. */
-static int json_read_key(const cJSON *item, const JsonKey *k, char *field, const char *file,
-                         const char *section, char *err, size_t err_len)
-{
-    switch (k->type) {
-    case J_INT: {
-        double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
-        if (!(d >= 0.0 && d <= 2147483647.0) || d != floor(d))
-            return errorf(err, err_len, "%s: %s: key '%s' must be a non-negative integer", file,
-                          section, k->name);
-        int v = (int)d;
-        memcpy(field, &v, sizeof v);
-        return 0;
-    }
-    case J_BOOL:
-        if (!cJSON_IsBool(item))
-            return errorf(err, err_len, "%s: %s: key '%s' must be true or false", file, section,
-                          k->name);
-        *(bool *)field = cJSON_IsTrue(item);
-        return 0;
-    case J_FLOAT: {
-        if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
-            return errorf(err, err_len, "%s: %s: key '%s' must be a number", file, section, k->name);
-        float v = (float)item->valuedouble;
-        memcpy(field, &v, sizeof v);
-        return 0;
-    }
-    case J_ENUM: {
-        int v = cJSON_IsString(item) ? enum_value(k->names, item->valuestring) : -1;
-        if (v < 0) {
-            char choices[128];
-            enum_quoted_choices(k->names, choices, sizeof choices);
-            return errorf(err, err_len, "%s: %s: key '%s' must be %s", file, section, k->name,
-                          choices);
-        }
-        memcpy(field, &v, sizeof v);
-        return 0;
-    }
-    }
-    return errorf(err, err_len, "%s: %s: internal error: bad key type", file, section);
-}
-
-/* Reads the table's keys of object o into the struct at base, in table order;
- * the first problem is reported. */
-static int json_read_object(const cJSON *o, const JsonKey *keys, int n, void *base,
-                            const char *file, const char *section, char *err, size_t err_len)
-{
-    for (int i = 0; i < n; i++) {
-        const cJSON *item = cJSON_GetObjectItemCaseSensitive(o, keys[i].name);
-        if (!item && keys[i].optional)
-            continue;
-        if (!item)
-            return errorf(err, err_len, "%s: %s: missing key '%s'", file, section, keys[i].name);
-        if (json_read_key(item, &keys[i], (char *)base + keys[i].offset, file, section, err,
-                          err_len) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Every key of o is one of the table's. */
-static int json_check_known(const cJSON *o, const JsonKey *keys, int n, const char *file,
-                            const char *section, char *err, size_t err_len)
-{
-    const cJSON *item;
-    cJSON_ArrayForEach(item, o) {
-        bool known = false;
-        for (int i = 0; i < n && !known; i++)
-            known = strcmp(item->string, keys[i].name) == 0;
-        if (known)
-            continue;
-        char allowed[512] = "";
-        for (int i = 0; i < n; i++) {
-            size_t used = strlen(allowed);
-            snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "", keys[i].name);
-        }
-        return errorf(err, err_len, "%s: %s: unknown key '%s' (allowed: %s)", file, section,
-                      item->string, allowed);
-    }
-    return 0;
-}
 
 static char *config_json(const ModelConfig *c, const TokenizerConfig *tc, char *err,
                          size_t err_len)
@@ -259,6 +94,10 @@ static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, c
         rc = json_read_object(o, CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, file, "config", err,
                               err_len);
     cJSON_Delete(o);
+    if (rc != 0)
+        return rc;
+    rc = json_check_ini_ranges(CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, file, "config", err,
+                               err_len);
     if (rc != 0)
         return rc;
     *c = saved.model;
@@ -398,11 +237,18 @@ static int parse_training(const char *text, CheckpointInfo *info, const char *fi
     const cJSON *data = rc == 0 ? cJSON_GetObjectItemCaseSensitive(o, "data") : NULL;
     if (data && !cJSON_IsString(data))
         rc = errorf(err, err_len, "%s: training: key 'data' must be a string", file);
+    else if (data && strlen(data->valuestring) >= sizeof info->data) /* never cut inside a character */
+        rc = errorf(err, err_len, "%s: training: key 'data' is longer than %zu bytes", file,
+                    sizeof info->data - 1);
     else if (data)
         snprintf(info->data, sizeof info->data, "%s", data->valuestring);
     cJSON_Delete(o);
     if (rc == 0 && (info->val_step >= 0) != isfinite(acc))
         rc = errorf(err, err_len, "%s: training: 'val_step' and 'val_accuracy' go together", file);
+    /* What is saved is what loads: the loss is written only with its validation pass. */
+    if (rc == 0 && info->val_step < 0 && !isnan(info->val_loss))
+        rc = errorf(err, err_len, "%s: training: 'val_loss' goes with 'val_step' and "
+                    "'val_accuracy'", file);
     info->val_acc = isfinite(acc) ? acc : 0.0f;
     if (rc != 0)
         *info = checkpoint_info_none();
@@ -443,11 +289,21 @@ static float *sinusoid_buffer_create(int C)
     return pe;
 }
 
-/* Sizes agree, and every string is UTF-8: readers (PyTorch's json, the
- * safetensors library) refuse a header that is not. */
-static int check_saveable(const char *path, const Model *m, const Vocab *v,
-                          const char *const *labels, int num_labels, char *err, size_t err_len)
+/* Sizes agree, every string is UTF-8 (readers, PyTorch's json and the safetensors
+ * library, refuse a header that is not), and nothing is written that loading
+ * would refuse: a non-finite weight, a config value outside the INI's ranges. */
+static int check_saveable(const char *path, const Model *m, const TokenizerConfig *tc,
+                          const Vocab *v, const char *const *labels, int num_labels, char *err,
+                          size_t err_len)
 {
+    const SavedConfig saved = {m->cfg, *tc};
+    if (json_check_ini_ranges(CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, path, "config", err,
+                              err_len) != 0)
+        return -1;
+    for (int i = 0; i < m->num_views; i++)
+        if (values_check(m->params + m->views[i].offset, m->views[i].numel, false, path,
+                         m->views[i].name, NOT_SAVED, err, err_len) != 0)
+            return -1;
     if (vocab_size(v) != m->cfg.vocab_size)
         return errorf(err, err_len, "%s: vocabulary has %d tokens but the model's vocab_size is %d",
                       path, vocab_size(v), m->cfg.vocab_size);
@@ -465,18 +321,14 @@ static int check_saveable(const char *path, const Model *m, const Vocab *v,
     return 0;
 }
 
-int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
-                    const Vocab *v, const char *const *labels, int num_labels,
-                    char *err, size_t err_len)
-{
-    return checkpoint_save_info(path, m, tc, v, labels, num_labels, NULL, err, err_len);
-}
-
-int checkpoint_save_info(const char *path, const Model *m, const TokenizerConfig *tc,
+int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig *tc,
                          const Vocab *v, const char *const *labels, int num_labels,
-                         const CheckpointInfo *info, char *err, size_t err_len)
+                         const CheckpointInfo *info, unsigned char **bytes_out, size_t *len_out,
+                         char *err, size_t err_len)
 {
-    if (check_saveable(path, m, v, labels, num_labels, err, err_len) != 0)
+    *bytes_out = NULL;
+    *len_out = 0;
+    if (check_saveable(path, m, tc, v, labels, num_labels, err, err_len) != 0)
         return -1;
     char why[256] = "";
     char *config = config_json(&m->cfg, tc, why, sizeof why);
@@ -516,7 +368,10 @@ int checkpoint_save_info(const char *path, const Model *m, const TokenizerConfig
         errorf(err, err_len, "%s: %s", path, why);
         goto done;
     }
-    rc = atomic_write_file(path, bytes, len, err, err_len);
+    *bytes_out = bytes;
+    *len_out = len;
+    bytes = NULL;
+    rc = 0;
 done:
     free(bytes);
     cJSON_free(training_text);
@@ -526,6 +381,27 @@ done:
     free(pe);
     free(tensors);
     free(tokens);
+    return rc;
+}
+
+int checkpoint_save(const char *path, const Model *m, const TokenizerConfig *tc,
+                    const Vocab *v, const char *const *labels, int num_labels,
+                    char *err, size_t err_len)
+{
+    return checkpoint_save_info(path, m, tc, v, labels, num_labels, NULL, err, err_len);
+}
+
+int checkpoint_save_info(const char *path, const Model *m, const TokenizerConfig *tc,
+                         const Vocab *v, const char *const *labels, int num_labels,
+                         const CheckpointInfo *info, char *err, size_t err_len)
+{
+    unsigned char *bytes;
+    size_t len;
+    if (checkpoint_serialize(path, m, tc, v, labels, num_labels, info, &bytes, &len, err,
+                             err_len) != 0)
+        return -1;
+    int rc = atomic_write_file(path, bytes, len, err, err_len);
+    free(bytes);
     return rc;
 }
 
@@ -584,6 +460,7 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
             free(file_pe);
         } else {
             safetensors_copy_f32((float *)e->data, t);
+            rc = values_check(e->data, t->numel, false, file, e->name, "", err, err_len);
         }
     }
     for (int i = 0; rc == 0 && i < st->num_tensors; i++) {
@@ -621,11 +498,12 @@ static const char *required_metadata(const SafeTensors *st, const char *key, con
     return value;
 }
 
-int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len)
+int checkpoint_load_memory(const char *path, const unsigned char *bytes, size_t len,
+                           Checkpoint *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
     SafeTensors st;
-    if (safetensors_read_file(&st, path, "F32", err, err_len) != 0)
+    if (safetensors_parse(&st, bytes, len, path, "F32", err, err_len) != 0)
         return -1;
     int rc = -1;
     char **vocab_tokens = NULL;
@@ -681,6 +559,7 @@ int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len
         goto done;
     }
     rc = load_tensors(out->model, &st, path, err, err_len);
+    out->file_hash = checkpoint_hash(bytes, len);
 done:
     for (int i = 0; vocab_tokens && i < cfg.vocab_size; i++)
         free(vocab_tokens[i]);
@@ -688,6 +567,18 @@ done:
     safetensors_free(&st);
     if (rc != 0)
         checkpoint_free(out);
+    return rc;
+}
+
+int checkpoint_load(const char *path, Checkpoint *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    char *bytes;
+    size_t len;
+    if (file_read_all(path, SIZE_MAX, &bytes, &len, err, err_len) != 0)
+        return -1;
+    int rc = checkpoint_load_memory(path, (const unsigned char *)bytes, len, out, err, err_len);
+    free(bytes);
     return rc;
 }
 
@@ -701,122 +592,4 @@ void checkpoint_free(Checkpoint *c)
         free(c->labels[i]);
     free(c->labels);
     memset(c, 0, sizeof *c);
-}
-
-void checkpoint_optim_path(const char *model_path, char *out, size_t out_len)
-{
-    snprintf(out, out_len, "%s.optim", model_path);
-}
-
-/* ------------------------------------------------------------ optimizer sidecar */
-
-int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size_t err_len)
-{
-    char why[256];
-    char *config = json_write_object(OPTIM_KEYS, COUNT(OPTIM_KEYS), &opt->cfg, "optimizer", why,
-                                     sizeof why);
-    char step[32], num_params[32];
-    snprintf(step, sizeof step, "%ld", opt->step);
-    snprintf(num_params, sizeof num_params, "%zu", opt->n);
-    const SafeTensorF32 tensors[] = {
-        {.name = "m", .ndim = 1, .shape = {(int64_t)opt->n}, .data = opt->m},
-        {.name = "v", .ndim = 1, .shape = {(int64_t)opt->n}, .data = opt->v},
-    };
-    const SafeMetadata meta[] = {
-        {"format", CHECKPOINT_OPTIM_FORMAT},
-        {"optimizer", config ? config : ""},
-        {"step", step},
-        {"num_params", num_params},
-    };
-    unsigned char *bytes = NULL;
-    size_t len = 0;
-    int rc;
-    if (!config)
-        rc = errorf(err, err_len, "%s: %s", path, why);
-    else if (safetensors_serialize_f32(&bytes, &len, tensors, 2, meta, 4, why, sizeof why) != 0)
-        rc = errorf(err, err_len, "%s: %s", path, why);
-    else
-        rc = atomic_write_file(path, bytes, len, err, err_len);
-    free(bytes);
-    cJSON_free(config);
-    return rc;
-}
-
-static int parse_optim_config(const char *text, OptimConfig *c, const char *file, char *err,
-                              size_t err_len)
-{
-    cJSON *o = cJSON_Parse(text);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        return errorf(err, err_len, "%s: __metadata__ key 'optimizer' is not a JSON object", file);
-    }
-    *c = optim_config_default();
-    int rc = json_read_object(o, OPTIM_KEYS, COUNT(OPTIM_KEYS), c, file, "optimizer", err, err_len);
-    cJSON_Delete(o);
-    return rc;
-}
-
-int optimizer_state_load(const char *path, Optimizer *opt, char *err, size_t err_len)
-{
-    SafeTensors st;
-    if (safetensors_read_file(&st, path, "F32", err, err_len) != 0)
-        return -1;
-    int rc = -1;
-    const char *format = safetensors_metadata(&st, "format");
-    const char *config = safetensors_metadata(&st, "optimizer");
-    const char *step_text = safetensors_metadata(&st, "step");
-    const SafeTensor *m = safetensors_find(&st, "m");
-    const SafeTensor *v = safetensors_find(&st, "v");
-    OptimConfig cfg;
-    char *end = NULL;
-    long step = 0;
-    if (!format || strcmp(format, CHECKPOINT_OPTIM_FORMAT) != 0) {
-        errorf(err, err_len, "%s: __metadata__ 'format' must be \"%s\" (an optimizer sidecar)",
-             path, CHECKPOINT_OPTIM_FORMAT);
-        goto done;
-    }
-    if (!config) {
-        errorf(err, err_len, "%s: __metadata__ has no 'optimizer' key", path);
-        goto done;
-    }
-    if (parse_optim_config(config, &cfg, path, err, err_len) != 0)
-        goto done;
-    if (step_text) {
-        errno = 0;
-        step = strtol(step_text, &end, 10);
-    }
-    if (!step_text || errno != 0 || end == step_text || *end != '\0' || step < 0) {
-        errorf(err, err_len, "%s: __metadata__ 'step' must be a non-negative integer", path);
-        goto done;
-    }
-    if (!m || !v) {
-        errorf(err, err_len, "%s: missing tensor '%s'", path, m ? "v" : "m");
-        goto done;
-    }
-    if (st.num_tensors != 2) {
-        errorf(err, err_len, "%s: unexpected tensor (an optimizer sidecar holds only 'm' and 'v')",
-             path);
-        goto done;
-    }
-    if (m->ndim != 1 || v->ndim != 1 || m->numel != v->numel) {
-        errorf(err, err_len, "%s: tensors 'm' and 'v' must both have shape [num_params]", path);
-        goto done;
-    }
-    if (opt->m && opt->n != m->numel) {
-        errorf(err, err_len, "%s: holds moments for %zu parameters, the model has %zu", path,
-             m->numel, opt->n);
-        goto done;
-    }
-    if (!opt->m && optimizer_init(opt, &cfg, m->numel) != 0) {
-        errorf(err, err_len, "%s: out of memory for the optimizer state", path);
-        goto done;
-    }
-    opt->cfg = cfg;
-    opt->step = step;
-    safetensors_copy_f32(opt->m, m);
-    safetensors_copy_f32(opt->v, v);
-    rc = 0;
-done:
-    safetensors_free(&st);
-    return rc;
 }

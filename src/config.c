@@ -13,8 +13,14 @@
 #include <strings.h>
 
 #include "assets.h"
+#include "dataset.h"
 #include "errors.h"
+#include "files.h"
 #include "spelling.h"
+
+/* The longest line inih's buffer (INI_MAX_LINE) holds with "\r\n" and the NUL:
+ * the limit of a line read, and of a line app_config_to_ini writes. */
+#define CONFIG_MAX_LINE_CHARS (INI_MAX_LINE - 3)
 
 /* Enum fields are stored through an int. */
 _Static_assert(sizeof(LayerNormKind) == sizeof(int), "enum size");
@@ -75,6 +81,7 @@ AppConfig app_config_default(void)
     c.data.min_freq = 1;
     c.data.max_vocab = 20000;
     c.data.length_buckets = true;
+    c.data.max_file_mb = DATASET_DEFAULT_MAX_FILE_MB;
 
     c.ui.fps = 20;
     c.ui.pace = 15.0f;
@@ -184,6 +191,7 @@ static const Key KEYS[] = {
     INT("data", "min_freq", data.min_freq, 1, 1000000000, "an integer >= 1"),
     INT0("data", "max_vocab", data.max_vocab, 3, 10000000, "0 (unlimited) or an integer from 3 to 10000000"),
     BOOL("data", "length_buckets", data.length_buckets),
+    INT("data", "max_file_mb", data.max_file_mb, 1, 1048576, "an integer from 1 to 1048576 (MiB)"),
 
     INT("ui", "fps", ui.fps, 1, 120, "an integer from 1 to 120"),
     FLT("ui", "pace", ui.pace, 0, false, 10000, false, "0 (no limit) or steps per second up to 10000"),
@@ -455,6 +463,16 @@ bool app_config_is_set(const AppConfig *cfg, const char *section, const char *ke
     return cfg->origins.line[i] != 0 && cfg->origins.value_hash[i] == value_hash(cfg, k);
 }
 
+int app_config_check_value(const char *section, const char *key, const char *value,
+                           char *problem, size_t problem_len)
+{
+    const Key *k = find_key(section, key);
+    if (!k)
+        return errorf(problem, problem_len, "internal error: no key %s.%s", section, key);
+    AppConfig scratch = app_config_default();
+    return set_value(&scratch, k, value, problem, problem_len);
+}
+
 int app_config_get(const AppConfig *cfg, const char *section, const char *key, char *out,
                    size_t out_len)
 {
@@ -478,8 +496,14 @@ size_t app_config_to_ini(const AppConfig *cfg, char *out, size_t out_len)
                          "%s[%s]\n", i ? "\n" : "", section);
             used += (size_t)n;
         }
+        /* "key = value", or "key=value" where only that reads back as the value:
+         * a value that starts with ';' (after a space, inih takes it for a comment)
+         * or a line that fits in CONFIG_MAX_LINE_CHARS only without the spaces. A
+         * value read from a file was written one of these ways. */
+        bool compact = value[0] == ';' ||
+                       strlen(KEYS[i].info.name) + 3 + strlen(value) > CONFIG_MAX_LINE_CHARS;
         n = snprintf(used < out_len ? out + used : NULL, used < out_len ? out_len - used : 0,
-                     "%s = %s\n", KEYS[i].info.name, value);
+                     compact ? "%s=%s\n" : "%s = %s\n", KEYS[i].info.name, value);
         used += (size_t)n;
     }
     return used;
@@ -527,8 +551,13 @@ static char *ini_read_line(char *str, int num, void *stream)
     ps->p += len;
     ps->line++;
     while (len > 0 && (*start == ' ' || *start == '\t')) { start++; len--; }
-    if (len + 1 > (size_t)num) {
-        ini_error(ps, "line longer than %d characters (allowed: shorter lines)", num - 3);
+    /* The characters of the line, without its "\n" or "\r\n": at most
+     * CONFIG_MAX_LINE_CHARS whether or not the line ends in a newline. */
+    size_t chars = len;
+    if (chars > 0 && start[chars - 1] == '\n') chars--;
+    if (chars > 0 && start[chars - 1] == '\r') chars--;
+    if (chars > CONFIG_MAX_LINE_CHARS || len + 1 > (size_t)num) {
+        ini_error(ps, "line longer than %d characters (allowed: shorter lines)", CONFIG_MAX_LINE_CHARS);
         snprintf(str, (size_t)num, "\n");
         return str;
     }
@@ -579,25 +608,12 @@ int app_config_parse(AppConfig *cfg, const char *name, const char *text, char *e
 
 int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-    enum { MAX_CONFIG_BYTES = 1 << 20 };
-    char *text = malloc(MAX_CONFIG_BYTES + 1);
-    if (!text) {
-        fclose(f);
-        return errorf(err, err_len, "%s: out of memory", path);
-    }
-    size_t n = fread(text, 1, MAX_CONFIG_BYTES + 1, f);
-    bool failed = ferror(f) != 0;
-    fclose(f);
+    char *text;
+    size_t n;
+    if (file_read_all(path, CONFIG_MAX_FILE_BYTES, &text, &n, err, err_len) != 0)
+        return -1;
     int rc;
-    text[n <= MAX_CONFIG_BYTES ? n : MAX_CONFIG_BYTES] = '\0';
-    if (failed)
-        rc = errorf(err, err_len, "%s: read error", path);
-    else if (n > MAX_CONFIG_BYTES)
-        rc = errorf(err, err_len, "%s: larger than 1 MiB", path);
-    else if (strlen(text) != n)
+    if (strlen(text) != n)
         rc = errorf(err, err_len, "%s: contains a NUL byte (not an INI text file)", path);
     else
         rc = app_config_parse(cfg, path, text, err, err_len);

@@ -56,6 +56,7 @@ typedef struct {
     int min_freq;
     int max_vocab;            /* 0 = unlimited */
     bool length_buckets;      /* batch sentences of similar length together */
+    int max_file_mb;          /* a data file above this many MiB is refused unread */
 } DataConfig;
 
 typedef struct {
@@ -87,8 +88,12 @@ typedef struct {
     ConfigOrigins origins;    /* for messages only; app_config_default: none */
 } AppConfig;
 
+/* A config file above this size is refused. */
+#define CONFIG_MAX_FILE_BYTES ((size_t)1 << 20)
+
 AppConfig app_config_default(void);
 /* Reads an INI file over *cfg and records where each key was set (cfg->origins).
+ * The file must be a regular file of at most CONFIG_MAX_FILE_BYTES without NUL bytes.
  * Returns 0, or -1 with err = "file:line: key: problem (allowed: ...)". */
 int app_config_load(AppConfig *cfg, const char *path, char *err, size_t err_len);
 /* Cross-field checks (heads divide d_model, ...) and every key's range again (a
@@ -115,6 +120,13 @@ int app_config_label_names(const char *value, char *buf, size_t buf_len, const c
 int app_config_set(AppConfig *cfg, const char *section, const char *key, const char *value,
                    char *err, size_t err_len);
 
+/* Whether value is allowed for the key as a config file would set it: 0, or -1
+ * with problem = "1 is out of range (allowed: a number in [0, 1))". The one
+ * source of the ranges for values that come from elsewhere (a checkpoint's
+ * config, an optimizer sidecar). */
+int app_config_check_value(const char *section, const char *key, const char *value,
+                           char *problem, size_t problem_len);
+
 /* The rest of this header is the key table seen from outside, which the tests
  * use to hold the program to assets/default.ini (every key there once, with a
  * comment; the same defaults; printing reads back). */
@@ -137,7 +149,9 @@ int app_config_num_keys(void);
 const ConfigKeyInfo *app_config_key(int i); /* NULL when out of range */
 
 /* Writes cfg as an INI file (every key, one section after the other) into out;
- * returns the length it needs (like snprintf). */
+ * returns the length it needs (like snprintf). What a config file set reads back
+ * as the same config; a string set otherwise (--set, a flag) too long for an INI
+ * line (about 190 bytes) is written but a reader refuses that line. */
 size_t app_config_to_ini(const AppConfig *cfg, char *out, size_t out_len);
 /* The text of assets/default.ini, compiled into the program. */
 const char *app_config_default_ini(void);

@@ -37,7 +37,8 @@ int corpus_load(const char *path, Corpus *out, FILE *log, char *err, size_t err_
         out->len[0] = out->total_bytes = len;
         return 0;
     }
-    Dataset *d = dataset_load(path, NULL, 0, log, err, err_len);
+    const DatasetOptions opt = {.log = log, .texts_only = true};
+    Dataset *d = dataset_load_with(path, &opt, err, err_len);
     if (!d) {
         corpus_free(out);
         return -1;

@@ -14,6 +14,7 @@
 
 #include "assets.h"
 #include "errors.h"
+#include "files.h"
 #include "model/model.h"
 
 /* ------------------------------------------------------------ growables */
@@ -66,7 +67,7 @@ typedef struct {
 
 typedef struct {
     Field *f;
-    int nf, cap;
+    size_t nf, cap;     /* no field is split off past DATASET_MAX_LINE_BYTES */
     long line;          /* physical line where the record starts */
     size_t bytes;       /* raw length of the record */
     const char *error;  /* quoting problem, or NULL */
@@ -82,8 +83,8 @@ typedef struct {
 static int record_push(Record *r, const char *p, size_t len, bool quoted)
 {
     if (r->nf == r->cap) {
-        int cap = r->cap ? 2 * r->cap : 16;
-        Field *f = realloc(r->f, (size_t)cap * sizeof *f);
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        Field *f = realloc(r->f, cap * sizeof *f);
         if (!f) return -1;
         r->f = f;
         r->cap = cap;
@@ -100,37 +101,38 @@ static long count_newlines(const char *p, size_t n)
     return k;
 }
 
-/* Reads the next record. Returns 1, 0 at the end of the data, -1 out of memory. */
-static int read_record(Reader *rd, Record *r)
+/* One TSV line into r. Returns 1, or -1 out of memory. */
+static int read_tsv_record(Reader *rd, Record *r)
 {
-    r->nf = 0;
-    r->error = NULL;
-    r->line = rd->line;
-    if (rd->pos >= rd->len) return 0;
     const char *d = rd->data;
     size_t start = rd->pos, n = rd->len;
-
-    if (!rd->csv) {
-        const char *nl = memchr(d + start, '\n', n - start);
-        size_t end = nl ? (size_t)(nl - d) : n;
-        size_t content_end = end;
-        if (content_end > start && d[content_end - 1] == '\r') content_end--;
-        size_t fs = start;
-        for (;;) {
-            const char *tab = memchr(d + fs, '\t', content_end - fs);
-            size_t fe = tab ? (size_t)(tab - d) : content_end;
-            if (record_push(r, d + fs, fe - fs, false) != 0) return -1;
-            if (!tab) break;
-            fs = fe + 1;
-        }
-        r->bytes = content_end - start;
-        rd->pos = nl ? end + 1 : n;
-        rd->line++;
-        return 1;
+    const char *nl = memchr(d + start, '\n', n - start);
+    size_t end = nl ? (size_t)(nl - d) : n;
+    size_t content_end = end;
+    if (content_end > start && d[content_end - 1] == '\r') content_end--;
+    /* A line past the limit is one bad line and is not split (a line of 2^30
+     * tabs would otherwise become 2^30 fields before its length is looked at). */
+    bool split = content_end - start <= DATASET_MAX_LINE_BYTES;
+    for (size_t fs = start; split;) {
+        const char *tab = memchr(d + fs, '\t', content_end - fs);
+        size_t fe = tab ? (size_t)(tab - d) : content_end;
+        if (record_push(r, d + fs, fe - fs, false) != 0) return -1;
+        if (!tab) break;
+        fs = fe + 1;
     }
+    r->bytes = content_end - start;
+    rd->pos = nl ? end + 1 : n;
+    rd->line++;
+    return 1;
+}
 
-    /* CSV, RFC 4180: fields separated by ',', records by CRLF or LF; a field in
-     * double quotes may hold commas, newlines and "" for a quote. */
+/* One CSV record into r, RFC 4180: fields separated by ',', records by CRLF or
+ * LF; a field in double quotes may hold commas, newlines and "" for a quote.
+ * Returns 1, or -1 out of memory. */
+static int read_csv_record(Reader *rd, Record *r)
+{
+    const char *d = rd->data;
+    size_t start = rd->pos, n = rd->len;
     size_t i = start;
     for (;;) {
         if (i < n && d[i] == '"') {
@@ -149,7 +151,8 @@ static int read_record(Reader *rd, Record *r)
                 break;
             }
             rd->line += count_newlines(d + i, q - i);
-            if (record_push(r, d + i + 1, q - i - 1, true) != 0) return -1;
+            if (q - start <= DATASET_MAX_LINE_BYTES && record_push(r, d + i + 1, q - i - 1, true) != 0)
+                return -1;
             i = q + 1;
             if (i < n && d[i] == ',') { i++; continue; }
             if (i >= n || d[i] == '\n' || (d[i] == '\r' && i + 1 < n && d[i + 1] == '\n') ||
@@ -168,7 +171,10 @@ static int read_record(Reader *rd, Record *r)
         while (fe < n && d[fe] != ',' && d[fe] != '\n') fe++;
         size_t content_end = fe;
         if (content_end > i && d[content_end - 1] == '\r' && (fe == n || d[fe] == '\n')) content_end--;
-        if (record_push(r, d + i, content_end - i, false) != 0) return -1;
+        /* Past the limit the record is only scanned to its end, not split. */
+        if (content_end - start <= DATASET_MAX_LINE_BYTES &&
+            record_push(r, d + i, content_end - i, false) != 0)
+            return -1;
         if (fe < n && d[fe] == ',') { i = fe + 1; continue; }
         r->bytes = content_end - start;
         i = fe;
@@ -180,6 +186,16 @@ static int read_record(Reader *rd, Record *r)
     rd->pos = i;
     rd->line++;
     return 1;
+}
+
+/* Reads the next record. Returns 1, 0 at the end of the data, -1 out of memory. */
+static int read_record(Reader *rd, Record *r)
+{
+    r->nf = 0;
+    r->error = NULL;
+    r->line = rd->line;
+    if (rd->pos >= rd->len) return 0;
+    return rd->csv ? read_csv_record(rd, r) : read_tsv_record(rd, r);
 }
 
 /* ------------------------------------------------------------ datasets */
@@ -349,10 +365,11 @@ static bool has_csv_extension(const char *name)
 
 /* Where the header puts the two columns we read. */
 typedef struct {
-    int text, label;
-    int need;          /* fields a line must have to hold both */
-    int header_fields;
+    size_t text, label;
+    size_t need;       /* fields a line must have to hold both */
+    size_t header_fields;
 } Columns;
+#define NO_COLUMN SIZE_MAX
 
 /* The header: the first non-blank record, naming the text and label columns. */
 static int read_header(Parse *ps, Reader *rd, Record *r, Columns *cols, char *err, size_t err_len)
@@ -364,16 +381,19 @@ static int read_header(Parse *ps, Reader *rd, Record *r, Columns *cols, char *er
     if (got == 0)
         return errorf(err, err_len, "%s: empty file (expected a header line naming the columns)",
                       ps->name);
-    cols->text = cols->label = -1;
-    for (int k = 0; k < r->nf; k++) {
-        if (cols->text < 0 && header_is(&r->f[k], TEXT_COLUMNS, 4)) cols->text = k;
-        else if (cols->label < 0 && header_is(&r->f[k], LABEL_COLUMNS, 4)) cols->label = k;
+    if (r->bytes > DATASET_MAX_LINE_BYTES)
+        return errorf(err, err_len, "%s:%ld: header line too long (%zu bytes, at most %d)", ps->name,
+                      r->line, r->bytes, DATASET_MAX_LINE_BYTES);
+    cols->text = cols->label = NO_COLUMN;
+    for (size_t k = 0; k < r->nf; k++) {
+        if (cols->text == NO_COLUMN && header_is(&r->f[k], TEXT_COLUMNS, 4)) cols->text = k;
+        else if (cols->label == NO_COLUMN && header_is(&r->f[k], LABEL_COLUMNS, 4)) cols->label = k;
     }
-    if (cols->text < 0 || cols->label < 0)
+    if (cols->text == NO_COLUMN || cols->label == NO_COLUMN)
         return errorf(err, err_len, "%s:%ld: no %s column in the header (allowed names: %s)",
-                      ps->name, r->line, cols->text < 0 ? "text" : "label",
-                      cols->text < 0 ? "sentence, text, content, review"
-                                     : "label, sentiment, class, polarity");
+                      ps->name, r->line, cols->text == NO_COLUMN ? "text" : "label",
+                      cols->text == NO_COLUMN ? "sentence, text, content, review"
+                                              : "label, sentiment, class, polarity");
     cols->need = (cols->text > cols->label ? cols->text : cols->label) + 1;
     cols->header_fields = r->nf;
     return 0;
@@ -389,7 +409,7 @@ static int take_record(Parse *ps, const Record *r, const Columns *cols)
         return 0;
     }
     if (r->nf < cols->need) {
-        add_bad(ps, r->line, "missing %s column (the line has %d field%s, the header %d)",
+        add_bad(ps, r->line, "missing %s column (the line has %zu field%s, the header %zu)",
                 r->nf <= cols->text ? "text" : "label", r->nf, r->nf == 1 ? "" : "s",
                 cols->header_fields);
         return 0;
@@ -430,7 +450,7 @@ static int parse_lines(Parse *ps, const char *data, size_t len, char *err, size_
     Reader rd = {data, len, 0, 1, has_csv_extension(ps->name)};
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) rd.pos = 3; /* UTF-8 BOM */
     Record r = {0};
-    Columns cols = {-1, -1, 0, 0};
+    Columns cols = {NO_COLUMN, NO_COLUMN, 0, 0};
     if (read_header(ps, &rd, &r, &cols, err, err_len) != 0) {
         free(r.f);
         return -1;
@@ -584,12 +604,22 @@ static Dataset *build_dataset(Parse *ps, const int *ids, size_t good, const Clas
     return ds;
 }
 
-Dataset *dataset_parse(const char *name, const char *data, size_t len,
-                       const char *const *label_names, int n_names,
-                       FILE *log, char *err, size_t err_len)
+/* A classifier needs two classes: a file's own names must give at least two
+ * (integer labels always do). */
+static int check_class_count(const Parse *ps, const Classes *cl, const int *ids, char *err,
+                             size_t err_len)
 {
-    if (n_names > DATASET_MAX_CLASSES) {
-        errorf(err, err_len, "%s: too many label names (%d, at most %d)", name, n_names,
+    if (cl->integer_mode || cl->num_classes >= 2)
+        return 0;
+    return errorf(err, err_len, "%s: every usable line has the label \"%.60s\": a classifier "
+                  "needs at least 2 classes", ps->name, cl->names[ids[0]]);
+}
+
+static Dataset *parse_with(const char *name, const char *data, size_t len,
+                           const DatasetOptions *opt, char *err, size_t err_len)
+{
+    if (opt->n_names > DATASET_MAX_CLASSES) {
+        errorf(err, err_len, "%s: too many label names (%d, at most %d)", name, opt->n_names,
                DATASET_MAX_CLASSES);
         return NULL;
     }
@@ -598,7 +628,7 @@ Dataset *dataset_parse(const char *name, const char *data, size_t len,
     Dataset *ds = NULL;
     int *ids = NULL;
     if (parse_lines(&ps, data, len, err, err_len) != 0 ||
-        choose_classes(&ps, label_names, n_names, &cl, err, err_len) != 0)
+        choose_classes(&ps, opt->label_names, opt->n_names, &cl, err, err_len) != 0)
         goto done;
     ids = malloc((ps.n_rows ? ps.n_rows : 1) * sizeof *ids);
     if (!ids) {
@@ -610,12 +640,15 @@ Dataset *dataset_parse(const char *name, const char *data, size_t len,
         errorf(err, err_len, "%s: out of memory", name);
         goto done;
     }
-    write_bad_lines(&ps, log);
+    write_bad_lines(&ps, opt->log);
     if (good == 0) {
         errorf(err, err_len, "%s: no usable line (%zu bad line%s skipped)", name, ps.n_bad,
                ps.n_bad == 1 ? "" : "s");
         goto done;
     }
+    bool own_classes = !(opt->label_names && opt->n_names > 0);
+    if (own_classes && !opt->texts_only && check_class_count(&ps, &cl, ids, err, err_len) != 0)
+        goto done;
     ds = build_dataset(&ps, ids, good, &cl);
     if (!ds)
         errorf(err, err_len, "%s: out of memory", name);
@@ -625,37 +658,33 @@ done:
     return ds;
 }
 
+Dataset *dataset_parse(const char *name, const char *data, size_t len,
+                       const char *const *label_names, int n_names,
+                       FILE *log, char *err, size_t err_len)
+{
+    const DatasetOptions opt = {label_names, n_names, log, 0, false};
+    return parse_with(name, data, len, &opt, err, err_len);
+}
+
+Dataset *dataset_load_with(const char *path, const DatasetOptions *opt, char *err, size_t err_len)
+{
+    int mb = opt->max_file_mb > 0 ? opt->max_file_mb : DATASET_DEFAULT_MAX_FILE_MB;
+    size_t max_bytes = (size_t)mb > SIZE_MAX >> 20 ? SIZE_MAX : (size_t)mb << 20;
+    char limit[64], *data;
+    size_t len;
+    snprintf(limit, sizeof limit, "[data] max_file_mb = %d", mb);
+    if (file_read_capped(path, max_bytes, limit, &data, &len, err, err_len) != 0)
+        return NULL;
+    Dataset *d = parse_with(path, data, len, opt, err, err_len);
+    free(data);
+    return d;
+}
+
 Dataset *dataset_load(const char *path, const char *const *label_names, int n_names,
                       FILE *log, char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        errorf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    Bytes b = {0};
-    for (;;) {
-        if (bytes_reserve(&b, 1 << 16) != 0) {
-            errorf(err, err_len, "%s: out of memory", path);
-            free(b.data);
-            fclose(f);
-            return NULL;
-        }
-        size_t got = fread(b.data + b.len, 1, b.cap - b.len, f);
-        b.len += got;
-        if (got == 0) break;
-    }
-    bool failed = ferror(f) != 0;
-    int saved_errno = errno;
-    fclose(f);
-    if (failed) {
-        errorf(err, err_len, "%s: read error: %s", path, strerror(saved_errno));
-        free(b.data);
-        return NULL;
-    }
-    Dataset *d = dataset_parse(path, b.data ? b.data : "", b.len, label_names, n_names, log, err, err_len);
-    free(b.data);
-    return d;
+    const DatasetOptions opt = {label_names, n_names, log, 0, false};
+    return dataset_load_with(path, &opt, err, err_len);
 }
 
 /* ------------------------------------------------------- embedded data */

@@ -4,6 +4,7 @@
 #ifndef MINILLM_DATASET_H
 #define MINILLM_DATASET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,6 +27,10 @@ typedef struct {
 /* At most this many bad-line messages are written to the log per file. */
 #define DATASET_MAX_LOGGED 1000
 
+/* A data file larger than this many MiB is refused before it is read, unless
+ * [data] max_file_mb says otherwise (config.h). */
+#define DATASET_DEFAULT_MAX_FILE_MB 1024
+
 /* Loads path (".csv" = CSV with RFC 4180 quoting, anything else = TSV).
  * Header line: the text column is the first named sentence, text, content or
  * review; the label column the first named label, sentiment, class or polarity
@@ -43,9 +48,22 @@ typedef struct {
  * names, or an integer id below n_names that is not itself a name; other labels
  * are bad lines.
  * Bad lines are written to `log` (may be NULL) as "file:line: reason".
+ * Without label_names, a file whose labels are all one name is an error (a
+ * classifier needs two classes; integer labels always give at least 2).
+ * The file must be a regular file of at most DATASET_DEFAULT_MAX_FILE_MB MiB.
  * Returns NULL with err naming the file when nothing usable was read. */
 Dataset *dataset_load(const char *path, const char *const *label_names, int n_names,
                       FILE *log, char *err, size_t err_len);
+
+/* dataset_load with every choice spelled out. */
+typedef struct {
+    const char *const *label_names; /* the classes to use, or NULL: the file's own */
+    int n_names;
+    FILE *log;                      /* bad lines, or NULL */
+    int max_file_mb;                /* [data] max_file_mb; 0 = DATASET_DEFAULT_MAX_FILE_MB */
+    bool texts_only;                /* a tokenizer corpus: any number of classes will do */
+} DatasetOptions;
+Dataset *dataset_load_with(const char *path, const DatasetOptions *opt, char *err, size_t err_len);
 /* Same parser over an in-memory buffer; `name` is used in messages. (Public so that
  * tests/data/test_dataset.c feeds it texts without files; the program loads files.) */
 Dataset *dataset_parse(const char *name, const char *data, size_t len,

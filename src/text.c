@@ -479,7 +479,9 @@ int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text,
             continue;
         }
         copy_token(tok, t + start, n, tc->lowercase);
-        ids[kept] = vocab_lookup(v, tok);
+        int id = vocab_lookup(v, tok);
+        /* The word "<PAD>" in a text is a word, not padding (which the mask hides). */
+        ids[kept] = id == MODEL_PAD_ID ? MODEL_UNK_ID : id;
         if (token_text) copy_display(token_text[kept], tok);
         if (tok != small) free(tok);
         kept++;

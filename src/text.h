@@ -55,7 +55,7 @@ const char *vocab_token(const Vocab *v, int id); /* NULL when id is out of range
 int vocab_lookup(const Vocab *v, const char *token);
 
 /* Tokenize + look up + truncate to max_len + pad with 0. Returns the number of real
- * tokens kept (<= max_len). ids has max_len entries. token_text (may be NULL) gets
+ * tokens kept (<= max_len); a real token is never id 0 (the text "<PAD>" is <UNK>). ids has max_len entries. token_text (may be NULL) gets
  * up to max_len display strings copied into a (max_len x 32) char array (cut at a
  * UTF-8 character boundary; unused rows are empty strings). */
 int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text, int max_len,

@@ -346,7 +346,7 @@ Test(checkpoint, every_enum_value_spelled_by_the_table_and_loaded_back)
     const char *path = in_tmp("unnamed.safetensors");
     cr_expect_eq(checkpoint_save(path, f.model, &f.tc, f.vocab, f.labels, f.num_labels, err,
                                  sizeof err), -1);
-    cr_expect_not_null(strstr(err, "config: key 'tokenizer': 5 is not a value (allowed: whitespace, words)"),
+    cr_expect_not_null(strstr(err, "config: key 'tokenizer': \"5\" is not allowed (allowed: whitespace, words)"),
                        "%s", err);
     cr_expect_neq(access(path, F_OK), 0);
     fixture_free(&f);
@@ -728,14 +728,20 @@ Test(checkpoint, config_values_checked)
         {"\"pad_mask\":true", "\"pad_mask\":1", "config: key 'pad_mask' must be true or false"},
         {"\"tokenizer\":\"words\"", "\"tokenizer\":\"bpe\"",
          "config: key 'tokenizer' must be \"whitespace\" or \"words\""},
-        {"\"max_len\":8", "\"max_len\":9999", "config: max_len = 9999: must be between 1 and 5000"},
+        /* Values the INI config refuses, in its words (config.c's key table). */
+        {"\"max_len\":8", "\"max_len\":9999",
+         "config: key 'max_len': 9999 is out of range (allowed: an integer from 1 to 5000)"},
+        {"\"d_ff\":6", "\"d_ff\":2000000000",
+         "config: key 'd_ff': 2000000000 is out of range (allowed: an integer from 1 to 65536)"},
+        {"\"lowercase\":false}", "\"lowercase\":false,\"dropout\":1}",
+         "config: key 'dropout': 1 is out of range (allowed: a number in [0, 1))"},
         {"\"lowercase\":false}", "\"lowercase\":false,\"pooling\":\"cls\"}",
          "config: key 'pooling' must be \"mean\" or \"max\""},
         {"\"d_ff\":6", "\"d_ff\":5", "tensor 'encoder.layers.0.ffn.linear1.weight' has shape [6, 4], the config needs [5, 4]"},
         {"\"vocab_size\":10", "\"vocab_size\":9", "__metadata__ key 'vocab' has 10 entries, the config says 9"},
         /* A forged config must not make the loader allocate what the file cannot hold. */
-        {"\"d_ff\":6", "\"d_ff\":2000000000",
-         "config (vocab_size 10, d_model 4, d_ff 2000000000, num_layers 1) needs more tensor data than the file's"},
+        {"\"d_ff\":6", "\"d_ff\":65536",
+         "config (vocab_size 10, d_model 4, d_ff 65536, num_layers 1) needs more tensor data than the file's"},
         {"\"d_model\":4", "\"d_model\":8", "needs more tensor data than the file's 80840 bytes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -846,15 +852,16 @@ Test(checkpoint, failed_write_keeps_old_file)
     fixture_free(&f);
 }
 
-Test(checkpoint, failed_rename_removes_temp)
+Test(checkpoint, directory_target_refused_and_nothing_left)
 {
-    /* The target is a directory: everything succeeds up to rename(). */
+    /* Before the target's type was checked, this failed only at rename(). */
     const char *path = in_tmp("target");
     cr_assert_eq(mkdir(path, 0755), 0);
     char err[256] = "";
     cr_expect_eq(atomic_write_file(path, "x", 1, err, sizeof err), -1);
-    cr_expect_not_null(strstr(err, "rename failed"), "%s", err);
-    cr_expect_eq(count_dir_entries(tmp_dir), 1, "temporary file removed");
+    cr_expect_not_null(strstr(err, "target: a directory, not a regular file: not replaced"), "%s",
+                       err);
+    cr_expect_eq(count_dir_entries(tmp_dir), 1, "no temporary file");
 }
 
 Test(checkpoint, missing_directory)
@@ -884,6 +891,8 @@ Test(checkpoint, optimizer_sidecar_round_trip)
     }
     opt.step = 123456789012L;
     char path[512];
+    size_t model_len;
+    free(saved_tiny(&model_len, in_tmp("model.safetensors"))); /* a sidecar belongs to a model file */
     checkpoint_optim_path(in_tmp("model.safetensors"), path, sizeof path);
     cr_expect_not_null(strstr(path, "/model.safetensors.optim"));
     char err[512] = "";
@@ -1097,7 +1106,7 @@ Test(checkpoint, interop_c_file_gives_torch_probabilities)
 }
 
 static void write_sidecar(const char *path, const char *format, const char *optimizer,
-                          const char *step, int num_tensors, int64_t n_v)
+                          const char *step, int num_tensors, int64_t n_v, const char *model_hash)
 {
     float m[4] = {1, 2, 3, 4}, v[5] = {0};
     SafeTensorF32 t[3] = {
@@ -1105,11 +1114,12 @@ static void write_sidecar(const char *path, const char *format, const char *opti
         {"v", 1, {n_v}, v},
         {"extra", 1, {1}, m},
     };
-    SafeMetadata meta[3];
+    SafeMetadata meta[4];
     int k = 0;
     if (format) meta[k++] = (SafeMetadata){"format", format};
     if (optimizer) meta[k++] = (SafeMetadata){"optimizer", optimizer};
     if (step) meta[k++] = (SafeMetadata){"step", step};
+    if (model_hash) meta[k++] = (SafeMetadata){"model_fnv1a64", model_hash};
     unsigned char *bytes;
     size_t len;
     char err[256];
@@ -1120,6 +1130,13 @@ static void write_sidecar(const char *path, const char *format, const char *opti
 
 Test(checkpoint, optimizer_sidecar_problems)
 {
+    /* The model file "s" the sidecar "s.optim" belongs to, and its hash. */
+    size_t model_len;
+    free(saved_tiny(&model_len, in_tmp("s")));
+    uint64_t model_hash;
+    char hash[32], err[512] = "";
+    cr_assert_eq(checkpoint_file_hash(in_tmp("s"), &model_hash, err, sizeof err), 0, "%s", err);
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)model_hash);
     const char *path = in_tmp("s.optim");
     const char *ok_cfg = "{\"kind\":\"adam\",\"lr\":0.001,\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-08,"
                          "\"weight_decay\":0,\"clip_norm\":0}";
@@ -1128,29 +1145,39 @@ Test(checkpoint, optimizer_sidecar_problems)
         int num_tensors;
         int64_t n_v;
         const char *expect;
+        const char *hash;
     } cases[] = {
-        {"minillm-tui-optim/1", ok_cfg, "7", 2, 4, NULL},
-        {"minillm-tui/1", ok_cfg, "7", 2, 4, "'format' must be \"minillm-tui-optim/1\""},
-        {"minillm-tui-optim/1", NULL, "7", 2, 4, "__metadata__ has no 'optimizer' key"},
+        {"minillm-tui-optim/1", ok_cfg, "7", 2, 4, NULL, NULL},
+        {"minillm-tui-optim/1", ok_cfg, "7", 2, 4, "no 'model_fnv1a64' key (saved before a sidecar "
+         "named its model file): cannot tell that it belongs to", ""},
+        {"minillm-tui-optim/1", ok_cfg, "7", 2, 4, "'model_fnv1a64' must be 16 lower-case "
+         "hexadecimal digits", "12345"},
+        {"minillm-tui-optim/1", ok_cfg, "7", 2, 4, "optimizer state of step 7 does not belong to",
+         "0123456789abcdef"},
+        {"minillm-tui/1", ok_cfg, "7", 2, 4, "'format' must be \"minillm-tui-optim/1\"", NULL},
+        {"minillm-tui-optim/1", NULL, "7", 2, 4, "__metadata__ has no 'optimizer' key", NULL},
         {"minillm-tui-optim/1", "{\"kind\":\"sgd\"}", "7", 2, 4,
-         "optimizer: key 'kind' must be \"adam\" or \"adamw\""},
+         "optimizer: key 'kind' must be \"adam\" or \"adamw\"", NULL},
         {"minillm-tui-optim/1", "{\"kind\":\"adam\",\"lr\":0.001}", "7", 2, 4,
-         "optimizer: missing key 'beta1'"},
-        {"minillm-tui-optim/1", ok_cfg, "seven", 2, 4, "'step' must be a non-negative integer"},
-        {"minillm-tui-optim/1", ok_cfg, "-1", 2, 4, "'step' must be a non-negative integer"},
-        {"minillm-tui-optim/1", ok_cfg, NULL, 2, 4, "'step' must be a non-negative integer"},
-        {"minillm-tui-optim/1", ok_cfg, "7", 1, 4, "missing tensor 'v'"},
-        {"minillm-tui-optim/1", ok_cfg, "7", 3, 4, "unexpected tensor"},
-        {"minillm-tui-optim/1", ok_cfg, "7", 2, 5, "tensors 'm' and 'v' must both have shape [num_params]"},
+         "optimizer: missing key 'beta1'", NULL},
+        {"minillm-tui-optim/1", ok_cfg, "seven", 2, 4, "'step' must be an integer from 0 to 9007199254740992", NULL},
+        {"minillm-tui-optim/1", ok_cfg, "-1", 2, 4, "'step' must be an integer from 0 to 9007199254740992", NULL},
+        /* One more step would overflow a long (undefined behaviour in optimizer_step). */
+        {"minillm-tui-optim/1", ok_cfg, "9223372036854775807", 2, 4,
+         "'step' must be an integer from 0 to 9007199254740992", NULL},
+        {"minillm-tui-optim/1", ok_cfg, NULL, 2, 4, "'step' must be an integer from 0 to 9007199254740992", NULL},
+        {"minillm-tui-optim/1", ok_cfg, "7", 1, 4, "missing tensor 'v'", NULL},
+        {"minillm-tui-optim/1", ok_cfg, "7", 3, 4, "unexpected tensor", NULL},
+        {"minillm-tui-optim/1", ok_cfg, "7", 2, 5, "tensors 'm' and 'v' must both have shape [num_params]", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *h = !cases[i].hash ? hash : cases[i].hash[0] ? cases[i].hash : NULL;
         write_sidecar(path, cases[i].format, cases[i].optimizer, cases[i].step, cases[i].num_tensors,
-                      cases[i].n_v);
+                      cases[i].n_v, h);
         Optimizer opt = {0};
-        char err[512] = "";
         int rc = optimizer_state_load(path, &opt, err, sizeof err);
         if (!cases[i].expect) {
-            cr_expect_eq(rc, 0, "%s", err);
+            cr_assert_eq(rc, 0, "%s", err);
             cr_expect_eq(opt.step, 7);
             cr_expect_eq(opt.n, 4);
             cr_expect_eq(opt.m[3], 4.0f);

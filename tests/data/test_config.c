@@ -216,6 +216,49 @@ Test(errors, long_line_and_first_error_wins)
                  "bad.ini:3: model.causal: \"perhaps\" is not a boolean (allowed: true or false)");
 }
 
+/* Found by tests/fuzz/fuzz_config.c: lines that read but whose printed form did
+ * not (a last line without a newline could be one character longer; a value
+ * that fits only as "key=value"; a value starting with ';'). */
+Test(parse, every_line_read_prints_as_a_line_that_reads_back)
+{
+    /* 197 characters is the limit with or without a newline, with CRLF too. */
+    const char *ends[] = {"", "\n", "\r\n"};
+    for (int e = 0; e < 3; e++) {
+        for (size_t chars = 197; chars <= 198; chars++) {
+            char text[512] = "[ui]\nsentence=";
+            size_t at = strlen(text);
+            memset(text + at, 'x', chars - strlen("sentence="));
+            strcpy(text + at + chars - strlen("sentence="), ends[e]);
+            AppConfig c = app_config_default();
+            char err[512] = "";
+            int rc = app_config_parse(&c, "l.ini", text, err, sizeof err);
+            if (chars == 198) {
+                cr_expect_eq(rc, -1, "%zu characters, ending %d: read", chars, e);
+                cr_expect_str_eq(err, "l.ini:2: line longer than 197 characters (allowed: shorter lines)");
+                continue;
+            }
+            cr_assert_eq(rc, 0, "%zu characters, ending %d: %s", chars, e, err);
+            char ini[8192];
+            app_config_to_ini(&c, ini, sizeof ini);
+            cr_expect_not_null(strstr(ini, "\nsentence=xxx"), "printed without spaces");
+            AppConfig back = app_config_default();
+            cr_expect_eq(app_config_parse(&back, "printed.ini", ini, err, sizeof err), 0, "%s", err);
+            cr_expect_str_eq(back.ui.sentence, c.ui.sentence);
+        }
+    }
+    /* "key=;x" is the value ";x"; "key = ;x" would be an empty value and a comment. */
+    AppConfig c = app_config_default();
+    char err[512] = "", ini[8192];
+    cr_assert_eq(app_config_parse(&c, "s.ini", "[data]\ntrain=;x.tsv\n", err, sizeof err), 0, "%s",
+                 err);
+    cr_expect_str_eq(c.data.train_path, ";x.tsv");
+    app_config_to_ini(&c, ini, sizeof ini);
+    cr_expect_not_null(strstr(ini, "\ntrain=;x.tsv\n"), "%s", ini);
+    AppConfig back = app_config_default();
+    cr_assert_eq(app_config_parse(&back, "printed.ini", ini, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(back.data.train_path, ";x.tsv");
+}
+
 Test(errors, set_from_the_command_line)
 {
     AppConfig c = app_config_default();

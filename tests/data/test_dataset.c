@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dataset.h"
@@ -200,6 +202,83 @@ Test(bad_lines, absurdly_long_line)
              DATASET_MAX_LINE_BYTES);
     expect_bad_line("long.tsv", text, NULL, 0, msg);
     free(text);
+}
+
+/* Lets the address space grow by `extra` bytes from here, so that a parser that
+ * allocates per separator fails instead of taking the machine's memory. */
+static void limit_address_space(size_t extra)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    cr_assert_not_null(f);
+    char line[256];
+    unsigned long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %lu kB", &kb) == 1)
+            break;
+    fclose(f);
+    cr_assert_gt(kb, 0);
+    struct rlimit lim = {.rlim_cur = kb * 1024 + extra, .rlim_max = RLIM_INFINITY};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
+}
+
+Test(bad_lines, a_line_of_separators_is_not_split_past_the_limit, .timeout = 60)
+{
+    /* 64 Mi tabs (or commas) on one line. Before, the line was split into 64 Mi
+     * fields (24 bytes each: 1.5 GB) before its length was checked; now the
+     * splitting stops at the limit and the line is one bad line. */
+    const size_t n = (size_t)64 << 20;
+    const char *names[] = {"tabs.tsv", "commas.csv"};
+    const char *heads[] = {"sentence\tlabel\ngood\t1\n", "text,label\ngood,1\n"};
+    const char *tails[] = {"\nbad\t0\n", "\nbad,0\n"};
+    const char seps[] = {'\t', ','};
+    for (int k = 0; k < 2; k++) {
+        size_t head = strlen(heads[k]), tail = strlen(tails[k]);
+        char *text = malloc(head + n + tail + 1);
+        cr_assert_not_null(text);
+        memcpy(text, heads[k], head);
+        memset(text + head, seps[k], n);
+        memcpy(text + head + n, tails[k], tail + 1);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            limit_address_space((size_t)256 << 20);
+            char err[256] = "";
+            Dataset *d = dataset_parse(names[k], text, head + n + tail, NULL, 0, NULL, err, sizeof err);
+            if (!d) {
+                fprintf(stderr, "%s\n", err);
+                _exit(1);
+            }
+            _exit(d->n == 2 && d->skipped == 1 ? 0 : 2);
+        }
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: status %d", names[k], status);
+        free(text);
+    }
+}
+
+Test(errors, a_single_class_is_refused_naming_the_file)
+{
+    /* Before: a file whose labels are all one name loaded with num_classes 1, and
+     * the model then said "num_classes = 1: must be >= 2" without naming it. */
+    char err[256] = "", *log;
+    cr_expect_null(parse_logged("one.tsv", "sentence\tlabel\ngood\tpositive\nfine\tpositive\n",
+                                NULL, 0, &log, err, sizeof err));
+    cr_expect_str_eq(err, "one.tsv: every usable line has the label \"positive\": a classifier "
+                          "needs at least 2 classes");
+    free(log);
+    /* With the classes given (a validation file, a checkpoint's labels), one is enough. */
+    const char *names[] = {"negative", "positive"};
+    Dataset *d = parse_logged("val.tsv", "sentence\tlabel\ngood\tpositive\n", names, 2, &log, err,
+                              sizeof err);
+    cr_assert_not_null(d, "%s", err);
+    cr_expect_eq(d->num_classes, 2);
+    free(log);
+    dataset_free(d);
+    /* Integer labels are ids: "1" alone still means classes 0 and 1. */
+    d = parse_ok("int.tsv", "sentence\tlabel\ngood\t1\n");
+    cr_expect_eq(d->num_classes, 2);
+    dataset_free(d);
 }
 
 Test(bad_lines, mapping_reuses_ids)

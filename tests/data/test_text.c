@@ -224,6 +224,23 @@ Test(encode, looks_up_truncates_and_pads)
     vocab_free(v);
 }
 
+Test(encode, the_word_pad_in_a_text_is_not_padding)
+{
+    /* Found by tests/fuzz/fuzz_dataset.c: with lower-casing off, the text "<PAD>"
+     * looked up as id 0, so a real token was masked out as padding. */
+    char err[256];
+    const char *list[] = {"<PAD>", "<UNK>", "good"};
+    Vocab *v = vocab_from_list(list, 3, err, sizeof err);
+    cr_assert_not_null(v, "%s", err);
+    const TokenizerConfig keep_case = {TOKENIZER_WHITESPACE, false};
+    int ids[4];
+    int n = encode_sentence(&keep_case, v, "<PAD> good <UNK>", 4, ids, NULL);
+    cr_assert_eq(n, 3);
+    int expect[4] = {MODEL_UNK_ID, 2, MODEL_UNK_ID, MODEL_PAD_ID};
+    for (int i = 0; i < 4; i++) cr_expect_eq(ids[i], expect[i], "position %d", i);
+    vocab_free(v);
+}
+
 Test(encode, display_text_is_cut_at_a_character_boundary)
 {
     const char *list[] = {"<PAD>", "<UNK>"};
