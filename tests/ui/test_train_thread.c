@@ -154,16 +154,22 @@ Test(train_thread, save_best_writes_the_best_weights)
     TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
     /* paused after a step that is not the best one (a validation pass may make
-     * the step the pause lands on the best: then resume and pause again) */
-    for (int attempt = 0; attempt < 20; attempt++) {
+     * the step the pause lands on the best: then resume and pause again). The
+     * trainer itself says where it stopped: the thread is idle while paused. */
+    bool paused_after_best = false;
+    for (int attempt = 0; attempt < 20 && !paused_after_best; attempt++) {
         cr_assert(wait_until(best_before, 3), "no validation pass before the latest steps");
         train_thread_set_paused(tt, true);
         cr_assert(wait_until(state_is, TRAIN_STATE_PAUSED));
-        if (d.progress.step > d.progress.best_step)
-            break;
-        train_thread_set_paused(tt, false);
-        cr_assert(wait_until(state_is, TRAIN_STATE_RUNNING));
+        const TrainProgress *p = trainer_progress(t);
+        paused_after_best = p->step > p->best_step && d.progress.step == p->step;
+        if (!paused_after_best) {
+            train_thread_set_paused(tt, false);
+            cr_assert(wait_until(state_is, TRAIN_STATE_RUNNING));
+        }
     }
+    cr_assert(paused_after_best, "never paused after the best step (step %ld, best %ld)",
+              trainer_progress(t)->step, trainer_progress(t)->best_step);
 
     char dir[] = "/tmp/minillm-tt-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
