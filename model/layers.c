@@ -218,37 +218,54 @@ static inline float exp_nonpositive(float x)
     return x < -87.0f ? 0.0f : er * two_n;
 }
 
+/* The float softmax of the hot paths (attention rows, the LM's token
+ * cross-entropy over V), in two steps: max8, then exp_shifted_sum. The
+ * classifier's K-wide softmax (log_sum_exp, below) is double. */
+
+/* max of x[0..n) in eight lanes: the maximum is the same in any order. */
+static float max8(const float *x, int n)
+{
+    float lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                     -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int s = 0;
+    for (; s + 8 <= n; s += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] = x[s + k] > lane[k] ? x[s + k] : lane[k];
+    float maxv = -INFINITY;
+    for (int k = 0; k < 8; k++)
+        maxv = lane[k] > maxv ? lane[k] : maxv;
+    for (; s < n; s++)
+        maxv = x[s] > maxv ? x[s] : maxv;
+    return maxv;
+}
+
+/* out[s] = exp(z[s] - maxv) (maxv = max of z, finite), returns their sum (sum8).
+ * out may be z. */
+static float exp_shifted_sum(float *out, const float *z, int n, float maxv)
+{
+    for (int s = 0; s < n; s++)
+        out[s] = exp_nonpositive(z[s] - maxv); /* exp(-inf) = 0 */
+    return sum8(out, n);
+}
+
 /* Softmax of one score row in place, with the masks; an all-masked row is 0.
  * Float with exp_nonpositive, in eight lanes: this runs B*NH*T times per layer
- * and step. The classifier's K-wide softmax (log_sum_exp, below) is double. */
+ * and step. */
 static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int T)
 {
     if (pad)
         for (int s = 0; s < kmax; s++)
             if (pad[s])
                 row[s] = -INFINITY;
-    /* max in eight lanes: the maximum is the same in any order */
-    float lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
-                     -INFINITY, -INFINITY, -INFINITY, -INFINITY};
-    int s = 0;
-    for (; s + 8 <= kmax; s += 8)
-        for (int k = 0; k < 8; k++)
-            lane[k] = row[s + k] > lane[k] ? row[s + k] : lane[k];
-    float maxv = -INFINITY;
-    for (int k = 0; k < 8; k++)
-        maxv = lane[k] > maxv ? lane[k] : maxv;
-    for (; s < kmax; s++)
-        maxv = row[s] > maxv ? row[s] : maxv;
+    const float maxv = max8(row, kmax);
     if (maxv == -INFINITY) { /* every key masked */
         memset(row, 0, (size_t)T * sizeof(float));
         return;
     }
-    for (s = 0; s < kmax; s++)
-        row[s] = exp_nonpositive(row[s] - maxv); /* exp(-inf) = 0 */
-    const float inv = 1.0f / sum8(row, kmax);
-    for (s = 0; s < kmax; s++)
+    const float inv = 1.0f / exp_shifted_sum(row, row, kmax, maxv);
+    for (int s = 0; s < kmax; s++)
         row[s] *= inv;
-    for (s = kmax; s < T; s++)
+    for (int s = kmax; s < T; s++)
         row[s] = 0.0f;
 }
 
@@ -394,6 +411,22 @@ void attention_backward_set(float *dqkv, float *scratch, const float *dout, cons
                             const float *att, int B, int T, int C, int NH)
 {
     attention_backward_beta(dqkv, 0.0f, scratch, dout, qkv, att, B, T, C, NH);
+}
+
+void attention_cached_forward(float *out, float *att, size_t att_stride, const float *q,
+                              const float *kcache, const float *vcache, int n, int C, int NH)
+{
+    const int HS = C / NH;
+    for (int h = 0; h < NH; h++) {
+        float *row = att + (size_t)h * att_stride;
+        /* scores (1, n) = q_h (1, HS) k_h^T (HS, n) / sqrt(HS), as attention_scores */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, n, HS, 1.0f / sqrtf((float)HS),
+                    q + (size_t)h * 3 * HS, HS, kcache + (size_t)h * HS, C, 0.0f, row, n);
+        attention_softmax_row(row, NULL, n, n);
+        /* out_h (1, HS) = att (1, n) v_h (n, HS) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, HS, n, 1.0f, row, n,
+                    vcache + (size_t)h * HS, C, 0.0f, out + (size_t)h * HS, HS);
+    }
 }
 
 /* ------------------------------------------------------------- layernorm */
@@ -924,7 +957,7 @@ void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B,
  * double with the maximum subtracted first. Probabilities, cross-entropy and
  * R-Drop all go through it. (Attention has its own, attention_softmax_row: float,
  * masked, a vectorised exp over T keys per row, on the hot path.) */
-static double log_sum_exp(const float *z, int K)
+double log_sum_exp(const float *z, int K)
 {
     double maxv = z[0], sum = 0.0;
     for (int k = 1; k < K; k++)
@@ -983,6 +1016,52 @@ float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
     if (correct)
         *correct = right;
     return (float)(total / B);
+}
+
+/* ------------------------------------------------- token cross-entropy */
+
+typedef struct {
+    float *dlogits, *row_loss;
+    const float *logits;
+    const int *targets;
+    int ignore_id, V;
+    float scale;
+} TokenCeJob;
+
+static void token_cross_entropy_rows(void *ctx, size_t begin, size_t end)
+{
+    const TokenCeJob *j = ctx;
+    const int V = j->V;
+    for (size_t n = begin; n < end; n++) {
+        const float *z = j->logits + n * V;
+        float *d = j->dlogits + n * V;
+        const int y = j->targets[n];
+        if (y == j->ignore_id) {
+            memset(d, 0, (size_t)V * sizeof(float));
+            j->row_loss[n] = 0.0f;
+            continue;
+        }
+        /* -log p_y = log sum exp(z - max) - (z_y - max) */
+        const float maxv = max8(z, V);
+        const float sum = exp_shifted_sum(d, z, V, maxv);
+        j->row_loss[n] = logf(sum) - (z[y] - maxv);
+        const float k = j->scale / sum;
+        for (int v = 0; v < V; v++)
+            d[v] *= k;
+        d[y] -= j->scale;
+    }
+}
+
+double token_cross_entropy(float *dlogits, float *row_loss, const float *logits,
+                           const int *targets, int ignore_id, float scale, int N, int V)
+{
+    TokenCeJob job = {.dlogits = dlogits, .row_loss = row_loss, .logits = logits,
+                      .targets = targets, .ignore_id = ignore_id, .V = V, .scale = scale};
+    parallel_for((size_t)N, PAR_MIN_ELEMS / (size_t)V + 1, token_cross_entropy_rows, &job);
+    double total = 0.0;
+    for (int n = 0; n < N; n++)
+        total += row_loss[n];
+    return total;
 }
 
 /* ------------------------------------------------------------- R-Drop */

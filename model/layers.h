@@ -49,6 +49,15 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
 void attention_backward_set(float *dqkv, float *scratch, const float *dout, const float *qkv,
                             const float *att, int B, int T, int C, int NH);
 
+/* Attention of one new query over the cached keys and values of positions
+ * 0..n-1 (incremental decoding; the query's own key and value are row n-1):
+ * q (3C) the query's fused qkv row (q_h at columns h*3HS, as qkv above),
+ * kcache, vcache (n, C) with head h at columns h*HS, out (C) the heads' values
+ * concatenated. Head h's weights (n) are written at att + h*att_stride. The same
+ * scaling and softmax as attention_forward's causal row n-1. */
+void attention_cached_forward(float *out, float *att, size_t att_stride, const float *q,
+                              const float *kcache, const float *vcache, int n, int C, int NH);
+
 /* LayerNorm over the last axis of inp (N, C).
  * workshop: gamma * (x - mean) / (std_unbiased + eps) + beta
  * standard: gamma * (x - mean) / sqrt(var_biased + eps) + beta
@@ -108,6 +117,18 @@ void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B,
  * rounded: the classifier's probabilities (the same numbers softmax_cross_entropy
  * writes). */
 void softmax_probs(float *probs, const float *logits, int B, int K);
+
+/* log sum_k exp(z_k) over z (K), in double with the maximum subtracted first: the
+ * classifier's softmax (softmax_probs) and sampling's log-probabilities. */
+double log_sum_exp(const float *z, int K);
+
+/* The language model's next-token cross-entropy over N rows of logits (N, V):
+ * row_loss (N) receives -log softmax(z_n)[targets[n]] (0 where targets[n] ==
+ * ignore_id), dlogits (N, V) scale * (softmax(z_n) - onehot) (0 rows where
+ * ignored; overwritten). Returns the sum of row_loss, in row order in double.
+ * Float softmax with the attention's vectorised exp: N*V exps per step. */
+double token_cross_entropy(float *dlogits, float *row_loss, const float *logits,
+                           const int *targets, int ignore_id, float scale, int N, int V);
 
 /* Softmax cross-entropy with PyTorch's label smoothing: target distribution
  * (1 - s) * onehot + s / K. Writes probs (B, K) and dlogits (B, K) (the gradient
