@@ -239,13 +239,14 @@ static float max8(const float *x, int n)
     return maxv;
 }
 
-/* out[s] = exp(z[s] - maxv) (maxv = max of z, finite), returns their sum (sum8).
- * out may be z. */
-static float exp_shifted_sum(float *out, const float *z, int n, float maxv)
+/* row[s] = exp(row[s] - maxv) in place (maxv = max of the row, finite), returns
+ * their sum (sum8). In place on purpose: with a separate output GCC guards the
+ * vector loop with an overlap check and runs it scalar when they are the same. */
+static float exp_shifted_sum(float *row, int n, float maxv)
 {
     for (int s = 0; s < n; s++)
-        out[s] = exp_nonpositive(z[s] - maxv); /* exp(-inf) = 0 */
-    return sum8(out, n);
+        row[s] = exp_nonpositive(row[s] - maxv); /* exp(-inf) = 0 */
+    return sum8(row, n);
 }
 
 /* Softmax of one score row in place, with the masks; an all-masked row is 0.
@@ -262,7 +263,7 @@ static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int 
         memset(row, 0, (size_t)T * sizeof(float));
         return;
     }
-    const float inv = 1.0f / exp_shifted_sum(row, row, kmax, maxv);
+    const float inv = 1.0f / exp_shifted_sum(row, kmax, maxv);
     for (int s = 0; s < kmax; s++)
         row[s] *= inv;
     for (int s = kmax; s < T; s++)
@@ -282,14 +283,44 @@ static void attention_softmax_rows(void *ctx, size_t begin, size_t end)
     }
 }
 
+/* With the causal mask, query rows [r0, r0 + rows) see keys [0, r0 + rows) only:
+ * the products run over row blocks of CAUSAL_BLOCK_ROWS queries and the keys
+ * they can see, skipping the masked upper triangle (62 % of the work at T =
+ * 128). One block (all T rows and keys) without the mask or when T fits one. */
+#define CAUSAL_BLOCK_ROWS 32
+
+static int attention_blocks(const AttentionJob *j)
+{
+    return j->causal ? (j->T + CAUSAL_BLOCK_ROWS - 1) / CAUSAL_BLOCK_ROWS : 1;
+}
+
+/* Block i's first query row, its row count and the keys it sees. */
+static void attention_block(const AttentionJob *j, int i, int *r0, int *rows, int *keys)
+{
+    if (attention_blocks(j) == 1) {
+        *r0 = 0;
+        *rows = *keys = j->T;
+        return;
+    }
+    *r0 = i * CAUSAL_BLOCK_ROWS;
+    *rows = j->T - *r0 < CAUSAL_BLOCK_ROWS ? j->T - *r0 : CAUSAL_BLOCK_ROWS;
+    *keys = *r0 + *rows;
+}
+
 static void attention_scores(const AttentionJob *j, size_t bh)
 {
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
     const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
     const float *q = j->qkv + b * T * C3 + h * 3 * HS;
-    /* scores (T, T) = q k^T / sqrt(HS) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f / sqrtf((float)HS), q, C3,
-                q + HS, C3, 0.0f, j->att + bh * T * T, T);
+    /* scores (rows, keys) = q k^T / sqrt(HS); a causal row's masked keys are left
+     * for the softmax, which zeroes them */
+    for (int i = 0; i < attention_blocks(j); i++) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, HS,
+                    1.0f / sqrtf((float)HS), q + (size_t)r0 * C3, C3, q + HS, C3, 0.0f,
+                    j->att + (bh * T + (size_t)r0) * T, T);
+    }
 }
 
 static void attention_values(const AttentionJob *j, size_t bh)
@@ -297,9 +328,14 @@ static void attention_values(const AttentionJob *j, size_t bh)
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
     const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
     const float *v = j->qkv + b * T * C3 + h * 3 * HS + 2 * HS;
-    /* out[:, h*HS:(h+1)*HS] (T, HS) = att (T, T) @ v (T, HS) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, 1.0f, j->att + bh * T * T, T,
-                v, C3, 0.0f, j->out + b * T * C + h * HS, C);
+    /* out[:, h*HS:(h+1)*HS] (rows, HS) = att (rows, keys) @ v (keys, HS) */
+    for (int i = 0; i < attention_blocks(j); i++) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, HS, keys, 1.0f,
+                    j->att + (bh * T + (size_t)r0) * T, T, v, C3, 0.0f,
+                    j->out + (b * T + (size_t)r0) * C + h * HS, C);
+    }
 }
 
 static void attention_forward_heads(void *ctx, size_t begin, size_t end)
@@ -329,7 +365,9 @@ void attention_forward(float *out, float *att, const float *qkv, const uint8_t *
         attention_values(&job, bh);
 }
 
-/* dv += att^T dy;  dscore (T, T) = dy v^T */
+/* dv += att^T dy;  dscore (T, T) = dy v^T. Causal blocks: the last block (all
+ * keys) first, so that dv's every row is first written with dqkv_beta and then
+ * added to by the blocks before it. */
 static void attention_backward_values(const AttentionJob *j, size_t bh)
 {
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
@@ -337,20 +375,58 @@ static void attention_backward_values(const AttentionJob *j, size_t bh)
     const size_t qoff = b * T * C3 + h * 3 * HS;
     const float *p = j->probs + bh * T * T;
     const float *dy = j->dout + b * T * C + h * HS;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, dy, C,
-                j->dqkv_beta, j->dqkv + qoff + 2 * HS, C3);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dy, C,
-                j->qkv + qoff + 2 * HS, C3, 0.0f, j->dscore + bh * T * T, T);
+    for (int i = attention_blocks(j) - 1; i >= 0; i--) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        const float beta = i == attention_blocks(j) - 1 ? j->dqkv_beta : 1.0f;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, HS, rows, 1.0f,
+                    p + (size_t)r0 * T, T, dy + (size_t)r0 * C, C, beta,
+                    j->dqkv + qoff + 2 * HS, C3);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, HS, 1.0f,
+                    dy + (size_t)r0 * C, C, j->qkv + qoff + 2 * HS, C3, 0.0f,
+                    j->dscore + (bh * T + (size_t)r0) * T, T);
+    }
 }
 
-/* softmax backward in place, row by row: dscore = p * (datt - sum(p * datt)) */
+/* A causal block's row t: dscore = p * (datt - sum(p * datt)) over keys 0..t,
+ * the sum in eight lanes (a serial float sum is one add per FMA latency), and 0
+ * for the keys after t that the block's products read. */
+static void causal_softmax_backward_row(float *restrict ds, const float *restrict pr, int t,
+                                        int keys)
+{
+    const int n = t + 1;
+    float acc[8] = {0};
+    int s = 0;
+    for (; s + 8 <= n; s += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += pr[s + k] * ds[s + k];
+    float dot = lanes_sum(acc);
+    for (; s < n; s++)
+        dot += pr[s] * ds[s];
+    for (s = 0; s < n; s++)
+        ds[s] = pr[s] * (ds[s] - dot);
+    for (s = n; s < keys; s++)
+        ds[s] = 0.0f;
+}
+
+/* softmax backward in place, row by row: dscore = p * (datt - sum(p * datt)).
+ * Without causal blocks the sum is the serial one it has always been (the
+ * classifier's gradients stay bit for bit). */
 static void attention_softmax_backward_rows(void *ctx, size_t begin, size_t end)
 {
     const AttentionJob *j = ctx;
     const int T = j->T;
+    const bool blocks = attention_blocks(j) > 1;
     for (size_t r = begin; r < end; r++) {
         float *ds = j->dscore + r * T;
         const float *pr = j->probs + r * T;
+        if (blocks) {
+            const int t = (int)(r % (size_t)T), i = t / CAUSAL_BLOCK_ROWS;
+            int r0, rows, keys;
+            attention_block(j, i, &r0, &rows, &keys);
+            causal_softmax_backward_row(ds, pr, t, keys);
+            continue;
+        }
         float dot = 0.0f;
         for (int s = 0; s < T; s++)
             dot += pr[s] * ds[s];
@@ -359,7 +435,8 @@ static void attention_softmax_backward_rows(void *ctx, size_t begin, size_t end)
     }
 }
 
-/* dq += dscore k / sqrt(HS);  dk += dscore^T q / sqrt(HS) */
+/* dq += dscore k / sqrt(HS);  dk += dscore^T q / sqrt(HS) (causal blocks: dk as dv
+ * above) */
 static void attention_backward_queries_keys(const AttentionJob *j, size_t bh)
 {
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
@@ -367,10 +444,16 @@ static void attention_backward_queries_keys(const AttentionJob *j, size_t bh)
     const size_t qoff = b * T * C3 + h * 3 * HS;
     const float scale = 1.0f / sqrtf((float)HS);
     const float *q = j->qkv + qoff, *k = q + HS, *ds = j->dscore + bh * T * T;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, ds, T, k, C3,
-                j->dqkv_beta, j->dqkv + qoff, C3);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, ds, T, q, C3,
-                j->dqkv_beta, j->dqkv + qoff + HS, C3);
+    for (int i = attention_blocks(j) - 1; i >= 0; i--) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        const float beta = i == attention_blocks(j) - 1 ? j->dqkv_beta : 1.0f;
+        const float *ds_block = ds + (size_t)r0 * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, HS, keys, scale, ds_block,
+                    T, k, C3, j->dqkv_beta, j->dqkv + qoff + (size_t)r0 * C3, C3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, HS, rows, scale, ds_block, T,
+                    q + (size_t)r0 * C3, C3, beta, j->dqkv + qoff + HS, C3);
+    }
 }
 
 static void attention_backward_heads(void *ctx, size_t begin, size_t end)
@@ -385,10 +468,11 @@ static void attention_backward_heads(void *ctx, size_t begin, size_t end)
 
 static void attention_backward_beta(float *dqkv, float dqkv_beta, float *scratch,
                                     const float *dout, const float *qkv, const float *att,
-                                    int B, int T, int C, int NH)
+                                    bool causal, int B, int T, int C, int NH)
 {
     AttentionJob job = {.probs = att, .qkv = qkv, .dqkv = dqkv, .dscore = scratch,
-                        .dout = dout, .dqkv_beta = dqkv_beta, .B = B, .T = T, .C = C, .NH = NH};
+                        .dout = dout, .causal = causal, .dqkv_beta = dqkv_beta, .B = B, .T = T,
+                        .C = C, .NH = NH};
     const size_t BH = (size_t)B * NH;
     if (attention_per_head_tasks(T, C / NH)) {
         parallel_for(BH, heads_per_task_min(T, C / NH), attention_backward_heads, &job);
@@ -402,15 +486,15 @@ static void attention_backward_beta(float *dqkv, float dqkv_beta, float *scratch
 }
 
 void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH)
+                        const float *att, bool causal, int B, int T, int C, int NH)
 {
-    attention_backward_beta(dqkv, 1.0f, scratch, dout, qkv, att, B, T, C, NH);
+    attention_backward_beta(dqkv, 1.0f, scratch, dout, qkv, att, causal, B, T, C, NH);
 }
 
 void attention_backward_set(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                            const float *att, int B, int T, int C, int NH)
+                            const float *att, bool causal, int B, int T, int C, int NH)
 {
-    attention_backward_beta(dqkv, 0.0f, scratch, dout, qkv, att, B, T, C, NH);
+    attention_backward_beta(dqkv, 0.0f, scratch, dout, qkv, att, causal, B, T, C, NH);
 }
 
 void attention_cached_forward(float *out, float *att, size_t att_stride, const float *q,
@@ -1043,7 +1127,8 @@ static void token_cross_entropy_rows(void *ctx, size_t begin, size_t end)
         }
         /* -log p_y = log sum exp(z - max) - (z_y - max) */
         const float maxv = max8(z, V);
-        const float sum = exp_shifted_sum(d, z, V, maxv);
+        memcpy(d, z, (size_t)V * sizeof(float));
+        const float sum = exp_shifted_sum(d, V, maxv);
         j->row_loss[n] = logf(sum) - (z[y] - maxv);
         const float k = j->scale / sum;
         for (int v = 0; v < V; v++)

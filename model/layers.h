@@ -42,12 +42,13 @@ void embedding_backward(float *dtok_emb, float *dpos_emb, const float *dout,
 void attention_forward(float *out, float *att, const float *qkv, const uint8_t *key_pad,
                        bool causal, int B, int T, int C, int NH);
 /* scratch: (B, NH, T, T) floats. Masked entries have probability 0, so they get no
- * gradient. */
+ * gradient. causal: the forward's flag; with it (and T above one block of 32
+ * queries) forward and backward skip the products of the masked upper triangle. */
 void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH);
+                        const float *att, bool causal, int B, int T, int C, int NH);
 /* The same, but dqkv is overwritten instead of added to. */
 void attention_backward_set(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                            const float *att, int B, int T, int C, int NH);
+                            const float *att, bool causal, int B, int T, int C, int NH);
 
 /* Attention of one new query over the cached keys and values of positions
  * 0..n-1 (incremental decoding; the query's own key and value are row n-1):

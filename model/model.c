@@ -780,7 +780,8 @@ static void layer_backward_post(Activations *a, const LayerActs *la, const float
         dattn_out = a->db;
     }
     linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
-    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, B, T, C, NH);
+    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, a->causal, B, T, C,
+                           NH);
     /* d x = residual (dx) + qkv input gradient, added into dx */
     linear_backward(a->dx, g->qkv_w, g->qkv_b, a->dqkv, x, w->qkv_w, N, C, 3 * C);
 }
@@ -819,7 +820,8 @@ static void layer_backward_pre(Activations *a, const LayerActs *la, const float 
         dattn_out = a->db;
     }
     linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
-    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, B, T, C, NH);
+    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, a->causal, B, T, C,
+                           NH);
     linear_backward_set(a->da, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, w->qkv_w, N, C, 3 * C);
     /* d x = d res1 (dx) + LN1's input gradient, added into dx */
     layernorm_backward(a->dx, g->ln1_g, g->ln1_b, a->da, x, w->ln1_g, la->ln1_mean,

@@ -215,13 +215,18 @@ class DecoderLM(nn.Module):
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
                                ignore_index=ignore_index)
 
-    def new_cache(self):
-        return [{'k': None, 'v': None} for _ in self.decoder.layers]
+    def new_cache(self, max_context):
+        """Per layer, keys and values of max_context positions: (NH, max_context, HS) each,
+        written in place by step()."""
+        att = self.decoder.layers[0].attention
+        shape = (att.num_heads, max_context, att.d_k)
+        return [{'k': torch.zeros(shape), 'v': torch.zeros(shape)} for _ in self.decoder.layers]
 
     @torch.no_grad()
     def step(self, token, pos, cache):
-        """Incremental decoding, batch 1: feeds one token id at position pos, appends its
-        keys and values to cache (per layer: (NH, pos+1, HS)), returns the logits (V)."""
+        """Incremental decoding, batch 1: feeds one token id at position pos (< the cache's
+        max_context), stores its keys and values at row pos of every layer's cache, and
+        returns the logits (V) for the next token. Attends over rows 0..pos: O(pos)."""
         dec = self.decoder
         x = dec.embedding.weight[token] * math.sqrt(dec.d_model) + dec.pos_encoding.rows(pos, 1)[0]
         for layer, c in zip(dec.layers, cache):
@@ -229,10 +234,11 @@ class DecoderLM(nn.Module):
             inp = layer.norm1(x) if layer.pre else x
             qkv = att.qkv_layer(inp).reshape(att.num_heads, 3 * att.d_k)
             q, k, v = qkv.chunk(3, dim=-1)  # (NH, HS) each
-            c['k'] = k[:, None, :] if c['k'] is None else torch.cat([c['k'], k[:, None, :]], 1)
-            c['v'] = v[:, None, :] if c['v'] is None else torch.cat([c['v'], v[:, None, :]], 1)
-            scores = torch.einsum('hd,hsd->hs', q, c['k']) / math.sqrt(att.d_k)
-            y = torch.einsum('hs,hsd->hd', F.softmax(scores, dim=-1), c['v']).reshape(-1)
+            c['k'][:, pos] = k
+            c['v'][:, pos] = v
+            keys, values = c['k'][:, :pos + 1], c['v'][:, :pos + 1]
+            scores = torch.bmm(keys, q.unsqueeze(-1)).squeeze(-1) / math.sqrt(att.d_k)
+            y = torch.bmm(F.softmax(scores, dim=-1).unsqueeze(1), values).reshape(-1)
             a = att.linear_layer(y)
             if layer.pre:
                 x = x + a
@@ -312,7 +318,7 @@ def _self_check():
         x = torch.randint(0, 13, (1, 9))
         with torch.no_grad():
             full = m(x)[0]
-        cache = m.new_cache()
+        cache = m.new_cache(9)
         steps = torch.stack([m.step(int(x[0, t]), t, cache) for t in range(9)])
         diff = (steps - full).abs().max().item()
         assert diff < 1e-4, diff

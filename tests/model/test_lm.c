@@ -214,6 +214,64 @@ Test(lm, token_cross_entropy_matches_definition_and_finite_differences)
                      2e-3, 2e-2);
 }
 
+/* ------------------------------------------- causal attention in blocks */
+
+typedef struct {
+    float *qkv, *out, *att, *r;
+    int B, T, C, NH;
+} CausalCtx;
+
+static double causal_attention_loss(void *p)
+{
+    CausalCtx *c = p;
+    attention_forward(c->out, c->att, c->qkv, NULL, true, c->B, c->T, c->C, c->NH);
+    return dot_double(c->out, c->r, (size_t)c->B * c->T * c->C);
+}
+
+/* T = 70: three blocks of 32 queries, the last one partial. Finite differences,
+ * the triangle (zeros above the diagonal, rows summing to 1), and the adding
+ * backward = the overwriting one plus what was there. */
+Test(lm, causal_attention_in_blocks_matches_finite_differences)
+{
+    CausalCtx c = {.B = 2, .T = 70, .C = 12, .NH = 3};
+    const size_t nq = (size_t)c.B * c.T * 3 * c.C, no = (size_t)c.B * c.T * c.C;
+    const size_t na = (size_t)c.B * c.NH * c.T * c.T;
+    c.qkv = malloc(nq * sizeof(float));
+    c.out = malloc(no * sizeof(float));
+    c.att = malloc(na * sizeof(float));
+    c.r = malloc(no * sizeof(float));
+    float *dqkv = calloc(nq, sizeof(float)), *dset = malloc(nq * sizeof(float));
+    float *scratch = malloc(na * sizeof(float));
+    cr_assert(c.qkv && c.out && c.att && c.r && dqkv && dset && scratch);
+    Rng rng;
+    rng_seed(&rng, 70);
+    fill_normal(c.qkv, nq, 1.0f, &rng);
+    fill_normal(c.r, no, 1.0f, &rng);
+    for (size_t i = 0; i < na; i++) /* garbage where the blocks do not write */
+        c.att[i] = scratch[i] = NAN;
+    causal_attention_loss(&c);
+    for (int bh = 0; bh < c.B * c.NH; bh++)
+        for (int t = 0; t < c.T; t++) {
+            const float *row = c.att + ((size_t)bh * c.T + t) * c.T;
+            double sum = 0.0;
+            for (int s = 0; s < c.T; s++) {
+                if (s > t)
+                    cr_assert_eq(row[s], 0.0f, "query %d key %d: %g", t, s, (double)row[s]);
+                sum += row[s];
+            }
+            cr_assert(fabs(sum - 1.0) < 1e-5, "query %d: sum %g", t, sum);
+        }
+    attention_backward(dqkv, scratch, c.r, c.qkv, c.att, true, c.B, c.T, c.C, c.NH);
+    fill_normal(dset, nq, 1.0f, &rng);
+    attention_backward_set(dset, scratch, c.r, c.qkv, c.att, true, c.B, c.T, c.C, c.NH);
+    cr_expect_eq(memcmp(dqkv, dset, nq * sizeof(float)), 0, "backward_set != backward into 0");
+    gradcheck_assert("causal attention, 3 blocks",
+                     gradcheck(c.qkv, dqkv, nq, 400, 1e-2f, causal_attention_loss, &c, &rng),
+                     2e-3, 2e-2);
+    free(c.qkv); free(c.out); free(c.att); free(c.r);
+    free(dqkv); free(dset); free(scratch);
+}
+
 /* ------------------------------------------------------------ the LM loss */
 
 static const int lm_tokens[3 * 5] = {
