@@ -498,18 +498,19 @@ void attention_backward_set(float *dqkv, float *scratch, const float *dout, cons
 }
 
 void attention_cached_forward(float *out, float *att, size_t att_stride, const float *q,
-                              const float *kcache, const float *vcache, int n, int C, int NH)
+                              const float *kcache, const float *vcache, size_t cache_stride,
+                              int n, int HS, int NH)
 {
-    const int HS = C / NH;
     for (int h = 0; h < NH; h++) {
         float *row = att + (size_t)h * att_stride;
+        const float *k = kcache + (size_t)h * cache_stride, *v = vcache + (size_t)h * cache_stride;
         /* scores (1, n) = q_h (1, HS) k_h^T (HS, n) / sqrt(HS), as attention_scores */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, n, HS, 1.0f / sqrtf((float)HS),
-                    q + (size_t)h * 3 * HS, HS, kcache + (size_t)h * HS, C, 0.0f, row, n);
+                    q + (size_t)h * 3 * HS, HS, k, HS, 0.0f, row, n);
         attention_softmax_row(row, NULL, n, n);
         /* out_h (1, HS) = att (1, n) v_h (n, HS) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, HS, n, 1.0f, row, n,
-                    vcache + (size_t)h * HS, C, 0.0f, out + (size_t)h * HS, HS);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, HS, n, 1.0f, row, n, v, HS,
+                    0.0f, out + (size_t)h * HS, HS);
     }
 }
 

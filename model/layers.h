@@ -51,13 +51,16 @@ void attention_backward_set(float *dqkv, float *scratch, const float *dout, cons
                             const float *att, bool causal, int B, int T, int C, int NH);
 
 /* Attention of one new query over the cached keys and values of positions
- * 0..n-1 (incremental decoding; the query's own key and value are row n-1):
- * q (3C) the query's fused qkv row (q_h at columns h*3HS, as qkv above),
- * kcache, vcache (n, C) with head h at columns h*HS, out (C) the heads' values
- * concatenated. Head h's weights (n) are written at att + h*att_stride. The same
- * scaling and softmax as attention_forward's causal row n-1. */
+ * 0..n-1 (incremental decoding; the query's own key and value are row n-1), for
+ * NH heads of size HS: q the query's fused qkv row (q_h at q + h*3HS, as qkv
+ * above); head h's keys and values (n, HS) at kcache + h*cache_stride and
+ * vcache + h*cache_stride; out the heads' values, head h at out + h*HS. Head h's
+ * weights (n) are written at att + h*att_stride. The same scaling and softmax as
+ * attention_forward's causal row n-1. A caller may pass a range of heads (all
+ * pointers offset to its first head). */
 void attention_cached_forward(float *out, float *att, size_t att_stride, const float *q,
-                              const float *kcache, const float *vcache, int n, int C, int NH);
+                              const float *kcache, const float *vcache, size_t cache_stride,
+                              int n, int HS, int NH);
 
 /* LayerNorm over the last axis of inp (N, C).
  * workshop: gamma * (x - mean) / (std_unbiased + eps) + beta

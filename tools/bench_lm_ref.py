@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """PyTorch reference of minillm-bench's language-model configurations (issue 15).
 
-  /usr/bin/python3 tools/bench_lm_ref.py --config lm-small --threads 1 [--json]
-  /usr/bin/python3 tools/bench_lm_ref.py --config lm-gen --threads 2
-  /usr/bin/python3 tools/bench_lm_ref.py --config lm --threads 1,2   # every lm config,
-                                                  # each thread count in its own process
+  /usr/bin/python3 tools/bench_lm_ref.py --config lm-small --settings 1 [--json]
+  /usr/bin/python3 tools/bench_lm_ref.py --config lm --settings 1,2,1/1  # every lm config,
+                                                  # each setting in its own process
+  /usr/bin/python3 tools/bench_lm_ref.py --session OUT --bench build/bench/minillm-bench \
+      --runs 3                  # PyTorch and minillm-bench back to back, summary with ratios
 
 The model is tools/decoder_model.py's DecoderLM with the same shapes and settings as
 minillm-bench's (pre-norm blocks, standard LayerNorm through F.layer_norm, sinusoidal
@@ -21,9 +22,20 @@ PE, untied head, dropout 0, causal mask):
   64 and 512, timed as minillm-bench does (the 16 tokens at positions n-16..n-1 after
   a reset, repeated), median.
 
-Every (config, thread count) runs in a fresh child process with
-torch.set_num_threads(N) (and OPENBLAS_NUM_THREADS=N, so that torch's OpenMP pool and
-OpenBLAS's pool do not fight); the fastest setting is the best of them.
+A setting is "T" (torch.set_num_threads(T), OpenBLAS's own thread count, which
+torch's matrix products use: both cores here) or "T/B" (and OPENBLAS_NUM_THREADS=B).
+Every (config, setting) runs in a fresh child process; PyTorch's fastest setting is
+the best of them (default 1, 2 and 1/1).
+
+--session OUT: for each of --runs rounds and each config, every PyTorch setting and
+`minillm-bench --config X --json` at --ours-threads, one after the other, each after
+waiting for an idle machine (< 15 % busy over 3 s, at most --max-wait s); the share of
+the machine other processes used meanwhile is recorded ("foreign_share") and a
+measurement is redone (twice at most) above --max-foreign. JSON lines in
+OUT/torch.jsonl and OUT/ours.jsonl, the log in OUT/session.log, and a summary: per
+config the median over rounds of each setting, PyTorch's best, ours' best and the
+ratios against issue 15's targets (training >= 2x; generation latency(512) <= 3x
+latency(64) and >= 10x PyTorch's cached loop).
 """
 import argparse
 import json
@@ -129,6 +141,7 @@ def child(args):
     torch.set_num_threads(args.threads)
     cfg = CONFIGS[args.config]
     res = {"config": args.config, "threads": args.threads, "torch": torch.__version__,
+           "openblas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
            "B": cfg["B"], "T": cfg["T"]}
     if cfg["kind"] == "train":
         res.update(train(cfg, args, torch, dm))
@@ -137,48 +150,79 @@ def child(args):
     print(json.dumps(res))
 
 
+def parse_setting(text):
+    """"T" or "T/B" -> (torch threads, OpenBLAS threads or None)."""
+    torch_t, _, blas = text.partition("/")
+    return int(torch_t), (int(blas) if blas else None)
+
+
+def child_command(name, setting, args):
+    torch_t, blas = parse_setting(setting)
+    env = dict(os.environ)
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    if blas is not None:
+        env["OPENBLAS_NUM_THREADS"] = str(blas)
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--config", name, "--settings",
+           str(torch_t), "--repeats", str(args.repeats), "--steps", str(args.steps), "--warmup",
+           str(args.warmup), "--tokens", str(args.tokens)]
+    return cmd, env
+
+
+def describe(res):
+    if "train_steps_per_s" in res:
+        return (f"{res['train_steps_per_s']:.3f} steps/s "
+                f"[{res['train_steps_per_s_min']:.3f}..{res['train_steps_per_s_max']:.3f}]")
+    return ", ".join(f"ctx {n}: {res[f'gen_us_ctx{n}']:.1f} us/token" for n in GEN_CONTEXTS) + \
+        f", ratio {res['gen_ratio']:.2f}"
+
+
+def run_settings(args, names):
+    for name in names:
+        for setting in args.settings.split(","):
+            cmd, env = child_command(name, setting, args)
+            out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+            res = json.loads(out.strip().splitlines()[-1])
+            res["setting"] = setting
+            print(json.dumps(res) if args.json else f"{name:11s} torch {setting:4s}: {describe(res)}",
+                  flush=True)
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="lm",
                     help="lm-small, lm-sst2, lm-sst2-l2, lm-gen or lm (all four)")
-    ap.add_argument("--threads", default="1,2", help="torch thread counts, comma-separated")
+    ap.add_argument("--settings", default="1,2,1/1",
+                    help="torch settings, comma-separated: T or T/B (see above)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--tokens", type=int, default=400, help="lm-gen: timed tokens per context")
     ap.add_argument("--json", action="store_true", help="one JSON object per line only")
+    ap.add_argument("--session", metavar="OUT", help="back-to-back session into OUT (see above)")
+    ap.add_argument("--bench", help="--session: the minillm-bench executable")
+    ap.add_argument("--runs", type=int, default=3, help="--session: rounds")
+    ap.add_argument("--ours-threads", default="1,2", help="--session: minillm-bench --threads")
+    ap.add_argument("--max-wait", type=float, default=300.0)
+    ap.add_argument("--max-foreign", type=float, default=0.10)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        args.threads = int(args.threads)
+        args.threads = int(args.settings)
         child(args)
         return 0
-    names = list(CONFIGS) if args.config == "lm" else [args.config]
+    names = list(CONFIGS) if args.config == "lm" else args.config.split(",")
     for name in names:
         if name not in CONFIGS:
             print(f"bench_lm_ref.py: --config {name!r} is not one of {', '.join(CONFIGS)}, lm",
                   file=sys.stderr)
             return 2
-    for name in names:
-        for threads in [int(t) for t in args.threads.split(",")]:
-            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-            cmd = [sys.executable, os.path.abspath(__file__), "--child", "--config", name,
-                   "--threads", str(threads), "--repeats", str(args.repeats), "--steps",
-                   str(args.steps), "--warmup", str(args.warmup), "--tokens", str(args.tokens)]
-            out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-            res = json.loads(out.strip().splitlines()[-1])
-            if args.json:
-                print(json.dumps(res), flush=True)
-            elif CONFIGS[name]["kind"] == "train":
-                print(f"{name:11s} torch threads {threads}: {res['train_steps_per_s']:.3f} steps/s "
-                      f"[{res['train_steps_per_s_min']:.3f}..{res['train_steps_per_s_max']:.3f}], "
-                      f"{res['tok_per_s']:.0f} tok/s, {res['gflops']:.1f} GFLOP/s, "
-                      f"last loss {res['final_loss']:.4f}", flush=True)
-            else:
-                print(f"{name:11s} torch threads {threads}: "
-                      + ", ".join(f"context {n}: {res[f'gen_us_ctx{n}']:.1f} us/token"
-                                  for n in GEN_CONTEXTS)
-                      + f", ratio {res['gen_ratio']:.2f}", flush=True)
+    if args.session:
+        if not args.bench:
+            print("bench_lm_ref.py: --session needs --bench PATH", file=sys.stderr)
+            return 2
+        import bench_lm_session
+        return bench_lm_session.session(args, names, child_command)
+    run_settings(args, names)
     return 0
 
 

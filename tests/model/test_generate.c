@@ -168,6 +168,54 @@ Test(generate, limits_and_reset)
     model_free(m);
 }
 
+/* A generator splits a token into one part per pool thread (at most one per
+ * head), fixed when it is made: 1 and 3 parts agree within GEN_TOL, and a given
+ * part count gives the same bits every time. */
+static void feed_all(Generator *g, const int *tokens, int n, float *out, int V)
+{
+    generator_reset(g);
+    for (int t = 0; t < n; t++) {
+        const float *z = generator_feed(g, tokens[t]);
+        cr_assert_not_null(z);
+        memcpy(out + (size_t)t * V, z, (size_t)V * sizeof(float));
+    }
+}
+
+Test(generate, parts_agree_and_repeat)
+{
+    ModelConfig cfg = gen_config(NORM_POST, false, POS_ENCODING_SINUSOIDAL, LAYERNORM_STANDARD);
+    Model *m = create(&cfg, 25);
+    int tokens[CTX];
+    for (int t = 0; t < CTX; t++)
+        tokens[t] = (t * 7 + 3) % cfg.vocab_size;
+    const int V = cfg.vocab_size;
+    float *one = malloc((size_t)CTX * V * sizeof(float));
+    float *three = malloc((size_t)CTX * V * sizeof(float));
+    float *again = malloc((size_t)CTX * V * sizeof(float));
+    cr_assert(one && three && again);
+    char err[256];
+    model_set_threads(1, false);
+    Generator *g1 = generator_create(m, CTX, err, sizeof err);
+    model_set_threads(3, false);
+    Generator *g3 = generator_create(m, CTX, err, sizeof err);
+    cr_assert(g1 && g3, "%s", err);
+    feed_all(g1, tokens, CTX, one, V);
+    feed_all(g3, tokens, CTX, three, V);
+    feed_all(g3, tokens, CTX, again, V);
+    model_set_threads(1, false); /* the 3-part generator now runs its parts on one thread */
+    float *inline_run = malloc((size_t)CTX * V * sizeof(float));
+    cr_assert_not_null(inline_run);
+    feed_all(g3, tokens, CTX, inline_run, V);
+    expect_close("1 part vs 3 parts", one, three, (size_t)CTX * V, GEN_TOL);
+    cr_expect_eq(memcmp(three, again, (size_t)CTX * V * sizeof(float)), 0);
+    cr_expect_eq(memcmp(three, inline_run, (size_t)CTX * V * sizeof(float)), 0,
+                 "3 parts on 1 thread differ from 3 parts on 3 threads");
+    free(one); free(three); free(again); free(inline_run);
+    generator_free(g1);
+    generator_free(g3);
+    model_free(m);
+}
+
 /* ---------------------------------------------------------------- sampling */
 
 enum { SV = 6 };
