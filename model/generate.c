@@ -1,77 +1,48 @@
 /* Incremental decoding with a key/value cache, and sampling. See generate.h.
  *
- * One token is a pass over every weight (a matrix-vector product per linear)
- * plus the attention over the cache: memory-bound, 3 MB of weights per token at
- * d 128 and 4 layers, more than one core's L2. So the work is cut into `parts`
- * (one per pool thread, at most one per head), each reading its own share of
- * the weights, which then stays in its core's cache from token to token:
- *   region 1, per layer: part p's heads: their rows of the qkv product, their
- *     keys and values into the cache, their attention;
- *   region 2, per layer: the attention's output projection (every part, it is
- *     small), then part p's rows of linear1 and its share of the linear2 sum;
- *   the caller adds the shares in part order, then the residual;
- *   the head: part p's rows of the logits.
- * Results depend on the number of parts (the linear2 sum is split), fixed when
- * the generator is made; not on which thread runs a part. */
+ * A token is one matrix-vector product per linear (cblas_sgemv, see
+ * linear_forward_vec) plus the attention over the cache: memory-bound, about
+ * 3 MB of weights per token at d 128 and 4 layers, read from L3 (measured ~60
+ * GB/s on one core here: ~50 us), plus the keys and values (2 MB at context 512).
+ * One thread: a split over the pool's threads cost more in hand-offs (3-4 us each,
+ * two per layer) than it saved, measured on this 2-core machine. */
 #include "generate.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
 #include "layers.h"
-#include "parallel.h"
-
-/* Most parts (threads) a generator splits a token into. */
-#define GEN_MAX_PARTS 8
-
-/* One part's own buffers: what every part computes in full for itself. */
-typedef struct {
-    float *ln;        /* (C) a LayerNorm's output */
-    float *res;       /* (C) post: LN1(x + attention); pre: x + attention */
-    float *proj;      /* (C) the attention's output projection */
-    float *partial;   /* (C) this part's share of linear2's sum */
-    float stats[3];   /* a LayerNorm row's mean, rstd, std (unused after) */
-} GenPart;
 
 struct Generator {
     const Model *m;
     int max_context;  /* P */
     int pos;          /* tokens fed since the reset */
-    int parts;
-    float *kcache;    /* (L, NH, P, HS) every fed token's keys */
+    float *kcache;    /* (L, NH, P, HS) every fed token's keys, a head's contiguous */
     float *vcache;    /* (L, NH, P, HS) values */
     float *att;       /* (L, NH, P, P) each query's weights, the causal triangle */
     float *x;         /* (C) the token's residual stream */
-    float *top;       /* (C) the final LayerNorm's output (pre-norm) */
-    float *qkv;       /* (3C) the token's fused qkv row, written by heads */
+    float *ln;        /* (C) a LayerNorm's output */
+    float *res;       /* (C) post: LN1(x + attention); pre: x + attention */
+    float *qkv;       /* (3C) the token's fused qkv row */
     float *atty;      /* (C) heads concatenated */
-    float *ffh;       /* (F) relu(linear1), written by rows */
-    float *logits;    /* (V) written by rows */
-    float stats[3];   /* the caller's LayerNorm row statistics (unused after) */
-    int layer;        /* the layer regions 1 and 2 work on */
-    GenPart part[GEN_MAX_PARTS];
-    void *block;      /* the one allocation everything above points into */
+    float *branch;    /* (C) a branch's output */
+    float *ffh;       /* (F) relu(linear1) */
+    float *logits;    /* (V) */
+    float stats[3];   /* a LayerNorm row's mean, rstd, std (unused after) */
+    float *block;     /* the one allocation everything above points into */
 };
 
-/* [begin, end) of n items for part p of `parts`. */
-static void part_range(int n, int p, int parts, int *begin, int *end)
-{
-    *begin = (int)((long)n * p / parts);
-    *end = (int)((long)n * (p + 1) / parts);
-}
-
-static size_t generator_floats(const ModelConfig *cfg, int P, int parts)
+static size_t generator_floats(const ModelConfig *cfg, int P)
 {
     const size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->d_model;
     const size_t NH = (size_t)cfg->num_heads, pp = (size_t)P;
-    return 2 * L * pp * C + L * NH * pp * pp + 2 * C + 3 * C + C + (size_t)cfg->d_ff +
-           (size_t)cfg->vocab_size + (size_t)parts * 4 * C;
+    return 2 * L * pp * C + L * NH * pp * pp + 8 * C + (size_t)cfg->d_ff +
+           (size_t)cfg->vocab_size;
 }
 
-/* Points the buffers into g->block (zeroed). */
+/* Points the buffers into g->block. */
 static void layout_generator(Generator *g)
 {
     const ModelConfig *cfg = &g->m->cfg;
@@ -83,17 +54,13 @@ static void layout_generator(Generator *g)
     g->vcache = TAKE(L * P * C);
     g->att = TAKE(L * NH * P * P);
     g->x = TAKE(C);
-    g->top = TAKE(C);
+    g->ln = TAKE(C);
+    g->res = TAKE(C);
     g->qkv = TAKE(3 * C);
     g->atty = TAKE(C);
+    g->branch = TAKE(C);
     g->ffh = TAKE((size_t)cfg->d_ff);
     g->logits = TAKE((size_t)cfg->vocab_size);
-    for (int p = 0; p < g->parts; p++) {
-        g->part[p].ln = TAKE(C);
-        g->part[p].res = TAKE(C);
-        g->part[p].proj = TAKE(C);
-        g->part[p].partial = TAKE(C);
-    }
 #undef TAKE
 }
 
@@ -110,12 +77,9 @@ Generator *generator_create(const Model *m, int max_context, char *err, size_t e
                max_context, cfg->max_len);
         return NULL;
     }
-    int parts = parallel_threads();
-    parts = parts > cfg->num_heads ? cfg->num_heads : parts;
-    parts = parts > GEN_MAX_PARTS ? GEN_MAX_PARTS : parts;
-    const size_t floats = generator_floats(cfg, max_context, parts);
+    const size_t floats = generator_floats(cfg, max_context);
     Generator *g = calloc(1, sizeof *g);
-    float *block = calloc(floats, sizeof(float));
+    float *block = calloc(floats, sizeof(float)); /* the triangle starts at zero */
     if (!g || !block) {
         free(g);
         free(block);
@@ -125,10 +89,8 @@ Generator *generator_create(const Model *m, int max_context, char *err, size_t e
     }
     g->m = m;
     g->max_context = max_context;
-    g->parts = parts;
     g->block = block;
     layout_generator(g);
-    parallel_prepare(); /* feeding then starts no thread */
     return g;
 }
 
@@ -172,127 +134,64 @@ const float *generator_attention(const Generator *g, int layer)
     return g->att + (size_t)layer * cfg->num_heads * P * P;
 }
 
-/* One row's LayerNorm; stats: its mean, rstd and std (3 floats, unused after). */
-static void norm_row(const ModelConfig *cfg, float *out, float *stats, const float *inp,
-                     const float *gamma, const float *beta)
-{
-    layernorm_forward(out, &stats[0], &stats[1], &stats[2], inp, gamma, beta, cfg->layernorm, 1,
-                      cfg->d_model);
-}
-
-/* Region 1, part p: its heads' qkv rows, cache rows and attention. */
-static void attention_part(Generator *g, int p)
+static void norm_row(Generator *g, float *out, const float *inp, const float *gamma,
+                     const float *beta)
 {
     const ModelConfig *cfg = &g->m->cfg;
-    const int C = cfg->d_model, NH = cfg->num_heads, HS = C / NH, l = g->layer;
+    layernorm_forward(out, &g->stats[0], &g->stats[1], &g->stats[2], inp, gamma, beta,
+                      cfg->layernorm, 1, cfg->d_model);
+}
+
+/* The attention of the token at g->pos over layer l's cache, from the block's
+ * input `inp` (x for post-norm, LN1(x) for pre-norm), into g->branch. */
+static void attention_step(Generator *g, int l, const float *inp, const LayerWeights *w)
+{
+    const ModelConfig *cfg = &g->m->cfg;
+    const int C = cfg->d_model, NH = cfg->num_heads, HS = C / NH;
     const size_t P = (size_t)g->max_context, pos = (size_t)g->pos;
-    GenPart *part = &g->part[p];
-    LayerWeights w = model_layer_params(g->m, l);
-    int h0, h1;
-    part_range(NH, p, g->parts, &h0, &h1);
-    const float *inp = g->x;
-    if (cfg->norm == NORM_PRE) {
-        norm_row(cfg, part->ln, part->stats, g->x, w.ln1_g, w.ln1_b);
-        inp = part->ln;
-    }
-    const size_t first = (size_t)h0 * 3 * HS; /* the heads' columns of the qkv row */
-    linear_forward(g->qkv + first, inp, w.qkv_w + first * C, w.qkv_b + first, 1, C,
-                   (h1 - h0) * 3 * HS);
+    linear_forward_vec(g->qkv, inp, w->qkv_w, C, w->qkv_b, C, 3 * C);
     float *kc = g->kcache + (size_t)l * NH * P * HS, *vc = g->vcache + (size_t)l * NH * P * HS;
-    for (int h = h0; h < h1; h++) {
+    for (int h = 0; h < NH; h++) {
         const float *row = g->qkv + (size_t)h * 3 * HS;
         memcpy(kc + ((size_t)h * P + pos) * HS, row + HS, (size_t)HS * sizeof(float));
         memcpy(vc + ((size_t)h * P + pos) * HS, row + 2 * HS, (size_t)HS * sizeof(float));
     }
-    float *att = g->att + (((size_t)l * NH + (size_t)h0) * P + pos) * P; /* head h0, query pos */
-    attention_cached_forward(g->atty + (size_t)h0 * HS, att, P * P, g->qkv + first,
-                             kc + (size_t)h0 * P * HS, vc + (size_t)h0 * P * HS, P * HS,
-                             (int)pos + 1, HS, h1 - h0);
+    float *att = g->att + ((size_t)l * NH * P + pos) * P; /* head 0, query pos */
+    attention_cached_forward(g->atty, att, P * P, g->qkv, kc, vc, P * HS, (int)pos + 1, HS, NH);
+    linear_forward_vec(g->branch, g->atty, w->out_w, C, w->out_b, C, C);
 }
 
-/* Region 2, part p: the output projection and the block's first residual (every
- * part for itself), its rows of linear1 and its share of linear2's sum. */
-static void feed_forward_part(Generator *g, int p)
+/* relu(inp W1^T + b1) W2^T + b2 into g->branch. */
+static void feed_forward_step(Generator *g, const float *inp, const LayerWeights *w)
 {
     const ModelConfig *cfg = &g->m->cfg;
     const int C = cfg->d_model, F = cfg->d_ff;
-    GenPart *part = &g->part[p];
-    LayerWeights w = model_layer_params(g->m, g->layer);
-    linear_forward(part->proj, g->atty, w.out_w, w.out_b, 1, C, C);
-    residual_forward(part->res, g->x, part->proj, (size_t)C);
-    const float *inp;
-    if (cfg->norm == NORM_PRE) { /* res = x + attention; the branch reads LN2(res) */
-        norm_row(cfg, part->ln, part->stats, part->res, w.ln2_g, w.ln2_b);
-        inp = part->ln;
-    } else { /* res = LN1(x + attention), the branch's input and residual */
-        norm_row(cfg, part->res, part->stats, part->res, w.ln1_g, w.ln1_b);
-        inp = part->res;
-    }
-    int f0, f1;
-    part_range(F, p, g->parts, &f0, &f1);
-    linear_forward(g->ffh + f0, inp, w.ff1_w + (size_t)f0 * C, w.ff1_b + f0, 1, C, f1 - f0);
-    relu_forward(g->ffh + f0, g->ffh + f0, (size_t)(f1 - f0));
-    /* partial (1, C) = ffh[f0:f1] (1, f1-f0) . linear2.weight[:, f0:f1]^T (rows of F) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, C, f1 - f0, 1.0f, g->ffh + f0, f1 - f0,
-                w.ff2_w + f0, F, 0.0f, part->partial, C);
+    linear_forward_vec(g->ffh, inp, w->ff1_w, C, w->ff1_b, C, F);
+    relu_forward(g->ffh, g->ffh, (size_t)F);
+    linear_forward_vec(g->branch, g->ffh, w->ff2_w, F, w->ff2_b, F, C);
 }
 
-static void head_part(Generator *g, int p)
+/* One block on the token's row g->x, as model.c's layer forwards (eval mode). */
+static void layer_step(Generator *g, int l)
 {
     const ModelConfig *cfg = &g->m->cfg;
-    const int C = cfg->d_model;
-    int v0, v1;
-    part_range(cfg->vocab_size, p, g->parts, &v0, &v1);
-    const float *top = cfg->norm == NORM_PRE ? g->top : g->x;
-    linear_forward(g->logits + v0, top, model_params(g->m).lm_head + (size_t)v0 * C, NULL, 1, C,
-                   v1 - v0);
-}
-
-typedef enum { REGION_ATTENTION, REGION_FEED_FORWARD, REGION_HEAD } GenRegion;
-
-typedef struct {
-    Generator *g;
-    GenRegion region;
-} GenJob;
-
-static void region_chunk(void *ctx, size_t begin, size_t end)
-{
-    const GenJob *j = ctx;
-    for (size_t p = begin; p < end; p++) {
-        if (j->region == REGION_ATTENTION)
-            attention_part(j->g, (int)p);
-        else if (j->region == REGION_FEED_FORWARD)
-            feed_forward_part(j->g, (int)p);
-        else
-            head_part(j->g, (int)p);
-    }
-}
-
-/* Every part of the region on the pool's threads now (one per part at most;
- * fewer threads or a busy pool: the same parts, some one after the other). */
-static void run_region(Generator *g, GenRegion region)
-{
-    GenJob job = {g, region};
-    parallel_for_threads((size_t)g->parts, parallel_threads(), region_chunk, &job);
-}
-
-/* x = res + linear2's bias + the parts' shares in part order; post-norm then
- * LN2 of that. */
-static void finish_layer(Generator *g)
-{
-    const ModelConfig *cfg = &g->m->cfg;
-    const int C = cfg->d_model;
-    LayerWeights w = model_layer_params(g->m, g->layer);
-    float *f = g->part[0].proj; /* free again: the branch's output */
-    memcpy(f, w.ff2_b, (size_t)C * sizeof(float));
-    for (int p = 0; p < g->parts; p++)
-        residual_forward(f, f, g->part[p].partial, (size_t)C);
+    const size_t C = (size_t)cfg->d_model;
+    LayerWeights w = model_layer_params(g->m, l);
     if (cfg->norm == NORM_PRE) {
-        residual_forward(g->x, g->part[0].res, f, (size_t)C);
+        norm_row(g, g->ln, g->x, w.ln1_g, w.ln1_b);
+        attention_step(g, l, g->ln, &w);
+        residual_forward(g->x, g->x, g->branch, C);
+        norm_row(g, g->ln, g->x, w.ln2_g, w.ln2_b);
+        feed_forward_step(g, g->ln, &w);
+        residual_forward(g->x, g->x, g->branch, C);
         return;
     }
-    residual_forward(f, g->part[0].res, f, (size_t)C);
-    norm_row(cfg, g->x, g->stats, f, w.ln2_g, w.ln2_b);
+    attention_step(g, l, g->x, &w);
+    residual_forward(g->res, g->x, g->branch, C);
+    norm_row(g, g->res, g->res, w.ln1_g, w.ln1_b);
+    feed_forward_step(g, g->res, &w);
+    residual_forward(g->branch, g->res, g->branch, C);
+    norm_row(g, g->x, g->branch, w.ln2_g, w.ln2_b);
 }
 
 const float *generator_feed(Generator *g, int token)
@@ -306,14 +205,14 @@ const float *generator_feed(Generator *g, int token)
     const float *pos_table =
         cfg->pos_encoding == POS_ENCODING_LEARNED ? w.pos_emb : m->sinusoid;
     embedding_forward(g->x, &token, w.tok_emb, pos_table + (size_t)g->pos * C, 1, 1, C);
-    for (g->layer = 0; g->layer < cfg->num_layers; g->layer++) {
-        run_region(g, REGION_ATTENTION);
-        run_region(g, REGION_FEED_FORWARD);
-        finish_layer(g);
+    for (int l = 0; l < cfg->num_layers; l++)
+        layer_step(g, l);
+    const float *top = g->x;
+    if (cfg->norm == NORM_PRE) {
+        norm_row(g, g->ln, g->x, w.norm_g, w.norm_b);
+        top = g->ln;
     }
-    if (cfg->norm == NORM_PRE)
-        norm_row(cfg, g->top, g->stats, g->x, w.norm_g, w.norm_b);
-    run_region(g, REGION_HEAD);
+    linear_forward_vec(g->logits, top, w.lm_head, C, NULL, C, cfg->vocab_size);
     g->pos++;
     return g->logits;
 }

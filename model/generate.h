@@ -11,7 +11,9 @@
  * the caller slides the window by generator_reset and feeding the last tokens
  * again (positions restart at 0, as a forward over that window would have them).
  * The generator reads the model's weights at every feed: after the weights
- * change, reset it (the cache holds keys and values of the old weights). */
+ * change, reset it (the cache holds keys and values of the old weights).
+ * It runs on the calling thread; its products are matrix-vector ones, fastest
+ * with OpenBLAS at one thread (model_set_threads(n, true)). */
 #ifndef MINILLM_GENERATE_H
 #define MINILLM_GENERATE_H
 

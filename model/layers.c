@@ -73,6 +73,15 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                 bias ? 1.0f : 0.0f, out, OC);
 }
 
+void linear_forward_vec(float *out, const float *inp, const float *weight, int ldw,
+                        const float *bias, int IC, int OC)
+{
+    if (bias)
+        memcpy(out, bias, (size_t)OC * sizeof(float));
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1.0f, weight, ldw, inp, 1,
+                bias ? 1.0f : 0.0f, out, 1);
+}
+
 static void linear_backward_beta(float *dinp, float dinp_beta, float *dweight, float *dbias,
                                  const float *dout, const float *inp, const float *weight, int N,
                                  int IC, int OC)
@@ -504,13 +513,14 @@ void attention_cached_forward(float *out, float *att, size_t att_stride, const f
     for (int h = 0; h < NH; h++) {
         float *row = att + (size_t)h * att_stride;
         const float *k = kcache + (size_t)h * cache_stride, *v = vcache + (size_t)h * cache_stride;
-        /* scores (1, n) = q_h (1, HS) k_h^T (HS, n) / sqrt(HS), as attention_scores */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, n, HS, 1.0f / sqrtf((float)HS),
-                    q + (size_t)h * 3 * HS, HS, k, HS, 0.0f, row, n);
+        /* scores (n) = k_h (n, HS) q_h (HS) / sqrt(HS), as attention_scores; matrix-
+         * vector products through sgemv, as linear_forward_vec says why */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, n, HS, 1.0f / sqrtf((float)HS), k, HS,
+                    q + (size_t)h * 3 * HS, 1, 0.0f, row, 1);
         attention_softmax_row(row, NULL, n, n);
-        /* out_h (1, HS) = att (1, n) v_h (n, HS) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, HS, n, 1.0f, row, n, v, HS,
-                    0.0f, out + (size_t)h * HS, HS);
+        /* out_h (HS) = v_h^T (HS, n) att (n) */
+        cblas_sgemv(CblasRowMajor, CblasTrans, n, HS, 1.0f, v, HS, row, 1, 0.0f,
+                    out + (size_t)h * HS, 1);
     }
 }
 

@@ -22,6 +22,13 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                     int N, int IC, int OC);
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int IC, int OC);
+/* out (OC) = weight (OC, IC; row stride ldw) inp (IC) + bias (OC, may be NULL):
+ * linear_forward of one row, the generator's. Through cblas_sgemv: sgemm with one
+ * row packs the whole weight matrix on OpenBLAS kernels that have no small-matrix
+ * path (Haswell, Zen: a generated token 4x slower than with the Cooperlake kernel,
+ * measured), sgemv reads it once on all of them. */
+void linear_forward_vec(float *out, const float *inp, const float *weight, int ldw,
+                        const float *bias, int IC, int OC);
 /* The same, but dinp is overwritten instead of added to (dweight, dbias still add). */
 void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *weight, int N, int IC, int OC);

@@ -61,7 +61,7 @@ struct Activations {
     bool emb_dropout, dropout; /* whether dropout ran in the last forward */
     float p_emb, p;   /* the rates it ran with */
     bool pad_mask;    /* and the switches: the caller may flip them between calls */
-    bool causal;
+    bool causal;      /* the causal mask: cfg.causal, always for the language model */
     LayerNormKind layernorm;
     PoolingKind pooling;
     bool lm;          /* cfg.task == MODEL_TASK_LM (fixed: it shapes the buffers) */
