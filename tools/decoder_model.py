@@ -33,7 +33,9 @@ self-check (names, tied storage, cached step == full forward).
 """
 import json
 import math
+import os
 import struct
+import tempfile
 
 import torch
 import torch.nn as nn
@@ -297,6 +299,25 @@ def read_safetensors(path):
     return tensors, meta
 
 
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: [(name, tensor)] in order, written as F32; metadata: {str: str}."""
+    header = {'__metadata__': dict(metadata or {})}
+    offset, blobs = 0, []
+    for name, t in tensors:
+        blob = t.detach().contiguous().to(torch.float32).numpy().astype('<f4').tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(t.shape),
+                        'data_offsets': [offset, offset + len(blob)]}
+        offset += len(blob)
+        blobs.append(blob)
+    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+
+
 def load_checkpoint(model, path):
     """Loads a minillm-tui checkpoint into model with strict=True (every name present,
     none extra). Returns the file's metadata."""
@@ -322,8 +343,18 @@ def _self_check():
         steps = torch.stack([m.step(int(x[0, t]), t, cache) for t in range(9)])
         diff = (steps - full).abs().max().item()
         assert diff < 1e-4, diff
+        # a checkpoint of every state_dict entry (the sinusoid buffer and a tied head
+        # included) loads back with strict=True
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'model.safetensors')
+            write_safetensors(path, list(m.state_dict().items()), {'format': 'self-check'})
+            other = DecoderLM(13, 16, 4, 32, 2, 12, norm=norm, pos_encoding=pos, tie=tie,
+                              standard_ln=std).eval()
+            assert load_checkpoint(other, path) == {'format': 'self-check'}
+            with torch.no_grad():
+                assert torch.equal(other(x), m(x))
         print(f'{norm}/{pos}/tie={tie}: {len(names)} state_dict entries, cached step vs full '
-              f'forward max |diff| {diff:.2e}')
+              f'forward max |diff| {diff:.2e}, safetensors round trip with strict=True')
 
 
 if __name__ == '__main__':
