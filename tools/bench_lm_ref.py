@@ -6,6 +6,7 @@
                                                   # each setting in its own process
   /usr/bin/python3 tools/bench_lm_ref.py --session OUT --bench build/bench/minillm-bench \
       --runs 3                  # PyTorch and minillm-bench back to back, summary with ratios
+  /usr/bin/python3 tools/bench_lm_ref.py --summary OUT [--config ...] [--max-foreign X]
 
 The model is tools/decoder_model.py's DecoderLM with the same shapes and settings as
 minillm-bench's (pre-norm blocks, standard LayerNorm through F.layer_norm, sinusoidal
@@ -31,11 +32,12 @@ the best of them (default 1, 2 and 1/1).
 `minillm-bench --config X --json` at --ours-threads, one after the other, each after
 waiting for an idle machine (< 15 % busy over 3 s, at most --max-wait s); the share of
 the machine other processes used meanwhile is recorded ("foreign_share") and a
-measurement is redone (twice at most) above --max-foreign. JSON lines in
+measurement is redone (--retries times at most) above --max-foreign. JSON lines in
 OUT/torch.jsonl and OUT/ours.jsonl, the log in OUT/session.log, and a summary: per
 config the median over rounds of each setting, PyTorch's best, ours' best and the
 ratios against issue 15's targets (training >= 2x; generation latency(512) <= 3x
-latency(64) and >= 10x PyTorch's cached loop).
+latency(64) and >= 10x PyTorch's cached loop), from the measurements at or below
+--max-foreign (all of them, marked *, when none was).
 """
 import argparse
 import json
@@ -203,7 +205,11 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="--session: rounds")
     ap.add_argument("--ours-threads", default="1,2", help="--session: minillm-bench --threads")
     ap.add_argument("--max-wait", type=float, default=300.0)
-    ap.add_argument("--max-foreign", type=float, default=0.10)
+    ap.add_argument("--max-foreign", type=float, default=0.10,
+                    help="--session: redo a measurement above this share of others' CPU use; "
+                         "the summary's medians use only those at or below it")
+    ap.add_argument("--retries", type=int, default=2, help="--session: redos at most")
+    ap.add_argument("--summary", metavar="OUT", help="print the summary of session OUT again")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -216,6 +222,10 @@ def main():
             print(f"bench_lm_ref.py: --config {name!r} is not one of {', '.join(CONFIGS)}, lm",
                   file=sys.stderr)
             return 2
+    if args.summary:
+        import bench_lm_session
+        print(bench_lm_session.summarize(args.summary, names, args.max_foreign))
+        return 0
     if args.session:
         if not args.bench:
             print("bench_lm_ref.py: --session needs --bench PATH", file=sys.stderr)

@@ -87,13 +87,13 @@ def session(args, names, child_command):
     for r in range(1, args.runs + 1):
         for name in names:
             for who, setting, cmd, env in jobs_of(args, name, child_command):
-                for attempt in range(3):
+                for attempt in range(args.retries + 1):
                     idle = wait_idle(args.max_wait, log)
                     load = open("/proc/loadavg").read().split()[:3]
                     res, wall, foreign = measure(cmd, env)
                     res.update(who=who, setting=setting, round=r, attempt=attempt, wall_s=wall,
                                foreign_share=foreign, busy_before=idle, loadavg=load)
-                    keep = foreign <= args.max_foreign or attempt == 2
+                    keep = foreign <= args.max_foreign or attempt == args.retries
                     with open(os.path.join(args.session, f"{who}.jsonl" if keep
                                            else f"{who}_rejected.jsonl"), "a") as f:
                         f.write(json.dumps(res) + "\n")
@@ -101,7 +101,7 @@ def session(args, names, child_command):
                         f"{' '.join(load)} foreign {foreign:.0%}" + ("" if keep else " -> redo"))
                     if keep:
                         break
-    summary = summarize(args.session, names)
+    summary = summarize(args.session, names, args.max_foreign)
     log("\n" + summary)
     return 0
 
@@ -112,28 +112,35 @@ def value_text(res):
     return " ".join(f"{res[f'gen_us_ctx{n}']:7.1f}" for n in GEN_CONTEXTS) + " us/token"
 
 
-def medians(path, name):
-    """{setting: {key: median over rounds}} of one file's results for config `name`."""
+def medians(path, name, max_foreign):
+    """{setting: {key: median over rounds, "n": rounds}} of one file's results for config
+    `name`, from the measurements during which other processes used at most max_foreign
+    of the machine (all of them when none did)."""
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            rows = [r for r in map(json.loads, f) if r["config"] == name]
     by = {}
-    if not os.path.exists(path):
-        return {}
-    with open(path) as f:
-        for line in f:
-            res = json.loads(line)
-            if res["config"] != name:
-                continue
-            d = by.setdefault(res["setting"], {})
-            for key in ("train_steps_per_s",) + tuple(f"gen_us_ctx{n}" for n in GEN_CONTEXTS):
-                if key in res:
-                    d.setdefault(key, []).append(res[key])
-    return {s: {k: statistics.median(v) for k, v in d.items()} for s, d in by.items()}
+    for setting in {r["setting"] for r in rows}:
+        mine = [r for r in rows if r["setting"] == setting]
+        clean = [r for r in mine if r["foreign_share"] <= max_foreign] or mine
+        d = {"n": len(clean), "clean": clean is not mine or all(
+            r["foreign_share"] <= max_foreign for r in mine)}
+        for key in ("train_steps_per_s",) + tuple(f"gen_us_ctx{n}" for n in GEN_CONTEXTS):
+            if key in clean[0]:
+                d[key] = statistics.median(r[key] for r in clean)
+        by[setting] = d
+    return by
 
 
-def summarize(out, names):
-    lines = []
+def summarize(out, names, max_foreign=0.10):
+    """Per config: medians over the rounds measured on a quiet machine (other processes
+    <= max_foreign of it), the best setting of each side, the ratios and the targets."""
+    lines = [f"medians of the rounds during which other processes used <= {max_foreign:.0%} "
+             "of the machine (n = rounds; all rounds, marked *, when none was that quiet)"]
     for name in names:
-        torch = medians(os.path.join(out, "torch.jsonl"), name)
-        ours = medians(os.path.join(out, "ours.jsonl"), name)
+        torch = medians(os.path.join(out, "torch.jsonl"), name, max_foreign)
+        ours = medians(os.path.join(out, "ours.jsonl"), name, max_foreign)
         if not torch or not ours:
             continue
         if name != "lm-gen":
@@ -141,7 +148,9 @@ def summarize(out, names):
             o_set, o = max(ours.items(), key=lambda kv: kv[1]["train_steps_per_s"])
             ratio = o["train_steps_per_s"] / t["train_steps_per_s"]
             lines.append(f"{name}: PyTorch best {t['train_steps_per_s']:.3f} steps/s (setting "
-                         f"{t_set}), ours {o['train_steps_per_s']:.3f} ({o_set} threads): "
+                         f"{t_set}, n {t['n']}{'' if t['clean'] else '*'}), ours "
+                         f"{o['train_steps_per_s']:.3f} ({o_set} threads, n {o['n']}"
+                         f"{'' if o['clean'] else '*'}): "
                          f"{ratio:.2f}x (target >= {TARGET_TRAIN_SPEEDUP:.0f}x: "
                          f"{'met' if ratio >= TARGET_TRAIN_SPEEDUP else 'MISSED'})")
             continue
@@ -153,7 +162,8 @@ def summarize(out, names):
         lines.append(f"{name}: ours {o[k64]:.1f} / {o[k512]:.1f} us per token at context 64 / "
                      f"512 ({o_set} threads), latency(512)/latency(64) {growth:.2f} (target <= "
                      f"{TARGET_GEN_RATIO:.0f}: {'met' if growth <= TARGET_GEN_RATIO else 'MISSED'}"
-                     f"); PyTorch {t[k64]:.1f} / {t[k512]:.1f} (setting {t_set}): {s64:.1f}x / "
+                     f"); PyTorch {t[k64]:.1f} / {t[k512]:.1f} (setting {t_set}, n {t['n']}"
+                     f"{'' if t['clean'] else '*'}): {s64:.1f}x / "
                      f"{s512:.1f}x (target >= {TARGET_GEN_SPEEDUP:.0f}x: "
                      f"{'met' if min(s64, s512) >= TARGET_GEN_SPEEDUP else 'MISSED'})")
     return "\n".join(lines)
