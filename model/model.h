@@ -34,6 +34,10 @@ typedef enum { POS_ENCODING_SINUSOIDAL = 0, POS_ENCODING_LEARNED = 1 } PosEncodi
  * mean over non-pad positions (the notebook), or max over them (max-over-time, as
  * CNN text classifiers pool). Same tensors either way, so either checkpoint loads. */
 typedef enum { POOLING_MEAN = 0, POOLING_MAX = 1 } PoolingKind;
+/* STAND-IN (branch lm-app) for the contract branch lm-core implements: replaced
+ * by lm-core's model.h when main is merged. */
+typedef enum { MODEL_TASK_CLASSIFY = 0, MODEL_TASK_LM = 1 } ModelTask;
+typedef enum { NORM_POST = 0, NORM_PRE = 1 } NormPlacement;
 
 typedef struct {
     int vocab_size;   /* V */
@@ -50,6 +54,9 @@ typedef struct {
     bool pad_mask;    /* PAD keys get -inf, PAD positions left out of the mean pool */
     bool causal;      /* decoder mask: query t sees keys <= t */
     PoolingKind pooling; /* POOLING_MEAN = the notebook */
+    ModelTask task;      /* STAND-IN (lm-app) until lm-core lands */
+    NormPlacement norm;
+    bool tie_embeddings;
 } ModelConfig;
 
 /* The workshop's seed configuration (vocab 22, d 64, 4 heads, d_ff 256, 7 layers). */
