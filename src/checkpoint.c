@@ -16,7 +16,6 @@
 #include "safetensors.h"
 #include "spelling.h"
 
-#define PE_NAME "encoder.pos_encoding.pe"
 /* The file's sinusoid rows that the model uses must equal ours this closely
  * (both are float32 sin/cos of the same float32 angle; libm may differ by an ulp). */
 #define PE_TOLERANCE 1e-4f
@@ -58,7 +57,8 @@ typedef struct {
     size_t offset;           /* into the struct */
     const EnumNames *names;  /* J_ENUM: spelling.h's table (the field is an int-sized enum) */
     bool optional;           /* on load: absent keeps the struct's value */
-    bool omit_default;       /* on save: J_ENUM not written when it is value 0 */
+    bool omit_default;       /* on save: J_ENUM not written when it is value 0, J_BOOL when
+                              * false (unless the caller writes every key) */
 } JsonKey;
 
 /* What "config" describes: the model and the tokenizer it was trained with. */
@@ -69,6 +69,7 @@ typedef struct {
 
 _Static_assert(sizeof(LayerNormKind) == sizeof(int) && sizeof(PosEncodingKind) == sizeof(int) &&
                sizeof(PoolingKind) == sizeof(int) && sizeof(TokenizerKind) == sizeof(int) &&
+               sizeof(ModelTask) == sizeof(int) && sizeof(NormPlacement) == sizeof(int) &&
                sizeof(OptimKind) == sizeof(int), "J_ENUM fields are stored through an int");
 
 #define SAVED(field) offsetof(SavedConfig, field)
@@ -93,6 +94,11 @@ static const JsonKey CONFIG_KEYS[] = {
     /* Written only when not the notebook's mean, so that default checkpoints keep
      * their exact metadata. */
     {"pooling", J_ENUM, SAVED(model.pooling), &POOLING_NAMES, true, true},
+    /* The language model's keys: written for a language model (every key then), and
+     * for a classifier only when not the notebook's value. */
+    {"task", J_ENUM, SAVED(model.task), &TASK_NAMES, true, true},
+    {"norm", J_ENUM, SAVED(model.norm), &NORM_NAMES, true, true},
+    {"tie_embeddings", J_BOOL, SAVED(model.tie_embeddings), NULL, true, true},
 };
 #undef SAVED
 
@@ -112,9 +118,9 @@ static const JsonKey OPTIM_KEYS[] = {
 
 /* The struct at base as an unformatted JSON object (malloc'ed, cJSON_free), or NULL
  * with err (which names `what` and the key) when an enum value has no name or
- * memory runs out. */
-static char *json_write_object(const JsonKey *keys, int n, const void *base, const char *what,
-                               char *err, size_t err_len)
+ * memory runs out. every_key: omit_default keys are written too. */
+static char *json_write_object(const JsonKey *keys, int n, const void *base, bool every_key,
+                               const char *what, char *err, size_t err_len)
 {
     cJSON *o = cJSON_CreateObject();
     bool ok = o != NULL;
@@ -129,6 +135,8 @@ static char *json_write_object(const JsonKey *keys, int n, const void *base, con
             ok = cJSON_AddNumberToObject(o, k->name, iv) != NULL;
             break;
         case J_BOOL:
+            if (k->omit_default && !every_key && !*(const bool *)field)
+                break;
             ok = cJSON_AddBoolToObject(o, k->name, *(const bool *)field) != NULL;
             break;
         case J_FLOAT:
@@ -137,7 +145,7 @@ static char *json_write_object(const JsonKey *keys, int n, const void *base, con
             break;
         case J_ENUM:
             memcpy(&iv, field, sizeof iv);
-            if (k->omit_default && iv == 0)
+            if (k->omit_default && !every_key && iv == 0)
                 break;
             if (!enum_name(k->names, iv)) {
                 cJSON_Delete(o);
@@ -242,7 +250,8 @@ static char *config_json(const ModelConfig *c, const TokenizerConfig *tc, char *
                          size_t err_len)
 {
     const SavedConfig saved = {*c, *tc};
-    return json_write_object(CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, "config", err, err_len);
+    return json_write_object(CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, c->task == MODEL_TASK_LM,
+                             "config", err, err_len);
 }
 
 static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, const char *file,
@@ -326,10 +335,9 @@ static int expected_tensors(const Model *m, const float *sinusoid_buffer, SafeTe
             .shape = {v->shape[0], v->ndim == 2 ? v->shape[1] : 0},
             .data = m->params + v->offset,
         };
-        if (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL &&
-            strcmp(v->name, "encoder.embedding.weight") == 0)
+        if (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && v->role == PARAM_TOKEN_EMBEDDING)
             out[n++] = (SafeTensorF32){
-                .name = PE_NAME, .ndim = 2,
+                .name = model_sinusoid_buffer_name(&m->cfg), .ndim = 2,
                 .shape = {MODEL_SINUSOID_BUFFER_LEN, m->cfg.d_model},
                 .data = sinusoid_buffer,
             };
@@ -419,6 +427,42 @@ done:
     return rc;
 }
 
+/* Whether expected[i] shares its floats with an earlier tensor (a tied lm_head.weight
+ * is the embedding table). */
+static bool aliased(const SafeTensorF32 *expected, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (expected[j].data == expected[i].data)
+            return true;
+    return false;
+}
+
+/* A tied tensor's values in the file must be the ones already loaded under the
+ * first name (PyTorch's state_dict of a tied model holds the same table twice). */
+static int check_tied(const SafeTensorF32 *e, const SafeTensorF32 *expected, int i,
+                      const SafeTensor *t, const char *file, char *err, size_t err_len)
+{
+    const char *first = e->name;
+    for (int j = 0; j < i; j++)
+        if (expected[j].data == e->data) {
+            first = expected[j].name;
+            break;
+        }
+    float *values = malloc(t->numel * sizeof(float));
+    if (!values)
+        return errorf(err, err_len, "%s: out of memory", file);
+    safetensors_copy_f32(values, t);
+    size_t differ = t->numel;
+    for (size_t k = 0; k < t->numel && differ == t->numel; k++)
+        if (memcmp(&values[k], &e->data[k], sizeof(float)) != 0)
+            differ = k;
+    free(values);
+    if (differ == t->numel)
+        return 0;
+    return errorf(err, err_len, "%s: tensor '%s' differs from '%s' at index %zu, but the config "
+                  "ties them (tie_embeddings)", file, e->name, first, differ);
+}
+
 /* Every expected tensor present with its shape, none unexpected; copies the values. */
 static int load_tensors(Model *m, const SafeTensors *st, const char *file, char *err,
                         size_t err_len)
@@ -466,12 +510,14 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
                 if (!(fabsf(file_pe[j] - pe[j]) <= PE_TOLERANCE)) {
                     rc = errorf(err, err_len,
                               "%s: tensor '%s' row %zu column %zu is %g, not the sinusoid %g",
-                              file, PE_NAME, j / (size_t)m->cfg.d_model,
+                              file, e->name, j / (size_t)m->cfg.d_model,
                               j % (size_t)m->cfg.d_model, (double)file_pe[j], (double)pe[j]);
                     break;
                 }
             }
             free(file_pe);
+        } else if (aliased(expected, i)) {
+            rc = check_tied(e, expected, i, t, file, err, err_len);
         } else {
             safetensors_copy_f32((float *)e->data, t);
         }
@@ -601,7 +647,8 @@ void checkpoint_optim_path(const char *model_path, char *out, size_t out_len)
 int optimizer_state_save(const char *path, const Optimizer *opt, char *err, size_t err_len)
 {
     char why[256];
-    char *config = json_write_object(OPTIM_KEYS, COUNT(OPTIM_KEYS), &opt->cfg, "optimizer", why,
+    char *config = json_write_object(OPTIM_KEYS, COUNT(OPTIM_KEYS), &opt->cfg, false, "optimizer",
+                                     why,
                                      sizeof why);
     char step[32], num_params[32];
     snprintf(step, sizeof step, "%ld", opt->step);

@@ -151,11 +151,12 @@ void lm_stream_free(LmStream *s)
     memset(s, 0, sizeof *s);
 }
 
-void lm_stream_window(const LmStream *s, Rng *rng, int n, int *out)
+long lm_stream_window(const LmStream *s, Rng *rng, int n, int *out)
 {
     long starts = s->n - n + 1;
     long start = starts > 1 ? (long)(rng_next_u64(rng) % (uint64_t)starts) : 0;
     memcpy(out, s->ids + start, (size_t)n * sizeof *out);
+    return start;
 }
 
 /* ------------------------------------------------------------ a run's data */
@@ -316,15 +317,18 @@ void lm_data_close(LmData *d)
     memset(d, 0, sizeof *d);
 }
 
-void lm_data_window(const LmData *d, Rng *rng, int n, int *out, char *scratch)
+long lm_data_window(const LmData *d, Rng *rng, int n, int *out, char *scratch)
 {
     if (d->synthetic == SYNTHETIC_NONE) {
-        lm_stream_window(&d->train, rng, n, out);
-        return;
+        long start = lm_stream_window(&d->train, rng, n, out), chars = 0;
+        for (int i = 1; i < n; i++)
+            chars += d->train.chars[start + i];
+        return chars;
     }
     synthetic_text(d->synthetic, rng, scratch, (size_t)n, true);
     for (int i = 0; i < n; i++) {
         char one[2] = {scratch[i], '\0'};
         out[i] = vocab_lookup(d->vocab, one);
     }
+    return n - 1; /* one character per token */
 }

@@ -25,6 +25,8 @@
 /* Without a validation file, the last 5 % of the training text's characters
  * are the validation text. */
 #define LM_VAL_FRACTION 0.05
+/* A synthetic task has no text to go through: an epoch is this many steps. */
+#define LM_SYNTHETIC_STEPS_PER_EPOCH 100
 /* Bytes of generated text a synthetic task is validated on. */
 #define LM_SYNTHETIC_VAL_BYTES 8192
 
@@ -51,8 +53,9 @@ Vocab *lm_build_vocab(const TokenizerConfig *tc, const char *text, size_t len, i
 int lm_stream_encode(LmStream *out, const TokenizerConfig *tc, const Vocab *v, const char *text,
                      size_t len, const char *name, char *err, size_t err_len);
 void lm_stream_free(LmStream *s);
-/* n consecutive tokens from a uniformly drawn start in [0, s->n - n]; s->n >= n. */
-void lm_stream_window(const LmStream *s, Rng *rng, int n, int *out);
+/* n consecutive tokens from a uniformly drawn start in [0, s->n - n]; s->n >= n.
+ * Returns the start. */
+long lm_stream_window(const LmStream *s, Rng *rng, int n, int *out);
 
 /* The language model's data for a run. */
 typedef struct {
@@ -81,7 +84,8 @@ int lm_data_open_eval(LmData *d, const DataConfig *dc, uint64_t seed, const Voca
                       FILE *log, char *err, size_t err_len);
 void lm_data_close(LmData *d);
 /* One training window of n tokens: cut from the training stream, or generated
- * (a synthetic task). scratch: at least n bytes for generated text. */
-void lm_data_window(const LmData *d, Rng *rng, int n, int *out, char *scratch);
+ * (a synthetic task). scratch: at least n bytes for generated text. Returns
+ * the characters of tokens 1..n-1 (the ones the window predicts). */
+long lm_data_window(const LmData *d, Rng *rng, int n, int *out, char *scratch);
 
 #endif
