@@ -280,6 +280,14 @@ static Model *model_clone(const Model *src, char *err, size_t err_len)
     return m;
 }
 
+/* Steps of the run: the epochs', or [train] max_steps when that is fewer. */
+static long planned_steps(const Trainer *t)
+{
+    long total = (long)t->num_batches * t->cfg.train.epochs;
+    int max_steps = t->cfg.train.max_steps;
+    return max_steps > 0 && max_steps < total ? max_steps : total;
+}
+
 static void reset_progress(Trainer *t)
 {
     int spe = t->num_batches;
@@ -287,7 +295,7 @@ static void reset_progress(Trainer *t)
     memset(p, 0, sizeof *p);
     p->epochs = t->cfg.train.epochs;
     p->steps_per_epoch = spe;
-    p->total_steps = (long)spe * p->epochs;
+    p->total_steps = planned_steps(t);
     p->has_val = t->val != NULL && t->val->n > 0;
     p->val_step = -1;
     p->best_step = -1;
@@ -423,7 +431,7 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
                t->model->num_params);
         goto fail;
     }
-    const long total = (long)t->num_batches * cfg->train.epochs;
+    const long total = planned_steps(t);
     t->schedule = (LrSchedule){
         .kind = cfg->train.schedule,
         .peak_lr = cfg->train.optim.lr,
@@ -684,7 +692,8 @@ static void record_step(Trainer *t, int count, int T, float loss, int correct, f
     p->acc_avg = (float)t->correct_sum / (float)t->seen;
 
     bool end_of_epoch = p->step_in_epoch >= p->steps_per_epoch;
-    bool end_of_training = end_of_epoch && p->epoch + 1 >= p->epochs;
+    bool end_of_training = (end_of_epoch && p->epoch + 1 >= p->epochs) ||
+                           p->step >= p->total_steps; /* [train] max_steps */
     if (p->has_val) {
         int every = t->cfg.train.eval_every;
         if ((every > 0 && p->step % every == 0) || (every <= 0 && end_of_epoch) || end_of_training)
@@ -787,8 +796,9 @@ int trainer_set_step(Trainer *t, long step, char *err, size_t err_len)
     reset_progress(t);
     p->step = step;
     if (step == p->total_steps) {
-        p->epoch = p->epochs - 1;
-        p->step_in_epoch = p->steps_per_epoch;
+        /* The epoch of the last step (the last epoch unless max_steps cut the run). */
+        p->epoch = step > 0 ? (int)((step - 1) / p->steps_per_epoch) : 0;
+        p->step_in_epoch = step - (long)p->epoch * p->steps_per_epoch;
         p->done = true;
     } else {
         p->epoch = (int)(step / p->steps_per_epoch);
