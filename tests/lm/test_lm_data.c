@@ -8,6 +8,7 @@
 #include "config.h"
 #include "lm_data.h"
 #include "lm_synthetic.h"
+#include "trainer.h"
 
 static const TokenizerConfig CHARS = {TOKENIZER_CHAR, false};
 
@@ -274,4 +275,40 @@ Test(lm_config, keys_and_their_checks)
                    "lm.ini:3: data.synthetic = copy needs model.task = lm");
     cr_expect_eq(app_config_parse(&cfg, "x.ini", "[model]\ntask = gpt\n", err, sizeof err), -1);
     cr_expect_str_eq(err, "x.ini:2: model.task: \"gpt\" is not allowed (allowed: classify, lm)");
+}
+
+Test(lm_config, max_steps_ends_a_classifier_run_early_and_its_schedule_with_it)
+{
+    AppConfig cfg = app_config_default();
+    cfg.model.d_model = 16;
+    cfg.model.num_heads = 2;
+    cfg.model.d_ff = 32;
+    cfg.model.num_layers = 1;
+    cfg.train.max_steps = 7;
+    cfg.train.schedule = LR_WARMUP_COSINE;
+    cfg.train.threads = 1;
+    Dataset *d = dataset_embedded_train();
+    Vocab *v = vocab_from_dataset(d, &cfg.data.tokenizer, 1, 0);
+    cfg.model.vocab_size = vocab_size(v);
+    EncodedDataset *e = dataset_encode(d, &cfg.data.tokenizer, v, cfg.model.max_len);
+    char err[512] = "";
+    Trainer *t = trainer_create(&cfg, NULL, e, NULL, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
+    const TrainProgress *p = trainer_progress(t);
+    cr_expect_eq(p->total_steps, 7);
+    int rc, steps = 0;
+    while ((rc = trainer_step(t, err, sizeof err)) == 0)
+        steps++;
+    cr_expect_eq(rc, 1, "%s", err);
+    cr_expect_eq(steps, 7);
+    cr_expect(p->done);
+    cr_expect_lt(p->lr, cfg.train.optim.lr * 0.2f, "the cosine ends at the last step: lr %g",
+                 (double)p->lr);
+    cr_expect_eq(trainer_set_step(t, 7, err, sizeof err), 0, "%s", err);
+    cr_expect(p->done);
+    cr_expect_eq(p->epoch, 0);
+    trainer_free(t);
+    encoded_dataset_free(e);
+    vocab_free(v);
+    dataset_free(d);
 }
