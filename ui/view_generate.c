@@ -131,13 +131,13 @@ void view_generate_draw(const UiState *ui, const Canvas *c)
     else if (gs->n_history >= GEN_HISTORY_MAX)
         canvas_text(c, 1, x + 2, -1, msg(MSG_GEN_FULL), STYLE_WARN);
     canvas_printf(c, 2, 0, -1, STYLE_TITLE, msg(MSG_GEN_TEXT), gen_generated(gs));
+    /* a tall terminal gives its rows to the triangle, the text keeps 6 */
     int sample_h = c->h >= 30 ? 5 : 3, lower_h = 12;
     int text_h = c->h - 3 - lower_h - sample_h;
-    text_h = text_h < 2 ? 2 : text_h;
+    text_h = text_h < 2 ? 2 : text_h > 6 ? 6 : text_h;
     Canvas text = canvas_sub(c, 3, 0, text_h, c->w);
     draw_text(ui, &text, 0, text_h);
     int ly = 3 + text_h, lh = c->h - ly - sample_h;
-    lh = lh > 12 ? 12 : lh;
     int bars_w = c->w >= 100 ? 56 : c->w / 2;
     Canvas bars = canvas_sub(c, ly, 0, lh, bars_w - 1);
     draw_bars(ui, &bars);
