@@ -38,8 +38,9 @@ sys.path.insert(0, HERE)
 import decoder_model as dm  # noqa: E402
 
 FORMAT = 'minillm-tui/1'
-# |log p_torch - log p_C| allowed by --check (measured: see the commit message).
-TOLERANCE = 1e-4
+# |log p_torch - log p_C| allowed by --check: measured 4.6e-7 on interop_lm_c;
+# the C tests allow the same (tests/checkpoint/test_interop_lm.c FORWARD_TOLERANCE).
+TOLERANCE = 5e-5
 # Greedy continuations must not hinge on rounding: every step's best logit
 # leads the second by at least this much (else another seed is needed).
 MIN_GREEDY_MARGIN = 1e-3
@@ -271,12 +272,12 @@ def check_c():
     if torch_pe is not None:
         out['pe_max_abs_diff_vs_torch'] = float((tensors['decoder.pos_encoding.pe']
                                                  - torch_pe).abs().max())
-    write_json(os.path.join(FIXTURES, 'interop_lm_c_torch.json'), out)
     print('loaded %s strictly: %d tensors, names, shapes and metadata as issue 15 lists; '
           'max |log p_torch - log p_C| = %.3g (tolerance %g)' % (path, len(tensors), diff,
                                                                   TOLERANCE))
     if not diff <= TOLERANCE:
         sys.exit('%s: PyTorch and C log-probs differ by %g' % (path, diff))
+    write_json(os.path.join(FIXTURES, 'interop_lm_c_torch.json'), out)
 
 
 if __name__ == '__main__':

@@ -455,3 +455,175 @@ Test(interop_lm, resave_of_torch_exports_is_the_same_bytes)
         cr_expect_leq(ulps, 1u, "%s", TORCH_CASES[k]);
     }
 }
+
+/* ------------------------------------------------------------ C -> PyTorch */
+
+/* splitmix64 of the index: values that depend on nothing else (no libm, no RNG
+ * implementation), so that the saved file is the same bytes on every machine. */
+static float hash_uniform(uint64_t i)
+{
+    uint64_t z = i * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (float)(int32_t)(uint32_t)(z >> 32) * 0x1p-31f; /* [-1, 1) */
+}
+
+/* The model behind tests/fixtures/interop_lm_c.safetensors: a pre-norm, tied
+ * character LM with the sinusoidal encoding and the workshop LayerNorm (the
+ * combination the PyTorch exports above do not have), its parameters from
+ * hash_uniform (gammas around 1). */
+static Model *c_fixture_model(void)
+{
+    ModelConfig cfg = model_config_default();
+    cfg.task = MODEL_TASK_LM;
+    cfg.norm = NORM_PRE;
+    cfg.tie_embeddings = true;
+    cfg.pos_encoding = POS_ENCODING_SINUSOIDAL;
+    cfg.layernorm = LAYERNORM_WORKSHOP;
+    cfg.vocab_size = FIXTURE_V;
+    cfg.d_model = 4;
+    cfg.num_heads = 2;
+    cfg.d_ff = 8;
+    cfg.num_layers = 2;
+    cfg.max_len = 8;
+    cfg.num_classes = 0;
+    Rng rng;
+    rng_seed(&rng, 7);
+    char err[512] = "";
+    Model *m = model_create(&cfg, &rng, err, sizeof err);
+    cr_assert_not_null(m, "%s", err);
+    for (int i = 0; i < m->num_views; i++) {
+        const ParamView *v = &m->views[i];
+        if (v->role == PARAM_LM_HEAD)
+            continue; /* tied: the embedding's floats */
+        bool gamma = strstr(v->name, ".gamma") != NULL;
+        for (size_t j = 0; j < v->numel; j++) {
+            float u = hash_uniform(2025 + v->offset + j);
+            m->params[v->offset + j] = gamma ? 1.0f + 0.3f * u : 0.8f * u;
+        }
+    }
+    return m;
+}
+
+static void save_c_fixture(const char *path)
+{
+    char err[512] = "";
+    Model *m = c_fixture_model();
+    Vocab *v = vocab_from_list(FIXTURE_VOCAB, FIXTURE_V, err, sizeof err);
+    cr_assert_not_null(v, "%s", err);
+    const TokenizerConfig tc = {TOKENIZER_CHAR, false};
+    cr_assert_eq(checkpoint_save(path, m, &tc, v, NULL, 0, err, sizeof err), 0, "%s", err);
+    vocab_free(v);
+    model_free(m);
+}
+
+/* The rows whose log-probs interop_lm_c.json records: one of max_len tokens,
+ * <UNK> and all, one more. */
+static const int C_TOKENS[2][8] = {{4, 3, 6, 4, 11, 3, 1, 2}, {9, 10, 11, 2, 8, 5, 7, 3}};
+
+static cJSON *nested_array(const float *values, int B, int T, int V)
+{
+    cJSON *outer = cJSON_CreateArray();
+    for (int b = 0; b < B; b++) {
+        cJSON *seq = cJSON_CreateArray();
+        for (int t = 0; t < T; t++) {
+            cJSON *row = cJSON_CreateArray();
+            for (int v = 0; v < V; v++)
+                cJSON_AddItemToArray(row, cJSON_CreateNumber(values[(b * T + t) * V + v]));
+            cJSON_AddItemToArray(seq, row);
+        }
+        cJSON_AddItemToArray(outer, seq);
+    }
+    return outer;
+}
+
+/* interop_lm_c.json: the tokens and our log-probs, for make_interop_lm.py --check. */
+static void write_c_forward(const char *path)
+{
+    Checkpoint c;
+    load(fixture("interop_lm_c.safetensors"), &c);
+    const int V = c.model->cfg.vocab_size;
+    float logits[2 * 8 * FIXTURE_V], logp[2 * 8 * FIXTURE_V];
+    c_forward(c.model, &C_TOKENS[0][0], 2, 8, logits, logp);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *tokens = cJSON_AddArrayToObject(o, "tokens");
+    for (int b = 0; b < 2; b++)
+        cJSON_AddItemToArray(tokens, cJSON_CreateIntArray(C_TOKENS[b], 8));
+    cJSON_AddItemToObject(o, "logprobs", nested_array(logp, 2, 8, V));
+    cJSON_AddStringToObject(o, "made_by", "tests/checkpoint/test_interop_lm.c with "
+                                          "MINILLM_WRITE_FIXTURES=1 (checkpoint_load, model_forward)");
+    char *text = cJSON_Print(o);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    cr_assert_geq(fprintf(f, "%s\n", text), 0);
+    cr_assert_eq(fclose(f), 0);
+    free(text);
+    cJSON_Delete(o);
+    checkpoint_free(&c);
+}
+
+Test(interop_lm, c_save_is_the_committed_fixture)
+{
+    const char *committed = fixture("interop_lm_c.safetensors");
+    if (getenv("MINILLM_WRITE_FIXTURES")) {
+        save_c_fixture(committed);
+        write_c_forward(fixture("interop_lm_c.json"));
+        fprintf(stderr, "wrote %s and interop_lm_c.json; now run "
+                        "/usr/bin/python3 tools/make_interop_lm.py --check\n", committed);
+    }
+    const char *fresh = in_tmp("interop_lm_c.safetensors");
+    save_c_fixture(fresh);
+    /* the same libm call on another machine: within one ulp */
+    uint32_t ulps = same_bytes_but_sinusoid(committed, fresh);
+    fprintf(stderr, "interop LM C save: sinusoid buffer committed vs this machine max %u ulp\n",
+            ulps);
+    cr_expect_leq(ulps, 1u);
+}
+
+Test(interop_lm, c_fixture_has_the_issue_s_names_and_metadata)
+{
+    const char *path = fixture("interop_lm_c.safetensors");
+    Checkpoint c;
+    load(path, &c);
+    cr_expect_eq(c.model->cfg.norm, NORM_PRE);
+    cr_expect(c.model->cfg.tie_embeddings);
+    expect_lm_names(path, &c.model->cfg);
+    expect_lm_metadata(path, "pre", true, FIXTURE_VOCAB, FIXTURE_V);
+    checkpoint_free(&c);
+    /* a tied head is written in full, equal to the embedding */
+    SafeTensors st;
+    char err[512] = "";
+    cr_assert_eq(safetensors_read_file(&st, path, "F32", err, sizeof err), 0, "%s", err);
+    const SafeTensor *emb = safetensors_find(&st, "decoder.embedding.weight");
+    const SafeTensor *head = safetensors_find(&st, "lm_head.weight");
+    cr_assert(emb && head && emb->numel == head->numel);
+    cr_expect_eq(memcmp(emb->data, head->data, emb->end - emb->begin), 0);
+    safetensors_free(&st);
+}
+
+/* Our forward of the committed file against the C values recorded with it and
+ * against PyTorch's after its strict load (make_interop_lm.py --check). */
+Test(interop_lm, c_fixture_gives_the_recorded_and_torch_s_log_probs)
+{
+    Checkpoint c;
+    load(fixture("interop_lm_c.safetensors"), &c);
+    const char *files[2] = {"interop_lm_c.json", "interop_lm_c_torch.json"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *j = read_json(fixture(files[k]));
+        const char *made_by = cJSON_GetStringValue(item(j, "made_by"));
+        cr_assert(made_by && (k == 0 || strstr(made_by, "strict=True")),
+                  "%s must come from PyTorch's strict load", files[k]);
+        int ids[64], T;
+        int B = read_tokens(item(j, "tokens"), ids, 64, &T);
+        cr_assert_eq(memcmp(ids, C_TOKENS, sizeof C_TOKENS), 0, "%s: other tokens", files[k]);
+        const int V = c.model->cfg.vocab_size;
+        float logits[2 * 8 * FIXTURE_V], logp[2 * 8 * FIXTURE_V];
+        c_forward(c.model, ids, B, T, logits, logp);
+        double d = max_diff(logp, item(j, "logprobs"), B, T, V);
+        fprintf(stderr, "interop LM C -> %s: max |log p diff| %.3g\n", files[k], d);
+        cr_expect_leq(d, FORWARD_TOLERANCE, "%s: %g", files[k], d);
+        cJSON_Delete(j);
+    }
+    checkpoint_free(&c);
+}
