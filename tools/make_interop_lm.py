@@ -60,23 +60,9 @@ CASES = [
 ]
 
 
-def config(norm, tie, pos, ln, d_model, num_heads, d_ff, num_layers, max_len):
-    """minillm-tui's "config" object for an LM, keys in the order it writes them
-    (so that its re-save of the file is the same bytes)."""
-    return {
-        'vocab_size': len(VOCAB), 'd_model': d_model, 'num_heads': num_heads, 'd_ff': d_ff,
-        'num_layers': num_layers, 'num_classes': 0, 'max_len': max_len, 'layernorm': ln,
-        'pos_encoding': pos, 'pad_mask': True, 'causal': False, 'tokenizer': 'char',
-        'lowercase': False, 'dropout': 0.1, 'embedding_dropout': -1, 'pooling': 'mean',
-        'task': 'lm', 'norm': norm, 'tie_embeddings': tie,
-    }
-
-
-def build_model(cfg):
-    return dm.DecoderLM(cfg['vocab_size'], cfg['d_model'], cfg['num_heads'], cfg['d_ff'],
-                        cfg['num_layers'], cfg['max_len'], dropout=0.0,
-                        standard_ln=cfg['layernorm'] == 'standard', norm=cfg['norm'],
-                        pos_encoding=cfg['pos_encoding'], tie=cfg['tie_embeddings'])
+def build_model(norm, tie, pos, ln, d_model, num_heads, d_ff, num_layers, max_len):
+    return dm.DecoderLM(len(VOCAB), d_model, num_heads, d_ff, num_layers, max_len, dropout=0.0,
+                        standard_ln=ln == 'standard', norm=norm, pos_encoding=pos, tie=tie)
 
 
 def expected_names(cfg):
@@ -183,12 +169,6 @@ def perturb(model, seed):
                 p.copy_(0.5 * torch.randn(p.shape, generator=g))
 
 
-def metadata(cfg):
-    compact = {'separators': (',', ':')}
-    return {'format': FORMAT, 'config': json.dumps(cfg, **compact),
-            'vocab': json.dumps(VOCAB, **compact), 'labels': '[]'}
-
-
 def write_json(path, obj):
     with open(path, 'w') as f:
         json.dump(obj, f, indent=1)
@@ -200,19 +180,19 @@ def rounded(t):
 
 
 def make_case(index, case):
-    name, cfg = case[0], config(*case[1:])
+    name = case[0]
     torch.manual_seed(1000 + index)
-    model = build_model(cfg).eval()
+    model = build_model(*case[1:]).eval()
+    cfg = model.config
     perturb(model, 2000 + index)
     train(model, encode(EVAL_TEXT, VOCAB), cfg['max_len'])
     path = os.path.join(FIXTURES, 'interop_lm_%s.safetensors' % name)
     state = model.state_dict()
     assert [(k, list(v.shape)) for k, v in state.items()] == expected_names(cfg)
-    dm.write_safetensors(path + '.tmp', list(state.items()), metadata(cfg))
+    dm.save_lm_checkpoint(model, path + '.tmp', VOCAB)
     os.replace(path + '.tmp', path)
     # Read back strictly, as a user would, before trusting the numbers.
-    model = build_model(cfg).eval()
-    dm.load_checkpoint(model, path)
+    model, _ = dm.lm_from_checkpoint(path)
     logits, logp = forward(model, FORWARD_TOKENS)
     tokens, logprobs, margin = greedy(model, encode(PROMPT, VOCAB), 2 * cfg['max_len'] + 3,
                                       cfg['max_len'])
@@ -259,9 +239,9 @@ def check_c():
     path = os.path.join(FIXTURES, 'interop_lm_c.safetensors')
     tensors, meta = dm.read_safetensors(path)
     cfg = check_file(path, tensors, meta)
-    model = build_model(cfg).eval()
-    torch_pe = model.decoder.pos_encoding.pe.clone() if cfg['pos_encoding'] == 'sinusoidal' else None
-    model.load_state_dict(tensors, strict=True)  # raises on any missing/unexpected name or shape
+    # load_state_dict(strict=True): raises on any missing or unexpected name or shape
+    model, _ = dm.lm_from_checkpoint(path)
+    torch_pe = dm.PositionalEncoding(cfg['d_model']).pe if cfg['pos_encoding'] == 'sinusoidal' else None
     with open(os.path.join(FIXTURES, 'interop_lm_c.json')) as f:
         recorded = json.load(f)
     _, logp = forward(model, recorded['tokens'])
