@@ -1056,7 +1056,7 @@ const float *activations_ffn_residual(const Activations *a, int layer)
 const float *activations_layer_output(const Activations *a, int layer)
 {
     const LayerActs *la = layer_acts(a, layer);
-    return la ? la->ln2 : NULL;
+    return la ? layer_output(la, a->cfg.norm) : NULL;
 }
 
 /* Sequence b's q of head `head` in layer's qkv, or NULL when out of range. */

@@ -320,11 +320,14 @@ const float *activations_embedded(const Activations *a);        /* (B, T, C) emb
 const float *activations_qkv(const Activations *a, int layer);  /* (B, T, 3C): head h's
                                                                  * [q | k | v] at columns 3*HS*h */
 const float *activations_attention_residual(const Activations *a, int layer); /* (B, T, C)
-                                                                 * x + attention(x) */
+                                                                 * x + attention(x); pre:
+                                                                 * x + attention(LN1(x)) */
 const float *activations_norm1(const Activations *a, int layer);       /* (B, T, C) */
 const float *activations_ffn_hidden(const Activations *a, int layer);  /* (B, T, F) after ReLU */
-const float *activations_ffn_residual(const Activations *a, int layer);/* (B, T, C) norm1 + FFN */
-const float *activations_layer_output(const Activations *a, int layer);/* (B, T, C) norm2 */
+/* post: norm1 + FFN; pre: x + attention + FFN(LN2(.)), the layer's output */
+const float *activations_ffn_residual(const Activations *a, int layer);/* (B, T, C) */
+/* What the next layer reads: post: LN2 of the FFN residual; pre: the FFN residual */
+const float *activations_layer_output(const Activations *a, int layer);/* (B, T, C) */
 const float *activations_logits(const Activations *a);                 /* (B, K) */
 /* scores (T, T) = q k^T / sqrt(HS) of sequence b, layer, head: before the mask
  * and the softmax (the forward overwrites them with the weights). -1 when b,

@@ -27,11 +27,15 @@ static FlowCols flow_cols(const Canvas *c)
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static void draw_stage_header(const Canvas *c, int y)
+/* Post-norm (the workshop): in, x + attn, LN1, ReLU, + FFN, LN2 (the output).
+ * Pre-norm: LN1 normalises the layer's input before attention, and the output is
+ * the residual stream itself (the + FFN column again). */
+static void draw_stage_header(const UiState *ui, const Canvas *c, int y)
 {
     const FlowCols fc = flow_cols(c);
-    const char *names[FLOW_STAGES] = {msg(MSG_FLOW_IN), "+attn", "LN1", msg(MSG_FLOW_RELU), "+FFN",
-                                      "LN2"};
+    const bool pre = ui->inf.model->cfg.norm == NORM_PRE;
+    const char *names[FLOW_STAGES] = {msg(MSG_FLOW_IN), "+attn", pre ? "LN1(in)" : "LN1",
+                                      msg(MSG_FLOW_RELU), "+FFN", pre ? "out" : "LN2"};
     for (int s = 0; s < FLOW_STAGES; s++) {
         int tw = text_width(names[s]), x = fc.label_w + s * fc.col_w;
         canvas_text(c, y, x + (tw < fc.col_w - 1 ? fc.col_w - 1 - tw : 0), fc.col_w - 1, names[s],
@@ -64,7 +68,7 @@ void draw_flow_layers(const UiState *ui, const Canvas *c)
         return;
     }
     const FlowCols fc = flow_cols(c);
-    draw_stage_header(c, 1);
+    draw_stage_header(ui, c, 1);
     for (int l = 0; l < ls->L && 2 + l < c->h; l++) {
         bool sel = l == ui->layer;
         canvas_printf(c, 2 + l, 0, fc.label_w - 1, sel ? STYLE_CURSOR : STYLE_LABEL, "%s%s %d",
@@ -92,7 +96,7 @@ void draw_flow_tokens(const UiState *ui, const Canvas *c)
     if (!inf->valid || !ls->valid)
         return;
     const FlowCols fc = flow_cols(c);
-    draw_stage_header(c, 1);
+    draw_stage_header(ui, c, 1);
     const int rows = c->h - 2, n = inf->n_tokens;
     const int first = n > rows ? clamp(ui->cur_q - rows / 2, 0, n - rows) : 0;
     for (int t = first; t < n && t - first < rows; t++) {

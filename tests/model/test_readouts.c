@@ -204,3 +204,50 @@ Test(readouts, layer_buffers_are_what_they_say)
     cr_expect_eq(activations_logits(n.a), logits);
     net_close(&n);
 }
+
+/* Pre-norm: the layer's output is the residual stream x + attn + ffn (what the
+ * next layer's LN1 reads), not LN2 (the FFN's input). */
+Test(readouts, pre_norm_layer_output_is_the_residual_stream)
+{
+    ModelConfig cfg = tiny_config((TinySizes){.vocab_size = 10, .d_model = 8, .d_ff = 12,
+                                              .num_classes = 3, .max_len = 6});
+    cfg.norm = NORM_PRE;
+    cr_assert_geq(cfg.num_layers, 2);
+    Rng rng;
+    rng_seed(&rng, 7);
+    char err[256];
+    Model *m = model_create(&cfg, &rng, err, sizeof err);
+    cr_assert_not_null(m, "%s", err);
+    Activations *a = activations_create(m, 2, 6);
+    cr_assert_not_null(a);
+    cr_assert_not_null(model_forward(m, a, tokens, 2, 6, NULL), "%s", model_forward_error(a));
+    const int C = cfg.d_model;
+    for (int l = 0; l + 1 < cfg.num_layers; l++) {
+        const float *out = activations_layer_output(a, l);
+        cr_expect_eq(out, activations_ffn_residual(a, l), "layer %d", l);
+        LayerWeights next = model_layer_params(m, l + 1);
+        const float *ln1 = activations_norm1(a, l + 1);
+        for (int t = 0; t < 12; t++) {
+            const float *x = out + (size_t)t * C;
+            double mean = 0, var = 0;
+            for (int i = 0; i < C; i++)
+                mean += x[i] / (double)C;
+            for (int i = 0; i < C; i++)
+                var += (x[i] - mean) * (x[i] - mean);
+            /* either LayerNorm kind: compare the normalised direction, which both share */
+            double dot = 0, nx = 0, ny = 0;
+            for (int i = 0; i < C; i++) {
+                double want = (x[i] - mean), got = (ln1[(size_t)t * C + i] - next.ln1_b[i]) /
+                                                   next.ln1_g[i];
+                dot += want * got;
+                nx += want * want;
+                ny += got * got;
+            }
+            cr_expect(var > 0 && dot / sqrt(nx * ny) > 1 - 1e-5,
+                      "layer %d row %d: LN1 of layer %d is not a LayerNorm of this output "
+                      "(cosine %g)", l, t, l + 1, dot / sqrt(nx * ny));
+        }
+    }
+    activations_free(a);
+    model_free(m);
+}
