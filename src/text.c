@@ -419,6 +419,11 @@ Vocab *vocab_from_bpe(Bpe *bpe, int num_specials, char *err, size_t err_len)
     return v;
 }
 
+void text_lowercase(char *dst, const char *src, size_t n)
+{
+    copy_token(dst, (const unsigned char *)src, n, true);
+}
+
 /* text[0..len) lower-cased (same length) into a malloc'ed copy when tc says so,
  * else text itself; NULL when out of memory. */
 static const char *cased_text(const TokenizerConfig *tc, const char *text, size_t len,

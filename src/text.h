@@ -113,6 +113,10 @@ void token_display(const char *bytes, size_t len, char out[32]);
  * token holding its first byte. */
 int token_chars(const char *bytes, size_t len);
 
+/* src[0..n) lower-cased as the tokenizers do (each character keeps its byte
+ * length) into dst, which gets n bytes and a NUL. */
+void text_lowercase(char *dst, const char *src, size_t n);
+
 /* Code points in s[0..len) (an invalid byte counts as one). */
 size_t utf8_count_chars(const char *s, size_t len);
 
