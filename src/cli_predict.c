@@ -150,7 +150,7 @@ static const float *predict_one(Predictor *pr, int index, const char *sentence)
     pr->n_unknown = 0;
     for (int i = 0; i < n; i++)
         pr->n_unknown += pr->ids[i] == MODEL_UNK_ID;
-    warn_unread(pr, index, sentence, n, tokenize(tc, sentence, NULL, 0, NULL, 0));
+    warn_unread(pr, index, sentence, n, (int)sentence_token_count(tc, pr->run->vocab, sentence));
     if (n <= 0) {
         n = 1;
         pr->ids[0] = MODEL_UNK_ID;

@@ -678,6 +678,13 @@ int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text,
     return kept;
 }
 
+long sentence_token_count(const TokenizerConfig *tc, const Vocab *v, const char *text)
+{
+    if (v->bpe)
+        return bpe_ids_of(tc, v, text, strlen(text), NULL, 0);
+    return tokenize(tc, text, NULL, 0, NULL, 0);
+}
+
 size_t utf8_count_chars(const char *s, size_t len)
 {
     size_t i = 0, count = 0;

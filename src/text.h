@@ -78,6 +78,10 @@ int vocab_lookup(const Vocab *v, const char *token);
 int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text, int max_len,
                     int *ids, char (*token_text)[32]);
 
+/* Tokens encode_sentence would give text without the max_len cut (with a BPE
+ * vocabulary, its whole encoding; else tokenize's count); -1 when out of memory. */
+long sentence_token_count(const TokenizerConfig *tc, const Vocab *v, const char *text);
+
 /* A whole text as token ids, without truncation or padding (the language
  * model's stream): ids gets one entry per token (at most len: a token has at
  * least one byte) and chars (may be NULL) the number of characters (code

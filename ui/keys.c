@@ -148,10 +148,10 @@ static int key_page(UiState *ui, int key)
     }
 }
 
-/* `a` and `f`: a panel of the Attention view, or back to the steps. */
+/* `a`, `f` and `t`: a panel of the Attention view, or back to the steps. */
 static int key_panel(UiState *ui, int key)
 {
-    AttentionPanel p = key == 'a' ? PANEL_HEADS : PANEL_FOCUS;
+    AttentionPanel p = key == 'a' ? PANEL_HEADS : key == 'f' ? PANEL_FOCUS : PANEL_TOKENS;
     if (ui->view != VIEW_ATTENTION) {
         ui->view = VIEW_ATTENTION;
         ui->panel = p;
@@ -263,6 +263,7 @@ static const KeyBinding bindings[] = {
     {{'c'}, "c", NULL, MSG_KEY_WHATIF, key_whatif},
     {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_panel},
     {{'f'}, "f", NULL, MSG_KEY_FOCUS, key_panel},
+    {{'t'}, "t", NULL, MSG_KEY_TOKENS, key_panel},
     {{'w', 'W'}, "w / W", NULL, MSG_KEY_WAVES, key_waves},
     {{'g'}, "g", NULL, MSG_KEY_LOG, key_log},
     {{'H', 'L', 'K', 'J', KEY_SLEFT, KEY_SRIGHT, KEY_SR, KEY_SF}, "H J K L, Shift+arrows",
