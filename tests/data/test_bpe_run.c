@@ -314,3 +314,53 @@ Test(bpe_run, tokenize_checkpoint_prints_what_tokenize_tokenizer_prints)
         free(b);
     }
 }
+
+static void expect_config_error(const char *ini, int parse_rc, const char *message)
+{
+    AppConfig cfg = app_config_default();
+    char err[1024] = "";
+    int rc = app_config_parse(&cfg, "bpe.ini", ini, err, sizeof err);
+    cr_assert_eq(rc, parse_rc, "%s: %s", ini, err);
+    if (rc == 0)
+        cr_assert_eq(app_config_validate(&cfg, err, sizeof err), -1, "%s", ini);
+    cr_expect_str_eq(err, message);
+}
+
+Test(bpe_run, config_keys_and_their_errors)
+{
+    AppConfig cfg = app_config_default();
+    char err[1024] = "";
+    cr_expect_eq(cfg.data.vocab_size, 8256, "the default: 8,000 merges");
+    const char *ini = "[model]\ntask = lm\n[data]\ntokenizer = bpe\nvocab_size = 256\n";
+    cr_assert_eq(app_config_parse(&cfg, "bpe.ini", ini, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(app_config_validate(&cfg, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(cfg.data.tokenizer.kind, TOKENIZER_BPE);
+    cr_expect_eq(cfg.data.vocab_size, 256, "the bytes alone");
+    expect_config_error("[data]\ntokenizer = bpe\nvocab_size = 255\n", -1,
+                        "bpe.ini:3: data.vocab_size: 255 is out of range (allowed: an integer from "
+                        "256 to 65792 (the 256 byte values + the merges))");
+    expect_config_error("[data]\nvocab_size = 65793\n", -1,
+                        "bpe.ini:2: data.vocab_size: 65793 is out of range (allowed: an integer "
+                        "from 256 to 65792 (the 256 byte values + the merges))");
+    expect_config_error("[model]\ntask = lm\n[data]\ntokenizer = bpe\nsynthetic = copy\n", 0,
+                        "bpe.ini:4: data.tokenizer = bpe cannot learn from data.synthetic = copy "
+                        "(the synthetic tasks use char tokens)");
+}
+
+/* The shipped configs load, validate and ask for BPE. */
+Test(bpe_run, shipped_configs)
+{
+    const char *names[2] = {"assets/sst2-bpe.ini", "assets/lm-bpe.ini"};
+    const ModelTask tasks[2] = {MODEL_TASK_CLASSIFY, MODEL_TASK_LM};
+    for (int k = 0; k < 2; k++) {
+        const char *root = getenv("MINILLM_SOURCE_ROOT");
+        char path[2048], err[1024] = "";
+        snprintf(path, sizeof path, "%s/%s", root ? root : ".", names[k]);
+        AppConfig cfg = app_config_default();
+        cr_assert_eq(app_config_load(&cfg, path, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(app_config_validate(&cfg, err, sizeof err), 0, "%s", err);
+        cr_expect_eq(cfg.data.tokenizer.kind, TOKENIZER_BPE, "%s", names[k]);
+        cr_expect_eq(cfg.model.task, tasks[k], "%s", names[k]);
+        cr_expect_gt(cfg.data.vocab_size, 256, "%s", names[k]);
+    }
+}
