@@ -313,10 +313,12 @@ static void token_text(const Predictor *pr, int j, char *out, size_t len)
 static void print_tokens(FILE *out, const Predictor *pr)
 {
     char tok[48];
-    fputs("  tokens:", out);
+    /* BPE pieces carry their own leading spaces: '|' marks where they meet */
+    bool pieces = vocab_bpe(pr->run->vocab) != NULL;
+    fputs(pieces ? "  tokens: " : "  tokens:", out);
     for (int j = 0; j < pr->T; j++) {
         token_text(pr, j, tok, sizeof tok);
-        fprintf(out, " %s", tok);
+        fprintf(out, pieces ? "%s%s" : " %s", pieces && j ? "|" : "", tok);
     }
     fputc('\n', out);
 }

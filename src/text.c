@@ -373,11 +373,9 @@ static char **bpe_token_copies(const Bpe *bpe, int num_specials, int n)
     char **tokens = calloc((size_t)n, sizeof *tokens);
     if (!tokens) return NULL;
     for (int i = 0; i < n; i++) {
-        size_t len = 0;
-        const unsigned char *b = i < num_specials
-                                     ? (const unsigned char *)SPECIALS[i]
-                                     : bpe_token_bytes(bpe, i - num_specials, &len);
-        if (i < num_specials) len = strlen(SPECIALS[i]);
+        size_t len = i < num_specials ? strlen(SPECIALS[i]) : 0;
+        const void *b = i < num_specials ? (const void *)SPECIALS[i]
+                                         : bpe_token_bytes(bpe, i - num_specials, &len);
         if (!(tokens[i] = malloc(len + 1))) {
             for (int j = 0; j < i; j++) free(tokens[j]);
             free(tokens);

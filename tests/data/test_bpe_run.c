@@ -313,6 +313,17 @@ Test(bpe_run, tokenize_checkpoint_prints_what_tokenize_tokenizer_prints)
         free(a);
         free(b);
     }
+    /* predict --attention shows the same pieces, '|' where they meet */
+    char *out_text = NULL, *err_text = NULL;
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&out_text, &out_len), *errf = open_memstream(&err_text, &err_len);
+    const char *predict[] = {"predict", "--checkpoint", model, "--attention", "the movie"};
+    cr_expect_eq(cli_predict(5, (char **)predict, stdin, out, errf), 0);
+    fclose(out);
+    fclose(errf);
+    cr_expect(strstr(out_text, "  tokens: the| movie\n"), "%s%s", out_text, err_text);
+    free(out_text);
+    free(err_text);
 }
 
 static void expect_config_error(const char *ini, int parse_rc, const char *message)
