@@ -318,7 +318,7 @@ static void print_tokens(FILE *out, const Predictor *pr)
     fputs(pieces ? "  tokens: " : "  tokens:", out);
     for (int j = 0; j < pr->T; j++) {
         token_text(pr, j, tok, sizeof tok);
-        fprintf(out, pieces ? "%s%s" : " %s", pieces && j ? "|" : "", tok);
+        fprintf(out, "%s%s", !pieces ? " " : j ? "|" : "", tok);
     }
     fputc('\n', out);
 }
