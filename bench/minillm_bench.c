@@ -44,6 +44,7 @@
 #include "model/generate.h"
 #include "model/optim.h"
 #include "model/rng.h"
+#include "stats.h"
 
 typedef enum { BENCH_CLASSIFY, BENCH_LM_TRAIN, BENCH_LM_GENERATE } BenchKind;
 
@@ -133,20 +134,6 @@ static double cpu_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts v in place. Median of an even count is the mean of the two middle values
- * (Python's statistics.median, which bench_ref.py uses). */
-static double median_sorted(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static double peak_rss_mib(void)

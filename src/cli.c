@@ -23,7 +23,10 @@ static const CliCommand tui_command = {
                 "       " CLI_PROGRAM " train|eval|predict|tokenize|generate [options]   (see COMMAND --help)",
     .description =
         "Builds, trains and explains a small Transformer sentiment classifier live in the\n"
-        "terminal. Without a command, opens the interactive visualiser.\n"
+        "terminal. Without a command, opens the interactive visualiser (views 1-4, ? help;\n"
+        "with a language model, [model] task = lm as in assets/lm-toy.ini, also view 5:\n"
+        "Generate, where n draws a token, N streams, e starts again, [ ] set the\n"
+        "temperature and { } top-k).\n"
         "\n"
         "Commands:\n"
         "  train     train without the visualiser, save a checkpoint\n"

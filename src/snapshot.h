@@ -68,6 +68,8 @@ typedef struct {
                                      * last reset */
     int resets;                     /* `r` presses carried out: with steps_run 0 and
                                      * no reset, the weights are as opened */
+    /* train_acc and val_acc: accuracy for a classifier; bits per character for
+     * a language model (train: the smoothed loss / ln 2 x tokens per character) */
     MetricHistory train_loss, train_acc, val_loss, val_acc;
     uint64_t status_seq;            /* bumped when status changes */
     char status[SNAPSHOT_STATUS_LEN]; /* last event: save path, error, reset */

@@ -117,13 +117,18 @@ static void record_step(TrainThread *tt)
     tt->data.lr_scale = trainer_lr_scale(tt->trainer);
     const double a = TRAIN_CURVE_SMOOTHING;
     tt->smooth_loss = a * tt->smooth_loss + (1.0 - a) * p->loss;
-    tt->smooth_acc = a * tt->smooth_acc + (1.0 - a) * p->acc;
+    /* a language model's second curve is bits per character: the loss in bits
+     * per token times the epoch's tokens per character (1 with char tokens) */
+    double second = p->acc;
+    if (p->is_lm)
+        second = p->loss / log(2.0) * (p->loss_avg > 0 && p->bpc_avg > 0 ? p->bpc_avg * log(2.0) / p->loss_avg : 1.0);
+    tt->smooth_acc = a * tt->smooth_acc + (1.0 - a) * second;
     tt->smooth_weight = a * tt->smooth_weight + (1.0 - a);
     metric_history_push(&tt->data.train_loss, p->step, (float)(tt->smooth_loss / tt->smooth_weight));
     metric_history_push(&tt->data.train_acc, p->step, (float)(tt->smooth_acc / tt->smooth_weight));
     if (p->has_val && p->val_step >= 0 && p->val_step != tt->val_step_seen) {
         metric_history_push(&tt->data.val_loss, p->val_step, p->val_loss);
-        metric_history_push(&tt->data.val_acc, p->val_step, p->val_acc);
+        metric_history_push(&tt->data.val_acc, p->val_step, p->is_lm ? p->val_bpc : p->val_acc);
         tt->val_step_seen = p->val_step;
     }
 }

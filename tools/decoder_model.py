@@ -28,6 +28,11 @@ minillm-tui checkpoint with load_state_dict(strict=True):
     model = DecoderLM(V, C, NH, F, L, max_len, norm='pre', ...)
     load_checkpoint(model, 'run.safetensors')
 
+or, for a language model, with the module built from the file's config:
+
+    model, meta = lm_from_checkpoint('lm.safetensors')      # minillm-tui -> PyTorch
+    save_lm_checkpoint(model, 'mine.safetensors', vocab)    # PyTorch -> minillm-tui
+
 Run with Debian's torch (/usr/bin/python3). `python3 tools/decoder_model.py` runs a
 self-check (names, tied storage, cached step == full forward).
 """
@@ -200,6 +205,15 @@ class DecoderLM(nn.Module):
     def __init__(self, vocab_size, d_model, num_heads, d_ff, num_layers, max_len, dropout=0.0,
                  standard_ln=False, norm='post', pos_encoding='sinusoidal', tie=False):
         super().__init__()
+        # minillm-tui's "config" metadata, keys in the order it writes them (so that its
+        # re-save of a file from save_lm_checkpoint is the same bytes).
+        self.config = {
+            'vocab_size': vocab_size, 'd_model': d_model, 'num_heads': num_heads, 'd_ff': d_ff,
+            'num_layers': num_layers, 'num_classes': 0, 'max_len': max_len,
+            'layernorm': 'standard' if standard_ln else 'workshop', 'pos_encoding': pos_encoding,
+            'pad_mask': True, 'causal': False, 'tokenizer': 'char', 'lowercase': False,
+            'dropout': int(dropout) if dropout == int(dropout) else dropout, 'embedding_dropout': -1, 'pooling': 'mean', 'task': 'lm',
+            'norm': norm, 'tie_embeddings': tie}
         self.decoder = Stack(vocab_size, d_model, num_heads, d_ff, num_layers, max_len, dropout,
                              standard_ln, norm, pos_encoding, 'weight')
         self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
@@ -324,6 +338,33 @@ def load_checkpoint(model, path):
     tensors, meta = read_safetensors(path)
     model.load_state_dict(tensors, strict=True)
     return meta
+
+
+def lm_from_checkpoint(path):
+    """A minillm-tui language-model checkpoint (`train --save`) as a DecoderLM in eval
+    mode, loaded with strict=True; returns (model, metadata), the vocabulary in
+    json.loads(metadata['vocab'])."""
+    tensors, meta = read_safetensors(path)
+    cfg = json.loads(meta['config'])
+    assert cfg.get('task') == 'lm', f'{path}: not a language model (task {cfg.get("task")})'
+    model = DecoderLM(cfg['vocab_size'], cfg['d_model'], cfg['num_heads'], cfg['d_ff'],
+                      cfg['num_layers'], cfg['max_len'], dropout=cfg.get('dropout', 0.0),
+                      standard_ln=cfg['layernorm'] == 'standard', norm=cfg['norm'],
+                      pos_encoding=cfg['pos_encoding'], tie=cfg['tie_embeddings'])
+    model.load_state_dict(tensors, strict=True)
+    return model.eval(), meta
+
+
+def save_lm_checkpoint(model, path, vocab, tokenizer='char', lowercase=False):
+    """A DecoderLM as a checkpoint minillm-tui loads (generate, eval, the TUI): its
+    state_dict with the __metadata__ format, config and vocab (tokens in id order,
+    <PAD> and <UNK> first)."""
+    cfg = dict(model.config, tokenizer=tokenizer, lowercase=lowercase)
+    assert len(vocab) == cfg['vocab_size'], (len(vocab), cfg['vocab_size'])
+    compact = {'separators': (',', ':')}
+    write_safetensors(path, list(model.state_dict().items()),
+                      {'format': 'minillm-tui/1', 'config': json.dumps(cfg, **compact),
+                       'vocab': json.dumps(vocab, **compact), 'labels': '[]'})
 
 
 def _self_check():

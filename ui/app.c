@@ -92,6 +92,7 @@ static void main_loop(UiState *ui, Snapshot *snap, int fps, const UiBench *bench
             ui_state_run_sentence(ui);
             rerun = false;
         }
+        ui_state_tick(ui, t);
         if (ui->snap.status_seq != seen_status) {
             seen_status = ui->snap.status_seq;
             status_time = t;

@@ -17,6 +17,9 @@ static void draw_tabs(const UiState *ui, const Canvas *c, int w)
     for (int pass = 0; pass < 2; pass++) { /* names; then the current one's name only */
         total = 0;
         for (int v = 0; v < VIEW_COUNT; v++) {
+            label[v][0] = '\0';
+            if (v == VIEW_GENERATE && !ui_is_lm(ui))
+                continue; /* a classifier has no Generate view */
             bool current = v == (int)ui->view, named = pass == 0 || current;
             snprintf(label[v], sizeof label[v], "%s%c%s%s%s", current ? "[" : " ",
                      v == VIEW_HELP ? '?' : '1' + v, named ? " " : "", named ? view_name(v) : "",
@@ -113,7 +116,7 @@ static void draw_bottom(const UiState *ui, const Canvas *c)
         draw_note(ui, c, y);
         break;
     default:
-        canvas_text(c, y, 0, -1, msg(MSG_HINTS), STYLE_DIM);
+        canvas_text(c, y, 0, -1, msg(ui_is_lm(ui) ? MSG_HINTS_LM : MSG_HINTS), STYLE_DIM);
     }
 }
 
@@ -148,6 +151,7 @@ void frame_draw(const UiState *ui, const Canvas *c)
     case VIEW_ATTENTION: view_attention_draw(ui, &body); break;
     case VIEW_PE: view_pe_draw(ui, &body); break;
     case VIEW_MODEL: view_model_draw(ui, &body); break;
+    case VIEW_GENERATE: view_generate_draw(ui, &body); break;
     default: view_help_draw(ui, &body); break;
     }
     draw_bottom(ui, &screen);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen.h"
 #include "src/errors.h"
 
 /* Padding columns shown after the sentence's tokens (when max_len leaves room). */
@@ -24,7 +25,10 @@ int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,
     inf->ids = calloc((size_t)mc->max_len, sizeof(int));
     inf->tokens = calloc((size_t)mc->max_len, sizeof *inf->tokens);
     inf->probs = calloc((size_t)(num_labels > 0 ? num_labels : 1), sizeof *inf->probs);
-    if (!inf->acts || !inf->ids || !inf->tokens || !inf->probs) {
+    inf->lm = mc->task == MODEL_TASK_LM;
+    if (inf->lm)
+        inf->next = calloc((size_t)mc->vocab_size, sizeof *inf->next);
+    if (!inf->acts || !inf->ids || !inf->tokens || !inf->probs || (inf->lm && !inf->next)) {
         infer_free(inf);
         return errorf(err, err_len, "out of memory for the UI's inference buffers (max_len %d)",
                       mc->max_len);
@@ -50,6 +54,7 @@ void infer_free(Inference *inf)
     free(inf->ids);
     free(inf->tokens);
     free(inf->probs);
+    free(inf->next);
     memset(inf, 0, sizeof *inf);
 }
 
@@ -74,16 +79,24 @@ void infer_run(Inference *inf, const char *sentence)
     if (inf->n_tokens <= 0)
         return;
     int spare = mc->max_len - inf->n_tokens;
-    int pads_shown = spare < PADS_SHOWN ? spare : PADS_SHOWN;
+    int pads_shown = inf->lm ? 0 : spare < PADS_SHOWN ? spare : PADS_SHOWN; /* lm: no padding */
     for (int i = inf->n_tokens; i < inf->n_tokens + pads_shown; i++)
         snprintf(inf->tokens[i], sizeof inf->tokens[i], "%s", "<pad>");
     inf->shown = inf->n_tokens + pads_shown;
     inf->T = model_tokens_to_feed(mc, inf->shown);
-    if (!model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL))
+    const float *logits = model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL);
+    if (!logits)
         return;
+    if (inf->lm) { /* the row of the last real token predicts the next one */
+        int V = mc->vocab_size;
+        gen_softmax(logits + (size_t)(inf->n_tokens - 1) * V, V, 1.0f, inf->next);
+        gen_top_tokens(inf->next, V, inf->next_top, V < INFER_NEXT_TOP ? V : INFER_NEXT_TOP);
+        inf->predicted = inf->next_top[0];
+    }
     const float *p = activations_probs(inf->acts);
-    inf->predicted = 0;
-    for (int k = 0; k < inf->num_labels; k++) {
+    if (!inf->lm)
+        inf->predicted = 0;
+    for (int k = 0; k < inf->num_labels && p; k++) {
         inf->probs[k] = p[k];
         if (p[k] > p[inf->predicted])
             inf->predicted = k;

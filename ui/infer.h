@@ -10,6 +10,9 @@
 #include "src/snapshot.h"
 #include "src/text.h"
 
+/* Next tokens a language model's prediction lists. */
+#define INFER_NEXT_TOP 10
+
 typedef struct {
     Model *model;               /* UI copy of the weights */
     Activations *acts;          /* batch 1, T = max_len */
@@ -29,6 +32,10 @@ typedef struct {
     float *probs;               /* (num_labels) class probabilities */
     int predicted;              /* argmax of probs */
     float norms[MODEL_MAX_LAYERS + 1]; /* mean vector norm after the embedding, each layer */
+    /* A language model predicts the token after the sentence's last one: */
+    bool lm;                    /* the model is a language model (no classes) */
+    float *next;                /* (V) softmax of that prediction (lm only) */
+    int next_top[INFER_NEXT_TOP]; /* its most probable tokens, most probable first */
 } Inference;
 
 int infer_init(Inference *inf, const ModelConfig *mc, const TokenizerConfig *tc,

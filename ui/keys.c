@@ -58,10 +58,67 @@ static int key_next_view(UiState *ui, int key)
 {
     if (ui->view == VIEW_HELP)
         ui->view = ui->view_before_help;
+    int n = ui_is_lm(ui) ? VIEW_HELP : VIEW_GENERATE; /* the tabs there are */
     if (key == KEY_BTAB)
-        ui->view = (ViewId)((ui->view + VIEW_HELP - 1) % VIEW_HELP);
+        ui->view = (ViewId)((ui->view + n - 1) % n);
     else
-        ui->view = (ViewId)((ui->view + 1) % VIEW_HELP);
+        ui->view = (ViewId)((ui->view + 1) % n);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* ------------------------------------------------- the Generate view's keys */
+
+/* n: one token drawn after the text (in the Generate view). */
+static int key_gen_token(UiState *ui, int key)
+{
+    (void)key;
+    ui->view = VIEW_GENERATE;
+    ui->gen.streaming = false;
+    gen_step(&ui->gen);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* N: a token every frame, or no more. */
+static int key_gen_stream(UiState *ui, int key)
+{
+    (void)key;
+    ui->view = VIEW_GENERATE;
+    ui->gen.streaming = !ui->gen.streaming;
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* e: back to the prompt alone and the seed's first draw. */
+static int key_gen_erase(UiState *ui, int key)
+{
+    (void)key;
+    gen_restart(&ui->gen, ui->inf.model, ui->inf.tc, ui->inf.vocab, ui->sentence,
+                ui->inf.weights_version);
+    ui->gen.sample_version = -1; /* the sample follows the new settings */
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static const float temperatures[] = {0.0f, 0.1f, 0.2f, 0.3f, 0.5f, 0.7f, 0.8f, 1.0f, 1.2f, 1.5f, 2.0f};
+static const int top_ks[] = {0, 1, 2, 3, 5, 10, 20, 40, GEN_TOP_K_MAX};
+#define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* [ ]: the temperature down / up the list; { }: top-k (0: off). */
+static int key_gen_sampling(UiState *ui, int key)
+{
+    SamplingConfig *s = &ui->gen.sampling;
+    int d = key == '[' || key == '{' ? -1 : 1;
+    if (key == '[' || key == ']') {
+        int i = 0;
+        while (i + 1 < COUNT_OF(temperatures) && temperatures[i] < s->temperature - 1e-6f)
+            i++;
+        s->temperature = temperatures[clamp(i + d, 0, COUNT_OF(temperatures) - 1)];
+    } else {
+        int i = 0;
+        while (i + 1 < COUNT_OF(top_ks) && top_ks[i] < s->top_k)
+            i++;
+        s->top_k = top_ks[clamp(i + d, 0, COUNT_OF(top_ks) - 1)];
+    }
+    gen_resample_view(&ui->gen);
+    ui->gen.sample_version = -1;
     return UI_HANDLED | UI_REDRAW;
 }
 
@@ -112,7 +169,7 @@ static int key_edit(UiState *ui, int key)
 
 static int help_scroll_to(UiState *ui, int line)
 {
-    ui->help_scroll = clamp(line, 0, view_help_max_scroll(ui->screen_h - 2, ui->screen_w));
+    ui->help_scroll = clamp(line, 0, view_help_max_scroll(ui->screen_h - 2, ui->screen_w, ui_is_lm(ui)));
     return UI_HANDLED | UI_REDRAW;
 }
 
@@ -242,35 +299,41 @@ static int key_cursor(UiState *ui, int key)
 }
 
 static const KeyBinding bindings[] = {
-    {{' '}, "Space", "Espace", MSG_KEY_PAUSE, key_pause},
-    {{'s'}, "s", NULL, MSG_KEY_SAVE, key_save},
-    {{'r'}, "r", NULL, MSG_KEY_RESET, key_reset},
-    {{'+', '='}, "+", NULL, MSG_KEY_LR_UP, key_lr},
-    {{'-', '_'}, "-", NULL, MSG_KEY_LR_DOWN, key_lr},
-    {{'>', '.'}, ">", NULL, MSG_KEY_PACE_UP, key_pace},
-    {{'<', ','}, "<", NULL, MSG_KEY_PACE_DOWN, key_pace},
-    {{'1'}, "1", NULL, MSG_KEY_VIEW1, key_view},
-    {{'2'}, "2", NULL, MSG_KEY_VIEW2, key_view},
-    {{'3'}, "3", NULL, MSG_KEY_VIEW3, key_view},
-    {{'4'}, "4", NULL, MSG_KEY_VIEW4, key_view},
-    {{KEY_TAB, KEY_BTAB}, "Tab", NULL, MSG_KEY_NEXT_VIEW, key_next_view},
-    {{'/'}, "/", NULL, MSG_KEY_EDIT, key_edit},
-    {{KEY_LEFT, KEY_RIGHT, 'h', 'l'}, "Left/Right h/l", "Gauche/Droite h/l", MSG_KEY_HEAD, key_head},
-    {{KEY_UP, KEY_DOWN, 'k', 'j'}, "Up/Down k/j", "Haut/Bas k/j", MSG_KEY_LAYER, key_layer},
+    {{' '}, "Space", "Espace", MSG_KEY_PAUSE, key_pause, false},
+    {{'s'}, "s", NULL, MSG_KEY_SAVE, key_save, false},
+    {{'r'}, "r", NULL, MSG_KEY_RESET, key_reset, false},
+    {{'+', '='}, "+", NULL, MSG_KEY_LR_UP, key_lr, false},
+    {{'-', '_'}, "-", NULL, MSG_KEY_LR_DOWN, key_lr, false},
+    {{'>', '.'}, ">", NULL, MSG_KEY_PACE_UP, key_pace, false},
+    {{'<', ','}, "<", NULL, MSG_KEY_PACE_DOWN, key_pace, false},
+    {{'1'}, "1", NULL, MSG_KEY_VIEW1, key_view, false},
+    {{'2'}, "2", NULL, MSG_KEY_VIEW2, key_view, false},
+    {{'3'}, "3", NULL, MSG_KEY_VIEW3, key_view, false},
+    {{'4'}, "4", NULL, MSG_KEY_VIEW4, key_view, false},
+    {{'5'}, "5", NULL, MSG_KEY_VIEW5, key_view, true},
+    {{KEY_TAB, KEY_BTAB}, "Tab", NULL, MSG_KEY_NEXT_VIEW, key_next_view, false},
+    {{'/'}, "/", NULL, MSG_KEY_EDIT, key_edit, false},
+    {{KEY_LEFT, KEY_RIGHT, 'h', 'l'}, "Left/Right h/l", "Gauche/Droite h/l", MSG_KEY_HEAD, key_head, false},
+    {{KEY_UP, KEY_DOWN, 'k', 'j'}, "Up/Down k/j", "Haut/Bas k/j", MSG_KEY_LAYER, key_layer, false},
     {{KEY_PPAGE, KEY_NPAGE, KEY_HOME, KEY_END}, "PgUp/PgDn Home/End", "PgUp/PgDn Début/Fin",
-     MSG_KEY_PAGE, key_page},
-    {{'v', 'V'}, "v / V", NULL, MSG_KEY_STEP, key_step},
-    {{'c'}, "c", NULL, MSG_KEY_WHATIF, key_whatif},
-    {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_panel},
-    {{'f'}, "f", NULL, MSG_KEY_FOCUS, key_panel},
-    {{'t'}, "t", NULL, MSG_KEY_TOKENS, key_panel},
-    {{'w', 'W'}, "w / W", NULL, MSG_KEY_WAVES, key_waves},
-    {{'g'}, "g", NULL, MSG_KEY_LOG, key_log},
+     MSG_KEY_PAGE, key_page, false},
+    {{'v', 'V'}, "v / V", NULL, MSG_KEY_STEP, key_step, false},
+    {{'c'}, "c", NULL, MSG_KEY_WHATIF, key_whatif, false},
+    {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_panel, false},
+    {{'f'}, "f", NULL, MSG_KEY_FOCUS, key_panel, false},
+    {{'t'}, "t", NULL, MSG_KEY_TOKENS, key_panel, false},
+    {{'w', 'W'}, "w / W", NULL, MSG_KEY_WAVES, key_waves, false},
+    {{'g'}, "g", NULL, MSG_KEY_LOG, key_log, false},
+    {{'n'}, "n", NULL, MSG_KEY_GEN_TOKEN, key_gen_token, true},
+    {{'N'}, "N", NULL, MSG_KEY_GEN_STREAM, key_gen_stream, true},
+    {{'e'}, "e", NULL, MSG_KEY_GEN_ERASE, key_gen_erase, true},
+    {{'[', ']'}, "[ / ]", NULL, MSG_KEY_GEN_TEMPERATURE, key_gen_sampling, true},
+    {{'{', '}'}, "{ / }", NULL, MSG_KEY_GEN_TOP_K, key_gen_sampling, true},
     {{'H', 'L', 'K', 'J', KEY_SLEFT, KEY_SRIGHT, KEY_SR, KEY_SF}, "H J K L, Shift+arrows",
-     "H J K L, Maj+flèches", MSG_KEY_CURSOR, key_cursor},
-    {{'?', KEY_F(1)}, "?, F1", NULL, MSG_KEY_HELP, key_help},
-    {{KEY_ESC}, "Esc", "Échap", MSG_KEY_ESC, key_escape},
-    {{'q', 'Q', CTRL('c')}, "q", NULL, MSG_KEY_QUIT, key_quit},
+     "H J K L, Maj+flèches", MSG_KEY_CURSOR, key_cursor, false},
+    {{'?', KEY_F(1)}, "?, F1", NULL, MSG_KEY_HELP, key_help, false},
+    {{KEY_ESC}, "Esc", "Échap", MSG_KEY_ESC, key_escape, false},
+    {{'q', 'Q', CTRL('c')}, "q", NULL, MSG_KEY_QUIT, key_quit, false},
 };
 
 const KeyBinding *key_table(int *count)
@@ -396,7 +459,7 @@ int keys_dispatch(UiState *ui, int key, bool is_function)
             /* curses codes are above the character range; characters come unshifted */
             bool k_is_function = k >= KEY_MIN;
             if (k == key && k_is_function == is_function)
-                return t[i].handler(ui, key);
+                return t[i].lm_only && !ui_is_lm(ui) ? 0 : t[i].handler(ui, key);
         }
     return 0;
 }

@@ -27,6 +27,8 @@ typedef struct {
     const char *label_fr;           /* in French, when the key names differ; NULL: label */
     MsgId help;
     KeyHandler handler;
+    bool lm_only;                   /* a language model's (the Generate view): a
+                                     * classifier's keys and help skip it */
 } KeyBinding;
 
 const KeyBinding *key_table(int *count);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "src/snapshot.h"
+#include "gen_timing.h"
 #include "view_id.h"
 
 #define STRINGIFY(x) #x
@@ -111,6 +112,42 @@ static const char *const explanations[2][VIEW_COUNT] = {
             "(7 layers, 353,442 parameters); the count of every component; FLOPs\n"
             "per token. Panels that do not fit go to further pages (v).\n"
             "Gradient: the gradient L2 norm per layer at the last step.",
+        [VIEW_GENERATE] =
+            "A language model ([model] task = lm) writes one token at a time.\n"
+            "Causal mask: in every layer, query t sees keys 1..t only (the scores\n"
+            "of later keys are -inf, their weights 0): the triangle, row = query,\n"
+            "column = key. Position t's output depends on tokens <= t only, so it\n"
+            "can learn to predict token t+1 without seeing it.\n"
+            "Teacher forcing: training feeds windows of max_len + 1 true tokens\n"
+            "and every position predicts the next true token at once,\n"
+            "  loss = -1/T sum_t log p(x_t+1 | x_1..x_t),\n"
+            "never the model's own guesses. The dashboard shows this loss, the\n"
+            "perplexity exp(loss) and the bits per character (sum of -log2 p\n"
+            "over the characters predicted), on training windows and on the\n"
+            "validation text (consecutive blocks of max_len + 1 tokens).\n"
+            "KV cache: while generating, each layer keeps the k and v of the\n"
+            "tokens fed so far; a new token computes only its own q, k and v and\n"
+            "attends over the cache: O(context) per token, not a whole forward.\n"
+            "When the context is full (max_len) it slides: the model restarts on\n"
+            "the last max_len - 1 tokens.\n"
+            "Sampling: p = softmax(logits / T). Temperature T ([ and ]): 0 takes\n"
+            "the most probable token (greedy), below 1 sharpens, above 1\n"
+            "flattens. Top-k ({ and }): only the k most probable tokens,\n"
+            "renormalised (0: off). Top-p (nucleus; generate --top-p): the fewest\n"
+            "most probable tokens whose probabilities reach p. One draw of the\n"
+            "seeded generator per token: the same seed (42, generate's default),\n"
+            "weights and settings give the same text as minillm-tui generate.\n"
+            "The view: the prompt (the input line, / edits it) and the tokens\n"
+            "generated after it; the 10 most probable next tokens as bars, p\n"
+            "under the model (T = 1) and the probability the sampler draws it\n"
+            "with (after T and top-k); the causal attention of the text in the\n"
+            "cache (h/l: head, j/k: layer). n draws one token, N streams one per\n"
+            "frame, e starts again from the prompt. While training, a sample of\n"
+            "the prompt is drawn again from the latest weights every "
+            VALUE_OF(GEN_SAMPLE_EVERY_S_INT) " seconds.\n"
+            "Model view: the LM head d_model -> V (no bias; tied: the embedding\n"
+            "table itself) in place of the classifier; with norm = pre, the\n"
+            "final LayerNorm before it.",
         [VIEW_HELP] = "",
     },
     [LANG_FR] = {
@@ -213,6 +250,46 @@ static const char *const explanations[2][VIEW_COUNT] = {
             "FLOPs par token. Les panneaux qui ne tiennent pas vont en pages\n"
             "suivantes (v).\n"
             "Gradient : la norme L2 du gradient par couche au dernier pas.",
+        [VIEW_GENERATE] =
+            "Un modèle de langue ([model] task = lm) écrit un token à la fois.\n"
+            "Masque causal : dans chaque couche, la requête t ne voit que les clés\n"
+            "1..t (les scores des clés suivantes valent -inf, leurs poids 0) : le\n"
+            "triangle, ligne = requête, colonne = clé. La sortie de la position t\n"
+            "ne dépend que des tokens <= t : elle peut apprendre à prédire le\n"
+            "token t+1 sans le voir.\n"
+            "Teacher forcing (forçage par l'enseignant) : l'entraînement lit des\n"
+            "fenêtres de max_len + 1 vrais tokens et chaque position prédit en même\n"
+            "temps le vrai token suivant,\n"
+            "  perte = -1/T somme_t log p(x_t+1 | x_1..x_t),\n"
+            "jamais les propositions du modèle lui-même. Le tableau de bord montre\n"
+            "cette perte, la perplexité exp(perte) et les bits par caractère\n"
+            "(somme des -log2 p sur les caractères prédits), sur les fenêtres\n"
+            "d'entraînement et sur le texte de validation (blocs consécutifs de\n"
+            "max_len + 1 tokens).\n"
+            "Cache KV : pendant la génération, chaque couche garde les k et v des\n"
+            "tokens déjà lus ; un nouveau token ne calcule que ses propres q, k et\n"
+            "v et regarde le cache : O(contexte) par token, pas un forward entier.\n"
+            "Quand le contexte est plein (max_len), il glisse : le modèle repart\n"
+            "des max_len - 1 derniers tokens.\n"
+            "Échantillonnage : p = softmax(logits / T). Température T ([ et ]) : 0\n"
+            "prend le token le plus probable (glouton), en dessous de 1 la\n"
+            "distribution s'affine, au-dessus elle s'aplatit. Top-k ({ et }) :\n"
+            "seuls les k tokens les plus probables, renormalisés (0 : désactivé).\n"
+            "Top-p (noyau ; generate --top-p) : le plus petit ensemble des tokens\n"
+            "les plus probables dont la somme atteint p. Un tirage du générateur\n"
+            "à graine par token : même graine (42, celle de generate), mêmes poids\n"
+            "et réglages donnent le même texte que minillm-tui generate.\n"
+            "La vue : l'amorce (la ligne de saisie, / la modifie) et les tokens\n"
+            "générés après elle ; les 10 tokens suivants les plus probables en\n"
+            "barres, p selon le modèle (T = 1) et la probabilité avec laquelle\n"
+            "l'échantillonneur le tire (après T et top-k) ; l'attention causale\n"
+            "du texte dans le cache (h/l : tête, j/k : couche). n tire un token,\n"
+            "N en tire un par image en continu, e repart de l'amorce. Pendant\n"
+            "l'entraînement, un échantillon de l'amorce est tiré à nouveau des\n"
+            "derniers poids toutes les " VALUE_OF(GEN_SAMPLE_EVERY_S_INT) " secondes.\n"
+            "Vue Modèle : la tête LM d_model -> V (sans biais ; liée : la table\n"
+            "d'embedding elle-même) à la place du classifieur ; avec norm = pre,\n"
+            "la LayerNorm finale avant elle.",
         [VIEW_HELP] = "",
     },
 };
@@ -331,7 +408,7 @@ const char *msg(MsgId id)
 }
 
 static const MsgId view_names[VIEW_COUNT] = {MSG_VIEW_DASHBOARD, MSG_VIEW_ATTENTION, MSG_VIEW_PE,
-                                             MSG_VIEW_MODEL, MSG_VIEW_HELP};
+                                             MSG_VIEW_MODEL, MSG_VIEW_GENERATE, MSG_VIEW_HELP};
 
 const char *view_name(int view)
 {

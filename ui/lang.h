@@ -17,7 +17,27 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_VIEW_ATTENTION, "Attention", "Attention")                                     \
     X(MSG_VIEW_PE, "Positional encoding", "Encodage positionnel")                       \
     X(MSG_VIEW_MODEL, "Model", "Modèle")                                                \
+    X(MSG_VIEW_GENERATE, "Generate", "Génération")                                      \
     X(MSG_VIEW_HELP, "Help", "Aide")                                                    \
+    X(MSG_PERPLEXITY, "perplexity", "perplexité")                                       \
+    X(MSG_BPC, "bits per character", "bits par caractère")                              \
+    X(MSG_VAL_FIGURES_LM, "val loss %.3f ppl %.2f bpc %.3f (step %ld)", "val perte %.3f ppl %.2f bpc %.3f (pas %ld)") \
+    X(MSG_TRAIN_FIGURES_LM, "train (this epoch) ppl %.2f bpc %.3f", "entraînement (cette époque) ppl %.2f bpc %.3f") \
+    X(MSG_CKPT_VAL_LM, "validation loss %.4f, perplexity %.2f (step %ld)", "perte de validation %.4f, perplexité %.2f (pas %ld)") \
+    X(MSG_PROMPT, "prompt", "amorce")                                                   \
+    X(MSG_NEXT_TOKEN, "next token", "token suivant")                                    \
+    X(MSG_GEN_BARS, "next token: p (T=1), p drawn", "token suivant : p (T=1), p tirée") \
+    X(MSG_GEN_TEXT, "text: the prompt + %d tokens (n one, N stream, e again)", "texte : l'amorce + %d tokens (n un, N continu, e reprise)") \
+    X(MSG_GEN_STREAMING, "STREAMING (N: stop)", "EN CONTINU (N : arrêt)")               \
+    X(MSG_GEN_SETTINGS, "T %.1f  top-k %d  seed %llu  weights of step %ld", "T %.1f  top-k %d  graine %llu  poids du pas %ld") \
+    X(MSG_GEN_CAUSAL, "causal attention  layer %d/%d  head %d/%d", "attention causale  couche %d/%d  tête %d/%d") \
+    X(MSG_GEN_SAMPLE, "sample of the prompt (weights of step %ld, every %d s while training):", "échantillon de l'amorce (poids du pas %ld, toutes les %d s à l'entraînement) :") \
+    X(MSG_GEN_FULL, "the text is full: e starts again", "le texte est plein : e repart de l'amorce") \
+    X(MSG_LM_HEAD, "LM head", "tête LM")                                                \
+    X(MSG_TIED, "tied", "liée")                                                         \
+    X(MSG_FINAL_NORM, "final LayerNorm", "LayerNorm finale")                            \
+    X(MSG_DECODER_LAYER, "decoder layer", "couche de décodeur")                         \
+    X(MSG_LM_FLOW_NEXT, "next token after the sentence's last one, softmax(LM head):", "token après le dernier de la phrase, softmax(tête LM) :") \
     X(MSG_LOSS, "loss", "perte (loss)")                                                 \
     X(MSG_ACCURACY, "accuracy", "exactitude")                                           \
     X(MSG_TRAIN, "train", "entraînement")                                               \
@@ -127,6 +147,12 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_KEY_VIEW2, "view 2: attention", "vue 2 : attention")                          \
     X(MSG_KEY_VIEW3, "view 3: positional encoding", "vue 3 : encodage positionnel")     \
     X(MSG_KEY_VIEW4, "view 4: model", "vue 4 : modèle")                                 \
+    X(MSG_KEY_VIEW5, "view 5: generate (a language model)", "vue 5 : génération (un modèle de langue)") \
+    X(MSG_KEY_GEN_TOKEN, "Generate: draw one token after the text", "Génération : tirer un token après le texte") \
+    X(MSG_KEY_GEN_STREAM, "Generate: stream, a token every frame (again: stop)", "Génération : en continu, un token par image (encore : arrêt)") \
+    X(MSG_KEY_GEN_ERASE, "Generate: back to the prompt alone and the seed's first draw", "Génération : retour à l'amorce seule et au premier tirage de la graine") \
+    X(MSG_KEY_GEN_TEMPERATURE, "Generate: temperature down / up (0: greedy, the most probable token)", "Génération : température plus basse / plus haute (0 : glouton, le token le plus probable)") \
+    X(MSG_KEY_GEN_TOP_K, "Generate: top-k down / up (0: off)", "Génération : top-k plus petit / plus grand (0 : désactivé)") \
     X(MSG_KEY_NEXT_VIEW, "next view (Shift-Tab: previous)", "vue suivante (Maj-Tab : précédente)") \
     X(MSG_KEY_HELP, "this help", "cette aide")                                          \
     X(MSG_KEY_ESC, "leave the help; dismiss the note on the bottom line (the next one shows)", \
@@ -238,7 +264,9 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_LR_CONSTANT, "constant", "constant")                                          \
     X(MSG_LR_COSINE, "warm-up then cosine", "montée puis cosinus")                      \
     X(MSG_HINTS, "Space pause  s save  r restart  +/- lr  </> pace  1-4 views  ? help  q quit", \
-      "Espace pause  s sauver  r recommencer  +/- lr  </> rythme  1-4 vues  ? aide  q fin")
+      "Espace pause  s sauver  r recommencer  +/- lr  </> rythme  1-4 vues  ? aide  q fin") \
+    X(MSG_HINTS_LM, "Space pause  s save  r restart  </> pace  1-5 views  n token  N stream  ? help  q quit", \
+      "Espace pause  s sauver  r recommencer  </> rythme  1-5 vues  n token  N continu  ? aide  q fin")
 
 #define UI_MSG_ENUM(id, en, fr) id,
 typedef enum { UI_MESSAGES(UI_MSG_ENUM) MSG_COUNT } MsgId;

@@ -247,6 +247,9 @@ static void embedding_compute(Lesson *ls, const Model *m, const Activations *a)
     }
     ls->emb_lo = range.lo, ls->emb_hi = range.hi;
     const float *pooled = activations_pooled(a);
+    ls->pooled_norm = ls->pooled_lo = ls->pooled_hi = 0.0f;
+    if (!pooled || m->cfg.task == MODEL_TASK_LM) /* a language model pools nothing */
+        return;
     Spread pr = {0};
     for (int i = 0; i < C; i++)
         spread_add(&pr, pooled[i]);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/lm_generate.h"
 #include "views.h"
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -22,7 +23,8 @@ int ui_state_init(UiState *ui, const ModelConfig *mc, const TokenizerConfig *tc,
     pe_table_update(&ui->pe, ui->inf.model);
     if (lesson_init(&ui->lesson, mc, err, err_len) != 0 ||
         examples_init(&ui->examples, ui->inf.model, tc, vocab, labels, num_labels, err,
-                      err_len) != 0) {
+                      err_len) != 0 ||
+        gen_init(&ui->gen, ui->inf.model, GEN_DEFAULT_SEED, err, err_len) != 0) {
         ui_state_free(ui);
         return -1;
     }
@@ -50,7 +52,10 @@ void ui_state_free(UiState *ui)
     pe_table_free(&ui->pe);
     lesson_free(&ui->lesson);
     examples_free(&ui->examples);
+    gen_free(&ui->gen);
 }
+
+bool ui_is_lm(const UiState *ui) { return ui->inf.lm; }
 
 /* The planned learning rate over the run's steps, times the live +/- scale:
  * the trainer's schedule (its warm-up rounded as trainer.c rounds it). */
@@ -82,7 +87,7 @@ static void examples_refresh(UiState *ui)
     long v = ui->inf.weights_version;
     bool arrived = !ui->examples_on_dashboard;
     ui->examples_on_dashboard = ui->view == VIEW_DASHBOARD;
-    if (ui->view != VIEW_DASHBOARD || v < 0 || v == ui->examples_version)
+    if (ui->inf.lm || ui->view != VIEW_DASHBOARD || v < 0 || v == ui->examples_version)
         return;
     if (!arrived && ui->examples_version >= 0 && v - ui->examples_version < EXAMPLES_EVERY)
         return;
@@ -101,12 +106,59 @@ bool ui_state_refresh(UiState *ui, Snapshot *snap)
     return fresh;
 }
 
+/* The Generate view's text follows the prompt line (a new prompt starts it
+ * again) and the weights (the cache is filled again with newer ones). */
+static void gen_follow(UiState *ui)
+{
+    GenState *gs = &ui->gen;
+    if (gs->n_history == 0 || strcmp(gs->prompt, ui->sentence) != 0)
+        gen_restart(gs, ui->inf.model, ui->inf.tc, ui->inf.vocab, ui->sentence,
+                    ui->inf.weights_version);
+    else if (gs->weights_version != ui->inf.weights_version)
+        gen_refeed(gs, ui->inf.weights_version);
+}
+
+/* The fixed prompt's sample, drawn with the view's settings and seed. */
+static void sample_refresh(UiState *ui, double now)
+{
+    GenState *gs = &ui->gen;
+    long v = ui->inf.weights_version;
+    if (v == gs->sample_version || (gs->sample_version >= 0 && now - gs->sample_time < GEN_SAMPLE_EVERY_S))
+        return;
+    GenerateSpec spec = {.prompt = gs->prompt, .tokens = GEN_SAMPLE_TOKENS,
+                         .sampling = gs->sampling, .seed = gs->seed};
+    GenerateResult r;
+    char err[256];
+    if (lm_generate(ui->inf.model, ui->inf.tc, ui->inf.vocab, &spec, NULL, NULL, &r, err,
+                    sizeof err) == 0)
+        snprintf(gs->sample, sizeof gs->sample, "%s%s", gs->prompt, r.text);
+    else
+        snprintf(gs->sample, sizeof gs->sample, "%s", err);
+    generate_result_free(&r);
+    gs->sample_version = v;
+    gs->sample_step = ui->inf.weights_step;
+    gs->sample_time = now;
+}
+
+void ui_state_tick(UiState *ui, double now)
+{
+    if (!ui->inf.lm)
+        return;
+    GenState *gs = &ui->gen;
+    if (gs->streaming && ui->view == VIEW_GENERATE && !gen_step(gs))
+        gs->streaming = false;
+    if (ui->view == VIEW_DASHBOARD || ui->view == VIEW_GENERATE)
+        sample_refresh(ui, now);
+}
+
 void ui_state_run_sentence(UiState *ui)
 {
     infer_run(&ui->inf, ui->sentence);
     ui->cur_q = clamp(ui->cur_q, 0, ui->inf.n_tokens > 0 ? ui->inf.n_tokens - 1 : 0);
     ui->cur_k = clamp(ui->cur_k, 0, ui->inf.shown > 0 ? ui->inf.shown - 1 : 0);
     ui->lesson.valid = false;
+    if (ui->inf.lm)
+        gen_follow(ui);
     if (ui->inf.valid)
         lesson_compute(&ui->lesson, ui->inf.model, ui->inf.acts, ui->inf.T, ui->inf.n_tokens,
                        ui->layer);

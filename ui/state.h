@@ -18,6 +18,8 @@
 
 #include "colors.h"
 #include "examples.h"
+#include "gen.h"
+#include "gen_timing.h"
 #include "infer.h"
 #include "lesson.h"
 #include "model/optim.h"
@@ -80,6 +82,8 @@ typedef struct {
     PeTable pe;                 /* the positional encoding as the model has it */
     Lesson lesson;              /* the lessons' numbers for the sentence (lesson.h) */
     Examples examples;          /* the notebook's sentences, predicted (examples.h) */
+    GenState gen;               /* language model: the Generate view's text (gen.h);
+                                 * its settings and streaming flag written by keys */
     long examples_version;      /* weights_version they were predicted with; -1: never */
     bool examples_on_dashboard; /* the last refresh was on the dashboard */
     float lr_step[UI_LR_POINTS], lr_plan[UI_LR_POINTS]; /* the schedule (x lr_scale) */
@@ -119,6 +123,13 @@ bool ui_state_refresh(UiState *ui, Snapshot *snap);
 /* The forward on the sentence with the current weights and the lessons'
  * numbers for the selected layer; the cursor is kept within the new tokens. */
 void ui_state_run_sentence(UiState *ui);
+/* A language model's generation at time `now` (clock_now_s): one token per
+ * frame while streaming in the Generate view; the fixed prompt's sample drawn
+ * again from newer weights every GEN_SAMPLE_EVERY_S seconds. */
+#define GEN_SAMPLE_EVERY_S ((double)GEN_SAMPLE_EVERY_S_INT)
+void ui_state_tick(UiState *ui, double now);
+/* Whether the run is a language model (the Generate view exists). */
+bool ui_is_lm(const UiState *ui);
 /* The terminal is h x w: pages kept within the views' page counts. */
 void ui_state_resized(UiState *ui, int h, int w);
 /* Items in ui->note; item i (0-based) into out, or false when there is none. */

@@ -58,6 +58,9 @@ static void draw_panel_line(const UiState *ui, const Canvas *c, int y)
         canvas_text(c, y, c->w - ww + 2, -1, whatif, STYLE_WARN);
 }
 
+/* Next tokens a language model's prediction lists below the panel. */
+#define LM_BARS 3
+
 void view_attention_draw(const UiState *ui, const Canvas *c)
 {
     const ModelConfig *mc = &ui->inf.model->cfg;
@@ -74,7 +77,7 @@ void view_attention_draw(const UiState *ui, const Canvas *c)
     canvas_text(c, 1, x + 2, -1, notice, STYLE_WARN);
     draw_panel_line(ui, c, 2);
     /* the prediction at the bottom when the panel keeps 12 rows */
-    int bars_h = inf->num_labels + 1;
+    int bars_h = (inf->lm ? LM_BARS : inf->num_labels) + 1; /* lm: the next tokens */
     bool bars = c->h - 3 - bars_h >= 12;
     Canvas panel = canvas_sub(c, 3, 0, c->h - 3 - (bars ? bars_h : 0), c->w);
     switch (ui->panel) {
@@ -86,6 +89,6 @@ void view_attention_draw(const UiState *ui, const Canvas *c)
     if (!bars)
         return;
     int by = c->h - bars_h + 1;
-    canvas_text(c, by - 1, 0, -1, msg(MSG_PREDICTION), STYLE_TITLE);
+    canvas_text(c, by - 1, 0, -1, msg(inf->lm ? MSG_NEXT_TOKEN : MSG_PREDICTION), STYLE_TITLE);
     draw_class_bars(ui, c, by, 0, c->w < 80 ? c->w : 80, bars_h - 1);
 }

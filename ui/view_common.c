@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gen.h"
 #include "lang.h"
 #include "plot.h"
 #include "views.h"
@@ -169,6 +170,11 @@ void draw_epoch_bar(const UiState *ui, const Canvas *c, int y)
     } else if (p->val_step < 0) {
         snprintf(text[0], sizeof text[0], msg(MSG_VAL_FIRST), first_validation_step(ui));
         snprintf(text[1], sizeof text[1], "val @%ld", first_validation_step(ui));
+    } else if (p->is_lm) {
+        snprintf(text[0], sizeof text[0], msg(MSG_VAL_FIGURES_LM), (double)p->val_loss,
+                 (double)p->val_perplexity, (double)p->val_bpc, p->val_step);
+        snprintf(text[1], sizeof text[1], "val %.3f / %.3f bpc", (double)p->val_loss,
+                 (double)p->val_bpc);
     } else {
         snprintf(text[0], sizeof text[0], msg(MSG_VAL_FIGURES), (double)p->val_loss,
                  (double)p->val_acc * 100.0, p->val_step);
@@ -188,11 +194,30 @@ void draw_epoch_bar(const UiState *ui, const Canvas *c, int y)
 
 /* ------------------------------------------------------------ class bars */
 
+/* A language model's bars: the most probable tokens after the sentence's last. */
+static void draw_next_token_bars(const UiState *ui, const Canvas *c, int y, int x, int w, int max_rows)
+{
+    const Inference *inf = &ui->inf;
+    int V = inf->model->cfg.vocab_size, n = V < INFER_NEXT_TOP ? V : INFER_NEXT_TOP, bw = w - 6 - 9;
+    for (int i = 0; i < n && i < max_rows && bw >= 4; i++) {
+        int id = inf->next_top[i], style = i == 0 ? STYLE_GOOD : STYLE_LABEL;
+        char label[32];
+        gen_token_label(inf->vocab, id, label, sizeof label);
+        canvas_text(c, y + i, x, 6, label, style);
+        plot_bar(c, y + i, x + 7, bw, inf->next[id], i == 0 ? STYLE_GOOD : STYLE_BAR, STYLE_BAR_EMPTY);
+        canvas_printf(c, y + i, x + 8 + bw, 7, style, "%5.1f%%", (double)inf->next[id] * 100.0);
+    }
+}
+
 void draw_class_bars(const UiState *ui, const Canvas *c, int y, int x, int w, int max_rows)
 {
     const Inference *inf = &ui->inf;
     if (!inf->valid)
         return;
+    if (inf->lm) {
+        draw_next_token_bars(ui, c, y, x, w, max_rows);
+        return;
+    }
     int K = inf->num_labels;
     int lw = 0;
     for (int k = 0; k < K; k++) {
@@ -275,14 +300,14 @@ bool view_shows_sentence(ViewId view, int h, int w)
 {
     switch (view) {
     case VIEW_DASHBOARD: return dashboard_is_large(h, w);
-    case VIEW_ATTENTION: case VIEW_MODEL: return true;
+    case VIEW_ATTENTION: case VIEW_MODEL: case VIEW_GENERATE: return true;
     default: return false;
     }
 }
 
 void draw_sentence_line(const UiState *ui, const Canvas *c, int y)
 {
-    int x = canvas_printf(c, y, 0, -1, STYLE_KEY, "%s> ", msg(MSG_SENTENCE));
+    int x = canvas_printf(c, y, 0, -1, STYLE_KEY, "%s> ", msg(ui->inf.lm ? MSG_PROMPT : MSG_SENTENCE));
     const char *hint = msg(MSG_EDIT_HINT);
     int hint_w = ui->editing ? 0 : text_width(hint) + 2;
     int w = c->w - x - hint_w;

@@ -5,6 +5,7 @@
  * the learning-rate schedule (view_examples.c), below the curves on a large
  * terminal (with the sentence's attention map when there is room), else on
  * page 2 (v). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,7 +35,10 @@ static void draw_checkpoint_card(const UiState *ui, const Canvas *c, int y, int 
     if (info->step >= 0)
         row += canvas_printf(c, row, x, w, STYLE_LABEL, msg(MSG_CKPT_STEP), info->step,
                              info->total_steps >= 0 ? info->total_steps : info->step) > 0;
-    if (info->val_step >= 0 && info->val_loss == info->val_loss) /* loss recorded */
+    if (ui->inf.lm && info->val_step >= 0 && info->val_loss == info->val_loss) /* no accuracy */
+        row += canvas_printf(c, row, x, w, STYLE_GOOD, msg(MSG_CKPT_VAL_LM), (double)info->val_loss,
+                             exp((double)info->val_loss), info->val_step) > 0;
+    else if (info->val_step >= 0 && info->val_loss == info->val_loss) /* loss recorded */
         row += canvas_printf(c, row, x, w, STYLE_GOOD, msg(MSG_CKPT_VAL), (double)info->val_acc * 100.0,
                              (double)info->val_loss, info->val_step) > 0;
     else if (info->val_step >= 0)
@@ -49,7 +53,8 @@ static void draw_checkpoint_card(const UiState *ui, const Canvas *c, int y, int 
         size_t used = strlen(classes);
         snprintf(classes + used, sizeof classes - used, "%s%s", k ? ", " : "", ui->inf.labels[k]);
     }
-    row += canvas_printf(c, row, x, w, STYLE_LABEL, msg(MSG_CKPT_CLASSES), classes) > 0;
+    if (!ui->inf.lm)
+        row += canvas_printf(c, row, x, w, STYLE_LABEL, msg(MSG_CKPT_CLASSES), classes) > 0;
     const TrainProgress *p = &ui->snap.progress;
     char next[512];
     if (p->step >= p->total_steps)
@@ -64,21 +69,24 @@ static void draw_boxes(const UiState *ui, const Canvas *c, int top, int ch)
     const SnapshotData *s = &ui->snap;
     const TrainProgress *p = &s->progress;
     long best_step = p->has_val ? p->best_step : -1; /* none before validation */
-    char loss[64];
+    char loss[96], second[128];
     snprintf(loss, sizeof loss, "%s%s", msg(MSG_LOSS), ui->loss_log ? msg(MSG_LOG_SCALE) : "");
-    if (c->w >= 90) {
-        int lw = c->w / 2;
-        draw_curves(c, top, 0, ch, lw, loss, &s->train_loss, &s->val_loss, false, -1, 0.0f,
-                    ui->loss_log);
-        draw_curves(c, top, lw, ch, c->w - lw, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc, true,
-                    best_step, p->best_val_acc, false);
+    /* a language model: bits per character (in the accuracy curves, see
+     * snapshot.h), the perplexities in the title; no best marked by accuracy */
+    if (p->is_lm) {
+        snprintf(second, sizeof second, "%s  ", msg(MSG_BPC));
+        size_t used = strlen(second);
+        snprintf(second + used, sizeof second - used, msg(MSG_TRAIN_FIGURES_LM),
+                 (double)p->ppl_avg, (double)p->bpc_avg);
+        best_step = -1;
     } else {
-        int lh = ch / 2;
-        draw_curves(c, top, 0, lh, c->w, loss, &s->train_loss, &s->val_loss, false, -1, 0.0f,
-                    ui->loss_log);
-        draw_curves(c, top + lh, 0, ch - lh, c->w, msg(MSG_ACCURACY), &s->train_acc, &s->val_acc,
-                    true, best_step, p->best_val_acc, false);
+        snprintf(second, sizeof second, "%s", msg(MSG_ACCURACY));
     }
+    bool beside = c->w >= 90;
+    int lw = beside ? c->w / 2 : c->w, lh = beside ? ch : ch / 2;
+    draw_curves(c, top, 0, lh, lw, loss, &s->train_loss, &s->val_loss, false, -1, 0.0f, ui->loss_log);
+    draw_curves(c, beside ? top : top + lh, beside ? lw : 0, beside ? ch : ch - lh, c->w - (beside ? lw : 0),
+                second, &s->train_acc, &s->val_acc, !p->is_lm, best_step, p->best_val_acc, false);
 }
 
 /* The typed sentence's map and prediction in h rows (the examples' table has

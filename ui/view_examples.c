@@ -16,7 +16,10 @@
 
 /* The title, the header, the examples, the typed sentence and what the model
  * makes of its words (unknown, cut at max_len). */
-int examples_rows(const UiState *ui) { return ui->examples.n + 4; }
+/* A language model has no example sentences: the sample of its prompt instead. */
+#define LM_SAMPLE_ROWS 6
+
+int examples_rows(const UiState *ui) { return ui->inf.lm ? LM_SAMPLE_ROWS : ui->examples.n + 4; }
 
 /* One row: the sentence, the expected class (when known), the prediction and
  * its confidence bar, and whether it is right. */
@@ -44,6 +47,10 @@ static void draw_example_row(const Canvas *c, int y, int tw, int cw, const char 
 
 void draw_examples(const UiState *ui, const Canvas *c)
 {
+    if (ui->inf.lm) {
+        draw_gen_sample(ui, c, 0, c->h);
+        return;
+    }
     const Examples *ex = &ui->examples;
     const Inference *inf = &ui->inf;
     int right = 0, known = 0;

@@ -109,7 +109,10 @@ void draw_flow_tokens(const UiState *ui, const Canvas *c)
                       msg(MSG_FLOW_WINDOW), first + 1, first + rows, n);
 }
 
-int flow_head_rows(const UiState *ui) { return ui->inf.num_labels + 4; }
+/* A language model pools nothing: its LM head's next tokens after the sentence. */
+#define FLOW_LM_BARS 5
+
+int flow_head_rows(const UiState *ui) { return ui->inf.lm ? FLOW_LM_BARS + 1 : ui->inf.num_labels + 4; }
 
 /* The pooled vector (a strip of its first dimensions), the logits, the softmax. */
 void draw_flow_head(const UiState *ui, const Canvas *c)
@@ -119,6 +122,11 @@ void draw_flow_head(const UiState *ui, const Canvas *c)
     const ModelConfig *mc = &inf->model->cfg;
     if (!inf->valid || !ls->valid)
         return;
+    if (inf->lm) {
+        canvas_text(c, 0, 0, -1, msg(MSG_LM_FLOW_NEXT), STYLE_TITLE);
+        draw_class_bars(ui, c, 1, 2, c->w - 2 < 80 ? c->w - 2 : 80, c->h - 1);
+        return;
+    }
     int x = canvas_printf(c, 0, 0, -1, STYLE_TITLE, msg(MSG_FLOW_POOLED),
                           msg(mc->pooling == POOLING_MAX ? MSG_FLOW_MAX : MSG_FLOW_MEAN),
                           (double)ls->pooled_norm) + 1;

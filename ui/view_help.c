@@ -51,14 +51,14 @@ static void put_wrapped(HelpOut *o, int x, int w, int indent, const char *text, 
 }
 
 /* The key table, one line per action (keys of one action joined). */
-static void key_lines(HelpOut *o, int w)
+static void key_lines(HelpOut *o, int w, bool lm)
 {
     int n;
     const KeyBinding *t = key_table(&n);
     put_line(o, 0, -1, msg(MSG_KEYS), STYLE_TITLE);
     bool beside = w - 2 - HELP_KEY_W >= HELP_TEXT_MIN_W;
     for (int i = 0; i < n; i++) {
-        if (i > 0 && t[i].help == t[i - 1].help) /* one line per action */
+        if ((i > 0 && t[i].help == t[i - 1].help) || (t[i].lm_only && !lm)) /* one line per action */
             continue;
         char label[64], folded[64];
         bool joined = i + 1 < n && t[i + 1].help == t[i].help;
@@ -98,29 +98,30 @@ static void explanation_lines(HelpOut *o, int w, int v)
 }
 
 /* The keys, then the view we came from, then the others in tab order. */
-static int help_text(const Canvas *c, int scroll, ViewId from, int w)
+static int help_text(const Canvas *c, int scroll, ViewId from, int w, bool lm)
 {
     HelpOut o = {c, scroll, 0};
-    key_lines(&o, w);
-    for (int k = 0; k < VIEW_HELP; k++)
-        explanation_lines(&o, w, (from + k) % VIEW_HELP);
+    key_lines(&o, w, lm);
+    int n = lm ? VIEW_HELP : VIEW_GENERATE; /* the views there are */
+    for (int k = 0; k < n; k++)
+        explanation_lines(&o, w, (from + k) % n);
     return o.line;
 }
 
-int view_help_lines(int w)
+int view_help_lines(int w, bool lm)
 {
-    return help_text(NULL, 0, VIEW_DASHBOARD, w);
+    return help_text(NULL, 0, VIEW_DASHBOARD, w, lm);
 }
 
-int view_help_max_scroll(int h, int w)
+int view_help_max_scroll(int h, int w, bool lm)
 {
-    int over = view_help_lines(w) - (h - 1);
+    int over = view_help_lines(w, lm) - (h - 1);
     return over > 0 ? over : 0;
 }
 
 void view_help_draw(const UiState *ui, const Canvas *c)
 {
-    int total = help_text(c, ui->help_scroll, ui->view_before_help, c->w);
+    int total = help_text(c, ui->help_scroll, ui->view_before_help, c->w, ui_is_lm(ui));
     int last = ui->help_scroll + c->h - 1;
     canvas_printf(c, c->h - 1, 0, -1, STYLE_DIM, msg(MSG_HELP_SCROLL), ui->help_scroll + 1,
                   last < total ? last : total, total);

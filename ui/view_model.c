@@ -35,9 +35,12 @@ static int arch_rows(const UiState *ui, ArchRow *r, bool detail)
     snprintf(r[n].name, sizeof r[n].name, "%s", msg(MSG_POS_ENCODING));
     snprintf(r[n++].shape, sizeof r[0].shape, "%d x %d %s", mc->max_len, C,
              msg(mc->pos_encoding == POS_ENCODING_LEARNED ? MSG_LEARNED : MSG_SINCOS));
+    bool lm = mc->task == MODEL_TASK_LM;
     r[n] = (ArchRow){.count = b.per_layer, .style = STYLE_TITLE};
-    snprintf(r[n].name, sizeof r[n].name, "%s", msg(MSG_ENCODER_LAYER));
-    snprintf(r[n++].shape, sizeof r[0].shape, msg(MSG_TIMES_LAYERS), mc->num_layers);
+    snprintf(r[n].name, sizeof r[n].name, "%s", msg(lm ? MSG_DECODER_LAYER : MSG_ENCODER_LAYER));
+    snprintf(r[n].shape, sizeof r[0].shape, msg(MSG_TIMES_LAYERS), mc->num_layers);
+    size_t used = strlen(r[n].shape);
+    snprintf(r[n++].shape + used, sizeof r[0].shape - used, ", %s-LN", mc->norm == NORM_PRE ? "pre" : "post");
     if (detail) {
         r[n] = (ArchRow){.count = b.attention, .style = STYLE_LABEL};
         snprintf(r[n].name, sizeof r[n].name, "  %s", msg(MSG_MHA));
@@ -49,9 +52,21 @@ static int arch_rows(const UiState *ui, ArchRow *r, bool detail)
         snprintf(r[n].name, sizeof r[n].name, "  %s", msg(MSG_FEED_FORWARD));
         snprintf(r[n++].shape, sizeof r[0].shape, "%d->%d->%d ReLU", C, mc->d_ff, C);
     }
-    r[n] = (ArchRow){.count = b.classifier, .style = STYLE_LABEL};
-    snprintf(r[n].name, sizeof r[n].name, "%s", msg(MSG_CLASSIFIER));
-    snprintf(r[n++].shape, sizeof r[0].shape, "%d->%d->%d", C, C / 2, mc->num_classes);
+    if (mc->norm == NORM_PRE) {
+        r[n] = (ArchRow){.count = b.final_norm, .style = STYLE_LABEL};
+        snprintf(r[n].name, sizeof r[n].name, "%s", msg(MSG_FINAL_NORM));
+        snprintf(r[n++].shape, sizeof r[0].shape, "gamma, beta");
+    }
+    if (lm) { /* lm_head: C -> V without bias; tied, the embedding's table (counted there) */
+        r[n] = (ArchRow){.count = b.lm_head, .style = STYLE_LABEL};
+        snprintf(r[n].name, sizeof r[n].name, "%s", msg(MSG_LM_HEAD));
+        snprintf(r[n++].shape, sizeof r[0].shape, "%d->%d%s%s", C, mc->vocab_size,
+                 mc->tie_embeddings ? ", " : "", mc->tie_embeddings ? msg(MSG_TIED) : "");
+    } else {
+        r[n] = (ArchRow){.count = b.classifier, .style = STYLE_LABEL};
+        snprintf(r[n].name, sizeof r[n].name, "%s", msg(MSG_CLASSIFIER));
+        snprintf(r[n++].shape, sizeof r[0].shape, "%d->%d->%d", C, C / 2, mc->num_classes);
+    }
     r[n] = (ArchRow){.count = b.total, .style = STYLE_GOOD};
     snprintf(r[n].name, sizeof r[n].name, "%s", msg(MSG_TOTAL));
     snprintf(r[n++].shape, sizeof r[0].shape, "%s", msg(MSG_PARAMS));
@@ -62,7 +77,7 @@ static int arch_rows(const UiState *ui, ArchRow *r, bool detail)
  * right-aligned. Returns rows drawn. */
 static int draw_arch(const UiState *ui, const Canvas *c, int y, int w, bool detail)
 {
-    ArchRow r[8];
+    ArchRow r[10];
     int n = arch_rows(ui, r, detail), name_w = 0, shape_w = 0;
     for (int i = 0; i < n; i++) {
         int nw = text_width(r[i].name), sw = text_width(r[i].shape);
@@ -104,9 +119,12 @@ static void draw_title(const UiState *ui, const Canvas *c, int y)
 {
     const ModelConfig *mc = &ui->inf.model->cfg;
     char shape[128];
-    snprintf(shape, sizeof shape, "V=%d C=%d heads=%d d_k=%d F=%d L=%d K=%d T<=%d", mc->vocab_size,
-             mc->d_model, mc->num_heads, mc->d_model / mc->num_heads, mc->d_ff, mc->num_layers,
-             mc->num_classes, mc->max_len);
+    int n = snprintf(shape, sizeof shape, "V=%d C=%d heads=%d d_k=%d F=%d L=%d", mc->vocab_size,
+                     mc->d_model, mc->num_heads, mc->d_model / mc->num_heads, mc->d_ff, mc->num_layers);
+    if (mc->task == MODEL_TASK_LM) /* a decoder: no classes */
+        snprintf(shape + n, sizeof shape - (size_t)n, " lm T<=%d", mc->max_len);
+    else
+        snprintf(shape + n, sizeof shape - (size_t)n, " K=%d T<=%d", mc->num_classes, mc->max_len);
     int x = 0;
     if (text_width(msg(MSG_ARCH)) + 2 + text_width(shape) <= c->w)
         x = canvas_printf(c, y, 0, -1, STYLE_TITLE, "%s: ", msg(MSG_ARCH));
@@ -138,7 +156,8 @@ static void draw_workshop_table(const UiState *ui, const Canvas *c, int w)
         {"d_k = d_model / num_heads", mc->d_model / mc->num_heads, ws.d_model / ws.num_heads},
         {"d_ff", mc->d_ff, ws.d_ff},
         {"num_layers", mc->num_layers, ws.num_layers},
-        {"num_classes", mc->num_classes, ws.num_classes},
+        {mc->task == MODEL_TASK_LM ? "num_classes (lm: LM head)" : "num_classes", mc->num_classes,
+         ws.num_classes},
         {"vocab_size", mc->vocab_size, ws.vocab_size},
     };
     canvas_text(c, 0, 0, w, msg(MSG_PARAMS_TITLE), STYLE_TITLE);

@@ -14,6 +14,7 @@ void view_dashboard_draw(const UiState *ui, const Canvas *c);
 void view_attention_draw(const UiState *ui, const Canvas *c);
 void view_pe_draw(const UiState *ui, const Canvas *c);
 void view_model_draw(const UiState *ui, const Canvas *c);
+void view_generate_draw(const UiState *ui, const Canvas *c);
 void view_help_draw(const UiState *ui, const Canvas *c);
 /* The Attention view's panels (view_steps.c, view_heads.c), below its header. */
 void draw_step_panel(const UiState *ui, const Canvas *c);
@@ -33,14 +34,18 @@ int flow_head_rows(const UiState *ui);
 void draw_examples(const UiState *ui, const Canvas *c);
 int examples_rows(const UiState *ui);
 void draw_lr_schedule(const UiState *ui, const Canvas *c);
+/* A language model's sample of the prompt while training (view_generate.c),
+ * newlines shown as " | ", in h rows from row y; returns the rows used. */
+int draw_gen_sample(const UiState *ui, const Canvas *c, int y, int h);
 /* Pages of the paged views at h x w (their body). */
 int view_pe_pages(const UiState *ui, int h, int w);
 int view_model_pages(const UiState *ui, int h, int w);
 int view_dashboard_pages(const UiState *ui, int h, int w);
-/* Lines of the help text at width w (it wraps): keys, then every view's explanation. */
-int view_help_lines(int w);
+/* Lines of the help text at width w (it wraps): keys, then every view's
+ * explanation (a language model's keys and view only when lm). */
+int view_help_lines(int w, bool lm);
 /* The last first line the help scrolls to in a body of h x w: its end at the bottom. */
-int view_help_max_scroll(int h, int w);
+int view_help_max_scroll(int h, int w, bool lm);
 
 /* Pages of a view at the terminal's size (ui->screen_h x ui->screen_w): 1
  * when it fits. v / V turn them (the Attention view walks its steps instead). */
