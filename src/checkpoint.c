@@ -4,6 +4,8 @@
  * checks what comes out. */
 #include "checkpoint.h"
 
+#include "bpe.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -316,7 +318,11 @@ static int check_saveable(const char *path, const Model *m, const TokenizerConfi
     if (num_labels != m->cfg.num_classes)
         return errorf(err, err_len, "%s: %d labels but the model has %d classes", path, num_labels,
                       m->cfg.num_classes);
-    for (int i = 0; i < m->cfg.vocab_size; i++) {
+    int listed = vocab_bpe(v) ? vocab_num_specials(v) : m->cfg.vocab_size;
+    if ((tc->kind == TOKENIZER_BPE) != (vocab_bpe(v) != NULL))
+        return errorf(err, err_len, "%s: tokenizer %s with a %s vocabulary", path,
+                      enum_name(&TOKENIZER_NAMES, tc->kind), vocab_bpe(v) ? "BPE" : "word");
+    for (int i = 0; i < listed; i++) {
         const char *token = vocab_token(v, i);
         if (!utf8_valid(token, strlen(token)))
             return errorf(err, err_len, "%s: vocabulary token %d is not valid UTF-8", path, i);
@@ -346,30 +352,36 @@ int checkpoint_serialize(const char *path, const Model *m, const TokenizerConfig
     float *pe = m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL
                     ? sinusoid_buffer_create(m->cfg.d_model) : NULL;
     char *vocab_text = NULL, *labels_text = NULL, *training_text = NULL;
+    char *bpe_text = vocab_bpe(v) ? bpe_to_json(vocab_bpe(v)) : NULL;
     unsigned char *bytes = NULL;
     size_t len = 0;
+    int listed = vocab_bpe(v) ? vocab_num_specials(v) : m->cfg.vocab_size; /* BPE: the specials */
     if (tokens) {
-        for (int i = 0; i < m->cfg.vocab_size; i++)
+        for (int i = 0; i < listed; i++)
             tokens[i] = vocab_token(v, i);
-        vocab_text = json_string_array(tokens, m->cfg.vocab_size);
+        vocab_text = json_string_array(tokens, listed);
     }
     labels_text = json_string_array(labels, num_labels);
     if (info)
         training_text = training_json(info);
     if (!tokens || !tensors || !vocab_text || !labels_text || (info && !training_text) ||
+        (vocab_bpe(v) && !bpe_text) ||
         (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && !pe)) {
         errorf(err, err_len, "%s: out of memory preparing the checkpoint", path);
         goto done;
     }
     int n = expected_tensors(m, pe, tensors);
-    const SafeMetadata meta[] = {
+    SafeMetadata meta[6] = {
         {"format", CHECKPOINT_FORMAT},
         {"config", config},
         {"vocab", vocab_text},
         {"labels", labels_text},
-        {"training", training_text}, /* last: left out without info */
     };
-    int num_meta = info ? 5 : 4;
+    int num_meta = 4;
+    if (bpe_text)
+        meta[num_meta++] = (SafeMetadata){"bpe", bpe_text};
+    if (info)
+        meta[num_meta++] = (SafeMetadata){"training", training_text};
     if (safetensors_serialize_f32(&bytes, &len, tensors, n, meta, num_meta, why, sizeof why) != 0) {
         errorf(err, err_len, "%s: %s", path, why);
         goto done;
@@ -383,6 +395,7 @@ done:
     cJSON_free(training_text);
     cJSON_free(labels_text);
     cJSON_free(vocab_text);
+    free(bpe_text);
     cJSON_free(config);
     free(pe);
     free(tensors);
@@ -542,6 +555,48 @@ static const char *required_metadata(const SafeTensors *st, const char *key, con
     return value;
 }
 
+/* A BPE model's vocabulary: the merges from __metadata__ "bpe" (the tokenizer
+ * file's JSON), the special tokens from "vocab" (2 for a classifier, 3 for a
+ * language model), and together exactly the config's vocab_size. */
+static int load_bpe_vocab(const SafeTensors *st, const ModelConfig *cfg, const char *vocab_text,
+                          const char *path, Vocab **out, char *err, size_t err_len)
+{
+    const char *json = safetensors_metadata(st, "bpe");
+    if (!json)
+        return errorf(err, err_len, "%s: config says \"tokenizer\": \"bpe\" but __metadata__ has "
+                      "no 'bpe' key (the merges)", path);
+    char name[1100];
+    snprintf(name, sizeof name, "%.1000s: __metadata__ 'bpe'", path);
+    Bpe *bpe = bpe_from_json(json, strlen(json), name, err, err_len);
+    if (!bpe)
+        return -1;
+    int specials = cfg->task == MODEL_TASK_LM ? 3 : 2, ids = bpe_vocab_size(bpe);
+    if (cfg->vocab_size != specials + ids) {
+        bpe_free(bpe);
+        return errorf(err, err_len, "%s: config 'vocab_size' %d is not the %d special tokens + "
+                      "the %d ids of __metadata__ 'bpe'", path, cfg->vocab_size, specials, ids);
+    }
+    char **names = NULL, why[256] = "";
+    if (parse_string_array(vocab_text, "vocab", specials, &names, path, err, err_len) != 0) {
+        bpe_free(bpe);
+        return -1;
+    }
+    Vocab *v = vocab_from_bpe(bpe, specials, why, sizeof why);
+    int rc = v ? 0 : errorf(err, err_len, "%s: __metadata__ 'vocab': %s", path, why);
+    for (int i = 0; rc == 0 && i < specials; i++)
+        if (strcmp(names[i], vocab_token(v, i)) != 0)
+            rc = errorf(err, err_len, "%s: __metadata__ 'vocab' entry %d is \"%.40s\", a BPE "
+                        "vocabulary's is \"%s\"", path, i, names[i], vocab_token(v, i));
+    for (int i = 0; i < specials; i++)
+        free(names[i]);
+    free(names);
+    if (rc != 0)
+        vocab_free(v);
+    else
+        *out = v;
+    return rc;
+}
+
 int checkpoint_load_memory(const char *path, const unsigned char *bytes, size_t len,
                            Checkpoint *out, char *err, size_t err_len)
 {
@@ -569,10 +624,15 @@ int checkpoint_load_memory(const char *path, const unsigned char *bytes, size_t 
     if (!config || parse_config(config, &cfg, &out->tokenizer, path, err, err_len) != 0)
         goto done;
     const char *vocab_text = required_metadata(&st, "vocab", path, err, err_len);
-    if (!vocab_text ||
-        parse_string_array(vocab_text, "vocab", cfg.vocab_size, &vocab_tokens, path, err,
-                           err_len) != 0)
+    if (!vocab_text)
         goto done;
+    if (out->tokenizer.kind == TOKENIZER_BPE) {
+        if (load_bpe_vocab(&st, &cfg, vocab_text, path, &out->vocab, err, err_len) != 0)
+            goto done;
+    } else if (parse_string_array(vocab_text, "vocab", cfg.vocab_size, &vocab_tokens, path, err,
+                                  err_len) != 0) {
+        goto done;
+    }
     const char *labels_text = required_metadata(&st, "labels", path, err, err_len);
     if (!labels_text ||
         parse_string_array(labels_text, "labels", cfg.num_classes, &out->labels, path, err,
@@ -582,8 +642,9 @@ int checkpoint_load_memory(const char *path, const unsigned char *bytes, size_t 
     if (parse_training(safetensors_metadata(&st, "training"), &out->info, path, err, err_len) != 0)
         goto done;
     char why[256] = "";
-    out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why,
-                                 sizeof why);
+    if (!out->vocab)
+        out->vocab = vocab_from_list((const char *const *)vocab_tokens, cfg.vocab_size, why,
+                                     sizeof why);
     if (!out->vocab) {
         errorf(err, err_len, "%s: __metadata__ 'vocab': %s", path, why);
         goto done;

@@ -150,7 +150,7 @@ static const float *predict_one(Predictor *pr, int index, const char *sentence)
     pr->n_unknown = 0;
     for (int i = 0; i < n; i++)
         pr->n_unknown += pr->ids[i] == MODEL_UNK_ID;
-    warn_unread(pr, index, sentence, n, tokenize(tc, sentence, NULL, 0, NULL, 0));
+    warn_unread(pr, index, sentence, n, (int)sentence_token_count(tc, pr->run->vocab, sentence));
     if (n <= 0) {
         n = 1;
         pr->ids[0] = MODEL_UNK_ID;
@@ -313,10 +313,12 @@ static void token_text(const Predictor *pr, int j, char *out, size_t len)
 static void print_tokens(FILE *out, const Predictor *pr)
 {
     char tok[48];
-    fputs("  tokens:", out);
+    /* BPE pieces carry their own leading spaces: '|' marks where they meet */
+    bool pieces = vocab_bpe(pr->run->vocab) != NULL;
+    fputs(pieces ? "  tokens: " : "  tokens:", out);
     for (int j = 0; j < pr->T; j++) {
         token_text(pr, j, tok, sizeof tok);
-        fprintf(out, " %s", tok);
+        fprintf(out, "%s%s", !pieces ? " " : j ? "|" : "", tok);
     }
     fputc('\n', out);
 }

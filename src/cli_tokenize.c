@@ -6,10 +6,13 @@
 #include <time.h>
 
 #include "bpe.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "cli_util.h"
 #include "corpus.h"
+#include "errors.h"
 #include "files.h"
+#include "spelling.h"
 #include "text.h"
 
 static const CliOption tokenize_options[] = {
@@ -17,6 +20,7 @@ static const CliOption tokenize_options[] = {
     {"vocab-size", "N", "tokens to learn: the 256 bytes plus N - 256 merges (256..1048832)"},
     {"save", "FILE", "write the learned tokenizer to FILE (JSON, replaced atomically)"},
     {"tokenizer", "FILE", "the tokenizer file to encode or decode with"},
+    {"checkpoint", "FILE", "encode or decode with the tokenizer saved in a model (tokenizer = bpe)"},
     {"json", NULL, "print one JSON object per text: {\"ids\": [...], \"pieces\": [...]}"},
     {"decode", NULL, "read ids (separated by spaces) and write the bytes they stand for"},
 };
@@ -24,7 +28,8 @@ static const CliOption tokenize_options[] = {
 static const CliCommand tokenize_command = {
     .command = "tokenize",
     .synopsis = "--data F --vocab-size N --save F.tokenizer\n"
-                "       " CLI_PROGRAM " tokenize --tokenizer F.tokenizer [--json] [--decode] [TEXT...]",
+                "       " CLI_PROGRAM " tokenize (--tokenizer F.tokenizer | --checkpoint F) [--json] "
+                "[--decode] [TEXT...]",
     .description =
         "Learns a byte-level BPE tokenizer, or shows how one cuts text.\n"
         "\n"
@@ -41,7 +46,12 @@ static const CliCommand tokenize_command = {
         "strings (\\n, \\t, \\\", \\\\ and \\xNN for other bytes that are not printable UTF-8).\n"
         "With --json, pieces show U+FFFD for bytes that are not valid UTF-8 (the ids are\n"
         "exact). With --decode, each TEXT or line is a list of ids and its bytes are\n"
-        "written followed by a newline.",
+        "written followed by a newline.\n"
+        "\n"
+        "With --checkpoint, the merges saved in a model trained with tokenizer = bpe cut\n"
+        "the text as the model does (lower-cased first when the model's config says so);\n"
+        "the ids are the tokenizer's, as with --tokenizer: the model's own id is that id\n"
+        "plus its special tokens (2 for a classifier, 3 for a language model).",
     .options = tokenize_options,
     .num_options = (int)(sizeof tokenize_options / sizeof tokenize_options[0]),
     .epilogue = "Exit status: 0 success, 1 error (a file, a bad id), 2 usage error.",
@@ -139,10 +149,32 @@ typedef struct {
     int *ids;          /* (cap) */
     size_t cap;
     bool json, decode;
+    bool lowercase;    /* the checkpoint's tokenizer lower-cases first */
+    char *lowered;     /* (lowered_cap) the text lower-cased */
+    size_t lowered_cap;
 } Shower;
 
-static int show_encoding(Shower *s, const char *text, size_t len, FILE *out)
+/* text, or its lower-cased copy when s->lowercase; NULL when out of memory. */
+static const char *as_encoded(Shower *s, const char *text, size_t len)
 {
+    if (!s->lowercase)
+        return text;
+    if (len + 1 > s->lowered_cap) {
+        char *grown = realloc(s->lowered, len + 1);
+        if (!grown)
+            return NULL;
+        s->lowered = grown;
+        s->lowered_cap = len + 1;
+    }
+    text_lowercase(s->lowered, text, len);
+    return s->lowered;
+}
+
+static int show_encoding(Shower *s, const char *raw, size_t len, FILE *out)
+{
+    const char *text = as_encoded(s, raw, len);
+    if (!text)
+        return -1;
     size_t n = bpe_encoder_encode(s->enc, text, len, s->ids, s->cap);
     if (n != BPE_ERROR && n > s->cap) {
         int *ids = realloc(s->ids, n * sizeof *ids);
@@ -223,29 +255,52 @@ static int show_one(const CliCommand *cmd, Shower *s, const char *text, size_t l
     return CLI_EXIT_OK;
 }
 
+/* The tokenizer file's merges (*owned, to free), or a checkpoint's (in *ckpt,
+ * to free). 0, or -1 with msg. */
+static int load_bpe(const CliCommand *cmd, const CliArgs *args, Shower *s, Bpe **owned,
+                    Checkpoint *ckpt, char *msg, size_t msg_len)
+{
+    *owned = NULL;
+    memset(ckpt, 0, sizeof *ckpt);
+    const char *path = cli_value(cmd, args, "checkpoint");
+    if (path) {
+        if (checkpoint_load(path, ckpt, msg, msg_len) != 0)
+            return -1;
+        if (!(s->bpe = vocab_bpe(ckpt->vocab)))
+            return errorf(msg, msg_len, "%s: the model's tokenizer is %s, not bpe (config key "
+                          "'tokenizer'): it has no merges to show", path,
+                          enum_name(&TOKENIZER_NAMES, ckpt->tokenizer.kind));
+        s->lowercase = ckpt->tokenizer.lowercase;
+        return 0;
+    }
+    path = cli_value(cmd, args, "tokenizer");
+    char *json;
+    size_t json_len;
+    if (file_read_all(path, BPE_MAX_FILE_BYTES, &json, &json_len, msg, msg_len) != 0)
+        return -1;
+    *owned = bpe_from_json(json, json_len, path, msg, msg_len);
+    free(json);
+    s->bpe = *owned;
+    return *owned ? 0 : -1;
+}
+
 static int show(const CliCommand *cmd, const CliArgs *args, FILE *in, FILE *out, FILE *err)
 {
-    const char *path = cli_value(cmd, args, "tokenizer");
     Shower s = {.json = cli_flag(cmd, args, "json"), .decode = cli_flag(cmd, args, "decode")};
     if (s.json && s.decode) {
         cli_error(cmd, err, "--json is for encoding; --decode writes the bytes themselves");
         return CLI_EXIT_USAGE;
     }
     char msg[1024];
-    char *json;
-    size_t json_len;
-    if (file_read_all(path, BPE_MAX_FILE_BYTES, &json, &json_len, msg, sizeof msg) != 0) {
+    Bpe *bpe;
+    Checkpoint ckpt;
+    if (load_bpe(cmd, args, &s, &bpe, &ckpt, msg, sizeof msg) != 0) {
         cli_error(cmd, err, "%s", msg);
+        bpe_free(bpe);
+        checkpoint_free(&ckpt);
         return CLI_EXIT_FAILURE;
     }
-    Bpe *bpe = bpe_from_json(json, json_len, path, msg, sizeof msg);
-    free(json);
-    if (!bpe) {
-        cli_error(cmd, err, "%s", msg);
-        return CLI_EXIT_FAILURE;
-    }
-    s.bpe = bpe;
-    s.enc = bpe_encoder_create(bpe);
+    s.enc = bpe_encoder_create(s.bpe);
     int rc = s.enc ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
     if (!s.enc)
         cli_error(cmd, err, "out of memory");
@@ -281,8 +336,10 @@ static int show(const CliCommand *cmd, const CliArgs *args, FILE *in, FILE *out,
         free(line);
     }
     free(s.ids);
+    free(s.lowered);
     bpe_encoder_free(s.enc);
     bpe_free(bpe);
+    checkpoint_free(&ckpt);
     return rc;
 }
 
@@ -299,10 +356,11 @@ int cli_tokenize(int argc, char **argv, FILE *in, FILE *out, FILE *err)
         return CLI_EXIT_OK;
     }
     bool learning = cli_value(cmd, &args, "data") != NULL;
-    bool using = cli_value(cmd, &args, "tokenizer") != NULL;
-    if (learning == using) {
-        cli_error(cmd, err, "give either --data F (to learn) or --tokenizer F (to use) (see '"
-                  CLI_PROGRAM " tokenize --help')");
+    int using = (cli_value(cmd, &args, "tokenizer") != NULL) +
+                (cli_value(cmd, &args, "checkpoint") != NULL);
+    if ((int)learning + using != 1) {
+        cli_error(cmd, err, "give one of --data F (to learn), --tokenizer F or --checkpoint F "
+                  "(to use) (see '" CLI_PROGRAM " tokenize --help')");
         return CLI_EXIT_USAGE;
     }
     if (learning) {

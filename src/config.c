@@ -87,6 +87,7 @@ AppConfig app_config_default(void)
     c.data.tokenizer = (TokenizerConfig){TOKENIZER_WORDS, true};
     c.data.min_freq = 1;
     c.data.max_vocab = 20000;
+    c.data.vocab_size = CONFIG_DEFAULT_BPE_VOCAB;
     c.data.length_buckets = true;
     c.data.max_file_mb = DATASET_DEFAULT_MAX_FILE_MB;
     c.data.synthetic = SYNTHETIC_NONE;
@@ -203,6 +204,8 @@ static const Key KEYS[] = {
     BOOL("data", "lowercase", data.tokenizer.lowercase),
     INT("data", "min_freq", data.min_freq, 1, 1000000000, "an integer >= 1"),
     INT0("data", "max_vocab", data.max_vocab, 3, 10000000, "0 (unlimited) or an integer from 3 to 10000000"),
+    INT("data", "vocab_size", data.vocab_size, CONFIG_MIN_BPE_VOCAB, CONFIG_MAX_BPE_VOCAB,
+        "an integer from 256 to 65792 (the 256 byte values + the merges)"),
     BOOL("data", "length_buckets", data.length_buckets),
     INT("data", "max_file_mb", data.max_file_mb, 1, 1048576, "an integer from 1 to 1048576 (MiB)"),
     ENUM("data", "synthetic", data.synthetic, SYNTHETIC),
@@ -676,11 +679,19 @@ static int validate_lm_keys(const AppConfig *cfg, char *err, size_t err_len)
 {
     char at[1100];
     const Key *task = find_key("model", "task");
-    if (cfg->model.task == MODEL_TASK_LM && cfg->data.tokenizer.kind != TOKENIZER_CHAR) {
+    TokenizerKind kind = cfg->data.tokenizer.kind;
+    if (cfg->model.task == MODEL_TASK_LM && kind != TOKENIZER_CHAR && kind != TOKENIZER_BPE) {
         origin_prefix(cfg, find_key("data", "tokenizer"), task, at, sizeof at);
         return errorf(err, err_len, "%sdata.tokenizer = %s: the language model (model.task = lm) "
-                      "needs data.tokenizer = char (word tokens lose the spaces it must write)",
-                      at, enum_name(&TOKENIZER_NAMES, cfg->data.tokenizer.kind));
+                      "needs data.tokenizer = char or bpe (word tokens lose the spaces it must "
+                      "write)", at, enum_name(&TOKENIZER_NAMES, kind));
+    }
+    if (kind == TOKENIZER_BPE && cfg->data.synthetic != SYNTHETIC_NONE) {
+        origin_prefix(cfg, find_key("data", "tokenizer"), find_key("data", "synthetic"), at,
+                      sizeof at);
+        return errorf(err, err_len, "%sdata.tokenizer = bpe cannot learn from data.synthetic = %s "
+                      "(the synthetic tasks use char tokens)", at,
+                      enum_name(&SYNTHETIC_NAMES, cfg->data.synthetic));
     }
     if (cfg->model.task != MODEL_TASK_LM && cfg->model.tie_embeddings) {
         origin_prefix(cfg, find_key("model", "tie_embeddings"), task, at, sizeof at);

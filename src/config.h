@@ -48,6 +48,11 @@ typedef struct {
     int max_steps;            /* most optimizer steps (fewer than the epochs would take); 0 = off */
 } TrainConfig;
 
+/* [data] vocab_size (tokenizer = bpe): the byte values alone up to 65,536 merges. */
+#define CONFIG_DEFAULT_BPE_VOCAB 8256
+#define CONFIG_MIN_BPE_VOCAB 256
+#define CONFIG_MAX_BPE_VOCAB (256 + 65536)
+
 typedef struct {
     char train_path[1024];    /* "" = embedded dataset */
     char val_path[1024];      /* "" = split from train */
@@ -57,6 +62,7 @@ typedef struct {
     TokenizerConfig tokenizer;
     int min_freq;
     int max_vocab;            /* 0 = unlimited */
+    int vocab_size;           /* tokenizer = bpe: ids learned, 256 bytes + the merges */
     bool length_buckets;      /* batch sentences of similar length together */
     int max_file_mb;          /* a data file above this many MiB is refused unread */
     SyntheticTask synthetic;  /* language model: train on a generated task instead of text */

@@ -162,9 +162,16 @@ long lm_stream_window(const LmStream *s, Rng *rng, int n, int *out)
 /* ------------------------------------------------------------ a run's data */
 
 static int use_vocab(LmData *d, const Vocab *vocab, const char *text, size_t len, int min_freq,
-                     int max_vocab, char *err, size_t err_len)
+                     int max_vocab, int bpe_ids, char *err, size_t err_len)
 {
-    if (!vocab) {
+    if (!vocab && d->tokenizer.kind == TOKENIZER_BPE) {
+        const char *texts[1] = {text};
+        d->built_vocab = vocab_learn_bpe(&d->tokenizer, texts, &len, 1, bpe_ids, LM_BPE_SPECIALS,
+                                         err, err_len);
+        if (!d->built_vocab)
+            return -1;
+        vocab = d->built_vocab;
+    } else if (!vocab) {
         d->built_vocab = lm_build_vocab(&d->tokenizer, text, len, min_freq, max_vocab);
         if (!d->built_vocab)
             return errorf(err, err_len, "%s: could not build the vocabulary (out of memory)",
@@ -199,7 +206,7 @@ static int open_synthetic(LmData *d, const DataConfig *dc, uint64_t seed, const 
     snprintf(d->train_name, sizeof d->train_name, "synthetic %s",
              enum_name(&SYNTHETIC_NAMES, d->synthetic));
     const char *alphabet = synthetic_alphabet();
-    if (use_vocab(d, vocab, alphabet, strlen(alphabet), 1, 0, err, err_len) != 0)
+    if (use_vocab(d, vocab, alphabet, strlen(alphabet), 1, 0, 0, err, err_len) != 0)
         return -1;
     return synthetic_val(d, seed, err, err_len);
 }
@@ -255,7 +262,7 @@ int lm_data_open_train(LmData *d, const DataConfig *dc, uint64_t seed, const Voc
         cut = lm_split_point(text, len, LM_VAL_FRACTION);
         snprintf(d->val_name, sizeof d->val_name, "%.1000s (last 5 %%)", d->train_name);
     }
-    if (use_vocab(d, vocab, text, cut, dc->min_freq, dc->max_vocab, err, err_len) != 0 ||
+    if (use_vocab(d, vocab, text, cut, dc->min_freq, dc->max_vocab, dc->vocab_size, err, err_len) != 0 ||
         lm_stream_encode(&d->train, &d->tokenizer, d->vocab, text, cut, d->train_name, err,
                          err_len) != 0 ||
         lm_stream_encode(&d->val, &d->tokenizer, d->vocab, val_text ? val_text : text + cut,

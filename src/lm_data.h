@@ -9,6 +9,11 @@
  * the training text in code point order ("\n" = U+000A and " " come first), cut
  * by [data] min_freq and max_vocab; a code point not in it is <UNK>.
  *
+ * BPE tokens ([data] tokenizer = bpe): the merges are learned from the training
+ * text (the part before the validation cut), [data] vocab_size ids; the
+ * vocabulary is <PAD>, <UNK>, <|endoftext|>, then the BPE ids (vocab_from_bpe).
+ * A BPE token's characters are those whose first byte it holds (token_chars).
+ *
  * Nothing here depends on the kind of token: a stream records how many
  * characters each token's text has, which bits per character count. */
 #ifndef MINILLM_LM_DATA_H
@@ -29,6 +34,8 @@
 #define LM_SYNTHETIC_STEPS_PER_EPOCH 100
 /* Bytes of generated text a synthetic task is validated on. */
 #define LM_SYNTHETIC_VAL_BYTES 8192
+/* Special tokens in front of a BPE vocabulary: <PAD>, <UNK>, <|endoftext|>. */
+#define LM_BPE_SPECIALS 3
 
 typedef struct {
     long n;            /* tokens */

@@ -12,6 +12,8 @@ const char *lm_token_text(const Vocab *v, int id)
         return "";
     if (id == MODEL_UNK_ID)
         return "\xEF\xBF\xBD";
+    if (id < vocab_num_specials(v))
+        return ""; /* <|endoftext|>: no text */
     const char *t = vocab_token(v, id);
     return t ? t : "";
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpe.h"
 #include "errors.h"
 
 /* A sidecar path: the model's path and ".optim". */
@@ -193,13 +194,45 @@ static int load_eval_set(Run *r, FILE *log, char *err, size_t err_len)
     return 0;
 }
 
+/* The note when BPE learning stopped before [data] vocab_size (no pair repeats). */
+static void note_bpe_size(Run *r, const Vocab *v)
+{
+    int got = bpe_vocab_size(vocab_bpe(v)), asked = r->cfg.data.vocab_size;
+    if (got < asked)
+        note_add(r, "BPE: %d ids learned, not data.vocab_size = %d (no pair of tokens repeats "
+                 "any more in the training text)", got, asked);
+}
+
+/* A BPE vocabulary learned from the training sentences, <PAD> and <UNK> in front. */
+static int learn_bpe(Run *r, char *err, size_t err_len)
+{
+    const Dataset *d = r->train;
+    size_t *lens = malloc(((size_t)d->n + 1) * sizeof *lens);
+    if (!lens)
+        return errorf(err, err_len, "out of memory learning the BPE merges");
+    for (int i = 0; i < d->n; i++)
+        lens[i] = strlen(d->text[i]);
+    char why[512];
+    r->built_vocab = vocab_learn_bpe(&r->cfg.data.tokenizer, (const char *const *)d->text, lens,
+                                     (size_t)d->n, r->cfg.data.vocab_size, 2, why, sizeof why);
+    free(lens);
+    if (!r->built_vocab)
+        return errorf(err, err_len, "%.900s: %s", r->data_name, why);
+    note_bpe_size(r, r->built_vocab);
+    return 0;
+}
+
 /* A fresh run's vocabulary and classes, from the training sentences. */
 static int build_vocab(Run *r, char *err, size_t err_len)
 {
     const DataConfig *dc = &r->cfg.data;
-    r->built_vocab = vocab_from_dataset(r->train, &dc->tokenizer, dc->min_freq, dc->max_vocab);
-    if (!r->built_vocab)
+    if (dc->tokenizer.kind == TOKENIZER_BPE) {
+        if (learn_bpe(r, err, err_len) != 0)
+            return -1;
+    } else if (!(r->built_vocab = vocab_from_dataset(r->train, &dc->tokenizer, dc->min_freq,
+                                                     dc->max_vocab))) {
         return errorf(err, err_len, "could not build the vocabulary (out of memory)");
+    }
     r->vocab = r->built_vocab;
     r->labels = DATASET_LABEL_NAMES(r->train);
     r->num_labels = r->train->num_classes;
@@ -281,6 +314,8 @@ static int open_lm_parts(Run *r, const RunSpec *spec, char *err, size_t err_len)
     note_skipped(r, r->lm->train_name, r->lm->skipped);
     if (!spec->checkpoint) {
         r->vocab = r->lm->vocab;
+        if (vocab_bpe(r->vocab))
+            note_bpe_size(r, r->vocab);
         r->cfg.model.vocab_size = vocab_size(r->vocab);
         r->cfg.model.num_classes = 0;
     }

@@ -12,7 +12,8 @@
 _Static_assert(LAYERNORM_WORKSHOP == 0 && LAYERNORM_STANDARD == 1, "LayerNormKind values");
 _Static_assert(POS_ENCODING_SINUSOIDAL == 0 && POS_ENCODING_LEARNED == 1, "PosEncodingKind values");
 _Static_assert(POOLING_MEAN == 0 && POOLING_MAX == 1, "PoolingKind values");
-_Static_assert(TOKENIZER_WHITESPACE == 0 && TOKENIZER_WORDS == 1 && TOKENIZER_CHAR == 2,
+_Static_assert(TOKENIZER_WHITESPACE == 0 && TOKENIZER_WORDS == 1 && TOKENIZER_CHAR == 2 &&
+               TOKENIZER_BPE == 3,
                "TokenizerKind values");
 _Static_assert(OPTIM_ADAM == 0 && OPTIM_ADAMW == 1, "OptimKind values");
 _Static_assert(LR_CONSTANT == 0 && LR_WARMUP_COSINE == 1, "LrScheduleKind values");
@@ -30,7 +31,7 @@ _Static_assert(SYNTHETIC_NONE == 0 && SYNTHETIC_COPY == 1 && SYNTHETIC_REVERSE =
 ENUM_NAMES(LAYERNORM_NAMES, LAYERNORM_ALLOWED, "workshop", "standard");
 ENUM_NAMES(POS_ENCODING_NAMES, POS_ENCODING_ALLOWED, "sinusoidal", "learned");
 ENUM_NAMES(POOLING_NAMES, POOLING_ALLOWED, "mean", "max");
-ENUM_NAMES(TOKENIZER_NAMES, TOKENIZER_ALLOWED, "whitespace", "words", "char");
+ENUM_NAMES(TOKENIZER_NAMES, TOKENIZER_ALLOWED, "whitespace", "words", "char", "bpe");
 ENUM_NAMES(OPTIMIZER_NAMES, OPTIMIZER_ALLOWED, "adam", "adamw");
 ENUM_NAMES(SCHEDULE_NAMES, SCHEDULE_ALLOWED, "constant", "warmup_cosine");
 ENUM_NAMES(SAVE_NAMES, SAVE_ALLOWED, "last", "best");

@@ -18,7 +18,7 @@ typedef struct {
 #define LAYERNORM_ALLOWED "workshop, standard"
 #define POS_ENCODING_ALLOWED "sinusoidal, learned"
 #define POOLING_ALLOWED "mean, max"
-#define TOKENIZER_ALLOWED "whitespace, words, char"
+#define TOKENIZER_ALLOWED "whitespace, words, char, bpe"
 #define OPTIMIZER_ALLOWED "adam, adamw"
 #define SCHEDULE_ALLOWED "constant, warmup_cosine"
 #define SAVE_ALLOWED "last, best"

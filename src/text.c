@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpe.h"
 #include "errors.h"
 #include "model/model.h"
 
@@ -245,8 +246,10 @@ static size_t table_size_for(size_t n)
 struct Vocab {
     int n;
     char **tokens;   /* (n) owned copies, id order */
-    int *slots;      /* (cap) id + 1, 0 = empty */
+    int *slots;      /* (cap) id + 1, 0 = empty; a BPE vocabulary's specials only */
     size_t cap;
+    Bpe *bpe;        /* TOKENIZER_BPE: the merges (ids num_specials.. are its ids) */
+    int num_specials;
 };
 
 static int vocab_insert_slot(Vocab *v, int id)
@@ -295,6 +298,7 @@ void vocab_free(Vocab *v)
         for (int i = 0; i < v->n; i++) free(v->tokens[i]);
     free(v->tokens);
     free(v->slots);
+    bpe_free(v->bpe);
     free(v);
 }
 
@@ -303,6 +307,18 @@ int vocab_size(const Vocab *v) { return v->n; }
 const char *vocab_token(const Vocab *v, int id)
 {
     return (id >= 0 && id < v->n) ? v->tokens[id] : NULL;
+}
+
+const struct Bpe *vocab_bpe(const Vocab *v) { return v->bpe; }
+int vocab_num_specials(const Vocab *v) { return v->bpe ? v->num_specials : 0; }
+
+const char *vocab_token_bytes(const Vocab *v, int id, size_t *len)
+{
+    if (v->bpe && id >= v->num_specials && id < v->n)
+        return (const char *)bpe_token_bytes(v->bpe, id - v->num_specials, len);
+    const char *t = vocab_token(v, id);
+    *len = t ? strlen(t) : 0;
+    return t;
 }
 
 int vocab_lookup(const Vocab *v, const char *token)
@@ -344,6 +360,149 @@ Vocab *vocab_from_list(const char *const *tokens, int n, char *err, size_t err_l
         }
     }
     return vocab_from_owned(copy, n, err, err_len);
+}
+
+/* ------------------------------------------------------ BPE vocabulary */
+
+static const char *const SPECIALS[VOCAB_BPE_MAX_SPECIALS] = {VOCAB_PAD_TOKEN, VOCAB_UNK_TOKEN,
+                                                             VOCAB_EOT_TOKEN};
+
+/* tokens[0..n): the specials' names, then each BPE id's bytes NUL-terminated. */
+static char **bpe_token_copies(const Bpe *bpe, int num_specials, int n)
+{
+    char **tokens = calloc((size_t)n, sizeof *tokens);
+    if (!tokens) return NULL;
+    for (int i = 0; i < n; i++) {
+        size_t len = i < num_specials ? strlen(SPECIALS[i]) : 0;
+        const void *b = i < num_specials ? (const void *)SPECIALS[i]
+                                         : bpe_token_bytes(bpe, i - num_specials, &len);
+        if (!(tokens[i] = malloc(len + 1))) {
+            for (int j = 0; j < i; j++) free(tokens[j]);
+            free(tokens);
+            return NULL;
+        }
+        memcpy(tokens[i], b, len);
+        tokens[i][len] = '\0';
+    }
+    return tokens;
+}
+
+Vocab *vocab_from_bpe(Bpe *bpe, int num_specials, char *err, size_t err_len)
+{
+    if (num_specials < 2 || num_specials > VOCAB_BPE_MAX_SPECIALS) {
+        bpe_free(bpe);
+        errorf(err, err_len, "vocabulary: %d special tokens (a BPE vocabulary has 2 or 3)",
+               num_specials);
+        return NULL;
+    }
+    int n = num_specials + bpe_vocab_size(bpe);
+    Vocab *v = calloc(1, sizeof *v);
+    if (v) {
+        v->n = n;
+        v->cap = table_size_for((size_t)num_specials);
+        v->slots = calloc(v->cap, sizeof *v->slots);
+        v->tokens = bpe_token_copies(bpe, num_specials, n);
+    }
+    if (!v || !v->slots || !v->tokens) {
+        if (v && !v->tokens) v->n = 0;
+        vocab_free(v);
+        bpe_free(bpe);
+        errorf(err, err_len, "vocabulary: out of memory");
+        return NULL;
+    }
+    v->bpe = bpe;
+    v->num_specials = num_specials;
+    for (int i = 0; i < num_specials; i++)
+        vocab_insert_slot(v, i); /* distinct names */
+    return v;
+}
+
+void text_lowercase(char *dst, const char *src, size_t n)
+{
+    copy_token(dst, (const unsigned char *)src, n, true);
+}
+
+/* text[0..len) lower-cased (same length) into a malloc'ed copy when tc says so,
+ * else text itself; NULL when out of memory. */
+static const char *cased_text(const TokenizerConfig *tc, const char *text, size_t len,
+                              char **owned)
+{
+    *owned = NULL;
+    if (!tc->lowercase) return text;
+    if (!(*owned = malloc(len + 1))) return NULL;
+    copy_token(*owned, (const unsigned char *)text, len, true);
+    return *owned;
+}
+
+Vocab *vocab_learn_bpe(const TokenizerConfig *tc, const char *const *texts, const size_t *lens,
+                       size_t n, int bpe_ids, int num_specials, char *err, size_t err_len)
+{
+    BpeTrainer *tr = bpe_trainer_create(BPE_SPLIT_GPT2_LIKE);
+    if (!tr) {
+        errorf(err, err_len, "out of memory learning the BPE merges");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *owned;
+        const char *t = cased_text(tc, texts[i], lens[i], &owned);
+        int rc = t ? bpe_trainer_add(tr, t, lens[i], err, err_len)
+                   : errorf(err, err_len, "out of memory learning the BPE merges");
+        free(owned);
+        if (rc != 0) {
+            bpe_trainer_free(tr);
+            return NULL;
+        }
+    }
+    Bpe *bpe = bpe_trainer_learn(tr, bpe_ids - BPE_NUM_BYTES, err, err_len);
+    bpe_trainer_free(tr);
+    return bpe ? vocab_from_bpe(bpe, num_specials, err, err_len) : NULL;
+}
+
+void token_display(const char *bytes, size_t len, char out[32])
+{
+    size_t o = 0, i = 0;
+    while (i < len) {
+        const unsigned char c = (unsigned char)bytes[i];
+        size_t k = utf8_char_len(bytes + i, len - i);
+        char esc[8];
+        size_t e;
+        if (c == '\n' || c == '\t') {
+            e = (size_t)snprintf(esc, sizeof esc, "\\%c", c == '\n' ? 'n' : 't');
+        } else if (k == 0 || (k == 1 && (c < 0x20 || c == 0x7F))) {
+            e = (size_t)snprintf(esc, sizeof esc, "\\x%02X", c);
+        } else {
+            memcpy(esc, bytes + i, k);
+            e = k;
+        }
+        if (o + e > 31) break;
+        memcpy(out + o, esc, e);
+        o += e;
+        i += k ? k : 1;
+    }
+    out[o] = '\0';
+}
+
+int token_chars(const char *bytes, size_t len)
+{
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)bytes[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* The BPE ids of text (shifted by the specials) into ids (up to max_ids; all
+ * of them when max_ids >= len). Returns the count of the whole encoding, -1
+ * when out of memory. */
+static long bpe_ids_of(const TokenizerConfig *tc, const Vocab *v, const char *text, size_t len,
+                       int *ids, size_t max_ids)
+{
+    char *owned;
+    const char *t = cased_text(tc, text, len, &owned);
+    size_t n = t ? bpe_encode(v->bpe, t, len, ids, max_ids) : BPE_ERROR;
+    free(owned);
+    if (n == BPE_ERROR) return -1;
+    for (size_t i = 0; i < n && i < max_ids; i++) ids[i] += v->num_specials;
+    return (long)n;
 }
 
 /* --------------------------------------------------------- vocab builder */
@@ -469,9 +628,26 @@ static void copy_display(char out[32], const char *s)
     out[n] = '\0';
 }
 
+static int encode_sentence_bpe(const TokenizerConfig *tc, const Vocab *v, const char *text,
+                               int max_len, int *ids, char (*token_text)[32])
+{
+    long n = bpe_ids_of(tc, v, text, strlen(text), ids, (size_t)max_len);
+    int kept = n < 0 ? 0 : n < max_len ? (int)n : max_len;
+    for (int i = 0; i < max_len; i++) {
+        if (i >= kept) ids[i] = MODEL_PAD_ID;
+        if (!token_text) continue;
+        size_t len = 0;
+        const char *b = i < kept ? vocab_token_bytes(v, ids[i], &len) : "";
+        token_display(b, len, token_text[i]);
+    }
+    return kept;
+}
+
 int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text, int max_len,
                     int *ids, char (*token_text)[32])
 {
+    if (v->bpe)
+        return encode_sentence_bpe(tc, v, text, max_len, ids, token_text);
     const unsigned char *t = (const unsigned char *)text;
     size_t len = strlen(text), pos = 0, start, end;
     char small[256];
@@ -500,6 +676,13 @@ int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text,
     return kept;
 }
 
+long sentence_token_count(const TokenizerConfig *tc, const Vocab *v, const char *text)
+{
+    if (v->bpe)
+        return bpe_ids_of(tc, v, text, strlen(text), NULL, 0);
+    return tokenize(tc, text, NULL, 0, NULL, 0);
+}
+
 size_t utf8_count_chars(const char *s, size_t len)
 {
     size_t i = 0, count = 0;
@@ -514,6 +697,15 @@ size_t utf8_count_chars(const char *s, size_t len)
 long encode_text(const TokenizerConfig *tc, const Vocab *v, const char *text, size_t len, int *ids,
                  int *chars)
 {
+    if (v->bpe) {
+        long n = bpe_ids_of(tc, v, text, len, ids, len);
+        for (long i = 0; chars && i < n; i++) {
+            size_t k = 0;
+            const char *b = vocab_token_bytes(v, ids[i], &k);
+            chars[i] = token_chars(b, k);
+        }
+        return n;
+    }
     const unsigned char *t = (const unsigned char *)text;
     size_t pos = 0, start, end;
     char small[256];

@@ -16,9 +16,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct Bpe; /* bpe.h */
+
 /* TOKENIZER_CHAR: every Unicode code point is a token, spaces and newlines
- * included (an invalid UTF-8 byte is a one-byte token); the language model's. */
-typedef enum { TOKENIZER_WHITESPACE = 0, TOKENIZER_WORDS = 1, TOKENIZER_CHAR = 2 } TokenizerKind;
+ * included (an invalid UTF-8 byte is a one-byte token); the language model's.
+ * TOKENIZER_BPE: byte-level BPE (bpe.h) learned from the training text; its
+ * vocabulary (vocab_from_bpe) carries the merges. */
+typedef enum {
+    TOKENIZER_WHITESPACE = 0,
+    TOKENIZER_WORDS = 1,
+    TOKENIZER_CHAR = 2,
+    TOKENIZER_BPE = 3,
+} TokenizerKind;
 
 typedef struct {
     TokenizerKind kind;
@@ -27,6 +36,8 @@ typedef struct {
 
 #define VOCAB_PAD_TOKEN "<PAD>"
 #define VOCAB_UNK_TOKEN "<UNK>"
+/* The language model's end-of-text token with BPE (id 2): no text encodes to it. */
+#define VOCAB_EOT_TOKEN "<|endoftext|>"
 
 /* Splits text into tokens. Returns the number of tokens (may exceed max_tokens:
  * only the first max_tokens are stored). Each token is a NUL-terminated copy in
@@ -67,6 +78,10 @@ int vocab_lookup(const Vocab *v, const char *token);
 int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text, int max_len,
                     int *ids, char (*token_text)[32]);
 
+/* Tokens encode_sentence would give text without the max_len cut (with a BPE
+ * vocabulary, its whole encoding; else tokenize's count); -1 when out of memory. */
+long sentence_token_count(const TokenizerConfig *tc, const Vocab *v, const char *text);
+
 /* A whole text as token ids, without truncation or padding (the language
  * model's stream): ids gets one entry per token (at most len: a token has at
  * least one byte) and chars (may be NULL) the number of characters (code
@@ -74,6 +89,38 @@ int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text,
  * number of tokens, or -1 when out of memory for a giant token. */
 long encode_text(const TokenizerConfig *tc, const Vocab *v, const char *text, size_t len, int *ids,
                  int *chars);
+/* A BPE vocabulary (TOKENIZER_BPE): num_specials special tokens, then the BPE
+ * ids shifted by num_specials (bpe.h). The specials are <PAD> (0) and <UNK> (1),
+ * and with num_specials = 3 also <|endoftext|> (2), the language model's; no
+ * text encodes to a special (word dropout still writes <UNK>). vocab_token of a
+ * BPE id gives its bytes NUL-terminated (vocab_token_bytes: with their length,
+ * NUL bytes included); vocab_lookup finds only the specials. Takes ownership
+ * of bpe, also on failure. */
+#define VOCAB_BPE_MAX_SPECIALS 3
+Vocab *vocab_from_bpe(struct Bpe *bpe, int num_specials, char *err, size_t err_len);
+/* Learns a BPE vocabulary from texts (lower-cased first when tc->lowercase)
+ * with bpe_ids = 256 + merges ids (fewer when no pair repeats any more). NULL
+ * with err when out of memory. */
+Vocab *vocab_learn_bpe(const TokenizerConfig *tc, const char *const *texts, const size_t *lens,
+                       size_t n, int bpe_ids, int num_specials, char *err, size_t err_len);
+/* The BPE tokenizer of v and its number of specials; NULL and 0 for a word or
+ * character vocabulary. */
+const struct Bpe *vocab_bpe(const Vocab *v);
+int vocab_num_specials(const Vocab *v);
+/* The bytes of token id (a special: its name), NULL when out of range. */
+const char *vocab_token_bytes(const Vocab *v, int id, size_t *len);
+/* A token's bytes as a label of at most 31 bytes: valid UTF-8 as it is, "\n"
+ * and "\t" escaped, any other control or invalid byte as \xHH. */
+void token_display(const char *bytes, size_t len, char out[32]);
+/* Characters a BPE token holds: its bytes that start a UTF-8 character (not
+ * 10xxxxxx), so that over a UTF-8 text each character counts once, in the
+ * token holding its first byte. */
+int token_chars(const char *bytes, size_t len);
+
+/* src[0..n) lower-cased as the tokenizers do (each character keeps its byte
+ * length) into dst, which gets n bytes and a NUL. */
+void text_lowercase(char *dst, const char *src, size_t n);
+
 /* Code points in s[0..len) (an invalid byte counts as one). */
 size_t utf8_count_chars(const char *s, size_t len);
 

@@ -112,7 +112,14 @@ void gen_top_tokens(const float *p, int V, int *top, int n)
 void gen_token_label(const Vocab *v, int id, char *out, size_t len)
 {
     const char *t = id == MODEL_UNK_ID ? NULL : lm_token_text(v, id);
-    if (!t)
+    if (t && vocab_bpe(v) && id >= vocab_num_specials(v)) {
+        /* a BPE token's bytes may hold line ends or part of a character */
+        size_t n = 0;
+        const char *bytes = vocab_token_bytes(v, id, &n);
+        char shown[32];
+        token_display(bytes, n, shown);
+        snprintf(out, len, "'%s'", shown);
+    } else if (!t)
         snprintf(out, len, "<UNK>");
     else if (id == MODEL_PAD_ID)
         snprintf(out, len, "<PAD>");

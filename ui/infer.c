@@ -71,7 +71,7 @@ void infer_run(Inference *inf, const char *sentence)
     const ModelConfig *mc = &inf->model->cfg;
     inf->n_tokens = encode_sentence(inf->tc, inf->vocab, sentence, mc->max_len, inf->ids,
                                     inf->tokens);
-    inf->n_words = tokenize(inf->tc, sentence, NULL, 0, NULL, 0); /* counts only */
+    inf->n_words = (int)sentence_token_count(inf->tc, inf->vocab, sentence);
     inf->n_unknown = 0;
     for (int i = 0; i < inf->n_tokens; i++)
         inf->n_unknown += inf->ids[i] == MODEL_UNK_ID;

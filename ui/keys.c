@@ -205,10 +205,10 @@ static int key_page(UiState *ui, int key)
     }
 }
 
-/* `a` and `f`: a panel of the Attention view, or back to the steps. */
+/* `a`, `f` and `t`: a panel of the Attention view, or back to the steps. */
 static int key_panel(UiState *ui, int key)
 {
-    AttentionPanel p = key == 'a' ? PANEL_HEADS : PANEL_FOCUS;
+    AttentionPanel p = key == 'a' ? PANEL_HEADS : key == 'f' ? PANEL_FOCUS : PANEL_TOKENS;
     if (ui->view != VIEW_ATTENTION) {
         ui->view = VIEW_ATTENTION;
         ui->panel = p;
@@ -321,6 +321,7 @@ static const KeyBinding bindings[] = {
     {{'c'}, "c", NULL, MSG_KEY_WHATIF, key_whatif, false},
     {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_panel, false},
     {{'f'}, "f", NULL, MSG_KEY_FOCUS, key_panel, false},
+    {{'t'}, "t", NULL, MSG_KEY_TOKENS, key_panel, false},
     {{'w', 'W'}, "w / W", NULL, MSG_KEY_WAVES, key_waves, false},
     {{'g'}, "g", NULL, MSG_KEY_LOG, key_log, false},
     {{'n'}, "n", NULL, MSG_KEY_GEN_TOKEN, key_gen_token, true},

@@ -200,6 +200,15 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "toutes les têtes de la couche, leur moyenne (a : les étapes)")                  \
     X(MSG_PANEL_FOCUS, "token focus: a query's weights in every head (f: the steps)", \
       "focus sur un token : les poids d'une requête par tête (f : les étapes)")         \
+    X(MSG_PANEL_TOKENS, "tokens: the sentence's pieces, ids and merges (t: the steps)", \
+      "tokens : les morceaux de la phrase, leurs ids et fusions (t : les étapes)")      \
+    X(MSG_TOKENS_HEADER, " #  piece            id  bytes chars  made by", \
+      " #  morceau          id octets car.  formé par")                                \
+    X(MSG_TOKENS_BYTE, "a byte value", "un octet")                                    \
+    X(MSG_TOKENS_MERGE, "merge %d of %d (seen %lld times)", "fusion %d sur %d (vue %lld fois)") \
+    X(MSG_TOKENS_WORD, "in the vocabulary", "dans le vocabulaire")            \
+    X(MSG_TOKENS_UNK, "not in the vocabulary: <UNK>", "hors du vocabulaire : <UNK>")  \
+    X(MSG_TOKENS_MORE, "... %d more tokens (the model reads %d)", "... %d tokens de plus (le modèle en lit %d)") \
     X(MSG_HEADS_AVG, "avg", "moy.")                                                     \
     X(MSG_HEADS_ENTROPY, "over each head: the entropy of its weights in bits (0: one key; high: spread)", \
       "au-dessus de chaque tête : l'entropie de ses poids en bits (0 : une clé ; haute : diffus)") \
@@ -219,6 +228,8 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "Attention : ce qu'un masque causal ferait de ces scores et poids (une hypothèse, signalée)") \
     X(MSG_KEY_FOCUS, "Attention: token focus, the query's weights to every key in every head", \
       "Attention : focus sur un token, les poids de la requête vers chaque clé dans chaque tête") \
+    X(MSG_KEY_TOKENS, "Attention: the sentence's tokens: pieces with their boundaries (un|watch|able), ids, bytes, characters, the merge that made each", \
+      "Attention : les tokens de la phrase : morceaux et frontières (un|watch|able), ids, octets, caractères, la fusion qui a formé chacun") \
     X(MSG_KEY_WAVES, "Positional encoding: the cursor's dimension joins the waves (W: the first ones again)", \
       "Encodage positionnel : la dimension du curseur rejoint les ondes (W : les premières à nouveau)") \
     X(MSG_KEY_LOG, "Dashboard: the loss on a log scale (again: linear)", "Tableau de bord : la perte en échelle log (encore : linéaire)") \

@@ -37,7 +37,7 @@
 /* What the Attention view shows: the step panel (lesson 1, notebook 1), every
  * head of the layer side by side (`a`, notebook 2), or one query token's
  * weights in every head (`f`, the token focus). */
-typedef enum { PANEL_STEPS = 0, PANEL_HEADS, PANEL_FOCUS } AttentionPanel;
+typedef enum { PANEL_STEPS = 0, PANEL_HEADS, PANEL_FOCUS, PANEL_TOKENS } AttentionPanel;
 /* The steps of self-attention, walked with v / V. */
 typedef enum {
     STEP_QKV = 0,   /* q, k, v of each token; q . k per dimension on the cursor */

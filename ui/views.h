@@ -20,6 +20,9 @@ void view_help_draw(const UiState *ui, const Canvas *c);
 void draw_step_panel(const UiState *ui, const Canvas *c);
 void draw_heads_panel(const UiState *ui, const Canvas *c);
 void draw_focus_panel(const UiState *ui, const Canvas *c);
+/* The sentence's tokens (view_tokens.c): its pieces joined by '|', then one row
+ * per token with its id, bytes, characters and (BPE) the merge that made it. */
+void draw_tokens_panel(const UiState *ui, const Canvas *c);
 /* The Model view's data flow panels (view_flow.c) and the rows each needs. */
 void draw_flow_layers(const UiState *ui, const Canvas *c);
 void draw_flow_tokens(const UiState *ui, const Canvas *c);

@@ -619,8 +619,11 @@ Test(cli, tokenize_usage_and_file_errors)
         int rc;
         const char *needle;
     } cases[] = {
-        {RUN("tokenize"), 2, "either --data F (to learn) or --tokenizer F (to use)"},
-        {RUN("tokenize", "--data", "x.txt", "--tokenizer", "y"), 2, "either --data"},
+        {RUN("tokenize"), 2, "one of --data F (to learn), --tokenizer F or --checkpoint F (to use)"},
+        {RUN("tokenize", "--data", "x.txt", "--tokenizer", "y"), 2, "one of --data"},
+        {RUN("tokenize", "--tokenizer", "x", "--checkpoint", "y"), 2, "one of --data"},
+        {RUN("tokenize", "--checkpoint", "/nonexistent/m.safetensors", "x"), 1,
+         "/nonexistent/m.safetensors: cannot open"},
         {RUN("tokenize", "--data", "x.txt", "--save", "y"), 2, "--data needs --vocab-size N and --save FILE"},
         {RUN("tokenize", "--data", "x.txt", "--vocab-size", "255", "--save", "y"), 2,
          "--vocab-size: '255' is not an integer in 256..1048832"},

@@ -37,7 +37,7 @@ static void forward_once(Model *m, const uint8_t *data, size_t size)
     bool finite = true;
     for (int k = 0; k < K; k++)
         finite = finite && isfinite(logits[k]);
-    if (finite) {
+    if (finite && K > 0) { /* a language model (K = 0) has no class probabilities */
         const float *probs = activations_probs(a);
         double sum = 0.0;
         for (int k = 0; k < K; k++) {

@@ -163,6 +163,41 @@ static void write_models(void)
     }
 }
 
+/* Two models with BPE tokens (tokenizer = bpe: the merges in __metadata__ "bpe"):
+ * a classifier (<PAD>, <UNK> in front) and a language model (<|endoftext|> too). */
+static void write_bpe_models(void)
+{
+    static const char *const texts[] = {"the movie is not good", "the film is good fun",
+                                        "caf\xC3\xA9 au lait, the good movie"};
+    const size_t lens[] = {strlen(texts[0]), strlen(texts[1]), strlen(texts[2])};
+    for (int k = 0; k < 2; k++) {
+        char err[1024];
+        TokenizerConfig tc = {TOKENIZER_BPE, k == 0};
+        int specials = k == 0 ? 2 : 3;
+        Vocab *v = vocab_learn_bpe(&tc, texts, lens, 3, BPE_NUM_BYTES + 6, specials, err,
+                                   sizeof err);
+        if (!v)
+            die(err);
+        ModelSeed seed = {k == 0 ? "bpe-classify" : "bpe-lm",
+                          small_config(vocab_size(v), 4, 2, 6, 1, k == 0 ? 2 : 0, 8), tc,
+                          {"negative", "positive"}};
+        seed.cfg.pos_encoding = POS_ENCODING_LEARNED; /* no 5000-row buffer in a seed */
+        if (k == 1) {
+            seed.cfg.task = MODEL_TASK_LM;
+            seed.cfg.norm = NORM_PRE;
+            seed.cfg.causal = true;
+        }
+        Model *m = model_seed(&seed, 11u + (uint64_t)k);
+        char name[64];
+        snprintf(name, sizeof name, "%s.safetensors", seed.name);
+        if (checkpoint_save(seed_path("checkpoint", name), m, &tc, v, seed.labels,
+                            seed.cfg.num_classes, err, sizeof err) != 0)
+            die(err);
+        vocab_free(v);
+        model_free(m);
+    }
+}
+
 /* ------------------------------------------------------------ configs */
 
 static void write_ini(const char *name, const AppConfig *cfg)
@@ -289,6 +324,7 @@ int main(int argc, char **argv)
     }
     out_dir = argv[1];
     write_models();
+    write_bpe_models();
     write_configs();
     write_datasets();
     write_tokenizers();
