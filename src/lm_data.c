@@ -50,12 +50,16 @@ static int check_text(const char *name, const char *text, size_t len, char *err,
     return 0;
 }
 
-/* A .txt file whole, with a final '\n'. */
-static int load_txt(const char *path, char **text, size_t *len, char *err, size_t err_len)
+/* A .txt file whole, with a final '\n', of at most max_file_mb MiB (0: the default). */
+static int load_txt(const char *path, int max_file_mb, char **text, size_t *len, char *err,
+                    size_t err_len)
 {
-    char *bytes;
+    const int mb = max_file_mb > 0 ? max_file_mb : DATASET_DEFAULT_MAX_FILE_MB;
+    const size_t max_bytes = (size_t)mb > SIZE_MAX >> 20 ? SIZE_MAX : (size_t)mb << 20;
+    char limit[64], *bytes;
     size_t n;
-    if (file_read_all(path, CORPUS_MAX_TXT_BYTES, &bytes, &n, err, err_len) != 0)
+    snprintf(limit, sizeof limit, "[data] max_file_mb = %d", mb);
+    if (file_read_capped(path, max_bytes, limit, &bytes, &n, err, err_len) != 0)
         return -1;
     if (n > 0 && bytes[n - 1] != '\n') {
         char *grown = realloc(bytes, n + 2);
@@ -72,18 +76,19 @@ static int load_txt(const char *path, char **text, size_t *len, char *err, size_
     return 0;
 }
 
-int lm_text_load(const char *path, char **text, size_t *len, int *skipped, FILE *log, char *err,
-                 size_t err_len)
+int lm_text_load(const char *path, int max_file_mb, char **text, size_t *len, int *skipped,
+                 FILE *log, char *err, size_t err_len)
 {
     size_t plen = strlen(path);
     *text = NULL;
     if (skipped)
         *skipped = 0;
     if (plen >= 4 && strcmp(path + plen - 4, ".txt") == 0) {
-        if (load_txt(path, text, len, err, err_len) != 0)
+        if (load_txt(path, max_file_mb, text, len, err, err_len) != 0)
             return -1;
     } else {
-        Dataset *d = dataset_load(path, NULL, 0, log, err, err_len);
+        const DatasetOptions opt = {.log = log, .max_file_mb = max_file_mb};
+        Dataset *d = dataset_load_with(path, &opt, err, err_len);
         if (!d)
             return -1;
         if (skipped)
@@ -228,7 +233,7 @@ static int load_train_text(LmData *d, const DataConfig *dc, char **text, size_t 
 {
     if (dc->train_path[0]) {
         snprintf(d->train_name, sizeof d->train_name, "%s", dc->train_path);
-        return lm_text_load(dc->train_path, text, len, &d->skipped, log, err, err_len);
+        return lm_text_load(dc->train_path, dc->max_file_mb, text, len, &d->skipped, log, err, err_len);
     }
     snprintf(d->train_name, sizeof d->train_name, EMBEDDED_LM_NAME);
     if (!(*text = embedded_text(len)))
@@ -253,7 +258,7 @@ int lm_data_open_train(LmData *d, const DataConfig *dc, uint64_t seed, const Voc
     if (load_train_text(d, dc, &text, &len, log, err, err_len) != 0)
         goto done;
     if (dc->val_path[0]) {
-        if (lm_text_load(dc->val_path, &val_text, &val_len, &val_skipped, log, err, err_len) != 0)
+        if (lm_text_load(dc->val_path, dc->max_file_mb, &val_text, &val_len, &val_skipped, log, err, err_len) != 0)
             goto done;
         d->skipped += val_skipped;
         snprintf(d->val_name, sizeof d->val_name, "%s", dc->val_path);
@@ -293,7 +298,7 @@ int lm_data_open_eval(LmData *d, const DataConfig *dc, uint64_t seed, const Voca
     int rc = -1;
     if (dc->val_path[0]) {
         snprintf(d->val_name, sizeof d->val_name, "%s", dc->val_path);
-        if (lm_text_load(dc->val_path, &text, &len, &d->skipped, log, err, err_len) != 0)
+        if (lm_text_load(dc->val_path, dc->max_file_mb, &text, &len, &d->skipped, log, err, err_len) != 0)
             goto done;
     } else if (dc->synthetic != SYNTHETIC_NONE) {
         d->synthetic = dc->synthetic;

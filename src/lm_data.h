@@ -46,10 +46,11 @@ typedef struct {
 
 /* Rows joined with '\n' and a final '\n', NUL-terminated (malloc; *len excludes the NUL). */
 char *lm_join_rows(const char *const *rows, size_t n, size_t *len);
-/* A file's text by the rules above (malloc'ed, NUL-terminated). Bad TSV/CSV lines
- * go to log (may be NULL); *skipped (may be NULL) counts them. */
-int lm_text_load(const char *path, char **text, size_t *len, int *skipped, FILE *log, char *err,
-                 size_t err_len);
+/* A file's text by the rules above (malloc'ed, NUL-terminated), the file at most
+ * max_file_mb MiB ([data] max_file_mb; 0: the default), refused unread when larger.
+ * Bad TSV/CSV lines go to log (may be NULL); *skipped (may be NULL) counts them. */
+int lm_text_load(const char *path, int max_file_mb, char **text, size_t *len, int *skipped,
+                 FILE *log, char *err, size_t err_len);
 /* The byte offset where the last `fraction` of text's characters begins (at a
  * character boundary; 0 < fraction < 1). */
 size_t lm_split_point(const char *text, size_t len, double fraction);

@@ -121,26 +121,57 @@ Test(lm_text, files_txt_whole_and_tsv_rows, .init = make_tmp, .fini = remove_tmp
     size_t len;
     int skipped = -1;
     const char *txt = write_tmp("a.txt", "one line\nno end", 15);
-    cr_assert_eq(lm_text_load(txt, &text, &len, &skipped, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(lm_text_load(txt, 0, &text, &len, &skipped, NULL, err, sizeof err), 0, "%s", err);
     cr_expect_str_eq(text, "one line\nno end\n");
     cr_expect_eq(skipped, 0);
     free(text);
     const char *tsv_bytes = "sentence\tlabel\nthe film\t1\n\tbad\na bore\t0\n";
     const char *tsv = write_tmp("a.tsv", tsv_bytes, strlen(tsv_bytes));
-    cr_assert_eq(lm_text_load(tsv, &text, &len, &skipped, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(lm_text_load(tsv, 0, &text, &len, &skipped, NULL, err, sizeof err), 0, "%s", err);
     cr_expect_str_eq(text, "the film\na bore\n");
     cr_expect_eq(skipped, 1);
     free(text);
     const char *bad = write_tmp("bad.txt", "ok \xC3(", 5);
-    cr_expect_eq(lm_text_load(bad, &text, &len, NULL, NULL, err, sizeof err), -1);
+    cr_expect_eq(lm_text_load(bad, 0, &text, &len, NULL, NULL, err, sizeof err), -1);
     cr_expect(strstr(err, "bad.txt: byte 3 is not valid UTF-8") != NULL, "%s", err);
     cr_expect_null(text);
     const char *nul = write_tmp("nul.txt", "ab\0c", 4);
-    cr_expect_eq(lm_text_load(nul, &text, &len, NULL, NULL, err, sizeof err), -1);
+    cr_expect_eq(lm_text_load(nul, 0, &text, &len, NULL, NULL, err, sizeof err), -1);
     cr_expect(strstr(err, "nul.txt: byte 2 is a NUL byte") != NULL, "%s", err);
     const char *empty = write_tmp("empty.txt", "", 0);
-    cr_expect_eq(lm_text_load(empty, &text, &len, NULL, NULL, err, sizeof err), -1);
+    cr_expect_eq(lm_text_load(empty, 0, &text, &len, NULL, NULL, err, sizeof err), -1);
     cr_expect(strstr(err, "empty") != NULL, "%s", err);
+}
+
+/* [data] max_file_mb bounds a language model's text too, .txt and TSV alike:
+ * a file above it is refused by name before it is read. */
+Test(lm_text, files_above_max_file_mb_refused, .init = make_tmp, .fini = remove_tmp)
+{
+    size_t big = (1u << 20) + 10;
+    char *bytes = malloc(big);
+    cr_assert_not_null(bytes);
+    const char *names[2] = {"big.txt", "big.tsv"};
+    for (int i = 0; i < 2; i++) {
+        /* i == 1: a header, then rows "a film\t1" */
+        size_t at = 0;
+        if (i == 1) {
+            memcpy(bytes, "sentence\tlabel\n", 15);
+            at = 15;
+        }
+        for (; at < big; at++)
+            bytes[at] = i == 0 ? 'a' : "a film\t1\n"[at % 9];
+        bytes[big - 1] = '\n';
+        const char *path = write_tmp(names[i], bytes, big);
+        char *text = NULL, err[512] = "";
+        size_t len;
+        cr_expect_eq(lm_text_load(path, 1, &text, &len, NULL, NULL, err, sizeof err), -1, "%s",
+                     names[i]);
+        cr_expect(strstr(err, names[i]) && strstr(err, "[data] max_file_mb = 1"), "%s", err);
+        cr_expect_null(text);
+        cr_expect_eq(lm_text_load(path, 2, &text, &len, NULL, NULL, err, sizeof err), 0, "%s", err);
+        free(text);
+    }
+    free(bytes);
 }
 
 Test(lm_data, embedded_text_trains_on_95_percent_and_validates_on_the_rest)
