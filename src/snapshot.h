@@ -48,8 +48,33 @@ typedef enum {
     TRAIN_STATE_RUNNING,
     TRAIN_STATE_PAUSED,
     TRAIN_STATE_DONE,   /* all epochs trained; reset starts again */
-    TRAIN_STATE_ERROR,  /* a step failed (non-finite loss): paused, message in status */
+    TRAIN_STATE_ERROR,  /* a step failed (non-finite loss): paused, message in event */
 } TrainState;
+
+/* The last event of the training thread, as data: the UI words it in its own
+ * language (ui/events.h). */
+typedef enum {
+    TRAIN_EVENT_NONE = 0,
+    TRAIN_EVENT_SAVED,        /* text: the path; step */
+    TRAIN_EVENT_SAVED_BEST,   /* text: the path; step: the best one; value: its validation
+                               * accuracy (classifier) or loss (language model, is_lm) */
+    TRAIN_EVENT_SAVE_FAILED,  /* text: why (the library's message) */
+    TRAIN_EVENT_LR,           /* value: the learning-rate multiplier */
+    TRAIN_EVENT_PACE,         /* value: steps per second, 0 = no limit */
+    TRAIN_EVENT_RESTARTED,    /* seed */
+    TRAIN_EVENT_COMPLETE,
+    TRAIN_EVENT_NOTHING_LEFT, /* step of total */
+    TRAIN_EVENT_ERROR,        /* text: why (the library's message) */
+} TrainEventKind;
+
+typedef struct {
+    TrainEventKind kind;
+    bool is_lm;
+    long step, total;
+    double value;
+    uint64_t seed;
+    char text[SNAPSHOT_STATUS_LEN];
+} TrainEvent;
 
 typedef struct {
     uint64_t seq;                   /* bumped by every publish */
@@ -71,8 +96,8 @@ typedef struct {
     /* train_acc and val_acc: accuracy for a classifier; bits per character for
      * a language model (train: the smoothed loss / ln 2 x tokens per character) */
     MetricHistory train_loss, train_acc, val_loss, val_acc;
-    uint64_t status_seq;            /* bumped when status changes */
-    char status[SNAPSHOT_STATUS_LEN]; /* last event: save path, error, reset */
+    uint64_t status_seq;            /* bumped with every event */
+    TrainEvent event;               /* the last event: save, error, reset, pace, lr */
     long weights_version;           /* version of the weights copy below */
     long weights_step;              /* training step those weights come from */
 } SnapshotData;

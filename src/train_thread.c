@@ -85,17 +85,15 @@ double train_pace_due_ms(double last_step_ms, float pace)
     return last_step_ms + 1000.0 / (double)pace;
 }
 
-static void format_pace(char *out, size_t len, float pace)
+/* The event for the UI to word (ui/events.c); text: a path or the library's message. */
+static void post_event(TrainThread *tt, TrainEvent ev, const char *text)
 {
-    if (pace <= 0.0f)
-        snprintf(out, len, "pace max");
-    else
-        snprintf(out, len, "pace %.3g steps/s", (double)pace);
-}
-
-static void set_status(TrainThread *tt, const char *msg)
-{
-    snprintf(tt->data.status, sizeof tt->data.status, "%s", msg);
+    ev.is_lm = trainer_progress(tt->trainer)->is_lm;
+    size_t n = text ? strlen(text) : 0;
+    n = n < sizeof ev.text ? n : sizeof ev.text - 1; /* a long error message cut */
+    memcpy(ev.text, text ? text : "", n);
+    ev.text[n] = '\0';
+    tt->data.event = ev;
     tt->data.status_seq++;
 }
 
@@ -175,22 +173,24 @@ static void publish_weights(TrainThread *tt)
 
 static void do_save(TrainThread *tt)
 {
-    char path[TRAIN_THREAD_PATH_MAX], err[512], msg[SNAPSHOT_STATUS_LEN];
+    char path[TRAIN_THREAD_PATH_MAX], err[512];
     pthread_mutex_lock(&tt->save_mutex);
     memcpy(path, tt->save_path, sizeof path);
     pthread_mutex_unlock(&tt->save_mutex);
     const TrainProgress *p = trainer_progress(tt->trainer);
     RunSaveKind kind = run_save_kind(tt->run);
-    if (!path[0])
-        snprintf(msg, sizeof msg, "save failed: path longer than %d bytes", TRAIN_THREAD_PATH_MAX - 1);
-    else if (run_save(tt->run, path, kind, err, sizeof err) != 0)
-        snprintf(msg, sizeof msg, "save failed: %.200s", err);
-    else if (kind == RUN_SAVE_BEST)
-        snprintf(msg, sizeof msg, "saved the best model (%.1f%% at step %ld) to %.200s",
-                 100.0 * p->best_val_acc, p->best_step, path);
-    else
-        snprintf(msg, sizeof msg, "saved %.200s (step %ld)", path, p->step);
-    set_status(tt, msg);
+    if (!path[0]) {
+        snprintf(err, sizeof err, "path longer than %d bytes", TRAIN_THREAD_PATH_MAX - 1);
+        post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_SAVE_FAILED}, err);
+    } else if (run_save(tt->run, path, kind, err, sizeof err) != 0) {
+        post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_SAVE_FAILED}, err);
+    } else if (kind == RUN_SAVE_BEST) {
+        const double best = p->is_lm ? (double)p->best_val_loss : (double)p->best_val_acc;
+        post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_SAVED_BEST, .step = p->best_step,
+                                    .value = best}, path);
+    } else {
+        post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_SAVED, .step = p->step}, path);
+    }
 }
 
 static bool apply_lr_clicks(TrainThread *tt)
@@ -205,9 +205,7 @@ static bool apply_lr_clicks(TrainThread *tt)
         scale = LR_SCALE_LIMIT;
     trainer_set_lr_scale(tt->trainer, scale);
     tt->data.lr_scale = scale;
-    char msg[64];
-    snprintf(msg, sizeof msg, "learning rate x%.3g", (double)scale);
-    set_status(tt, msg);
+    post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_LR, .value = scale}, NULL);
     return true;
 }
 
@@ -220,9 +218,7 @@ static bool apply_pace_clicks(TrainThread *tt)
         tt->data.pace = train_pace_faster(tt->data.pace);
     for (; clicks < 0; clicks++)
         tt->data.pace = train_pace_slower(tt->data.pace);
-    char msg[64];
-    format_pace(msg, sizeof msg, tt->data.pace);
-    set_status(tt, msg);
+    post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_PACE, .value = tt->data.pace}, NULL);
     return true;
 }
 
@@ -246,10 +242,8 @@ static void reset_run(TrainThread *tt)
     tt->val_step_seen = -1;
     if (tt->data.state == TRAIN_STATE_DONE || tt->data.state == TRAIN_STATE_ERROR)
         tt->data.state = atomic_load(&tt->paused) != 0 ? TRAIN_STATE_PAUSED : TRAIN_STATE_RUNNING;
-    char msg[SNAPSHOT_STATUS_LEN];
-    snprintf(msg, sizeof msg, "restarted: the initial weights of seed %llu, learning rate x1",
-             (unsigned long long)tt->run->cfg.train.seed);
-    set_status(tt, msg);
+    post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_RESTARTED, .seed = tt->run->cfg.train.seed},
+               NULL);
     publish_weights(tt);
 }
 
@@ -298,14 +292,12 @@ static bool take_step(TrainThread *tt)
     double t0 = now_ms();
     int rc = trainer_step(tt->trainer, err, sizeof err);
     if (rc == 1 && p->step == step_before) { /* the run is complete */
-        char msg[SNAPSHOT_STATUS_LEN];
         tt->data.state = TRAIN_STATE_DONE;
         if (tt->data.steps_run > 0)
-            snprintf(msg, sizeof msg, "training complete (r: start again)");
+            post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_COMPLETE}, NULL);
         else /* opened complete: nothing was trained here */
-            snprintf(msg, sizeof msg, "nothing left to train (step %ld of %ld): r starts again, "
-                     "--set train.epochs=N trains longer", p->step, p->total_steps);
-        set_status(tt, msg);
+            post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_NOTHING_LEFT, .step = p->step,
+                                        .total = p->total_steps}, NULL);
         return true;
     }
     if (rc >= 0) {
@@ -318,15 +310,13 @@ static bool take_step(TrainThread *tt)
         /* the model is unchanged; stop here until the user resumes or resets */
         atomic_store(&tt->paused, 1);
         tt->data.state = TRAIN_STATE_ERROR;
-        char msg[SNAPSHOT_STATUS_LEN];
-        snprintf(msg, sizeof msg, "training error (paused): %.200s", err);
-        set_status(tt, msg);
+        post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_ERROR}, err);
         return true;
     }
     record_step(tt);
     if (rc == 1) { /* (the trainer says so on the call after the last step) */
         tt->data.state = TRAIN_STATE_DONE;
-        set_status(tt, "training complete (r: start again)");
+        post_event(tt, (TrainEvent){.kind = TRAIN_EVENT_COMPLETE}, NULL);
         return true;
     }
     return false;

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "events.h"
 #include "lang.h"
 #include "views.h"
 
@@ -86,7 +87,7 @@ BottomLine frame_bottom_line(const UiState *ui, double status_age, double show_s
     bool error = ui->snap.state == TRAIN_STATE_ERROR;
     if (ui->editing)
         return BOTTOM_EDIT;
-    if (ui->snap.status[0] && (error || status_age < show_s) &&
+    if (ui->snap.event.kind != TRAIN_EVENT_NONE && (error || status_age < show_s) &&
         ui->snap.status_seq != ui->status_hidden)
         return BOTTOM_STATUS;
     if (ui->notes_dismissed < ui_note_count(ui))
@@ -108,10 +109,12 @@ static void draw_bottom(const UiState *ui, const Canvas *c)
             canvas_text(c, y, 0, -1, msg(MSG_EDIT_KEYS), STYLE_KEY);
         }
         break;
-    case BOTTOM_STATUS:
-        canvas_text(c, y, 0, -1, ui->snap.status,
-                    ui->snap.state == TRAIN_STATE_ERROR ? STYLE_BAD : STYLE_WARN);
+    case BOTTOM_STATUS: {
+        char text[SNAPSHOT_STATUS_LEN + 160];
+        train_event_text(&ui->snap.event, text, sizeof text);
+        canvas_text(c, y, 0, -1, text, ui->snap.state == TRAIN_STATE_ERROR ? STYLE_BAD : STYLE_WARN);
         break;
+    }
     case BOTTOM_NOTE:
         draw_note(ui, c, y);
         break;

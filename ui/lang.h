@@ -263,10 +263,26 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_LR_NOW, "now %.2e (step %ld)", "%.2e au pas %ld")                            \
     X(MSG_LR_CONSTANT, "constant", "constant")                                          \
     X(MSG_LR_COSINE, "warm-up then cosine", "montée puis cosinus")                      \
+    X(MSG_EV_SAVED, "saved %s (step %ld)", "enregistré : %s (pas %ld)")                \
+    X(MSG_EV_SAVED_BEST, "saved the best model (%.1f%% at step %ld) to %s",            \
+      "meilleur modèle (%.1f %% au pas %ld) enregistré : %s")                            \
+    X(MSG_EV_SAVED_BEST_LM, "saved the best model (validation loss %.4f at step %ld) to %s", \
+      "meilleur modèle (perte de validation %.4f au pas %ld) enregistré : %s")           \
+    X(MSG_EV_SAVE_FAILED, "save failed: %s", "échec de l'enregistrement : %s")         \
+    X(MSG_EV_LR, "learning rate x%.3g", "taux d'apprentissage x%.3g")                   \
+    X(MSG_EV_PACE, "pace %.3g steps/s", "rythme %.3g pas/s")                            \
+    X(MSG_EV_PACE_MAX, "pace max", "rythme max")                                        \
+    X(MSG_EV_RESTARTED, "restarted: the initial weights of seed %llu, learning rate x1", \
+      "relancé : les poids initiaux de la graine %llu, taux d'apprentissage x1")         \
+    X(MSG_EV_COMPLETE, "training complete (r: start again)",                           \
+      "entraînement terminé (r : recommencer)")                                         \
+    X(MSG_EV_NOTHING_LEFT, "nothing left to train (step %ld of %ld): r starts again, --set train.epochs=N trains longer", \
+      "plus rien à entraîner (pas %ld sur %ld) : r recommence, --set train.epochs=N entraîne plus longtemps") \
+    X(MSG_EV_ERROR, "training error (paused): %s", "erreur d'entraînement (en pause) : %s") \
     X(MSG_HINTS, "Space pause  s save  r restart  +/- lr  </> pace  1-4 views  ? help  q quit", \
-      "Espace pause  s sauver  r recommencer  +/- lr  </> rythme  1-4 vues  ? aide  q fin") \
-    X(MSG_HINTS_LM, "Space pause  s save  r restart  </> pace  1-5 views  n token  N stream  ? help  q quit", \
-      "Espace pause  s sauver  r recommencer  </> rythme  1-5 vues  n token  N continu  ? aide  q fin")
+      "Espace pause  s sauver  r relancer  +/- lr  </> rythme  1-4 vues  ? aide  q fin") \
+    X(MSG_HINTS_LM, "Space pause  s save  r restart  </> pace  1-5 views  ? help  q quit", \
+      "Espace pause  s sauver  r relancer  </> rythme  1-5 vues  ? aide  q fin")
 
 #define UI_MSG_ENUM(id, en, fr) id,
 typedef enum { UI_MESSAGES(UI_MSG_ENUM) MSG_COUNT } MsgId;

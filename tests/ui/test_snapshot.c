@@ -28,7 +28,7 @@ static void fill_block(SnapshotData *d, long k)
     d->train_loss.n = (int)(k % METRIC_HISTORY_CAP);
     for (int i = 0; i < d->train_loss.n; i++)
         d->train_loss.value[i] = (float)k;
-    snprintf(d->status, sizeof d->status, "step %ld", k);
+    snprintf(d->event.text, sizeof d->event.text, "step %ld", k);
 }
 
 static int check_block(const SnapshotData *d)
@@ -46,7 +46,7 @@ static int check_block(const SnapshotData *d)
             return 0;
     char want[64];
     snprintf(want, sizeof want, "step %ld", k);
-    return strcmp(want, d->status) == 0;
+    return strcmp(want, d->event.text) == 0;
 }
 
 static void *writer(void *arg)

@@ -14,6 +14,17 @@
 #include "src/run.h"
 #include "src/train_thread.h"
 #include "ui/keys.h"
+#include "ui/events.h"
+#include "ui/lang.h"
+
+/* The last event as the English interface words it (ui/events.c). */
+static const char *status_text(const SnapshotData *snap)
+{
+    static char text[SNAPSHOT_STATUS_LEN + 160];
+    lang_set(LANG_EN);
+    train_event_text(&snap->event, text, sizeof text);
+    return text;
+}
 
 #define DEADLINE_S 30.0
 
@@ -117,7 +128,7 @@ Test(train_thread, commands)
     seq = d.status_seq;
     train_thread_request_save(tt, path);
     cr_assert(wait_until(status_seq_above, (long)seq), "no save outcome");
-    cr_expect(strstr(d.status, "saved") && strstr(d.status, path), "status: %s", d.status);
+    cr_expect(strstr(status_text(&d), "saved") && strstr(status_text(&d), path), "status: %s", status_text(&d));
     cr_expect_eq(access(path, R_OK), 0, "checkpoint file missing");
 
     seq = d.status_seq;
@@ -186,8 +197,8 @@ Test(train_thread, save_best_writes_the_best_weights)
     cr_assert(wait_until(status_seq_above, (long)seq), "no save outcome");
     char expected[64];
     snprintf(expected, sizeof expected, "at step %ld", d.progress.best_step);
-    cr_expect(strstr(d.status, "best") && strstr(d.status, expected) && strstr(d.status, path),
-              "status: %s", d.status);
+    cr_expect(strstr(status_text(&d), "best") && strstr(status_text(&d), expected) && strstr(status_text(&d), path),
+              "status: %s", status_text(&d));
     cr_expect_neq(access(sidecar, F_OK), 0, "a stale optimizer sidecar was kept");
 
     /* paused: the thread writes neither model now */
@@ -266,15 +277,15 @@ Test(pace, keys_change_the_published_pace)
     cr_expect_eq(keys_dispatch(&ui, '>', false) & UI_HANDLED, UI_HANDLED);
     cr_assert(wait_until(pace_is, 3000), "pace after > is %g", (double)d.pace);
     cr_expect_gt(d.status_seq, seq);
-    cr_expect_str_eq(d.status, "pace 30 steps/s");
+    cr_expect_str_eq(status_text(&d), "pace 30 steps/s");
     keys_dispatch(&ui, '<', false);
     keys_dispatch(&ui, ',', false);
     cr_assert(wait_until(pace_is, 750), "pace after < < is %g", (double)d.pace);
-    cr_expect_str_eq(d.status, "pace 7.5 steps/s");
+    cr_expect_str_eq(status_text(&d), "pace 7.5 steps/s");
     for (int i = 0; i < 8; i++) /* 15 30 60 120 240 480 960, then no limit */
         keys_dispatch(&ui, i % 2 ? '.' : '>', false);
     cr_assert(wait_until(pace_is, 0), "pace after 8 x > is %g", (double)d.pace);
-    cr_expect_str_eq(d.status, "pace max");
+    cr_expect_str_eq(status_text(&d), "pace max");
     long at = d.progress.step;
     cr_expect(wait_until(step_above, at + 20), "no steps at full speed");
 
@@ -294,7 +305,7 @@ Test(train_thread, non_finite_loss_pauses_with_message)
     TrainThread *tt = train_thread_start(&run, &snap, &tc, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
     cr_assert(wait_until(state_is, TRAIN_STATE_ERROR), "no error state");
-    cr_expect(strstr(d.status, "training error"), "status: %s", d.status);
+    cr_expect(strstr(status_text(&d), "training error"), "status: %s", status_text(&d));
     cr_expect(train_thread_paused(tt));
     cr_expect_eq(d.progress.step, 0, "the failed step is not counted");
     train_thread_stop(tt);
@@ -330,7 +341,7 @@ Test(train_thread, rates_and_a_fresh_restart)
     cr_assert(wait_until(status_seq_above, (long)seq));
     cr_expect_float_eq(d.lr_scale, 1.0f, 1e-6, "the learning rate back to x1");
     cr_expect_eq(d.resets, 1);
-    cr_expect(strstr(d.status, "seed 42") && strstr(d.status, "learning rate x1"), "%s", d.status);
+    cr_expect(strstr(status_text(&d), "seed 42") && strstr(status_text(&d), "learning rate x1"), "%s", status_text(&d));
     cr_expect_lt(d.steps_run, 30);
     train_thread_stop(tt);
     cleanup();
@@ -358,7 +369,7 @@ Test(train_thread, complete_runs_say_so)
     cr_assert(wait_until(state_done, 0), "not done");
     char want[96];
     snprintf(want, sizeof want, "nothing left to train (step %ld of %ld)", total, total);
-    cr_expect(strstr(d.status, want), "%s", d.status);
+    cr_expect(strstr(status_text(&d), want), "%s", status_text(&d));
     cr_expect_eq(d.steps_run, 0);
     cr_expect_eq(d.train_loss.n, 0, "no point for a step not taken");
     train_thread_stop(tt);
@@ -369,8 +380,46 @@ Test(train_thread, complete_runs_say_so)
     tt = train_thread_start(&run, &snap, &fast, err, sizeof err);
     cr_assert_not_null(tt, "%s", err);
     cr_assert(wait_until(state_done, 0), "not done");
-    cr_expect(strstr(d.status, "training complete"), "%s", d.status);
+    cr_expect(strstr(status_text(&d), "training complete"), "%s", status_text(&d));
     cr_expect_eq(d.steps_run, d.progress.total_steps);
     train_thread_stop(tt);
     cleanup();
+}
+
+/* Every event is worded in both languages, with its numbers and its path. */
+Test(train_thread, events_worded_in_english_and_french)
+{
+    char text[SNAPSHOT_STATUS_LEN + 160];
+    TrainEvent saved = {.kind = TRAIN_EVENT_SAVED, .step = 45};
+    snprintf(saved.text, sizeof saved.text, "/tmp/m.safetensors");
+    TrainEvent best = {.kind = TRAIN_EVENT_SAVED_BEST, .step = 300, .value = 0.9857};
+    snprintf(best.text, sizeof best.text, "/tmp/b.safetensors");
+    TrainEvent best_lm = best;
+    best_lm.is_lm = true;
+    best_lm.value = 1.4697;
+    const struct {
+        TrainEvent e;
+        const char *en, *fr;
+    } cases[] = {
+        {saved, "saved /tmp/m.safetensors (step 45)", "enregistré : /tmp/m.safetensors (pas 45)"},
+        {best, "98.6% at step 300", "98.6 % au pas 300"},
+        {best_lm, "validation loss 1.4697 at step 300", "perte de validation 1.4697 au pas 300"},
+        {{.kind = TRAIN_EVENT_LR, .value = 0.5}, "learning rate x0.5", "taux d'apprentissage x0.5"},
+        {{.kind = TRAIN_EVENT_PACE, .value = 30}, "pace 30 steps/s", "rythme 30 pas/s"},
+        {{.kind = TRAIN_EVENT_PACE, .value = 0}, "pace max", "rythme max"},
+        {{.kind = TRAIN_EVENT_RESTARTED, .seed = 42}, "seed 42", "graine 42"},
+        {{.kind = TRAIN_EVENT_COMPLETE}, "training complete", "entraînement terminé"},
+        {{.kind = TRAIN_EVENT_NOTHING_LEFT, .step = 7, .total = 7}, "(step 7 of 7)", "(pas 7 sur 7)"},
+        {{.kind = TRAIN_EVENT_ERROR}, "training error (paused)", "erreur d'entraînement (en pause)"},
+        {{.kind = TRAIN_EVENT_SAVE_FAILED}, "save failed", "échec de l'enregistrement"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lang_set(LANG_EN);
+        train_event_text(&cases[i].e, text, sizeof text);
+        cr_expect(strstr(text, cases[i].en), "event %zu in English: \"%s\"", i, text);
+        lang_set(LANG_FR);
+        train_event_text(&cases[i].e, text, sizeof text);
+        cr_expect(strstr(text, cases[i].fr), "event %zu in French: \"%s\"", i, text);
+    }
+    lang_set(LANG_EN);
 }
