@@ -46,6 +46,7 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_STEP, "step", "pas")                                                          \
     X(MSG_EPOCH, "epoch", "époque")                                                     \
     X(MSG_SENT_PER_S, "sentences/s", "phrases/s")                                       \
+    X(MSG_TOKENS_PER_S, "tokens/s", "tokens/s")                                         \
     X(MSG_COMPUTE, "compute", "calcul")                                                 \
     X(MSG_ETA, "ETA", "reste")                                                          \
     X(MSG_PACE, "pace", "rythme")                                                       \

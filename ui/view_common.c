@@ -95,11 +95,14 @@ static int status_fields(const UiState *ui, Field *f)
         snprintf(text, sizeof text, "lr %.2e", (double)p->lr);
     add_field(f, &n, scaled ? STYLE_WARN : STYLE_LABEL, 0, scaled ? 10 : 5, text, NULL);
     if (s->steps_run > 0) { /* no rate before a step is measured */
-        format_count(rate, sizeof rate, s->watched_sentences_per_s);
-        format_count(compute, sizeof compute, s->compute_sentences_per_s);
-        snprintf(text, sizeof text, "%s %s (%s %s/s)", rate, msg(MSG_SENT_PER_S), msg(MSG_COMPUTE),
-                 compute);
-        snprintf(brief, sizeof brief, "%s %s", rate, msg(MSG_SENT_PER_S));
+        /* a language model's "sentences" are windows of max_len predicted tokens */
+        const bool lm = ui_is_lm(ui);
+        const double per = lm ? (double)ui->inf.model->cfg.max_len : 1.0;
+        const char *unit = msg(lm ? MSG_TOKENS_PER_S : MSG_SENT_PER_S);
+        format_count(rate, sizeof rate, s->watched_sentences_per_s * per);
+        format_count(compute, sizeof compute, s->compute_sentences_per_s * per);
+        snprintf(text, sizeof text, "%s %s (%s %s/s)", rate, unit, msg(MSG_COMPUTE), compute);
+        snprintf(brief, sizeof brief, "%s %s", rate, unit);
         add_field(f, &n, STYLE_LABEL, 1, 9, text, brief);
     }
     format_clock(clock, sizeof clock, s->elapsed_s);

@@ -151,6 +151,14 @@ Test(generate, dashboard_shows_bits_per_character)
     cr_expect(strstr(text, "ppl 4.48"), "validation perplexity:\n%s", text);
     cr_expect_null(strstr(text, "accuracy"), "%s", text);
     free(text);
+    /* the rate in tokens (windows x max_len 16), not in sentences */
+    ui.snap.steps_run = 10;
+    ui.snap.watched_sentences_per_s = 15.0;
+    ui.snap.compute_sentences_per_s = 100.0;
+    text = fixture_draw(view_dashboard_draw, &ui, 38, 132, &mono);
+    cr_expect(strstr(text, "240 tokens/s (compute 1600/s)"), "%s", text);
+    cr_expect_null(strstr(text, "sentences/s"), "%s", text);
+    free(text);
 }
 
 Test(generate, model_view_shows_the_lm_head)
