@@ -203,6 +203,7 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "focus sur un token : les poids d'une requête par tête (f : les étapes)")         \
     X(MSG_PANEL_TOKENS, "tokens: the sentence's pieces, ids and merges (t: the steps)", \
       "tokens : les morceaux de la phrase, leurs ids et fusions (t : les étapes)")      \
+    X(MSG_PIECES, "pieces", "morceaux")                                               \
     X(MSG_TOKENS_HEADER, " #  piece            id  bytes chars  made by", \
       " #  morceau          id octets car.  formé par")                                \
     X(MSG_TOKENS_BYTE, "a byte value", "un octet")                                    \

@@ -61,6 +61,26 @@ static void draw_panel_line(const UiState *ui, const Canvas *c, int y)
 /* Next tokens a language model's prediction lists below the panel. */
 #define LM_BARS 3
 
+/* Rows above the panel: the input line, layer and head, the pieces (BPE), the
+ * panel's name or the step bar. */
+static int header_rows(const UiState *ui)
+{
+    return vocab_bpe(ui->inf.vocab) ? 4 : 3;
+}
+
+/* Rows of the prediction below the panel (its title included); 0 when the
+ * panel would keep fewer than 12 rows in a body of h rows. */
+static int bars_rows(const UiState *ui, int h)
+{
+    int bars_h = (ui->inf.lm ? LM_BARS : ui->inf.num_labels) + 1; /* lm: the next tokens */
+    return h - header_rows(ui) - bars_h >= 12 ? bars_h : 0;
+}
+
+int attention_panel_rows(const UiState *ui, int h)
+{
+    return h - header_rows(ui) - bars_rows(ui, h);
+}
+
 void view_attention_draw(const UiState *ui, const Canvas *c)
 {
     const ModelConfig *mc = &ui->inf.model->cfg;
@@ -75,18 +95,20 @@ void view_attention_draw(const UiState *ui, const Canvas *c)
     if (!notice[0] || x + text_width(step) + 2 + text_width(notice) <= c->w)
         x += canvas_text(c, 1, x, -1, step, STYLE_DIM);
     canvas_text(c, 1, x + 2, -1, notice, STYLE_WARN);
-    draw_panel_line(ui, c, 2);
+    int y = 2;
+    if (vocab_bpe(inf->vocab)) /* the pieces above the map, whatever the panel */
+        draw_pieces_line(ui, c, y++);
+    draw_panel_line(ui, c, y++);
     /* the prediction at the bottom when the panel keeps 12 rows */
-    int bars_h = (inf->lm ? LM_BARS : inf->num_labels) + 1; /* lm: the next tokens */
-    bool bars = c->h - 3 - bars_h >= 12;
-    Canvas panel = canvas_sub(c, 3, 0, c->h - 3 - (bars ? bars_h : 0), c->w);
+    int bars_h = bars_rows(ui, c->h);
+    Canvas panel = canvas_sub(c, y, 0, attention_panel_rows(ui, c->h), c->w);
     switch (ui->panel) {
     case PANEL_HEADS: draw_heads_panel(ui, &panel); break;
     case PANEL_FOCUS: draw_focus_panel(ui, &panel); break;
     case PANEL_TOKENS: draw_tokens_panel(ui, &panel); break;
     default: draw_step_panel(ui, &panel); break;
     }
-    if (!bars)
+    if (!bars_h)
         return;
     int by = c->h - bars_h + 1;
     canvas_text(c, by - 1, 0, -1, msg(inf->lm ? MSG_NEXT_TOKEN : MSG_PREDICTION), STYLE_TITLE);

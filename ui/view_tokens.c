@@ -12,6 +12,13 @@
 #include "src/bpe.h"
 #include "views.h"
 
+/* Piece i's style: a word fed as <UNK> warned, else two styles alternating so
+ * that the boundaries show in colour (the '|' shows them without). */
+static int piece_style(const Inference *inf, int i)
+{
+    return infer_unknown(inf, i) ? STYLE_WARN : i % 2 ? STYLE_LABEL : STYLE_TITLE;
+}
+
 /* The pieces joined by '|' from row y, wrapped over at most max_rows rows.
  * Returns the rows used. */
 static int draw_pieces(const UiState *ui, const Canvas *c, int y, int max_rows)
@@ -29,10 +36,34 @@ static int draw_pieces(const UiState *ui, const Canvas *c, int y, int max_rows)
         }
         if (i > 0)
             x += canvas_text(c, y + row, x, -1, "|", STYLE_DIM);
-        int style = infer_unknown(inf, i) ? STYLE_WARN : i % 2 ? STYLE_LABEL : STYLE_TITLE;
-        x += canvas_text(c, y + row, x, c->w - x, label, style);
+        x += canvas_text(c, y + row, x, c->w - x, label, piece_style(inf, i));
     }
     return row + 1;
+}
+
+void draw_pieces_line(const UiState *ui, const Canvas *c, int y)
+{
+    const Inference *inf = &ui->inf;
+    const wchar_t more = c->theme->utf8 ? L'\x2026' : L'>';
+    const bool cut = inf->n_words > inf->n_tokens; /* tokens beyond max_len: more follow */
+    int x = canvas_text(c, y, 0, -1, msg(MSG_PIECES), STYLE_DIM) + 1;
+    for (int i = 0; i < inf->n_tokens; i++) {
+        char label[64];
+        token_label(inf, i, false, true, label, sizeof label);
+        bool last = i + 1 == inf->n_tokens && !cut;
+        int room = c->w - x - (last ? 0 : 1); /* a column kept for the marker */
+        bool fits = text_width(label) + (i > 0) <= room;
+        if (i > 0 && x < c->w - 1)
+            x += canvas_text(c, y, x, 1, "|", STYLE_DIM);
+        if (!fits) { /* as much as fits, then the marker in the last column */
+            canvas_text(c, y, x, c->w - 1 - x, label, piece_style(inf, i));
+            canvas_put(c, y, c->w - 1, more, STYLE_DIM);
+            return;
+        }
+        x += canvas_text(c, y, x, -1, label, piece_style(inf, i));
+    }
+    if (cut && inf->n_tokens > 0)
+        canvas_put(c, y, x, more, STYLE_DIM);
 }
 
 /* What made token i: "a byte value", "merge r of M (seen n times)", ... */

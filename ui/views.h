@@ -23,6 +23,11 @@ void draw_focus_panel(const UiState *ui, const Canvas *c);
 /* The sentence's tokens (view_tokens.c): its pieces joined by '|', then one row
  * per token with its id, bytes, characters and (BPE) the merge that made it. */
 void draw_tokens_panel(const UiState *ui, const Canvas *c);
+/* A BPE model's pieces of the sentence on one row of the Attention view's
+ * header, joined by '|' (cut with a marker when they do not fit). */
+void draw_pieces_line(const UiState *ui, const Canvas *c, int y);
+/* Rows of the Attention view's panel in a body of h rows. */
+int attention_panel_rows(const UiState *ui, int h);
 /* The Model view's data flow panels (view_flow.c) and the rows each needs. */
 void draw_flow_layers(const UiState *ui, const Canvas *c);
 void draw_flow_tokens(const UiState *ui, const Canvas *c);
