@@ -85,7 +85,7 @@ static int draw_page_mark(const UiState *ui, const Canvas *c)
 BottomLine frame_bottom_line(const UiState *ui, double status_age, double show_s)
 {
     bool error = ui->snap.state == TRAIN_STATE_ERROR;
-    if (ui->editing)
+    if (ui->editing || ui->searching)
         return BOTTOM_EDIT;
     if (ui->snap.event.kind != TRAIN_EVENT_NONE && (error || status_age < show_s) &&
         ui->snap.status_seq != ui->status_hidden)
@@ -96,13 +96,15 @@ BottomLine frame_bottom_line(const UiState *ui, double status_age, double show_s
 }
 
 /* Bottom line: while typing, the editing keys (or the input line itself where
- * the view has no room for it); the event, the note or the key hints. */
+ * the view has no room for it; the search's keys while searching the merges); the event, the note or the key hints. */
 static void draw_bottom(const UiState *ui, const Canvas *c)
 {
     int y = c->h - 1;
     switch (ui->bottom) {
     case BOTTOM_EDIT:
-        if (!view_shows_sentence(ui->view, c->h - 2, c->w)) {
+        if (ui->searching) /* the search text is in the merges panel */
+            canvas_text(c, y, 0, -1, msg(MSG_SEARCH_KEYS), STYLE_KEY);
+        else if (!view_shows_sentence(ui->view, c->h - 2, c->w)) {
             Canvas line = canvas_sub(c, y, 0, 1, c->w);
             draw_sentence_line(ui, &line, 0);
         } else {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "merges.h"
 #include "views.h"
 
 #define CTRL(c) ((c) & 0x1f)
@@ -14,6 +15,12 @@
 #define KEY_ESC 27
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Whether the Attention view shows the merges panel (its own scroll and search). */
+static bool on_merges(const UiState *ui)
+{
+    return ui->view == VIEW_ATTENTION && ui->panel == PANEL_MERGES;
+}
 
 static int key_pause(UiState *ui, int key)
 {
@@ -85,6 +92,17 @@ static int key_gen_stream(UiState *ui, int key)
     ui->view = VIEW_GENERATE;
     ui->gen.streaming = !ui->gen.streaming;
     return UI_HANDLED | UI_REDRAW;
+}
+
+/* n / N in the merges panel: the next / previous match of its search; elsewhere
+ * a language model's n (one token) and N (stream). */
+static int key_n(UiState *ui, int key)
+{
+    if (on_merges(ui))
+        return merges_search_next(ui, key == 'N' ? -1 : 1);
+    if (!ui_is_lm(ui))
+        return 0;
+    return key == 'N' ? key_gen_stream(ui, key) : key_gen_token(ui, key);
 }
 
 /* e: back to the prompt alone and the seed's first draw. */
@@ -160,6 +178,8 @@ static int key_quit(UiState *ui, int key)
 static int key_edit(UiState *ui, int key)
 {
     (void)key;
+    if (on_merges(ui))
+        return merges_search_start(ui);
     if (ui->view == VIEW_PE || ui->view == VIEW_HELP)
         ui->view = VIEW_ATTENTION;
     ui->editing = true;
@@ -187,6 +207,8 @@ static int key_layer(UiState *ui, int key)
     int up = key == KEY_UP || key == 'k';
     if (ui->view == VIEW_HELP)
         return help_scroll_to(ui, ui->help_scroll + (up ? -1 : 1));
+    if (on_merges(ui))
+        return merges_move_to(ui, ui->merge_sel + (up ? -1 : 1));
     int L = ui->inf.model->cfg.num_layers;
     ui->layer = (ui->layer + (up ? -1 : 1) + L) % L;
     return UI_HANDLED | UI_REDRAW | UI_RERUN;
@@ -194,6 +216,15 @@ static int key_layer(UiState *ui, int key)
 
 static int key_page(UiState *ui, int key)
 {
+    if (on_merges(ui)) {
+        int page = merges_panel_rows(ui);
+        switch (key) {
+        case KEY_PPAGE: return merges_move_to(ui, ui->merge_sel - page);
+        case KEY_NPAGE: return merges_move_to(ui, ui->merge_sel + page);
+        case KEY_HOME: return merges_move_to(ui, 0);
+        default: return merges_move_to(ui, 1 << 30);
+        }
+    }
     if (ui->view != VIEW_HELP)
         return UI_HANDLED;
     int page = ui->screen_h - 4 > 1 ? ui->screen_h - 4 : 1;
@@ -205,10 +236,13 @@ static int key_page(UiState *ui, int key)
     }
 }
 
-/* `a`, `f` and `t`: a panel of the Attention view, or back to the steps. */
+/* `a`, `f`, `t` and `m`: a panel of the Attention view, or back to the steps. */
 static int key_panel(UiState *ui, int key)
 {
-    AttentionPanel p = key == 'a' ? PANEL_HEADS : key == 'f' ? PANEL_FOCUS : PANEL_TOKENS;
+    AttentionPanel p = key == 'a'   ? PANEL_HEADS
+                       : key == 'f' ? PANEL_FOCUS
+                       : key == 't' ? PANEL_TOKENS
+                                    : PANEL_MERGES;
     if (ui->view != VIEW_ATTENTION) {
         ui->view = VIEW_ATTENTION;
         ui->panel = p;
@@ -322,10 +356,12 @@ static const KeyBinding bindings[] = {
     {{'a'}, "a", NULL, MSG_KEY_ALL_HEADS, key_panel, false},
     {{'f'}, "f", NULL, MSG_KEY_FOCUS, key_panel, false},
     {{'t'}, "t", NULL, MSG_KEY_TOKENS, key_panel, false},
+    {{'m'}, "m", NULL, MSG_KEY_MERGES, key_panel, false},
     {{'w', 'W'}, "w / W", NULL, MSG_KEY_WAVES, key_waves, false},
     {{'g'}, "g", NULL, MSG_KEY_LOG, key_log, false},
-    {{'n'}, "n", NULL, MSG_KEY_GEN_TOKEN, key_gen_token, true},
-    {{'N'}, "N", NULL, MSG_KEY_GEN_STREAM, key_gen_stream, true},
+    {{'n', 'N'}, "n / N", NULL, MSG_KEY_MERGE_NEXT, key_n, false},
+    {{'n'}, "n", NULL, MSG_KEY_GEN_TOKEN, key_n, true},
+    {{'N'}, "N", NULL, MSG_KEY_GEN_STREAM, key_n, true},
     {{'e'}, "e", NULL, MSG_KEY_GEN_ERASE, key_gen_erase, true},
     {{'[', ']'}, "[ / ]", NULL, MSG_KEY_GEN_TEMPERATURE, key_gen_sampling, true},
     {{'{', '}'}, "{ / }", NULL, MSG_KEY_GEN_TOP_K, key_gen_sampling, true},
@@ -451,6 +487,8 @@ int keys_dispatch(UiState *ui, int key, bool is_function)
 {
     if (ui->editing)
         return edit_sentence(ui, key, is_function);
+    if (ui->searching)
+        return merges_search_key(ui, key, is_function);
     int n;
     const KeyBinding *t = key_table(&n);
     for (int i = 0; i < n; i++)

@@ -158,12 +158,12 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_KEY_HELP, "this help", "cette aide")                                          \
     X(MSG_KEY_ESC, "leave the help; dismiss the note on the bottom line (the next one shows)", \
       "quitter l'aide ; masquer la note du bas (la suivante s'affiche)")                  \
-    X(MSG_KEY_PAGE, "help: scroll a page", "aide : défiler d'une page")                 \
+    X(MSG_KEY_PAGE, "help, merges: scroll a page, to the start / end", "aide, fusions : défiler d'une page, au début / à la fin") \
     X(MSG_KEY_QUIT, "quit (also Ctrl-C)", "quitter (aussi Ctrl-C)")                     \
-    X(MSG_KEY_EDIT, "edit the sentence (Enter/Esc to leave; Left/Right Home/End Ctrl-W Ctrl-U)", \
-      "modifier la phrase (Entrée/Échap pour sortir ; Gauche/Droite Début/Fin Ctrl-W Ctrl-U)") \
+    X(MSG_KEY_EDIT, "edit the sentence (Enter/Esc to leave; Left/Right Home/End Ctrl-W Ctrl-U); in the merges panel: search the merges", \
+      "modifier la phrase (Entrée/Échap pour sortir ; Gauche/Droite Début/Fin Ctrl-W Ctrl-U) ; dans le panneau des fusions : chercher une fusion") \
     X(MSG_KEY_HEAD, "previous / next head", "tête précédente / suivante")               \
-    X(MSG_KEY_LAYER, "previous / next layer (help: scroll)", "couche précédente / suivante (aide : défiler)") \
+    X(MSG_KEY_LAYER, "previous / next layer (help, merges: scroll)", "couche précédente / suivante (aide, fusions : défiler)") \
     X(MSG_KEY_ALL_HEADS, "Attention: every head of the layer side by side, their average, entropy and cost", \
       "Attention : toutes les têtes de la couche côte à côte, leur moyenne, entropie et coût") \
     X(MSG_KEY_CURSOR, "move the cursor: the cell (Attention: key / query; the map scrolls), the position / dimension (Positional encoding), the token (Model)", \
@@ -203,7 +203,25 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "focus sur un token : les poids d'une requête par tête (f : les étapes)")         \
     X(MSG_PANEL_TOKENS, "tokens: the sentence's pieces, ids and merges (t: the steps)", \
       "tokens : les morceaux de la phrase, leurs ids et fusions (t : les étapes)")      \
+    X(MSG_PANEL_MERGES, "merges: the tokenizer's, in the order learned (m: the steps)", \
+      "fusions : celles du tokenizer, dans l'ordre appris (m : les étapes)")           \
     X(MSG_PIECES, "pieces", "morceaux")                                               \
+    X(MSG_MERGES_NONE, "No merges: this model's tokens are words or characters, not BPE ([data] tokenizer = bpe learns merges).", \
+      "Aucune fusion : les tokens de ce modèle sont des mots ou des caractères, pas du BPE ([data] tokenizer = bpe apprend des fusions).") \
+    X(MSG_MERGES_EMPTY, "No merges: this tokenizer learned none (every token is one byte).", \
+      "Aucune fusion : ce tokenizer n'en a appris aucune (chaque token est un octet).") \
+    X(MSG_MERGES_HINT, "%d merges in the order learned  (/ search)", "%d fusions dans l'ordre appris  (/ chercher)") \
+    X(MSG_MERGES_SEARCH, "search: ", "chercher : ")                                   \
+    X(MSG_MERGES_FOUND, "%d merges contain it (n/N)", "%d fusions le contiennent (n/N)") \
+    X(MSG_MERGES_NOT_FOUND, "no merge contains it", "aucune fusion ne le contient")   \
+    X(MSG_MERGES_WINDOW, "%d-%d of %d", "%d-%d sur %d")                                \
+    X(MSG_MERGES_RANK, "rank", "rang")                                                \
+    X(MSG_MERGES_LEFT, "left", "gauche")                                              \
+    X(MSG_MERGES_RIGHT, "right", "droite")                                            \
+    X(MSG_MERGES_PIECE, "piece", "morceau")                                           \
+    X(MSG_MERGES_COUNT, "count", "compte")                                            \
+    X(MSG_SEARCH_KEYS, "search: type text  Backspace/Ctrl-U erase  Enter/Esc done  n/N next/previous", \
+      "recherche : tapez  Retour/Ctrl-U effacer  Entrée/Échap fini  n/N suivante/préc.") \
     X(MSG_TOKENS_HEADER, " #  piece            id  bytes chars  made by", \
       " #  morceau          id octets car.  formé par")                                \
     X(MSG_TOKENS_BYTE, "a byte value", "un octet")                                    \
@@ -232,6 +250,10 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
       "Attention : focus sur un token, les poids de la requête vers chaque clé dans chaque tête") \
     X(MSG_KEY_TOKENS, "Attention: the sentence's tokens: pieces with their boundaries (un|watch|able), ids, bytes, characters, the merge that made each", \
       "Attention : les tokens de la phrase : morceaux et frontières (un|watch|able), ids, octets, caractères, la fusion qui a formé chacun") \
+    X(MSG_KEY_MERGES, "Attention: the tokenizer's merges in the order learned: rank, the two parts, the piece they make, its count (Up/Down PgUp/PgDn Home/End scroll, / search)", \
+      "Attention : les fusions du tokenizer dans l'ordre appris : rang, les deux parts, le morceau formé, son compte (Haut/Bas PgUp/PgDn Début/Fin défiler, / chercher)") \
+    X(MSG_KEY_MERGE_NEXT, "merges panel: next / previous merge that the search text is in", \
+      "panneau des fusions : fusion suivante / précédente qui contient le texte cherché") \
     X(MSG_KEY_WAVES, "Positional encoding: the cursor's dimension joins the waves (W: the first ones again)", \
       "Encodage positionnel : la dimension du curseur rejoint les ondes (W : les premières à nouveau)") \
     X(MSG_KEY_LOG, "Dashboard: the loss on a log scale (again: linear)", "Tableau de bord : la perte en échelle log (encore : linéaire)") \

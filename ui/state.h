@@ -33,11 +33,14 @@
 #define UI_MIN_LINES 18
 /* The input line holds this many bytes (a pasted paragraph fits). */
 #define UI_SENTENCE_MAX 1024
+/* The merges panel's search line holds this many bytes. */
+#define UI_SEARCH_MAX 64
 
 /* What the Attention view shows: the step panel (lesson 1, notebook 1), every
- * head of the layer side by side (`a`, notebook 2), or one query token's
- * weights in every head (`f`, the token focus). */
-typedef enum { PANEL_STEPS = 0, PANEL_HEADS, PANEL_FOCUS, PANEL_TOKENS } AttentionPanel;
+ * head of the layer side by side (`a`, notebook 2), one query token's weights
+ * in every head (`f`, the token focus), the sentence's tokens (`t`) or the BPE
+ * tokenizer's merges in order (`m`). */
+typedef enum { PANEL_STEPS = 0, PANEL_HEADS, PANEL_FOCUS, PANEL_TOKENS, PANEL_MERGES } AttentionPanel;
 /* The steps of self-attention, walked with v / V. */
 typedef enum {
     STEP_QKV = 0,   /* q, k, v of each token; q . k per dimension on the cursor */
@@ -74,6 +77,12 @@ typedef struct {
     char sentence[UI_SENTENCE_MAX];
     int edit_pos;               /* input cursor: a byte offset in sentence, at a character */
     int help_scroll;            /* first help line shown, at most view_help_max_scroll() */
+    int merge_sel;              /* the merges panel's selected merge, within the merges
+                                 * (0 when there are none) */
+    bool searching;             /* the merges panel's search line has the keyboard */
+    char merge_search[UI_SEARCH_MAX]; /* its text: bytes a merge's piece contains */
+    int merge_search_from;      /* merge_sel when `/` was pressed: typing searches from it */
+    int merge_matches;          /* merges whose piece contains merge_search (0 when empty) */
     int notes_dismissed;        /* items of `note` taken off the bottom line by Esc */
 
     /* written by the main loop: when data arrives, and the terminal's size */

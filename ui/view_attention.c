@@ -52,6 +52,8 @@ static void draw_panel_line(const UiState *ui, const Canvas *c, int y)
         canvas_text(c, y, 0, c->w - ww, msg(MSG_PANEL_FOCUS), STYLE_TITLE);
     else if (ui->panel == PANEL_TOKENS)
         canvas_text(c, y, 0, c->w - ww, msg(MSG_PANEL_TOKENS), STYLE_TITLE);
+    else if (ui->panel == PANEL_MERGES)
+        canvas_text(c, y, 0, c->w - ww, msg(MSG_PANEL_MERGES), STYLE_TITLE);
     else
         draw_step_bar(ui, c, y, c->w - ww);
     if (ui->whatif)
@@ -106,6 +108,7 @@ void view_attention_draw(const UiState *ui, const Canvas *c)
     case PANEL_HEADS: draw_heads_panel(ui, &panel); break;
     case PANEL_FOCUS: draw_focus_panel(ui, &panel); break;
     case PANEL_TOKENS: draw_tokens_panel(ui, &panel); break;
+    case PANEL_MERGES: draw_merges_panel(ui, &panel); break;
     default: draw_step_panel(ui, &panel); break;
     }
     if (!bars_h)

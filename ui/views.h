@@ -26,8 +26,13 @@ void draw_tokens_panel(const UiState *ui, const Canvas *c);
 /* A BPE model's pieces of the sentence on one row of the Attention view's
  * header, joined by '|' (cut with a marker when they do not fit). */
 void draw_pieces_line(const UiState *ui, const Canvas *c, int y);
-/* Rows of the Attention view's panel in a body of h rows. */
+/* The BPE tokenizer's merges in order, the selected one and the search
+ * (view_merges.c); a word or character model's has none and says so. */
+void draw_merges_panel(const UiState *ui, const Canvas *c);
+/* Rows of the Attention view's panel in a body of h rows, and of the merges
+ * panel's list at the terminal's size (a page for PgUp / PgDn). */
 int attention_panel_rows(const UiState *ui, int h);
+int merges_panel_rows(const UiState *ui);
 /* The Model view's data flow panels (view_flow.c) and the rows each needs. */
 void draw_flow_layers(const UiState *ui, const Canvas *c);
 void draw_flow_tokens(const UiState *ui, const Canvas *c);
