@@ -2,7 +2,8 @@
  * written in three places, each keeping every index within range:
  *   - the key handlers (keys.c): the view, the attention selection and cursor,
  *     the Attention view's panel and step, the what-if, the PE cursor and
- *     waves, the pages, the log scale, the sentence, the help scroll;
+ *     waves, the pages, the log scale, the sentence, the help scroll, the
+ *     merges panel's selection and search (merges.c);
  *   - the main loop when data arrives (ui_state_refresh, ui_state_run_sentence,
  *     ui_state_resized): this frame's snapshot copy, newer weights and the PE
  *     table, the schedule's curve, the examples' predictions, the sentence's
