@@ -724,7 +724,10 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
                                    : grad_global_norm(m->grads, m->num_params);
     if (!isfinite(norm))
         return not_finite(p, "gradient", norm, "learning rate", err, err_len);
-    optimizer_step(&t->opt, m->params, m->grads, lr);
+    if (optimizer_step(&t->opt, m->params, m->grads, lr) != 0)
+        return errorf(err, err_len, "step %ld (epoch %d): the update would make a weight or an "
+                      "optimizer moment NaN or infinite (training diverged); weights left as "
+                      "before this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
     if (t->weight_average)
         update_weight_average(t);
     record_step(t, count, T, loss, correct, lr, norm, t0);
