@@ -597,8 +597,10 @@ static void relu_forward_chunk(void *ctx, size_t begin, size_t end)
     const ElementJob *j = ctx;
     float *restrict out = j->out;
     const float *inp = j->inp; /* may alias out */
+    /* !(x <= 0): a NaN goes through, as in PyTorch (x > 0 would make it 0 and
+     * hide a diverged model behind finite logits); the same for every number */
     for (size_t i = begin; i < end; i++)
-        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+        out[i] = !(inp[i] <= 0.0f) ? inp[i] : 0.0f;
 }
 
 void relu_forward(float *out, const float *inp, size_t n)
@@ -730,7 +732,7 @@ static void dropout_blocks(const ElementJob *j, size_t begin, size_t end, Dropou
         } else {
             for (size_t i = 0; i < count; i++) {
                 const float x = inp[i], y = x * scale;
-                out[i] = keep[i] && x > 0.0f ? y : 0.0f;
+                out[i] = keep[i] && !(x <= 0.0f) ? y : 0.0f; /* NaN kept: relu_forward */
             }
         }
     }

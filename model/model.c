@@ -1077,6 +1077,16 @@ static const LayerActs *layer_acts(const Activations *a, int layer)
 const float *activations_embedded(const Activations *a) { return a->emb; }
 const float *activations_logits(const Activations *a) { return a->logits; }
 
+int activations_nonfinite_row(const Activations *a)
+{
+    const int K = a->cfg.num_classes;
+    for (int b = 0; b < a->B; b++)
+        for (int k = 0; k < K; k++)
+            if (!isfinite(a->logits[(size_t)b * K + k]))
+                return b;
+    return -1;
+}
+
 const float *activations_qkv(const Activations *a, int layer)
 {
     const LayerActs *la = layer_acts(a, layer);

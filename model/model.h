@@ -266,6 +266,10 @@ const float *activations_ffn_hidden(const Activations *a, int layer);  /* (B, T,
 const float *activations_ffn_residual(const Activations *a, int layer);/* (B, T, C) norm1 + FFN */
 const float *activations_layer_output(const Activations *a, int layer);/* (B, T, C) norm2 */
 const float *activations_logits(const Activations *a);                 /* (B, K) */
+/* The first row b of the last forward's batch whose logits are not all finite
+ * (NaN or infinite: weights that diverged or are too large for float), or -1.
+ * Such a row's probabilities are not a prediction: callers say so instead. */
+int activations_nonfinite_row(const Activations *a);
 /* scores (T, T) = q k^T / sqrt(HS) of sequence b, layer, head: before the mask
  * and the softmax (the forward overwrites them with the weights). -1 when b,
  * layer or head is out of range. */

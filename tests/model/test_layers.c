@@ -632,3 +632,23 @@ Test(layers, rdrop_consistency_matches_finite_differences)
         cr_expect_float_eq(da[i], half[i], 1e-7f, "entry %zu: %g vs %g", i, (double)da[i], (double)half[i]);
     free(c.za); free(c.zb); free(c.probs); free(da); free(db); free(half);
 }
+
+/* Issue 14: ReLU passes a NaN on (as torch.relu): mapped to 0 it would hide a
+ * diverged layer behind finite logits. Signed zeros and infinities as max(x, 0). */
+Test(layers, relu_keeps_nan)
+{
+    const float in[6] = {NAN, -NAN, -1.5f, -0.0f, 2.0f, INFINITY};
+    float out[6];
+    relu_forward(out, in, 6);
+    cr_expect(isnan(out[0]));
+    cr_expect(isnan(out[1]));
+    cr_expect_eq(out[2], 0.0f);
+    cr_expect(out[3] == 0.0f && !signbit(out[3]), "relu(-0) = +0");
+    cr_expect_eq(out[4], 2.0f);
+    cr_expect_eq(out[5], INFINITY);
+    Rng rng;
+    rng_seed(&rng, 3);
+    relu_dropout_forward(out, in, 0.0f, &rng, 6); /* p = 0: nothing dropped */
+    cr_expect(isnan(out[0]) && isnan(out[1]), "the fused ReLU + dropout keeps NaN too");
+    cr_expect_eq(out[4], 2.0f);
+}
