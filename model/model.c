@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -498,6 +499,18 @@ Activations *activations_create(const Model *m, int B, int T)
     return a;
 }
 
+size_t activations_bytes(const ModelConfig *cfg, int B, int T)
+{
+    if (cfg->num_layers < 0 || cfg->num_layers > MODEL_MAX_LAYERS)
+        return SIZE_MAX;
+    Activations a = {.cfg = *cfg, .B_max = B, .T_max = T};
+    LayerActs layers[MODEL_MAX_LAYERS];
+    a.layers = layers;
+    Arena ar = {NULL, 0};
+    layout_activations(&a, &ar); /* no base: only measures */
+    return sizeof a + ar.used + 64;
+}
+
 void activations_free(Activations *a)
 {
     if (!a)
@@ -547,6 +560,11 @@ static int shards_for(int wanted, const ModelConfig *cfg, int B, int T)
     if (n > MODEL_MAX_SHARDS)
         n = MODEL_MAX_SHARDS;
     return n > B ? B : n < 1 ? 1 : n;
+}
+
+int activations_auto_shards(const ModelConfig *cfg, int B, int T)
+{
+    return shards_for(0, cfg, B, T);
 }
 
 int activations_set_shards(Activations *a, const Model *m, int shards)

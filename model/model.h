@@ -175,6 +175,10 @@ void model_zero_grad(Model *m);
 typedef struct Activations Activations;
 Activations *activations_create(const Model *m, int B, int T);
 void activations_free(Activations *a);
+/* The bytes activations_create(m, B, T) allocates for a model of cfg (its
+ * per-shard gradient buffers aside): for a memory estimate before anything is
+ * allocated. */
+size_t activations_bytes(const ModelConfig *cfg, int B, int T);
 
 /* Forward for tokens (B, T) (ids, MODEL_PAD_ID = padding), T <= the T reserved.
  * `dropout_rng` NULL = eval mode (no dropout). Returns logits (B, K), owned by `a`;
@@ -238,6 +242,9 @@ bool model_shards_pay_off(const ModelConfig *cfg, int B, int T);
  * gradient buffers ((n - 1) x num_params floats) if needed; -1 when out of memory
  * or n is not in [0, PARALLEL_MAX_THREADS] (the setting is then unchanged). */
 int activations_set_shards(Activations *a, const Model *m, int shards);
+/* The shards activations_create picks for B x T on this run's threads (after
+ * model_set_threads); each beyond the first has a gradient buffer of num_params. */
+int activations_auto_shards(const ModelConfig *cfg, int B, int T);
 /* Shards the last forward ran with (1 = unsharded). */
 int activations_shards(const Activations *a);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "errors.h"
+#include "memory.h"
 #include "model/adversarial.h"
 
 /* Length buckets: sentences are sorted by length inside chunks of this many batches,
@@ -409,6 +410,14 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     /* Once per run, before the training and UI threads exist (see model_set_threads). */
     model_set_threads(cfg->train.threads, model_shards_pay_off(&cfg->model, cfg->train.batch_size,
                                                                cfg->model.max_len));
+    /* Before the model (when fresh) and every buffer: a config too large for the
+     * machine is an error naming its keys, not a process the OOM killer ends. */
+    if (memory_check_training(cfg, val && val->n > 0,
+                              activations_auto_shards(&cfg->model, cfg->train.batch_size,
+                                                      cfg->model.max_len), err, err_len) != 0) {
+        model_free(model); /* ours, also on failure */
+        goto fail;
+    }
     if (!(t->model = initial_model(cfg, model, err, err_len)))
         goto fail;
     t->cfg.model = t->model->cfg;
