@@ -12,5 +12,9 @@ extern const unsigned char asset_toy_heldout[]; /* assets/toy_heldout.tsv */
 extern const size_t asset_toy_heldout_len;
 extern const unsigned char asset_default_ini[]; /* assets/default.ini */
 extern const size_t asset_default_ini_len;
+extern const unsigned char asset_lm_text[];     /* assets/lm_everyday.txt: the language
+                                                 * model's default text, written for this
+                                                 * project */
+extern const size_t asset_lm_text_len;
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "bpe.h"
 #include "corpus.h"
+#include "stats.h"
 
 #define MAX_REPEATS 100
 
@@ -38,19 +39,6 @@ static Clock since(Clock t0)
 {
     Clock t = now();
     return (Clock){t.wall - t0.wall, t.cpu - t0.cpu};
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts v; the median (mean of the middle two for even n). */
-static double median_sorted(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* wall[i], cpu[i]: repeat i's figure by wall and by CPU time (sorted in place). */

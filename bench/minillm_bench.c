@@ -15,6 +15,15 @@
  * programs divide by the same number):
  *   6*P_mm*B*T + 6*P_cls*B + 12*L*B*T^2*C,  P_mm = L*(4C^2 + 2*C*F),
  *   P_cls = C*(C/2) + (C/2)*K.
+ *
+ * The language-model configurations (lm-*, issue 15; tools/bench_lm_ref.py is their
+ * PyTorch reference): a step is zero grads, forward (dropout 0: none), next-token
+ * cross-entropy over every position, backward, AdamW lr 1e-3; pre-norm blocks,
+ * standard LayerNorm, sinusoidal PE, untied head. FLOPs per step
+ * 6*P_mm*B*T + 6*C*V*B*T + 12*L*B*T^2*C (the head per token instead of the classifier).
+ * lm-gen measures generation instead: batch 1 with the key/value cache
+ * (model/generate.h), the per-token latency (feed + temperature-1 sampling) at
+ * contexts 64 and 512.
  */
 #include <cblas.h>
 #include <errno.h>
@@ -32,23 +41,38 @@
 
 #include "model/model.h"
 #include "model/errors.h"
+#include "model/generate.h"
 #include "model/optim.h"
 #include "model/rng.h"
+#include "stats.h"
+
+typedef enum { BENCH_CLASSIFY, BENCH_LM_TRAIN, BENCH_LM_GENERATE } BenchKind;
 
 /* Axis letters as in model/model.h: V vocab, C d_model, NH heads, F d_ff,
- * L layers, K classes, B batch, T sequence length. */
+ * L layers, K classes, B batch, T sequence length (lm-gen: the longest context). */
 typedef struct {
     const char *name;
     int V, C, NH, F, L, K, B, T;
+    BenchKind kind;
 } BenchConfig;
 
-/* Identical to CONFIGS in ../shared/reference/minillm_ref.py. */
+/* The first four identical to CONFIGS in ../shared/reference/minillm_ref.py ("all");
+ * the lm-* ones to CONFIGS in tools/bench_lm_ref.py ("lm"): lm-small is issue 15's
+ * (96 characters, d 128, 4 heads, d_ff 512, 4 layers, batch 32, context 128), lm-sst2
+ * and lm-sst2-l2 the shapes of the SST-2 character model (context 64, 4 or 2 layers). */
 static const BenchConfig CONFIGS[] = {
-    {"seed", 22, 64, 4, 256, 7, 2, 10, 10},
-    {"small", 8000, 128, 4, 512, 4, 2, 32, 32},
-    {"medium", 16000, 256, 8, 1024, 4, 2, 32, 64},
-    {"large", 16000, 512, 8, 2048, 6, 3, 16, 128},
+    {"seed", 22, 64, 4, 256, 7, 2, 10, 10, BENCH_CLASSIFY},
+    {"small", 8000, 128, 4, 512, 4, 2, 32, 32, BENCH_CLASSIFY},
+    {"medium", 16000, 256, 8, 1024, 4, 2, 32, 64, BENCH_CLASSIFY},
+    {"large", 16000, 512, 8, 2048, 6, 3, 16, 128, BENCH_CLASSIFY},
+    {"lm-small", 96, 128, 4, 512, 4, 0, 32, 128, BENCH_LM_TRAIN},
+    {"lm-sst2", 96, 128, 4, 512, 4, 0, 32, 64, BENCH_LM_TRAIN},
+    {"lm-sst2-l2", 96, 128, 4, 512, 2, 0, 32, 64, BENCH_LM_TRAIN},
+    {"lm-gen", 96, 128, 4, 512, 4, 0, 1, 512, BENCH_LM_GENERATE},
 };
+/* Generation: latency at these contexts (tokens attended, the new one included). */
+static const int GEN_CONTEXTS[2] = {64, 512};
+#define GEN_TOKENS_PER_REPEAT 16
 #define NUM_CONFIGS ((int)(sizeof CONFIGS / sizeof CONFIGS[0]))
 #define NUM_BATCHES 8      /* distinct random batches cycled through, as bench_ref.py */
 #define MAX_REPEATS 1000
@@ -85,6 +109,9 @@ typedef struct {
     double attn_checksum;    /* sum of the last batch-1 attention maps (keeps the reads) */
     double peak_rss_mib;
     int warmup, steps, fwd_iters;
+    /* lm-gen: per-token latency (feed + sample), median / p10 / p90 us, per context */
+    double gen_us[2], gen_us_p10[2], gen_us_p90[2];
+    int gen_tokens;          /* timed tokens per context */
     /* sgemm peak child */
     double peak_gflops, peak_median_gflops;
     double peak_cpu_gflops;  /* best trial by process CPU time (busy machine, 1 thread) */
@@ -109,20 +136,6 @@ static double cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts v in place. Median of an even count is the mean of the two middle values
- * (Python's statistics.median, which bench_ref.py uses). */
-static double median_sorted(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static double peak_rss_mib(void)
 {
     struct rusage ru;
@@ -134,9 +147,10 @@ static double peak_rss_mib(void)
 static double flops_per_step(const BenchConfig *c)
 {
     double p_mm = (double)c->L * (4.0 * c->C * c->C + 2.0 * c->C * c->F);
-    double p_cls = (double)c->C * (c->C / 2) + (double)(c->C / 2) * c->K;
-    return 6.0 * p_mm * c->B * c->T + 6.0 * p_cls * c->B
-         + 12.0 * c->L * c->B * (double)c->T * c->T * c->C;
+    double head = c->kind == BENCH_CLASSIFY
+                      ? 6.0 * ((double)c->C * (c->C / 2) + (double)(c->C / 2) * c->K) * c->B
+                      : 6.0 * (double)c->C * c->V * c->B * c->T;
+    return 6.0 * p_mm * c->B * c->T + head + 12.0 * c->L * c->B * (double)c->T * c->T * c->C;
 }
 
 static void set_threads(int threads)
@@ -211,7 +225,8 @@ typedef struct {
     Optimizer opt;
     Rng dropout_rng;
     int *tokens;         /* (NUM_BATCHES, B, T) */
-    int *labels;         /* (NUM_BATCHES, B) */
+    int *labels;         /* (NUM_BATCHES, B); lm: the targets (NUM_BATCHES, B, T) */
+    bool lm;
     int B, T;
     long step;
     float loss;
@@ -225,7 +240,10 @@ static bool train_step(BenchRun *run)
     if (!model_forward(run->model, run->acts, run->tokens + (size_t)i * run->B * run->T, run->B,
                        run->T, &run->dropout_rng))
         return false;
-    run->loss = model_loss(run->acts, run->labels + (size_t)i * run->B, 0.0f, NULL);
+    if (run->lm)
+        run->loss = model_lm_loss(run->acts, run->labels + (size_t)i * run->B * run->T, NULL);
+    else
+        run->loss = model_loss(run->acts, run->labels + (size_t)i * run->B, 0.0f, NULL);
     model_backward(run->model, run->acts);
     optimizer_step(&run->opt, run->model->params, run->model->grads, run->opt.cfg.lr);
     return true;
@@ -248,7 +266,36 @@ static ModelConfig bench_model_config(const BenchConfig *c)
     cfg.pos_encoding = POS_ENCODING_SINUSOIDAL;
     cfg.pad_mask = false;  /* bench_ref.py: use_mask=False */
     cfg.causal = false;
+    if (c->kind != BENCH_CLASSIFY) { /* bench_lm_ref.py's model */
+        cfg.task = MODEL_TASK_LM;
+        cfg.norm = NORM_PRE;
+        cfg.layernorm = LAYERNORM_STANDARD;
+        cfg.dropout = 0.0f;
+    }
     return cfg;
+}
+
+/* Random batches: tokens, and labels (classify) or next tokens (lm: each row a
+ * random sequence of T + 1 ids, inputs its first T, targets its last T). */
+static void fill_batches(BenchRun *run, const BenchConfig *c, Rng *rng)
+{
+    const size_t BT = (size_t)c->B * c->T;
+    if (!run->lm) {
+        for (size_t i = 0; i < NUM_BATCHES * BT; i++)
+            run->tokens[i] = (int)rng_below(rng, (uint32_t)c->V);
+        for (int i = 0; i < NUM_BATCHES * c->B; i++)
+            run->labels[i] = (int)rng_below(rng, (uint32_t)c->K);
+        return;
+    }
+    for (int row = 0; row < NUM_BATCHES * c->B; row++) {
+        int prev = 1 + (int)rng_below(rng, (uint32_t)c->V - 1);
+        for (int t = 0; t < c->T; t++) {
+            const int next = 1 + (int)rng_below(rng, (uint32_t)c->V - 1);
+            run->tokens[(size_t)row * c->T + t] = prev;
+            run->labels[(size_t)row * c->T + t] = next;
+            prev = next;
+        }
+    }
 }
 
 /* Model (from the seed), random batches, activations, Adam: 0, or -1 with r->err. */
@@ -264,18 +311,16 @@ static int bench_run_create(BenchRun *run, const BenchConfig *c, const BenchOpti
     Rng rng;
     rng_seed(&rng, o->seed);
     char err[200] = ""; /* leaves room for the prefix in r->err */
+    run->lm = c->kind != BENCH_CLASSIFY;
     run->tokens = malloc(sizeof(int) * NUM_BATCHES * c->B * c->T);
-    run->labels = malloc(sizeof(int) * NUM_BATCHES * c->B);
+    run->labels = malloc(sizeof(int) * NUM_BATCHES * c->B * (run->lm ? c->T : 1));
     if (!run->tokens || !run->labels)
         return errorf(r->err, sizeof r->err, "%s: out of memory for the token batches",
                             c->name);
     run->model = model_create(&cfg, &rng, err, sizeof err);
     if (!run->model)
         return errorf(r->err, sizeof r->err, "%s: model_create: %s", c->name, err);
-    for (int i = 0; i < NUM_BATCHES * c->B * c->T; i++)
-        run->tokens[i] = (int)rng_below(&rng, (uint32_t)c->V);
-    for (int i = 0; i < NUM_BATCHES * c->B; i++)
-        run->labels[i] = (int)rng_below(&rng, (uint32_t)c->K);
+    fill_batches(run, c, &rng);
     rng_seed(&run->dropout_rng, o->seed ^ 0x9e3779b97f4a7c15ull);
     run->acts = activations_create(run->model, c->B, c->T);
     run->acts1 = activations_create(run->model, 1, c->T);
@@ -288,6 +333,10 @@ static int bench_run_create(BenchRun *run, const BenchConfig *c, const BenchOpti
                             c->name);
     OptimConfig ocfg = optim_config_default();
     ocfg.lr = 1e-3f;
+    if (run->lm) { /* bench_lm_ref.py: AdamW(lr=1e-3), torch's default weight decay */
+        ocfg.kind = OPTIM_ADAMW;
+        ocfg.weight_decay = 0.01f;
+    }
     if (optimizer_init(&run->opt, &ocfg, run->model->num_params) != 0)
         return errorf(r->err, sizeof r->err, "%s: optimizer_init failed (out of memory?)",
                             c->name);
@@ -386,8 +435,79 @@ static int measure_forward1(BenchRun *run, const BenchConfig *c, const BenchOpti
     return 0;
 }
 
+/* Per-token latency of generation at context n: tokens fed at positions n - 16
+ * .. n - 1 (each attends to n - 15 .. n keys), feed + temperature-1 sampling timed
+ * one by one, after a reset and n - 16 untimed feeds; repeated until `count`
+ * tokens are timed. lat: count values, sorted on return. 0, or -1 with r->err. */
+static int time_generation(Generator *g, int V, int n, int count, Rng *rng, double *lat,
+                           BenchResult *r)
+{
+    const SamplingConfig sampling = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f};
+    float *scratch = malloc(2 * (size_t)V * sizeof(float));
+    if (!scratch)
+        return errorf(r->err, sizeof r->err, "lm-gen: out of memory for sampling scratch");
+    int timed = 0, next = 1;
+    while (timed < count) {
+        generator_reset(g);
+        for (int t = 0; t < n; t++) {
+            const double t0 = now_s();
+            const float *z = generator_feed(g, next);
+            if (!z) {
+                free(scratch);
+                return errorf(r->err, sizeof r->err, "lm-gen: generator_feed refused position %d",
+                              t);
+            }
+            next = sample_next_token(z, V, &sampling, rng, scratch, NULL);
+            const double dt = now_s() - t0;
+            if (t >= n - GEN_TOKENS_PER_REPEAT && timed < count)
+                lat[timed++] = dt * 1e6;
+        }
+    }
+    free(scratch);
+    return 0;
+}
+
+/* lm-gen: lm-small's model (pre-norm, standard LayerNorm, untied) with max_len
+ * c->T, one generator of c->T tokens, latency at each of GEN_CONTEXTS. */
+static void measure_generation(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
+{
+    ModelConfig cfg = bench_model_config(c);
+    /* OpenBLAS at one thread, as for batch shards: the generator's products are
+     * matrix-vector ones, which OpenBLAS's threads only slow down (context 512,
+     * CPU time per token: 170 us with OpenBLAS at 2 threads, 116 at 1, measured). */
+    model_set_threads(o->threads, true);
+    Rng rng;
+    rng_seed(&rng, o->seed);
+    char err[200] = "";
+    Model *m = model_create(&cfg, &rng, err, sizeof err);
+    Generator *g = m ? generator_create(m, c->T, err, sizeof err) : NULL;
+    r->gen_tokens = o->fwd_iters > 0 ? o->fwd_iters : 400;
+    double *lat = malloc(sizeof(double) * (size_t)r->gen_tokens);
+    if (!m || !g || !lat) {
+        errorf(r->err, sizeof r->err, "lm-gen: %s", err[0] ? err : "out of memory");
+    } else {
+        int ok = 0;
+        for (int k = 0; k < 2 && ok == 0; k++) {
+            ok = time_generation(g, c->V, GEN_CONTEXTS[k], r->gen_tokens, &rng, lat, r);
+            r->gen_us[k] = median_sorted(lat, r->gen_tokens);
+            r->gen_us_p10[k] = lat[r->gen_tokens / 10];
+            r->gen_us_p90[k] = lat[(9 * r->gen_tokens) / 10];
+        }
+        r->params = (double)m->num_params;
+        r->peak_rss_mib = peak_rss_mib();
+        r->ok = ok == 0;
+    }
+    free(lat);
+    generator_free(g);
+    model_free(m);
+}
+
 static void measure_config(const BenchConfig *c, const BenchOptions *o, BenchResult *r)
 {
+    if (c->kind == BENCH_LM_GENERATE) {
+        measure_generation(c, o, r);
+        return;
+    }
     BenchRun run = {0};
     if (bench_run_create(&run, c, o, r) == 0 && measure_training(&run, c, o, r) == 0 &&
         measure_forward1(&run, c, o, r) == 0) {
@@ -472,15 +592,21 @@ static int run_in_child(const BenchConfig *c, const BenchOptions *o, BenchResult
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
-            "usage: %s [--config NAME|all] [--threads N] [--shards N] [--repeats N] [--steps N]\n"
+            "usage: %s [--config NAME|all|lm] [--threads N] [--shards N] [--repeats N] [--steps N]\n"
             "          [--warmup N] [--fwd-iters N] [--peak-trials N] [--seed N] [--json]\n"
             "\n"
             "Training throughput, batch-1 forward latency with attention maps and peak RSS\n"
             "of the MiniLLM model core, on the configurations of bench_ref.py, next to the\n"
-            "cblas_sgemm peak (%d^3) measured in the same run. Each configuration runs in\n"
-            "its own child process.\n"
+            "cblas_sgemm peak (%d^3) measured in the same run; and the language model's\n"
+            "(tools/bench_lm_ref.py's configurations): training throughput, and generation\n"
+            "with the key/value cache. Each configuration runs in its own child process.\n"
             "\n"
-            "  --config NAME|all  seed, small, medium, large or all (default all)\n"
+            "  --config NAME      seed, small, medium, large: the classifier (bench_ref.py);\n"
+            "                     lm-small, lm-sst2, lm-sst2-l2: language-model training\n"
+            "                     (pre-norm, standard LayerNorm, dropout 0, AdamW);\n"
+            "                     lm-gen: generation, batch 1, per-token latency (feed +\n"
+            "                     sampling) at contexts 64 and 512 and their ratio;\n"
+            "                     all: the four classifier ones (default); lm: the four lm-*\n"
             "  --threads N        threads (default 1; 0 = OpenBLAS default): one per batch\n"
             "                     shard with OpenBLAS at one thread when the step is sharded,\n"
             "                     else OpenBLAS's threads (model_set_threads)\n"
@@ -489,13 +615,15 @@ static void usage(FILE *f, const char *argv0)
             "  --repeats N        timed repeats, median/min/max reported (default 5, max %d)\n"
             "  --steps N          training steps per repeat (default 20)\n"
             "  --warmup N         untimed steps first (default 10, 5 for large)\n"
-            "  --fwd-iters N      timed batch-1 forwards (default 300, 100 for large)\n"
+            "  --fwd-iters N      timed batch-1 forwards (default 300, 100 for large);\n"
+            "                     lm-gen: timed tokens per context (default 400)\n"
             "  --peak-trials N    sgemm peak trials, best kept (default 5, max 64; 0 = skip)\n"
             "  --seed N           seed of weights, tokens, labels and dropout (default 1234)\n"
             "  --json             one JSON object per configuration, one per line\n"
             "  --help             this text\n"
             "\n"
-            "FLOPs/step = 6*P_mm*B*T + 6*P_cls*B + 12*L*B*T^2*d (bench_ref.py's formula);\n"
+            "FLOPs/step = 6*P_mm*B*T + 6*P_cls*B + 12*L*B*T^2*d (bench_ref.py's formula;\n"
+            "lm-*: 6*d*V*B*T for the head instead of 6*P_cls*B);\n"
             "mfu = achieved GFLOP/s / sgemm peak GFLOP/s with the same thread count.\n",
             argv0, PEAK_N, MAX_REPEATS);
 }
@@ -513,6 +641,17 @@ static int parse_int(const char *flag, const char *s, int min, int max, int *out
     }
     *out = (int)v;
     return 0;
+}
+
+/* Whether --config `name` runs configuration c: its own name, "all" (the
+ * classifier's four) or "lm" (the language model's). */
+static bool config_selected(const char *name, const BenchConfig *c)
+{
+    if (strcmp(name, "all") == 0)
+        return c->kind == BENCH_CLASSIFY;
+    if (strcmp(name, "lm") == 0)
+        return c->kind != BENCH_CLASSIFY;
+    return strcmp(name, c->name) == 0;
 }
 
 /* 0 = run, 1 = help printed, -1 = bad arguments (message printed). */
@@ -560,15 +699,13 @@ static int parse_args(int argc, char **argv, BenchOptions *o)
             return -1;
         i++; /* consumed the value */
     }
-    if (strcmp(o->config, "all") != 0) {
-        bool known = false;
-        for (int c = 0; c < NUM_CONFIGS; c++)
-            known |= strcmp(o->config, CONFIGS[c].name) == 0;
-        if (!known) {
-            fprintf(stderr, "minillm-bench: --config '%s' is not one of seed, small, medium, "
-                            "large, all\n", o->config);
-            return -1;
-        }
+    bool known = false;
+    for (int c = 0; c < NUM_CONFIGS; c++)
+        known |= config_selected(o->config, &CONFIGS[c]);
+    if (!known) {
+        fprintf(stderr, "minillm-bench: --config '%s' is not one of seed, small, medium, large, "
+                        "lm-small, lm-sst2, lm-sst2-l2, lm-gen, all, lm\n", o->config);
+        return -1;
     }
     return 0;
 }
@@ -600,13 +737,37 @@ static void print_json(const BenchConfig *c, const BenchOptions *o, const BenchR
     fflush(stdout);
 }
 
+/* lm-gen: one JSON object, or one line per context and the ratio. */
+static void print_generation(const BenchConfig *c, const BenchOptions *o, const BenchResult *r)
+{
+    const double ratio = r->gen_us[1] / r->gen_us[0];
+    if (o->json) {
+        printf("{\"config\": \"%s\", \"params\": %.0f, \"gen_us_ctx%d\": %.6g, "
+               "\"gen_us_ctx%d_p10\": %.6g, \"gen_us_ctx%d_p90\": %.6g, \"gen_us_ctx%d\": %.6g, "
+               "\"gen_us_ctx%d_p10\": %.6g, \"gen_us_ctx%d_p90\": %.6g, \"gen_ratio\": %.4g, "
+               "\"gen_tokens\": %d, \"threads\": %d, \"seed\": %llu, \"peak_rss_mib\": %.6g}\n",
+               c->name, r->params, GEN_CONTEXTS[0], r->gen_us[0], GEN_CONTEXTS[0],
+               r->gen_us_p10[0], GEN_CONTEXTS[0], r->gen_us_p90[0], GEN_CONTEXTS[1], r->gen_us[1],
+               GEN_CONTEXTS[1], r->gen_us_p10[1], GEN_CONTEXTS[1], r->gen_us_p90[1], ratio,
+               r->gen_tokens, o->threads, (unsigned long long)o->seed, r->peak_rss_mib);
+    } else {
+        for (int k = 0; k < 2; k++)
+            printf("%-10s context %4d: %8.1f us/token (p10 %.1f, p90 %.1f; %d tokens, feed + "
+                   "sample, batch 1, key/value cache)\n", c->name, GEN_CONTEXTS[k], r->gen_us[k],
+                   r->gen_us_p10[k], r->gen_us_p90[k], r->gen_tokens);
+        printf("%-10s latency(%d) / latency(%d) = %.2f\n", c->name, GEN_CONTEXTS[1],
+               GEN_CONTEXTS[0], ratio);
+    }
+    fflush(stdout);
+}
+
 static void print_row(const BenchConfig *c, const BenchResult *r, const BenchResult *peak)
 {
     double gflops = r->flops_per_step * r->sps_median / 1e9;
     char sps[48];
     snprintf(sps, sizeof sps, "%.4g [%.4g..%.4g]", r->sps_median, r->sps_min, r->sps_max);
     double gflops_cpu = r->flops_per_step * r->cpu_sps_median / 1e9;
-    printf("%-7s %10.0f %10.4f %24s %9.4g %8.2f %10.4g %10.4g %8.2f %6.1f%% %7.1f%% %10.1f %9.1f "
+    printf("%-10s %10.0f %10.4f %24s %9.4g %8.2f %10.4g %10.4g %8.2f %6.1f%% %7.1f%% %10.1f %9.1f "
            "%10.4f\n",
            c->name, r->params, r->flops_per_step / 1e9, sps, r->cpu_sps_median, r->cpu_per_wall,
            r->sps_median * c->B,
@@ -648,20 +809,22 @@ int main(int argc, char **argv)
                "# per CPU-second of the process (all threads), cpu/wall: CPU use while training;\n"
                "# mfu cpu: both the step and the peak per CPU-second (use it on a busy machine);\n"
                "# fwd1 = batch-1 forward + all attention maps, median us\n", o.repeats, o.steps);
-        printf("%-7s %10s %10s %24s %9s %8s %10s %10s %8s %7s %8s %10s %9s %10s\n", "config",
+        printf("%-10s %10s %10s %24s %9s %8s %10s %10s %8s %7s %8s %10s %9s %10s\n", "config",
                "params", "GFLOP/stp", "steps/s", "steps/cpu", "cpu/wall", "seq/s", "tok/s",
                "GFLOP/s", "mfu", "mfu cpu", "fwd1 us", "RSS MiB", "last loss");
     }
     int failures = 0;
     for (int c = 0; c < NUM_CONFIGS; c++) {
-        if (strcmp(o.config, "all") != 0 && strcmp(o.config, CONFIGS[c].name) != 0)
+        if (!config_selected(o.config, &CONFIGS[c]))
             continue;
         if (run_in_child(&CONFIGS[c], &o, res) != 0) {
             fprintf(stderr, "minillm-bench: %s\n", res->err);
             failures++;
             continue;
         }
-        if (o.json)
+        if (CONFIGS[c].kind == BENCH_LM_GENERATE)
+            print_generation(&CONFIGS[c], &o, res);
+        else if (o.json)
             print_json(&CONFIGS[c], &o, res, peak);
         else
             print_row(&CONFIGS[c], res, peak);

@@ -73,6 +73,15 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                 bias ? 1.0f : 0.0f, out, OC);
 }
 
+void linear_forward_vec(float *out, const float *inp, const float *weight, int ldw,
+                        const float *bias, int IC, int OC)
+{
+    if (bias)
+        memcpy(out, bias, (size_t)OC * sizeof(float));
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1.0f, weight, ldw, inp, 1,
+                bias ? 1.0f : 0.0f, out, 1);
+}
+
 static void linear_backward_beta(float *dinp, float dinp_beta, float *dweight, float *dbias,
                                  const float *dout, const float *inp, const float *weight, int N,
                                  int IC, int OC)
@@ -226,41 +235,59 @@ static inline float exp_nonpositive(float x)
     return x == x ? e : x;
 }
 
+/* The float softmax of the hot paths (attention rows, the LM's token
+ * cross-entropy over V), in two steps: max8, then exp_shifted_sum. The
+ * classifier's K-wide softmax (log_sum_exp, below) is double. */
+
+/* max of x[0..n) in eight lanes: the maximum is the same in any order. */
+static float max8(const float *x, int n)
+{
+    float lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                     -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int s = 0;
+    for (; s + 8 <= n; s += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] = x[s + k] > lane[k] ? x[s + k] : lane[k];
+    float maxv = -INFINITY;
+    for (int k = 0; k < 8; k++)
+        maxv = lane[k] > maxv ? lane[k] : maxv;
+    for (; s < n; s++)
+        maxv = x[s] > maxv ? x[s] : maxv;
+    return maxv;
+}
+
+/* row[s] = exp(row[s] - maxv) in place (maxv = max of the row, finite), returns
+ * their sum (sum8). In place on purpose: with a separate output GCC guards the
+ * vector loop with an overlap check and runs it scalar when they are the same. */
+static float exp_shifted_sum(float *row, int n, float maxv)
+{
+    for (int s = 0; s < n; s++)
+        row[s] = exp_nonpositive(row[s] - maxv); /* exp(-inf) = 0 */
+    return sum8(row, n);
+}
+
 /* Softmax of one score row in place, with the masks; an all-masked row is 0.
  * Float with exp_nonpositive, in eight lanes: this runs B*NH*T times per layer
- * and step. The classifier's K-wide softmax (log_sum_exp, below) is double. */
+ * and step. */
 static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int T)
 {
     if (pad)
         for (int s = 0; s < kmax; s++)
             if (pad[s])
                 row[s] = -INFINITY;
-    /* max in eight lanes: the maximum is the same in any order */
-    float lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
-                     -INFINITY, -INFINITY, -INFINITY, -INFINITY};
-    int s = 0;
-    for (; s + 8 <= kmax; s += 8)
-        for (int k = 0; k < 8; k++)
-            lane[k] = row[s + k] > lane[k] ? row[s + k] : lane[k];
-    float maxv = -INFINITY;
-    for (int k = 0; k < 8; k++)
-        maxv = lane[k] > maxv ? lane[k] : maxv;
-    for (; s < kmax; s++)
-        maxv = row[s] > maxv ? row[s] : maxv;
+    const float maxv = max8(row, kmax);
     if (maxv == -INFINITY) { /* every key masked, or a score NaN (no comparison picks it) */
         bool nan = false;
-        for (s = 0; s < kmax; s++)
+        for (int s = 0; s < kmax; s++)
             nan |= row[s] != row[s];
-        for (s = 0; s < T; s++)
+        for (int s = 0; s < T; s++)
             row[s] = nan && s < kmax ? NAN : 0.0f;
         return;
     }
-    for (s = 0; s < kmax; s++)
-        row[s] = exp_nonpositive(row[s] - maxv); /* exp(-inf) = 0 */
-    const float inv = 1.0f / sum8(row, kmax);
-    for (s = 0; s < kmax; s++)
+    const float inv = 1.0f / exp_shifted_sum(row, kmax, maxv);
+    for (int s = 0; s < kmax; s++)
         row[s] *= inv;
-    for (s = kmax; s < T; s++)
+    for (int s = kmax; s < T; s++)
         row[s] = 0.0f;
 }
 
@@ -277,14 +304,44 @@ static void attention_softmax_rows(void *ctx, size_t begin, size_t end)
     }
 }
 
+/* With the causal mask, query rows [r0, r0 + rows) see keys [0, r0 + rows) only:
+ * the products run over row blocks of CAUSAL_BLOCK_ROWS queries and the keys
+ * they can see, skipping the masked upper triangle (62 % of the work at T =
+ * 128). One block (all T rows and keys) without the mask or when T fits one. */
+#define CAUSAL_BLOCK_ROWS 32
+
+static int attention_blocks(const AttentionJob *j)
+{
+    return j->causal ? (j->T + CAUSAL_BLOCK_ROWS - 1) / CAUSAL_BLOCK_ROWS : 1;
+}
+
+/* Block i's first query row, its row count and the keys it sees. */
+static void attention_block(const AttentionJob *j, int i, int *r0, int *rows, int *keys)
+{
+    if (attention_blocks(j) == 1) {
+        *r0 = 0;
+        *rows = *keys = j->T;
+        return;
+    }
+    *r0 = i * CAUSAL_BLOCK_ROWS;
+    *rows = j->T - *r0 < CAUSAL_BLOCK_ROWS ? j->T - *r0 : CAUSAL_BLOCK_ROWS;
+    *keys = *r0 + *rows;
+}
+
 static void attention_scores(const AttentionJob *j, size_t bh)
 {
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
     const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
     const float *q = j->qkv + b * T * C3 + h * 3 * HS;
-    /* scores (T, T) = q k^T / sqrt(HS) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f / sqrtf((float)HS), q, C3,
-                q + HS, C3, 0.0f, j->att + bh * T * T, T);
+    /* scores (rows, keys) = q k^T / sqrt(HS); a causal row's masked keys are left
+     * for the softmax, which zeroes them */
+    for (int i = 0; i < attention_blocks(j); i++) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, HS,
+                    1.0f / sqrtf((float)HS), q + (size_t)r0 * C3, C3, q + HS, C3, 0.0f,
+                    j->att + (bh * T + (size_t)r0) * T, T);
+    }
 }
 
 static void attention_values(const AttentionJob *j, size_t bh)
@@ -292,9 +349,14 @@ static void attention_values(const AttentionJob *j, size_t bh)
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
     const size_t b = bh / (size_t)NH, h = bh % (size_t)NH;
     const float *v = j->qkv + b * T * C3 + h * 3 * HS + 2 * HS;
-    /* out[:, h*HS:(h+1)*HS] (T, HS) = att (T, T) @ v (T, HS) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, 1.0f, j->att + bh * T * T, T,
-                v, C3, 0.0f, j->out + b * T * C + h * HS, C);
+    /* out[:, h*HS:(h+1)*HS] (rows, HS) = att (rows, keys) @ v (keys, HS) */
+    for (int i = 0; i < attention_blocks(j); i++) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, HS, keys, 1.0f,
+                    j->att + (bh * T + (size_t)r0) * T, T, v, C3, 0.0f,
+                    j->out + (b * T + (size_t)r0) * C + h * HS, C);
+    }
 }
 
 static void attention_forward_heads(void *ctx, size_t begin, size_t end)
@@ -324,7 +386,9 @@ void attention_forward(float *out, float *att, const float *qkv, const uint8_t *
         attention_values(&job, bh);
 }
 
-/* dv += att^T dy;  dscore (T, T) = dy v^T */
+/* dv += att^T dy;  dscore (T, T) = dy v^T. Causal blocks: the last block (all
+ * keys) first, so that dv's every row is first written with dqkv_beta and then
+ * added to by the blocks before it. */
 static void attention_backward_values(const AttentionJob *j, size_t bh)
 {
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
@@ -332,20 +396,58 @@ static void attention_backward_values(const AttentionJob *j, size_t bh)
     const size_t qoff = b * T * C3 + h * 3 * HS;
     const float *p = j->probs + bh * T * T;
     const float *dy = j->dout + b * T * C + h * HS;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, p, T, dy, C,
-                j->dqkv_beta, j->dqkv + qoff + 2 * HS, C3);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dy, C,
-                j->qkv + qoff + 2 * HS, C3, 0.0f, j->dscore + bh * T * T, T);
+    for (int i = attention_blocks(j) - 1; i >= 0; i--) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        const float beta = i == attention_blocks(j) - 1 ? j->dqkv_beta : 1.0f;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, HS, rows, 1.0f,
+                    p + (size_t)r0 * T, T, dy + (size_t)r0 * C, C, beta,
+                    j->dqkv + qoff + 2 * HS, C3);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, HS, 1.0f,
+                    dy + (size_t)r0 * C, C, j->qkv + qoff + 2 * HS, C3, 0.0f,
+                    j->dscore + (bh * T + (size_t)r0) * T, T);
+    }
 }
 
-/* softmax backward in place, row by row: dscore = p * (datt - sum(p * datt)) */
+/* A causal block's row t: dscore = p * (datt - sum(p * datt)) over keys 0..t,
+ * the sum in eight lanes (a serial float sum is one add per FMA latency), and 0
+ * for the keys after t that the block's products read. */
+static void causal_softmax_backward_row(float *restrict ds, const float *restrict pr, int t,
+                                        int keys)
+{
+    const int n = t + 1;
+    float acc[8] = {0};
+    int s = 0;
+    for (; s + 8 <= n; s += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += pr[s + k] * ds[s + k];
+    float dot = lanes_sum(acc);
+    for (; s < n; s++)
+        dot += pr[s] * ds[s];
+    for (s = 0; s < n; s++)
+        ds[s] = pr[s] * (ds[s] - dot);
+    for (s = n; s < keys; s++)
+        ds[s] = 0.0f;
+}
+
+/* softmax backward in place, row by row: dscore = p * (datt - sum(p * datt)).
+ * Without causal blocks the sum is the serial one it has always been (the
+ * classifier's gradients stay bit for bit). */
 static void attention_softmax_backward_rows(void *ctx, size_t begin, size_t end)
 {
     const AttentionJob *j = ctx;
     const int T = j->T;
+    const bool blocks = attention_blocks(j) > 1;
     for (size_t r = begin; r < end; r++) {
         float *ds = j->dscore + r * T;
         const float *pr = j->probs + r * T;
+        if (blocks) {
+            const int t = (int)(r % (size_t)T), i = t / CAUSAL_BLOCK_ROWS;
+            int r0, rows, keys;
+            attention_block(j, i, &r0, &rows, &keys);
+            causal_softmax_backward_row(ds, pr, t, keys);
+            continue;
+        }
         float dot = 0.0f;
         for (int s = 0; s < T; s++)
             dot += pr[s] * ds[s];
@@ -354,7 +456,8 @@ static void attention_softmax_backward_rows(void *ctx, size_t begin, size_t end)
     }
 }
 
-/* dq += dscore k / sqrt(HS);  dk += dscore^T q / sqrt(HS) */
+/* dq += dscore k / sqrt(HS);  dk += dscore^T q / sqrt(HS) (causal blocks: dk as dv
+ * above) */
 static void attention_backward_queries_keys(const AttentionJob *j, size_t bh)
 {
     const int T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
@@ -362,10 +465,16 @@ static void attention_backward_queries_keys(const AttentionJob *j, size_t bh)
     const size_t qoff = b * T * C3 + h * 3 * HS;
     const float scale = 1.0f / sqrtf((float)HS);
     const float *q = j->qkv + qoff, *k = q + HS, *ds = j->dscore + bh * T * T;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, ds, T, k, C3,
-                j->dqkv_beta, j->dqkv + qoff, C3);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, ds, T, q, C3,
-                j->dqkv_beta, j->dqkv + qoff + HS, C3);
+    for (int i = attention_blocks(j) - 1; i >= 0; i--) {
+        int r0, rows, keys;
+        attention_block(j, i, &r0, &rows, &keys);
+        const float beta = i == attention_blocks(j) - 1 ? j->dqkv_beta : 1.0f;
+        const float *ds_block = ds + (size_t)r0 * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, HS, keys, scale, ds_block,
+                    T, k, C3, j->dqkv_beta, j->dqkv + qoff + (size_t)r0 * C3, C3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, HS, rows, scale, ds_block, T,
+                    q + (size_t)r0 * C3, C3, beta, j->dqkv + qoff + HS, C3);
+    }
 }
 
 static void attention_backward_heads(void *ctx, size_t begin, size_t end)
@@ -380,10 +489,11 @@ static void attention_backward_heads(void *ctx, size_t begin, size_t end)
 
 static void attention_backward_beta(float *dqkv, float dqkv_beta, float *scratch,
                                     const float *dout, const float *qkv, const float *att,
-                                    int B, int T, int C, int NH)
+                                    bool causal, int B, int T, int C, int NH)
 {
     AttentionJob job = {.probs = att, .qkv = qkv, .dqkv = dqkv, .dscore = scratch,
-                        .dout = dout, .dqkv_beta = dqkv_beta, .B = B, .T = T, .C = C, .NH = NH};
+                        .dout = dout, .causal = causal, .dqkv_beta = dqkv_beta, .B = B, .T = T,
+                        .C = C, .NH = NH};
     const size_t BH = (size_t)B * NH;
     if (attention_per_head_tasks(T, C / NH)) {
         parallel_for(BH, heads_per_task_min(T, C / NH), attention_backward_heads, &job);
@@ -397,15 +507,33 @@ static void attention_backward_beta(float *dqkv, float dqkv_beta, float *scratch
 }
 
 void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH)
+                        const float *att, bool causal, int B, int T, int C, int NH)
 {
-    attention_backward_beta(dqkv, 1.0f, scratch, dout, qkv, att, B, T, C, NH);
+    attention_backward_beta(dqkv, 1.0f, scratch, dout, qkv, att, causal, B, T, C, NH);
 }
 
 void attention_backward_set(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                            const float *att, int B, int T, int C, int NH)
+                            const float *att, bool causal, int B, int T, int C, int NH)
 {
-    attention_backward_beta(dqkv, 0.0f, scratch, dout, qkv, att, B, T, C, NH);
+    attention_backward_beta(dqkv, 0.0f, scratch, dout, qkv, att, causal, B, T, C, NH);
+}
+
+void attention_cached_forward(float *out, float *att, size_t att_stride, const float *q,
+                              const float *kcache, const float *vcache, size_t cache_stride,
+                              int n, int HS, int NH)
+{
+    for (int h = 0; h < NH; h++) {
+        float *row = att + (size_t)h * att_stride;
+        const float *k = kcache + (size_t)h * cache_stride, *v = vcache + (size_t)h * cache_stride;
+        /* scores (n) = k_h (n, HS) q_h (HS) / sqrt(HS), as attention_scores; matrix-
+         * vector products through sgemv, as linear_forward_vec says why */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, n, HS, 1.0f / sqrtf((float)HS), k, HS,
+                    q + (size_t)h * 3 * HS, 1, 0.0f, row, 1);
+        attention_softmax_row(row, NULL, n, n);
+        /* out_h (HS) = v_h^T (HS, n) att (n) */
+        cblas_sgemv(CblasRowMajor, CblasTrans, n, HS, 1.0f, v, HS, row, 1, 0.0f,
+                    out + (size_t)h * HS, 1);
+    }
 }
 
 /* ------------------------------------------------------------- layernorm */
@@ -938,7 +1066,7 @@ void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B,
  * double with the maximum subtracted first. Probabilities, cross-entropy and
  * R-Drop all go through it. (Attention has its own, attention_softmax_row: float,
  * masked, a vectorised exp over T keys per row, on the hot path.) */
-static double log_sum_exp(const float *z, int K)
+double log_sum_exp(const float *z, int K)
 {
     double maxv = z[0], sum = 0.0;
     for (int k = 1; k < K; k++)
@@ -997,6 +1125,53 @@ float softmax_cross_entropy(float *probs, float *dlogits, const float *logits,
     if (correct)
         *correct = right;
     return (float)(total / B);
+}
+
+/* ------------------------------------------------- token cross-entropy */
+
+typedef struct {
+    float *dlogits, *row_loss;
+    const float *logits;
+    const int *targets;
+    int ignore_id, V;
+    float scale;
+} TokenCeJob;
+
+static void token_cross_entropy_rows(void *ctx, size_t begin, size_t end)
+{
+    const TokenCeJob *j = ctx;
+    const int V = j->V;
+    for (size_t n = begin; n < end; n++) {
+        const float *z = j->logits + n * V;
+        float *d = j->dlogits + n * V;
+        const int y = j->targets[n];
+        if (y == j->ignore_id) {
+            memset(d, 0, (size_t)V * sizeof(float));
+            j->row_loss[n] = 0.0f;
+            continue;
+        }
+        /* -log p_y = log sum exp(z - max) - (z_y - max) */
+        const float maxv = max8(z, V);
+        memcpy(d, z, (size_t)V * sizeof(float));
+        const float sum = exp_shifted_sum(d, V, maxv);
+        j->row_loss[n] = logf(sum) - (z[y] - maxv);
+        const float k = j->scale / sum;
+        for (int v = 0; v < V; v++)
+            d[v] *= k;
+        d[y] -= j->scale;
+    }
+}
+
+double token_cross_entropy(float *dlogits, float *row_loss, const float *logits,
+                           const int *targets, int ignore_id, float scale, int N, int V)
+{
+    TokenCeJob job = {.dlogits = dlogits, .row_loss = row_loss, .logits = logits,
+                      .targets = targets, .ignore_id = ignore_id, .V = V, .scale = scale};
+    parallel_for((size_t)N, PAR_MIN_ELEMS / (size_t)V + 1, token_cross_entropy_rows, &job);
+    double total = 0.0;
+    for (int n = 0; n < N; n++)
+        total += row_loss[n];
+    return total;
 }
 
 /* ------------------------------------------------------------- R-Drop */

@@ -22,6 +22,13 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                     int N, int IC, int OC);
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int IC, int OC);
+/* out (OC) = weight (OC, IC; row stride ldw) inp (IC) + bias (OC, may be NULL):
+ * linear_forward of one row, the generator's. Through cblas_sgemv: sgemm with one
+ * row packs the whole weight matrix on OpenBLAS kernels that have no small-matrix
+ * path (Haswell, Zen: a generated token 4x slower than with the Cooperlake kernel,
+ * measured), sgemv reads it once on all of them. */
+void linear_forward_vec(float *out, const float *inp, const float *weight, int ldw,
+                        const float *bias, int IC, int OC);
 /* The same, but dinp is overwritten instead of added to (dweight, dbias still add). */
 void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *weight, int N, int IC, int OC);
@@ -42,12 +49,25 @@ void embedding_backward(float *dtok_emb, float *dpos_emb, const float *dout,
 void attention_forward(float *out, float *att, const float *qkv, const uint8_t *key_pad,
                        bool causal, int B, int T, int C, int NH);
 /* scratch: (B, NH, T, T) floats. Masked entries have probability 0, so they get no
- * gradient. */
+ * gradient. causal: the forward's flag; with it (and T above one block of 32
+ * queries) forward and backward skip the products of the masked upper triangle. */
 void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH);
+                        const float *att, bool causal, int B, int T, int C, int NH);
 /* The same, but dqkv is overwritten instead of added to. */
 void attention_backward_set(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                            const float *att, int B, int T, int C, int NH);
+                            const float *att, bool causal, int B, int T, int C, int NH);
+
+/* Attention of one new query over the cached keys and values of positions
+ * 0..n-1 (incremental decoding; the query's own key and value are row n-1), for
+ * NH heads of size HS: q the query's fused qkv row (q_h at q + h*3HS, as qkv
+ * above); head h's keys and values (n, HS) at kcache + h*cache_stride and
+ * vcache + h*cache_stride; out the heads' values, head h at out + h*HS. Head h's
+ * weights (n) are written at att + h*att_stride. The same scaling and softmax as
+ * attention_forward's causal row n-1. A caller may pass a range of heads (all
+ * pointers offset to its first head). */
+void attention_cached_forward(float *out, float *att, size_t att_stride, const float *q,
+                              const float *kcache, const float *vcache, size_t cache_stride,
+                              int n, int HS, int NH);
 
 /* LayerNorm over the last axis of inp (N, C).
  * workshop: gamma * (x - mean) / (std_unbiased + eps) + beta
@@ -109,6 +129,18 @@ void max_pool_backward(float *dinp, const float *dout, const int *argmax, int B,
  * rounded: the classifier's probabilities (the same numbers softmax_cross_entropy
  * writes). */
 void softmax_probs(float *probs, const float *logits, int B, int K);
+
+/* log sum_k exp(z_k) over z (K), in double with the maximum subtracted first: the
+ * classifier's softmax (softmax_probs) and sampling's log-probabilities. */
+double log_sum_exp(const float *z, int K);
+
+/* The language model's next-token cross-entropy over N rows of logits (N, V):
+ * row_loss (N) receives -log softmax(z_n)[targets[n]] (0 where targets[n] ==
+ * ignore_id), dlogits (N, V) scale * (softmax(z_n) - onehot) (0 rows where
+ * ignored; overwritten). Returns the sum of row_loss, in row order in double.
+ * Float softmax with the attention's vectorised exp: N*V exps per step. */
+double token_cross_entropy(float *dlogits, float *row_loss, const float *logits,
+                           const int *targets, int ignore_id, float scale, int N, int V);
 
 /* Softmax cross-entropy with PyTorch's label smoothing: target distribution
  * (1 - s) * onehot + s / K. Writes probs (B, K) and dlogits (B, K) (the gradient

@@ -1,5 +1,7 @@
-/* The workshop's MiniLLM: configuration, the parameter buffer and its named views,
- * initialisation, and the forward/backward of the whole model built from layers.c. */
+/* The workshop's MiniLLM, classifier and language model: the activations arena,
+ * the forward and backward of the whole model built from layers.c, batch shards,
+ * the losses and the read-outs. The parameter buffer and its views are in
+ * params.c. */
 #include "model.h"
 
 #include <cblas.h>
@@ -18,335 +20,40 @@
 /* Most batch shards (activations_set_shards): one per pool thread at most. */
 #define MODEL_MAX_SHARDS PARALLEL_MAX_THREADS
 
-/* An encoder layer's tensors in state_dict order. */
-static const char *const layer_tensor_names[MODEL_LAYER_TENSORS] = {
-    "attention.qkv_layer.weight", "attention.qkv_layer.bias",
-    "attention.linear_layer.weight", "attention.linear_layer.bias",
-    "norm1.gamma", "norm1.beta",
-    "ffn.linear1.weight", "ffn.linear1.bias",
-    "ffn.linear2.weight", "ffn.linear2.bias",
-    "norm2.gamma", "norm2.beta",
-};
-
-ModelConfig model_config_default(void)
-{
-    return (ModelConfig){
-        .vocab_size = 22, .d_model = 64, .num_heads = 4, .d_ff = 256, .num_layers = 7,
-        .num_classes = 2, .max_len = 10, .dropout = 0.1f, .embedding_dropout = -1.0f,
-        .layernorm = LAYERNORM_WORKSHOP, .pos_encoding = POS_ENCODING_SINUSOIDAL,
-        .pad_mask = true, .causal = false,
-    };
-}
-
-int model_tokens_to_feed(const ModelConfig *cfg, int longest)
-{
-    if (!cfg->pad_mask || longest > cfg->max_len)
-        return cfg->max_len;
-    return longest < 1 ? 1 : longest;
-}
-
-int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len)
-{
-    const size_t n = err_len;
-    if (cfg->vocab_size < 2)
-        return errorf(err, n, "vocab_size = %d: must be >= 2 (<PAD> and <UNK> come first)",
-                            cfg->vocab_size);
-    if (cfg->d_model < 2 || cfg->d_model % 2 != 0)
-        return errorf(err, n, "d_model = %d: must be an even number >= 2", cfg->d_model);
-    if (cfg->num_heads < 1 || cfg->d_model % cfg->num_heads != 0)
-        return errorf(err, n, "num_heads = %d: must be >= 1 and divide d_model = %d",
-                            cfg->num_heads, cfg->d_model);
-    if (cfg->d_ff < 1)
-        return errorf(err, n, "d_ff = %d: must be >= 1", cfg->d_ff);
-    if (cfg->num_layers < 1 || cfg->num_layers > MODEL_MAX_LAYERS)
-        return errorf(err, n, "num_layers = %d: must be between 1 and %d", cfg->num_layers,
-                            MODEL_MAX_LAYERS);
-    if (cfg->num_classes < 2)
-        return errorf(err, n, "num_classes = %d: must be >= 2", cfg->num_classes);
-    if (cfg->max_len < 1 || cfg->max_len > MODEL_SINUSOID_BUFFER_LEN)
-        return errorf(err, n, "max_len = %d: must be between 1 and %d", cfg->max_len,
-                            MODEL_SINUSOID_BUFFER_LEN);
-    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
-        return errorf(err, n, "dropout = %g: must be in [0, 1)", (double)cfg->dropout);
-    if (!(cfg->embedding_dropout < 1.0f) || isnan(cfg->embedding_dropout))
-        return errorf(err, n, "embedding_dropout = %g: must be < 1 (negative = use dropout)",
-                            (double)cfg->embedding_dropout);
-    if (cfg->layernorm != LAYERNORM_WORKSHOP && cfg->layernorm != LAYERNORM_STANDARD)
-        return errorf(err, n, "layernorm = %d: must be workshop or standard",
-                            (int)cfg->layernorm);
-    if (cfg->pos_encoding != POS_ENCODING_SINUSOIDAL && cfg->pos_encoding != POS_ENCODING_LEARNED)
-        return errorf(err, n, "pos_encoding = %d: must be sinusoidal or learned",
-                            (int)cfg->pos_encoding);
-    if (cfg->pooling != POOLING_MEAN && cfg->pooling != POOLING_MAX)
-        return errorf(err, n, "pooling = %d: must be mean or max", (int)cfg->pooling);
-    return 0;
-}
-
 static float embedding_dropout_rate(const ModelConfig *cfg)
 {
     return cfg->embedding_dropout < 0.0f ? cfg->dropout : cfg->embedding_dropout;
 }
 
-/* ------------------------------------------------------- parameter layout */
-
-/* Fills views (when not NULL) in state_dict order; returns the number of views. */
-static int build_views(const ModelConfig *cfg, ParamView *views, size_t *num_params)
-{
-    const int V = cfg->vocab_size, C = cfg->d_model, F = cfg->d_ff, K = cfg->num_classes;
-    int n = 0;
-    size_t offset = 0;
-#define ADD(NAME, ROLE, LAYER, ND, S0, S1) do {                                     \
-        size_t numel_ = (size_t)(S0) * (size_t)((ND) == 2 ? (S1) : 1);              \
-        if (views) {                                                                \
-            ParamView *v_ = &views[n];                                              \
-            snprintf(v_->name, sizeof v_->name, "%s", NAME);                        \
-            v_->ndim = (ND);                                                        \
-            v_->shape[0] = (S0);                                                    \
-            v_->shape[1] = (ND) == 2 ? (S1) : 0;                                    \
-            v_->offset = offset;                                                    \
-            v_->numel = numel_;                                                     \
-            v_->role = (ROLE);                                                      \
-            v_->layer = (LAYER);                                                    \
-        }                                                                           \
-        offset += numel_;                                                           \
-        n++;                                                                        \
-    } while (0)
-    ADD("encoder.embedding.weight", PARAM_TOKEN_EMBEDDING, -1, 2, V, C);
-    if (cfg->pos_encoding == POS_ENCODING_LEARNED)
-        ADD("encoder.pos_encoding.pe", PARAM_POS_EMBEDDING, -1, 2, cfg->max_len, C);
-    for (int l = 0; l < cfg->num_layers; l++) {
-        const int shapes[MODEL_LAYER_TENSORS][3] = {
-            {2, 3 * C, C}, {1, 3 * C, 0}, {2, C, C}, {1, C, 0}, {1, C, 0}, {1, C, 0},
-            {2, F, C},     {1, F, 0},     {2, C, F}, {1, C, 0}, {1, C, 0}, {1, C, 0},
-        };
-        for (int j = 0; j < MODEL_LAYER_TENSORS; j++) {
-            char name[MODEL_NAME_MAX];
-            snprintf(name, sizeof name, "encoder.layers.%d.%s", l, layer_tensor_names[j]);
-            ADD(name, PARAM_ENCODER_LAYER, l, shapes[j][0], shapes[j][1], shapes[j][2]);
-        }
-    }
-    ADD("classifier.0.weight", PARAM_CLASSIFIER, -1, 2, C / 2, C);
-    ADD("classifier.0.bias", PARAM_CLASSIFIER, -1, 1, C / 2, 0);
-    ADD("classifier.3.weight", PARAM_CLASSIFIER, -1, 2, K, C / 2);
-    ADD("classifier.3.bias", PARAM_CLASSIFIER, -1, 1, K, 0);
-#undef ADD
-    if (num_params)
-        *num_params = offset;
-    return n;
-}
-
-int model_view_index(const Model *m, ParamRole role, int layer)
-{
-    /* build_views's order, counted */
-    const int learned_pe = m->cfg.pos_encoding == POS_ENCODING_LEARNED;
-    const int layers_start = 1 + learned_pe;
-    switch (role) {
-    case PARAM_TOKEN_EMBEDDING:
-        return 0;
-    case PARAM_POS_EMBEDDING:
-        return learned_pe ? 1 : -1;
-    case PARAM_ENCODER_LAYER:
-        if (layer < 0 || layer >= m->cfg.num_layers)
-            return -1;
-        return layers_start + layer * MODEL_LAYER_TENSORS;
-    case PARAM_CLASSIFIER:
-        return layers_start + m->cfg.num_layers * MODEL_LAYER_TENSORS;
-    }
-    return -1;
-}
-
-static LayerWeights layer_views(const Model *m, float *base, int l)
-{
-    const ParamView *v = &m->views[model_view_index(m, PARAM_ENCODER_LAYER, l)];
-    return (LayerWeights){
-        .qkv_w = base + v[0].offset, .qkv_b = base + v[1].offset,
-        .out_w = base + v[2].offset, .out_b = base + v[3].offset,
-        .ln1_g = base + v[4].offset, .ln1_b = base + v[5].offset,
-        .ff1_w = base + v[6].offset, .ff1_b = base + v[7].offset,
-        .ff2_w = base + v[8].offset, .ff2_b = base + v[9].offset,
-        .ln2_g = base + v[10].offset, .ln2_b = base + v[11].offset,
-    };
-}
-
-static ModelWeights model_views(const Model *m, float *base)
-{
-    const ParamView *cls = &m->views[model_view_index(m, PARAM_CLASSIFIER, -1)];
-    const int pe = model_view_index(m, PARAM_POS_EMBEDDING, -1);
-    return (ModelWeights){
-        .tok_emb = base + m->views[model_view_index(m, PARAM_TOKEN_EMBEDDING, -1)].offset,
-        .pos_emb = pe >= 0 ? base + m->views[pe].offset : NULL,
-        .cls1_w = base + cls[0].offset, .cls1_b = base + cls[1].offset,
-        .cls2_w = base + cls[2].offset, .cls2_b = base + cls[3].offset,
-    };
-}
-
-LayerWeights model_layer_params(const Model *m, int l) { return layer_views(m, m->params, l); }
-LayerWeights model_layer_grads(const Model *m, int l) { return layer_views(m, m->grads, l); }
-ModelWeights model_params(const Model *m) { return model_views(m, m->params); }
-ModelWeights model_grads(const Model *m) { return model_views(m, m->grads); }
-
-const ParamView *model_find_view(const Model *m, const char *name)
-{
-    for (int i = 0; i < m->num_views; i++)
-        if (strcmp(m->views[i].name, name) == 0)
-            return &m->views[i];
-    return NULL;
-}
-
-void positional_encoding_sinusoidal(float *out, int rows, int C)
-{
-    /* As the notebook, in float32: div_term = exp(2i * (-ln(10000) / C)). */
-    const float k = (float)(-log(10000.0) / C);
-    for (int pos = 0; pos < rows; pos++) {
-        float *row = out + (size_t)pos * C;
-        for (int i = 0; 2 * i < C; i++) {
-            float angle = (float)pos * expf((float)(2 * i) * k);
-            row[2 * i] = sinf(angle);
-            if (2 * i + 1 < C)
-                row[2 * i + 1] = cosf(angle);
-        }
-    }
-}
-
-/* ------------------------------------------------------------ lifecycle */
-
-static void fill_uniform(float *x, size_t n, float bound, Rng *rng)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
-}
-
-/* PyTorch's default initialisation, tensor by tensor in state_dict order. */
-static void init_params(Model *m, Rng *rng)
-{
-    for (int i = 0; i < m->num_views; i++) {
-        const ParamView *v = &m->views[i];
-        float *x = m->params + v->offset;
-        const char *leaf = strrchr(v->name, '.') + 1;
-        if (v->role == PARAM_TOKEN_EMBEDDING) {
-            for (size_t j = 0; j < v->numel; j++)
-                x[j] = rng_normal(rng);
-        } else if (v->role == PARAM_POS_EMBEDDING) {
-            for (size_t j = 0; j < v->numel; j++)
-                x[j] = rng_normal(rng) * 0.02f;
-        } else if (strcmp(leaf, "gamma") == 0) {
-            for (size_t j = 0; j < v->numel; j++)
-                x[j] = 1.0f;
-        } else if (strcmp(leaf, "beta") == 0) {
-            memset(x, 0, v->numel * sizeof(float));
-        } else {
-            /* Linear: weight and bias both U(-1/sqrt(in), 1/sqrt(in)); a bias takes
-             * the fan-in of the weight just before it. */
-            int fan_in = v->ndim == 2 ? v->shape[1] : m->views[i - 1].shape[1];
-            fill_uniform(x, v->numel, 1.0f / sqrtf((float)fan_in), rng);
-        }
-    }
-}
-
-Model *model_create(const ModelConfig *cfg, Rng *rng, char *err, size_t err_len)
-{
-    if (model_config_validate(cfg, err, err_len) != 0)
-        return NULL;
-    Model *m = calloc(1, sizeof *m);
-    if (!m)
-        goto oom;
-    m->cfg = *cfg;
-    m->num_views = build_views(cfg, NULL, &m->num_params);
-    m->views = calloc((size_t)m->num_views, sizeof *m->views);
-    m->params = calloc(m->num_params, sizeof(float));
-    m->grads = calloc(m->num_params, sizeof(float));
-    m->sinusoid = malloc((size_t)cfg->max_len * cfg->d_model * sizeof(float));
-    if (!m->views || !m->params || !m->grads || !m->sinusoid)
-        goto oom;
-    build_views(cfg, m->views, NULL);
-    positional_encoding_sinusoidal(m->sinusoid, cfg->max_len, cfg->d_model);
-    init_params(m, rng);
-    return m;
-oom:
-    model_free(m);
-    errorf(err, err_len, "out of memory creating the model (%zu parameters)",
-                 model_param_budget(cfg).total);
-    return NULL;
-}
-
-void model_free(Model *m)
-{
-    if (!m)
-        return;
-    free(m->params);
-    free(m->grads);
-    free(m->views);
-    free(m->sinusoid);
-    free(m);
-}
-
-void model_copy_params(Model *dst, const Model *src)
-{
-    if (dst->num_params == src->num_params)
-        memcpy(dst->params, src->params, src->num_params * sizeof(float));
-}
-
-static void zero_chunk(void *ctx, size_t begin, size_t end)
-{
-    memset((float *)ctx + begin, 0, (end - begin) * sizeof(float));
-}
-
-void model_zero_grad(Model *m)
-{
-    /* on the threads that then write the halves in the reduction and Adam */
-    parallel_for(m->num_params, 1 << 16, zero_chunk, m->grads);
-}
-
-ParamBudget model_param_budget(const ModelConfig *cfg)
-{
-    const size_t V = (size_t)cfg->vocab_size, C = (size_t)cfg->d_model, F = (size_t)cfg->d_ff;
-    const size_t K = (size_t)cfg->num_classes, H = C / 2;
-    ParamBudget p = {0};
-    p.embedding = V * C;
-    p.pos_encoding = cfg->pos_encoding == POS_ENCODING_LEARNED ? (size_t)cfg->max_len * C : 0;
-    p.attention = 3 * C * C + 3 * C + C * C + C;
-    p.norms = 4 * C;
-    p.feed_forward = F * C + F + C * F + C;
-    p.per_layer = p.attention + p.norms + p.feed_forward;
-    p.classifier = H * C + H + K * H + K;
-    p.total = p.embedding + p.pos_encoding + (size_t)cfg->num_layers * p.per_layer + p.classifier;
-    return p;
-}
-
-void model_flops_per_token(const ModelConfig *cfg, int T, double *forward, double *training)
-{
-    /* Same counting as the reference benchmark: 2 FLOPs per multiply-add of the
-     * encoder's linears, q k^T and att v (2*T*C each per token and layer), the
-     * classifier once per sequence; backward costs twice the forward. Embedding,
-     * softmax, LayerNorm, biases and the optimizer are not counted. */
-    const double C = cfg->d_model, F = cfg->d_ff, K = cfg->num_classes, L = cfg->num_layers;
-    const double p_mm = L * (4.0 * C * C + 2.0 * C * F);
-    const double p_cls = C * (double)(cfg->d_model / 2) + (double)(cfg->d_model / 2) * K;
-    const double t = T > 0 ? T : 1;
-    const double fwd = 2.0 * p_mm + 2.0 * p_cls / t + 4.0 * L * t * C;
-    if (forward)
-        *forward = fwd;
-    if (training)
-        *training = 3.0 * fwd;
-}
-
 /* ----------------------------------------------------------- activations */
 
+/* One layer's activations. x is the layer's input.
+ * post: qkv(x), res1 = x + drop(attn), ln1 = LN1(res1),
+ *       res2 = ln1 + drop(ffn(ln1)), ln2 = LN2(res2) the output.
+ * pre:  ln1 = LN1(x), qkv(ln1), res1 = x + drop(attn), ln2 = LN2(res1),
+ *       res2 = res1 + drop(ffn(ln2)) the output.
+ * The statistics of LN1 and LN2 are those of the rows each normalised. */
 typedef struct {
     float *qkv;       /* (B, T, 3C) */
     float *att;       /* (B, NH, T, T) probabilities */
     float *atty;      /* (B, T, C) heads concatenated */
-    float *res1;      /* (B, T, C) x + dropout(attention output) */
+    float *res1;      /* (B, T, C) residual + dropout(attention output) */
     uint8_t *keep1;   /* (B, T, C) */
     float *ln1;       /* (B, T, C) */
     float *ln1_mean, *ln1_rstd, *ln1_std; /* (B, T) */
     float *ffh;       /* (B, T, F) relu(linear1), or dropout(relu(linear1)) in training:
                        * either way > 0 exactly where the gradient passes, so no mask */
-    float *res2;      /* (B, T, C) ln1 + dropout(ffn output) */
+    float *res2;      /* (B, T, C) residual + dropout(ffn output); pre: the output */
     uint8_t *keep2;   /* (B, T, C) */
-    float *ln2;       /* (B, T, C) the layer's output */
+    float *ln2;       /* (B, T, C) post: the layer's output */
     float *ln2_mean, *ln2_rstd, *ln2_std; /* (B, T) */
 } LayerActs;
+
+/* The layer's output: where the next layer (or the head) reads. */
+static float *layer_output(const LayerActs *la, NormPlacement norm)
+{
+    return norm == NORM_PRE ? la->res2 : la->ln2;
+}
 
 struct Activations {
     ModelConfig cfg;  /* of the model it was made for */
@@ -355,8 +62,10 @@ struct Activations {
     bool emb_dropout, dropout; /* whether dropout ran in the last forward */
     float p_emb, p;   /* the rates it ran with */
     bool pad_mask;    /* and the switches: the caller may flip them between calls */
+    bool causal;      /* the causal mask: cfg.causal, always for the language model */
     LayerNormKind layernorm;
     PoolingKind pooling;
+    bool lm;          /* cfg.task == MODEL_TASK_LM (fixed: it shapes the buffers) */
     bool has_loss;
     int *tokens;      /* (B, T) copy of the last forward's input */
     uint8_t *key_pad; /* (B, T) 1 = PAD; used only when cfg.pad_mask */
@@ -364,20 +73,24 @@ struct Activations {
     uint8_t *keep0;   /* (B, T, C) */
     float *x0;        /* (B, T, C) dropout(emb) */
     LayerActs *layers;/* (L) */
+    float *fin;       /* (B, T, C) final LayerNorm's output (NORM_PRE), else NULL */
+    float *fin_mean, *fin_rstd, *fin_std; /* (B, T) */
     float *pooled;    /* (B, C) */
     int *pool_arg;    /* (B, C) max pooling's winning position */
     const float *emb_delta; /* (B, T, C) added to the embedded input; NULL = none */
     float *cls_h;     /* (B, C/2) relu(classifier.0) */
     uint8_t *keep_cls;/* (B, C/2) */
     float *cls_d;     /* (B, C/2) dropout(cls_h) */
-    float *logits;    /* (B, K) */
-    float *probs;     /* (B, K) */
-    float *dlogits;   /* (B, K) */
+    float *logits;    /* classify (B, K); lm (B, T, V) */
+    float *probs;     /* (B, K); NULL for lm */
+    float *dlogits;   /* as logits */
+    float *row_loss;  /* lm: (B, T) each position's cross-entropy, summed in order */
     /* backward scratch */
     float *dx, *da, *db, *dc; /* (B, T, C) each */
     float *dqkv;      /* (B, T, 3C) */
     float *dff;       /* (B, T, F) */
     float *datt;      /* (B, NH, T, T) */
+    float *dfin;      /* (B, T, C) gradient w.r.t. the final LayerNorm's output */
     float *dpooled;   /* (B, C) */
     float *dcls;      /* (B, C/2) */
     void *block;      /* the one allocation everything above points into */
@@ -406,20 +119,15 @@ static void *carve(Arena *ar, size_t bytes)
     return ar->base ? ar->base + at : NULL;
 }
 
-static void layout_activations(Activations *a, Arena *ar)
+#define F32(n) ((float *)carve(ar, (n) * sizeof(float)))
+#define U8(n) ((uint8_t *)carve(ar, (n) * sizeof(uint8_t)))
+
+static void layout_layers(Activations *a, Arena *ar)
 {
     const ModelConfig *cfg = &a->cfg;
     const size_t B = (size_t)a->B_max, T = (size_t)a->T_max, C = (size_t)cfg->d_model;
-    const size_t F = (size_t)cfg->d_ff, NH = (size_t)cfg->num_heads, K = (size_t)cfg->num_classes;
-    const size_t BT = B * T, BTC = BT * C, BTF = BT * F, H = C / 2;
-#define F32(n) ((float *)carve(ar, (n) * sizeof(float)))
-#define U8(n) ((uint8_t *)carve(ar, (n) * sizeof(uint8_t)))
-    a->forward_error = (char *)carve(ar, FORWARD_ERROR_LEN);
-    a->tokens = (int *)carve(ar, BT * sizeof(int));
-    a->key_pad = U8(BT);
-    a->emb = F32(BTC);
-    a->keep0 = U8(BTC);
-    a->x0 = embedding_dropout_rate(cfg) > 0.0f ? F32(BTC) : NULL;
+    const size_t F = (size_t)cfg->d_ff, NH = (size_t)cfg->num_heads;
+    const size_t BT = B * T, BTC = BT * C, BTF = BT * F;
     for (int l = 0; l < cfg->num_layers; l++) {
         LayerActs *la = &a->layers[l];
         la->qkv = F32(BTC * 3);
@@ -439,6 +147,29 @@ static void layout_activations(Activations *a, Arena *ar)
         la->ln2_rstd = F32(BT);
         la->ln2_std = F32(BT);
     }
+}
+
+/* What follows the layers: the final LayerNorm, then the classifier (pooling,
+ * two linears) or the LM head's logits. */
+static void layout_head(Activations *a, Arena *ar)
+{
+    const ModelConfig *cfg = &a->cfg;
+    const size_t B = (size_t)a->B_max, T = (size_t)a->T_max, C = (size_t)cfg->d_model;
+    const size_t K = (size_t)cfg->num_classes, V = (size_t)cfg->vocab_size;
+    const size_t BT = B * T, H = C / 2;
+    if (cfg->norm == NORM_PRE) {
+        a->fin = F32(BT * C);
+        a->fin_mean = F32(BT);
+        a->fin_rstd = F32(BT);
+        a->fin_std = F32(BT);
+        a->dfin = F32(BT * C);
+    }
+    if (a->lm) {
+        a->logits = F32(BT * V);
+        a->dlogits = F32(BT * V);
+        a->row_loss = F32(BT);
+        return;
+    }
     a->pooled = F32(B * C);
     a->pool_arg = (int *)carve(ar, B * C * sizeof(int));
     a->cls_h = F32(B * H);
@@ -447,6 +178,24 @@ static void layout_activations(Activations *a, Arena *ar)
     a->logits = F32(B * K);
     a->probs = F32(B * K);
     a->dlogits = F32(B * K);
+    a->dpooled = F32(B * C);
+    a->dcls = F32(B * H);
+}
+
+static void layout_activations(Activations *a, Arena *ar)
+{
+    const ModelConfig *cfg = &a->cfg;
+    const size_t B = (size_t)a->B_max, T = (size_t)a->T_max, C = (size_t)cfg->d_model;
+    const size_t F = (size_t)cfg->d_ff, NH = (size_t)cfg->num_heads;
+    const size_t BT = B * T, BTC = BT * C, BTF = BT * F;
+    a->forward_error = (char *)carve(ar, FORWARD_ERROR_LEN);
+    a->tokens = (int *)carve(ar, BT * sizeof(int));
+    a->key_pad = U8(BT);
+    a->emb = F32(BTC);
+    a->keep0 = U8(BTC);
+    a->x0 = embedding_dropout_rate(cfg) > 0.0f ? F32(BTC) : NULL;
+    layout_layers(a, ar);
+    layout_head(a, ar);
     a->dx = F32(BTC);
     a->da = F32(BTC);
     a->db = F32(BTC);
@@ -454,11 +203,9 @@ static void layout_activations(Activations *a, Arena *ar)
     a->dqkv = F32(BTC * 3);
     a->dff = F32(BTF);
     a->datt = F32(B * NH * T * T);
-    a->dpooled = F32(B * C);
-    a->dcls = F32(B * H);
+}
 #undef F32
 #undef U8
-}
 
 Activations *activations_create(const Model *m, int B, int T)
 {
@@ -468,6 +215,7 @@ Activations *activations_create(const Model *m, int B, int T)
     if (!a)
         return NULL;
     a->cfg = m->cfg;
+    a->lm = m->cfg.task == MODEL_TASK_LM;
     a->B_max = B;
     a->T_max = T;
     a->layers = calloc((size_t)m->cfg.num_layers, sizeof *a->layers);
@@ -503,7 +251,7 @@ size_t activations_bytes(const ModelConfig *cfg, int B, int T)
 {
     if (cfg->num_layers < 0 || cfg->num_layers > MODEL_MAX_LAYERS)
         return SIZE_MAX;
-    Activations a = {.cfg = *cfg, .B_max = B, .T_max = T};
+    Activations a = {.cfg = *cfg, .lm = cfg->task == MODEL_TASK_LM, .B_max = B, .T_max = T};
     LayerActs layers[MODEL_MAX_LAYERS];
     a.layers = layers;
     Arena ar = {NULL, 0};
@@ -600,7 +348,9 @@ int activations_shards(const Activations *a)
 static Activations rows_view(const Activations *a, int b0)
 {
     const size_t T = (size_t)a->T, C = (size_t)a->cfg.d_model, F = (size_t)a->cfg.d_ff;
-    const size_t NH = (size_t)a->cfg.num_heads, K = (size_t)a->cfg.num_classes, H = C / 2;
+    const size_t NH = (size_t)a->cfg.num_heads, H = C / 2;
+    /* logits per sequence: K, or T x V for the language model */
+    const size_t out = a->lm ? T * (size_t)a->cfg.vocab_size : (size_t)a->cfg.num_classes;
     Activations v = *a;
     v.tokens = SEQ_ROWS(a->tokens, b0, T);
     v.key_pad = SEQ_ROWS(a->key_pad, b0, T);
@@ -612,9 +362,15 @@ static Activations rows_view(const Activations *a, int b0)
     v.cls_h = SEQ_ROWS(a->cls_h, b0, H);
     v.keep_cls = SEQ_ROWS(a->keep_cls, b0, H);
     v.cls_d = SEQ_ROWS(a->cls_d, b0, H);
-    v.logits = SEQ_ROWS(a->logits, b0, K);
-    v.probs = SEQ_ROWS(a->probs, b0, K);
-    v.dlogits = SEQ_ROWS(a->dlogits, b0, K);
+    v.fin = SEQ_ROWS(a->fin, b0, T * C);
+    v.fin_mean = SEQ_ROWS(a->fin_mean, b0, T);
+    v.fin_rstd = SEQ_ROWS(a->fin_rstd, b0, T);
+    v.fin_std = SEQ_ROWS(a->fin_std, b0, T);
+    v.dfin = SEQ_ROWS(a->dfin, b0, T * C);
+    v.logits = SEQ_ROWS(a->logits, b0, out);
+    v.probs = SEQ_ROWS(a->probs, b0, out);
+    v.dlogits = SEQ_ROWS(a->dlogits, b0, out);
+    v.row_loss = SEQ_ROWS(a->row_loss, b0, T);
     v.dx = SEQ_ROWS(a->dx, b0, T * C);
     v.da = SEQ_ROWS(a->da, b0, T * C);
     v.db = SEQ_ROWS(a->db, b0, T * C);
@@ -673,7 +429,17 @@ static int check_activations_fit(const Activations *a, const ModelConfig *cfg, c
     if (own->num_layers != cfg->num_layers)
         return errorf(err, err_len, "%s %d layers, not %d", what, own->num_layers,
                             cfg->num_layers);
-    if (own->num_classes != cfg->num_classes)
+    if (own->task != cfg->task)
+        return errorf(err, err_len, "%s task %s, not %s", what,
+                      own->task == MODEL_TASK_LM ? "lm" : "classify",
+                      cfg->task == MODEL_TASK_LM ? "lm" : "classify");
+    if (own->norm != cfg->norm)
+        return errorf(err, err_len, "%s %s-norm blocks, not %s-norm", what,
+                      own->norm == NORM_PRE ? "pre" : "post", cfg->norm == NORM_PRE ? "pre" : "post");
+    if (cfg->task == MODEL_TASK_LM && own->vocab_size != cfg->vocab_size)
+        return errorf(err, err_len, "%s a vocabulary of %d, not %d", what, own->vocab_size,
+                      cfg->vocab_size);
+    if (cfg->task != MODEL_TASK_LM && own->num_classes != cfg->num_classes)
         return errorf(err, err_len, "%s %d classes, not %d", what, own->num_classes,
                             cfg->num_classes);
     if (cfg->dropout > 0.0f && own->dropout <= 0.0f)
@@ -709,16 +475,29 @@ static int check_forward_input(const Activations *a, const ModelConfig *cfg, con
     return 0;
 }
 
-static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
-                          const ModelConfig *cfg, const uint8_t *key_pad, Rng *rng,
-                          bool dropout, int B, int T)
+/* What one layer's forward needs besides its weights and activations. */
+typedef struct {
+    const ModelConfig *cfg;
+    const uint8_t *key_pad; /* (B, T) or NULL */
+    bool causal;
+    bool dropout;
+    Rng *rng;
+    int B, T;
+} LayerPass;
+
+/* The workshop's block: x = LN1(x + attn(x)); x = LN2(x + ffn(x)). */
+static void layer_forward_post(LayerActs *la, const float *x, const LayerWeights *w,
+                               const LayerPass *lp)
 {
-    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
+    const ModelConfig *cfg = lp->cfg;
+    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = lp->B * lp->T;
     const size_t NC = (size_t)N * C, NF = (size_t)N * F;
     const float p = cfg->dropout;
+    const bool dropout = lp->dropout;
+    Rng *rng = lp->rng;
 
     linear_forward(la->qkv, x, w->qkv_w, w->qkv_b, N, C, 3 * C);
-    attention_forward(la->atty, la->att, la->qkv, key_pad, cfg->causal, B, T, C, NH);
+    attention_forward(la->atty, la->att, la->qkv, lp->key_pad, lp->causal, lp->B, lp->T, C, NH);
     linear_forward(la->res1, la->atty, w->out_w, w->out_b, N, C, C);
     if (dropout)
         dropout_residual_forward(la->res1, la->keep1, la->res1, x, p, rng, NC);
@@ -741,13 +520,68 @@ static void layer_forward(LayerActs *la, const float *x, const LayerWeights *w,
                       w->ln2_b, cfg->layernorm, N, C);
 }
 
+/* GPT-2's block: x = x + attn(LN1(x)); x = x + ffn(LN2(x)). */
+static void layer_forward_pre(LayerActs *la, const float *x, const LayerWeights *w,
+                              const LayerPass *lp)
+{
+    const ModelConfig *cfg = lp->cfg;
+    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = lp->B * lp->T;
+    const size_t NC = (size_t)N * C, NF = (size_t)N * F;
+    const float p = cfg->dropout;
+    const bool dropout = lp->dropout;
+    Rng *rng = lp->rng;
+
+    layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, la->ln1_std, x, w->ln1_g, w->ln1_b,
+                      cfg->layernorm, N, C);
+    linear_forward(la->qkv, la->ln1, w->qkv_w, w->qkv_b, N, C, 3 * C);
+    attention_forward(la->atty, la->att, la->qkv, lp->key_pad, lp->causal, lp->B, lp->T, C, NH);
+    linear_forward(la->res1, la->atty, w->out_w, w->out_b, N, C, C);
+    if (dropout)
+        dropout_residual_forward(la->res1, la->keep1, la->res1, x, p, rng, NC);
+    else
+        residual_forward(la->res1, x, la->res1, NC);
+
+    layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->ln2_std, la->res1, w->ln2_g,
+                      w->ln2_b, cfg->layernorm, N, C);
+    linear_forward(la->ffh, la->ln2, w->ff1_w, w->ff1_b, N, C, F);
+    if (dropout)
+        relu_dropout_forward(la->ffh, la->ffh, p, rng, NF);
+    else
+        relu_forward(la->ffh, la->ffh, NF);
+    linear_forward(la->res2, la->ffh, w->ff2_w, w->ff2_b, N, F, C);
+    if (dropout)
+        dropout_residual_forward(la->res2, la->keep2, la->res2, la->res1, p, rng, NC);
+    else
+        residual_forward(la->res2, la->res1, la->res2, NC);
+}
+
+/* The classifier on the encoder's output x (B, T, C): pooling, two linears. */
+static void classifier_forward(Activations *v, const float *x, const ModelWeights *w,
+                               const uint8_t *key_pad, Rng *rng, int B)
+{
+    const int T = v->T, C = v->cfg.d_model, H = C / 2, K = v->cfg.num_classes;
+    if (v->pooling == POOLING_MAX)
+        max_pool_forward(v->pooled, v->pool_arg, x, key_pad, B, T, C);
+    else
+        mean_pool_forward(v->pooled, x, key_pad, B, T, C);
+    linear_forward(v->cls_h, v->pooled, w->cls1_w, w->cls1_b, B, C, H);
+    relu_forward(v->cls_h, v->cls_h, (size_t)B * H);
+    const float *cls_in = v->cls_h;
+    if (v->dropout) {
+        dropout_forward(v->cls_d, v->keep_cls, v->cls_h, v->p, rng, (size_t)B * H);
+        cls_in = v->cls_d;
+    }
+    linear_forward(v->logits, cls_in, w->cls2_w, w->cls2_b, B, H, K);
+    softmax_probs(v->probs, v->logits, B, K);
+}
+
 /* The forward of sequences [b0, b0 + B) of the batch set up by model_forward,
  * into the same rows of a's buffers; per-sequence throughout, so any cut of the
  * batch gives the same activations (dropout aside: the rng's keys). */
 static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng)
 {
     const ModelConfig *cfg = &m->cfg;
-    const int T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
+    const int T = a->T, C = cfg->d_model;
     const size_t BT = (size_t)B * T;
     Activations v = rows_view(a, b0);
     const uint8_t *key_pad = a->pad_mask ? v.key_pad : NULL;
@@ -761,25 +595,26 @@ static void forward_rows(const Model *m, Activations *a, int b0, int B, Rng *rng
         dropout_forward(v.x0, v.keep0, v.emb, a->p_emb, rng, BT * C);
         x = v.x0;
     }
+    const LayerPass lp = {.cfg = cfg, .key_pad = key_pad, .causal = a->causal,
+                          .dropout = a->dropout, .rng = rng, .B = B, .T = T};
     for (int l = 0; l < cfg->num_layers; l++) {
         LayerWeights lw = model_layer_params(m, l);
         LayerActs la = layer_rows(a, l, b0);
-        layer_forward(&la, x, &lw, cfg, key_pad, rng, a->dropout, B, T);
-        x = la.ln2;
+        if (cfg->norm == NORM_PRE)
+            layer_forward_pre(&la, x, &lw, &lp);
+        else
+            layer_forward_post(&la, x, &lw, &lp);
+        x = layer_output(&la, cfg->norm);
     }
-    if (a->pooling == POOLING_MAX)
-        max_pool_forward(v.pooled, v.pool_arg, x, key_pad, B, T, C);
+    if (cfg->norm == NORM_PRE) {
+        layernorm_forward(v.fin, v.fin_mean, v.fin_rstd, v.fin_std, x, w.norm_g, w.norm_b,
+                          cfg->layernorm, (int)BT, C);
+        x = v.fin;
+    }
+    if (a->lm)
+        linear_forward(v.logits, x, w.lm_head, NULL, (int)BT, C, cfg->vocab_size);
     else
-        mean_pool_forward(v.pooled, x, key_pad, B, T, C);
-    linear_forward(v.cls_h, v.pooled, w.cls1_w, w.cls1_b, B, C, H);
-    relu_forward(v.cls_h, v.cls_h, (size_t)B * H);
-    const float *cls_in = v.cls_h;
-    if (a->dropout) {
-        dropout_forward(v.cls_d, v.keep_cls, v.cls_h, a->p, rng, (size_t)B * H);
-        cls_in = v.cls_d;
-    }
-    linear_forward(v.logits, cls_in, w.cls2_w, w.cls2_b, B, H, K);
-    softmax_probs(v.probs, v.logits, B, K);
+        classifier_forward(&v, x, &w, key_pad, rng, B);
 }
 
 static void backward_rows(const Model *m, Activations *a, int b0, int B, float *grads,
@@ -854,7 +689,8 @@ const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens
     a->dropout = dropout_rng && cfg->dropout > 0.0f;
     a->p_emb = p_emb;
     a->p = cfg->dropout;
-    a->pad_mask = cfg->pad_mask;
+    a->pad_mask = cfg->pad_mask && !a->lm; /* the causal mask makes it moot */
+    a->causal = cfg->causal || a->lm;
     a->layernorm = cfg->layernorm;
 
     a->pooling = cfg->pooling;
@@ -876,14 +712,47 @@ const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens
 
 float model_loss(Activations *a, const int *labels, float label_smoothing, int *correct)
 {
+    if (a->lm) {
+        a->has_loss = false;
+        return NAN;
+    }
     a->has_loss = true;
     return softmax_cross_entropy(a->probs, a->dlogits, a->logits, labels, label_smoothing, a->B,
                                  a->cfg.num_classes, correct);
 }
 
+float model_lm_loss(Activations *a, const int *targets, int *counted)
+{
+    a->has_loss = false;
+    if (counted)
+        *counted = 0;
+    if (!a->lm)
+        return NAN;
+    const int B = a->B, T = a->T, V = a->cfg.vocab_size;
+    int count = 0;
+    for (int i = 0; i < B * T; i++) {
+        const int y = targets[i];
+        if (y < 0 || y >= V) {
+            errorf(a->forward_error, FORWARD_ERROR_LEN,
+                   "target id %d (sequence %d, position %d) is outside the vocabulary [0, %d)",
+                   y, i / T + 1, i % T + 1, V);
+            return NAN;
+        }
+        count += y != MODEL_PAD_ID;
+    }
+    const double sum = token_cross_entropy(a->dlogits, a->row_loss, a->logits, targets,
+                                           MODEL_PAD_ID, count > 0 ? 1.0f / (float)count : 0.0f,
+                                           B * T, V);
+    a->has_loss = true;
+    if (counted)
+        *counted = count;
+    return count > 0 ? (float)(sum / count) : 0.0f;
+}
+
 float model_rdrop_loss(Activations *a, Activations *b, float alpha)
 {
-    if (!a->has_loss || !b->has_loss || a->B != b->B || a->cfg.num_classes != b->cfg.num_classes)
+    if (a->lm || b->lm || !a->has_loss || !b->has_loss || a->B != b->B ||
+        a->cfg.num_classes != b->cfg.num_classes)
         return NAN;
     return rdrop_consistency(a->dlogits, b->dlogits, a->logits, b->logits, alpha, a->B,
                              a->cfg.num_classes);
@@ -894,8 +763,8 @@ float model_rdrop_loss(Activations *a, Activations *b, float alpha)
 /* dout: gradient w.r.t. the layer's output (in a->dx); on return a->dx holds the
  * gradient w.r.t. the layer's input x. Uses da, db, dc, dqkv, dff, datt as scratch;
  * each is overwritten by its first writer, so nothing needs zeroing. */
-static void layer_backward(Activations *a, const LayerActs *la, const float *x,
-                           const LayerWeights *w, const LayerWeights *g, int B, int T)
+static void layer_backward_post(Activations *a, const LayerActs *la, const float *x,
+                                const LayerWeights *w, const LayerWeights *g, int B, int T)
 {
     const ModelConfig *cfg = &a->cfg;
     const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
@@ -929,9 +798,79 @@ static void layer_backward(Activations *a, const LayerActs *la, const float *x,
         dattn_out = a->db;
     }
     linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
-    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, B, T, C, NH);
+    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, a->causal, B, T, C,
+                           NH);
     /* d x = residual (dx) + qkv input gradient, added into dx */
     linear_backward(a->dx, g->qkv_w, g->qkv_b, a->dqkv, x, w->qkv_w, N, C, 3 * C);
+}
+
+/* The same contract for the pre-norm block: a->dx holds d res2 (the output) on
+ * entry, d x on return; each branch's LayerNorm adds its input gradient into
+ * the residual stream's. */
+static void layer_backward_pre(Activations *a, const LayerActs *la, const float *x,
+                               const LayerWeights *w, const LayerWeights *g, int B, int T)
+{
+    const ModelConfig *cfg = &a->cfg;
+    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
+    const size_t NC = (size_t)N * C, NF = (size_t)N * F;
+    const float p = a->p;
+    const bool dropout = a->dropout;
+
+    /* feed-forward branch: res2 = res1 + drop(ffn(LN2(res1))) */
+    const float *dff_out = a->dx;
+    if (dropout) {
+        dropout_backward_set(a->db, a->dx, la->keep2, p, NC);
+        dff_out = a->db;
+    }
+    linear_backward_set(a->dff, g->ff2_w, g->ff2_b, dff_out, la->ffh, w->ff2_w, N, F, C);
+    if (dropout)
+        relu_dropout_backward(a->dff, la->ffh, p, NF);
+    else
+        relu_backward(a->dff, a->dff, la->ffh, NF);
+    linear_backward_set(a->da, g->ff1_w, g->ff1_b, a->dff, la->ln2, w->ff1_w, N, C, F);
+    /* d res1 = d res2 (dx) + LN2's input gradient, added into dx */
+    layernorm_backward(a->dx, g->ln2_g, g->ln2_b, a->da, la->res1, w->ln2_g, la->ln2_mean,
+                       la->ln2_rstd, la->ln2_std, a->layernorm, N, C);
+    /* attention branch: res1 = x + drop(attn(LN1(x))) */
+    const float *dattn_out = a->dx;
+    if (dropout) {
+        dropout_backward_set(a->db, a->dx, la->keep1, p, NC);
+        dattn_out = a->db;
+    }
+    linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
+    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, a->causal, B, T, C,
+                           NH);
+    linear_backward_set(a->da, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, w->qkv_w, N, C, 3 * C);
+    /* d x = d res1 (dx) + LN1's input gradient, added into dx */
+    layernorm_backward(a->dx, g->ln1_g, g->ln1_b, a->da, x, w->ln1_g, la->ln1_mean,
+                       la->ln1_rstd, la->ln1_std, a->layernorm, N, C);
+}
+
+/* The classifier's backward from v->dlogits down to dx (B, T, C), the gradient
+ * w.r.t. the pooled sequence (overwritten). */
+static void classifier_backward(Activations *v, float *dx, const ModelWeights *w,
+                                const ModelWeights *g, const uint8_t *key_pad, int B)
+{
+    const int T = v->T, C = v->cfg.d_model, H = C / 2, K = v->cfg.num_classes;
+    memset(v->dcls, 0, (size_t)B * H * sizeof(float));
+    linear_backward(v->dcls, g->cls2_w, g->cls2_b, v->dlogits, v->dropout ? v->cls_d : v->cls_h,
+                    w->cls2_w, B, H, K);
+    if (v->dropout)
+        dropout_backward(v->dcls, v->dcls, v->keep_cls, v->p, (size_t)B * H);
+    relu_backward(v->dcls, v->dcls, v->cls_h, (size_t)B * H);
+    memset(v->dpooled, 0, (size_t)B * C * sizeof(float));
+    linear_backward(v->dpooled, g->cls1_w, g->cls1_b, v->dcls, v->pooled, w->cls1_w, B, C, H);
+    memset(dx, 0, (size_t)B * T * C * sizeof(float));
+    if (v->pooling == POOLING_MAX)
+        max_pool_backward(dx, v->dpooled, v->pool_arg, B, T, C);
+    else
+        mean_pool_backward(dx, v->dpooled, key_pad, B, T, C);
+}
+
+/* The layers' input: the embedding, after its dropout when there was one. */
+static const float *layers_input(const Activations *v)
+{
+    return v->emb_dropout ? v->x0 : v->emb;
 }
 
 /* The backward of sequences [b0, b0 + B), adding into the parameter gradient
@@ -942,33 +881,37 @@ static void backward_rows(const Model *m, Activations *a, int b0, int B, float *
                           bool embedding_grads)
 {
     const ModelConfig *cfg = &m->cfg;
-    const int T = a->T, C = cfg->d_model, H = C / 2, K = cfg->num_classes;
+    const int T = a->T, C = cfg->d_model, L = cfg->num_layers;
     const size_t BT = (size_t)B * T, NC = BT * C;
     Activations v = rows_view(a, b0);
     const uint8_t *key_pad = a->pad_mask ? v.key_pad : NULL;
-    ModelWeights w = model_params(m), g = model_views(m, grads);
+    ModelWeights w = model_params(m), g = model_weight_views(m, grads);
+    const bool pre = cfg->norm == NORM_PRE;
+    const LayerActs last_layer = layer_rows(a, L - 1, b0);
+    const float *last = layer_output(&last_layer, cfg->norm);
 
-    /* classifier */
-    memset(v.dcls, 0, (size_t)B * H * sizeof(float));
-    linear_backward(v.dcls, g.cls2_w, g.cls2_b, v.dlogits, a->dropout ? v.cls_d : v.cls_h,
-                    w.cls2_w, B, H, K);
-    if (a->dropout)
-        dropout_backward(v.dcls, v.dcls, v.keep_cls, a->p, (size_t)B * H);
-    relu_backward(v.dcls, v.dcls, v.cls_h, (size_t)B * H);
-    memset(v.dpooled, 0, (size_t)B * C * sizeof(float));
-    linear_backward(v.dpooled, g.cls1_w, g.cls1_b, v.dcls, v.pooled, w.cls1_w, B, C, H);
-    memset(v.dx, 0, NC * sizeof(float));
-    if (a->pooling == POOLING_MAX)
-        max_pool_backward(v.dx, v.dpooled, v.pool_arg, B, T, C);
+    /* the head, down to the gradient w.r.t. its input (the final norm's output
+     * with pre-norm blocks, else the last layer's) */
+    float *dhead = pre ? v.dfin : v.dx;
+    if (a->lm)
+        linear_backward_set(dhead, g.lm_head, NULL, v.dlogits, pre ? v.fin : last, w.lm_head,
+                            (int)BT, C, cfg->vocab_size);
     else
-        mean_pool_backward(v.dx, v.dpooled, key_pad, B, T, C);
+        classifier_backward(&v, dhead, &w, &g, key_pad, B);
+    if (pre)
+        layernorm_backward_set(v.dx, g.norm_g, g.norm_b, v.dfin, last, w.norm_g, v.fin_mean,
+                               v.fin_rstd, v.fin_std, a->layernorm, (int)BT, C);
 
-    /* encoder layers, last first */
-    for (int l = cfg->num_layers - 1; l >= 0; l--) {
+    /* layers, last first */
+    for (int l = L - 1; l >= 0; l--) {
         const LayerActs la = layer_rows(a, l, b0);
-        const float *x = l > 0 ? layer_rows(a, l - 1, b0).ln2 : (a->emb_dropout ? v.x0 : v.emb);
-        LayerWeights lw = model_layer_params(m, l), lg = layer_views(m, grads, l);
-        layer_backward(&v, &la, x, &lw, &lg, B, T);
+        const LayerActs below = l > 0 ? layer_rows(a, l - 1, b0) : (LayerActs){0};
+        const float *x = l > 0 ? layer_output(&below, cfg->norm) : layers_input(&v);
+        LayerWeights lw = model_layer_params(m, l), lg = model_layer_views(m, grads, l);
+        if (pre)
+            layer_backward_pre(&v, &la, x, &lw, &lg, B, T);
+        else
+            layer_backward_post(&v, &la, x, &lw, &lg, B, T);
     }
 
     /* embedding */
@@ -1021,10 +964,13 @@ void model_backward(Model *m, Activations *a)
      * rows, straight into m->grads: the table (V x C, most of the parameters
      * at V = 8000-16000) is then never written in the shard buffers, so the
      * reduction skips it and those pages are never touched. Same sums as
-     * unsharded (rows in order). */
+     * unsharded (rows in order). A tied LM head is the exception: its gradient
+     * (the head's part) lands in the shard buffers' embedding rows, so the
+     * reduction starts at the table then. */
     ModelWeights g = model_grads(m);
     embedding_backward(g.tok_emb, g.pos_emb, a->dx, a->tokens, a->B, a->T, m->cfg.d_model);
-    const size_t first = m->views[model_view_index(m, PARAM_ENCODER_LAYER, 0)].offset;
+    const size_t first = m->cfg.tie_embeddings
+                             ? 0 : m->views[model_view_index(m, PARAM_ENCODER_LAYER, 0)].offset;
     GradReduceJob reduce = {.grads = m->grads, .shard_grads = a->shard_grads,
                             .numel = m->num_params, .first = first, .count = a->shards - 1};
     parallel_for(m->num_params - first, 8192, grad_reduce_chunk, &reduce);
@@ -1063,7 +1009,7 @@ void activations_layer_norms(const Activations *a, int b, float *out)
         return;
     }
     for (int l = 0; l <= a->cfg.num_layers; l++) {
-        const float *x = l == 0 ? a->emb : a->layers[l - 1].ln2;
+        const float *x = l == 0 ? a->emb : layer_output(&a->layers[l - 1], a->cfg.norm);
         double sum = 0.0;
         int count = 0;
         for (int t = 0; t < T; t++) {

@@ -1,12 +1,16 @@
-/* The workshop's MiniLLM sentiment classifier: configuration, parameters,
- * forward and backward. No UI here; see README "Architecture".
+/* The workshop's MiniLLM: the sentiment classifier (an encoder, task classify)
+ * and the causal language model built from the same blocks (a decoder, task lm):
+ * configuration, parameters, forward and backward. No UI here; see README
+ * "Architecture". Incremental decoding with a key/value cache is in generate.h.
  *
  * Axis letters used in shape comments throughout model/:
  *   B batch, T sequence length (<= max_len), C d_model, NH num_heads,
  *   HS head size d_k = C/NH, F d_ff, V vocab_size, K num_classes, L num_layers.
  *
- * Tensor names and shapes follow the notebook's PyTorch state_dict exactly
- * (Linear weights are [out, in]), so a checkpoint is a plain copy of views.
+ * Tensor names and shapes follow the PyTorch state_dict exactly (Linear weights
+ * are [out, in]): the notebook's for the classifier (encoder.*, classifier.*),
+ * tools/decoder_model.py's for the language model (decoder.*, lm_head.weight),
+ * so a checkpoint is a plain copy of views.
  */
 #ifndef MINILLM_MODEL_H
 #define MINILLM_MODEL_H
@@ -30,6 +34,15 @@
 
 typedef enum { LAYERNORM_WORKSHOP = 0, LAYERNORM_STANDARD = 1 } LayerNormKind;
 typedef enum { POS_ENCODING_SINUSOIDAL = 0, POS_ENCODING_LEARNED = 1 } PosEncodingKind;
+/* classify: the notebook's encoder, pooled, then the classifier head (B, K).
+ * lm: the same blocks with the causal mask always on, then a language-model
+ * head C -> V without bias: logits (B, T, V), row (b, t) predicting token t+1. */
+typedef enum { MODEL_TASK_CLASSIFY = 0, MODEL_TASK_LM = 1 } ModelTask;
+/* Where each block's two LayerNorms sit.
+ * post (the workshop): x = LN1(x + attn(x)); x = LN2(x + ffn(x)).
+ * pre (GPT-2): x = x + attn(LN1(x)); x = x + ffn(LN2(x)); after the last block
+ * one final LayerNorm (encoder.norm / decoder.norm). Either task. */
+typedef enum { NORM_POST = 0, NORM_PRE = 1 } NormPlacement;
 /* How the encoder's output (B, T, C) becomes one vector per sentence (B, C):
  * mean over non-pad positions (the notebook), or max over them (max-over-time, as
  * CNN text classifiers pool). Same tensors either way, so either checkpoint loads. */
@@ -50,9 +63,18 @@ typedef struct {
     bool pad_mask;    /* PAD keys get -inf, PAD positions left out of the mean pool */
     bool causal;      /* decoder mask: query t sees keys <= t */
     PoolingKind pooling; /* POOLING_MEAN = the notebook */
+    ModelTask task;   /* MODEL_TASK_CLASSIFY = the notebook. LM: the causal mask is
+                       * always on; num_classes, pooling and pad_mask are unused
+                       * (num_classes may be 0; right padding cannot reach earlier
+                       * positions through the causal mask, and targets equal to
+                       * MODEL_PAD_ID are not counted by model_lm_loss) */
+    NormPlacement norm; /* NORM_POST = the workshop's block */
+    bool tie_embeddings; /* LM only: lm_head.weight is the embedding table (one
+                          * storage, its gradient the sum of both uses) */
 } ModelConfig;
 
-/* The workshop's seed configuration (vocab 22, d 64, 4 heads, d_ff 256, 7 layers). */
+/* The workshop's seed configuration (vocab 22, d 64, 4 heads, d_ff 256, 7 layers;
+ * classify, post-norm, untied). */
 ModelConfig model_config_default(void);
 /* 0 if valid, else -1 with a message naming the field and what is allowed. */
 int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len);
@@ -61,19 +83,33 @@ int model_config_validate(const ModelConfig *cfg, char *err, size_t err_len);
  * that with the padding mask (the result does not depend on padding then; at
  * least 1, at most max_len), else max_len (pads take part in attention and
  * pooling, as in the notebook, so every sequence is padded to the same length).
- * Training, evaluation and live inference all feed this. */
+ * Training, evaluation and live inference all feed this. A language model
+ * (causal mask: right padding never reaches earlier positions) feeds `longest`
+ * as with the padding mask. */
 int model_tokens_to_feed(const ModelConfig *cfg, int longest);
 
 /* Which part of the model a tensor belongs to. In the buffer (and m->views) they
  * come in this order: the embedding table, the learned PE table (only with
- * POS_ENCODING_LEARNED), the encoder layers 0..L-1 (MODEL_LAYER_TENSORS each, the same
- * order in every layer), the classifier. */
+ * POS_ENCODING_LEARNED), the layers 0..L-1 (MODEL_LAYER_TENSORS each, the same
+ * order in every layer), the final LayerNorm (NORM_PRE only), then the classifier
+ * (classify) or the LM head (lm).
+ * Names: classify "encoder.*"; lm "decoder.*" and "lm_head.weight". With
+ * tie_embeddings the "lm_head.weight" view has the embedding's offset: the same
+ * floats, counted once in num_params (a checkpoint that writes every view writes
+ * both names, as PyTorch's state_dict of a tied model holds both). */
 typedef enum {
-    PARAM_TOKEN_EMBEDDING = 0, /* encoder.embedding.weight */
-    PARAM_POS_EMBEDDING,       /* encoder.pos_encoding.pe */
-    PARAM_ENCODER_LAYER,       /* encoder.layers.<layer>.* */
+    PARAM_TOKEN_EMBEDDING = 0, /* encoder.embedding.weight, decoder.embedding.weight */
+    PARAM_POS_EMBEDDING,       /* encoder.pos_encoding.pe, decoder.pos_encoding.weight */
+    PARAM_ENCODER_LAYER,       /* encoder.layers.<layer>.*, decoder.layers.<layer>.* */
     PARAM_CLASSIFIER,          /* classifier.* */
+    PARAM_FINAL_NORM,          /* encoder.norm.*, decoder.norm.* (NORM_PRE only) */
+    PARAM_LM_HEAD,             /* lm_head.weight */
 } ParamRole;
+
+/* The state_dict name of the fixed sinusoidal PE buffer ([MODEL_SINUSOID_BUFFER_LEN,
+ * C], not a parameter, so not a view): "encoder.pos_encoding.pe" or
+ * "decoder.pos_encoding.pe". */
+const char *model_sinusoid_buffer_name(const ModelConfig *cfg);
 
 /* One named tensor inside the contiguous parameter (and gradient) buffer. */
 typedef struct {
@@ -94,8 +130,12 @@ typedef struct {
     size_t norms;           /* per layer: both LayerNorms */
     size_t feed_forward;    /* per layer */
     size_t per_layer;       /* attention + norms + feed_forward */
-    size_t classifier;
-    size_t total;           /* equals PyTorch's sum(p.numel() for p in parameters()) */
+    size_t final_norm;      /* 2*C with NORM_PRE, else 0 */
+    size_t classifier;      /* 0 for the language model */
+    size_t lm_head;         /* V*C for an untied language model; 0 when tied (the
+                             * embedding table serves) and for the classifier */
+    size_t total;           /* equals PyTorch's sum(p.numel() for p in parameters()),
+                             * which counts a tied table once */
 } ParamBudget;
 
 /* Pointers into the parameter buffer for one encoder layer (or its gradients). */
@@ -114,13 +154,17 @@ typedef struct {
     float *ln2_b;   /* (C) */
 } LayerWeights;
 
+/* The tensors outside the layers; NULL where the configuration has none. */
 typedef struct {
-    float *tok_emb;   /* (V, C) encoder.embedding.weight */
+    float *tok_emb;   /* (V, C) embedding.weight */
     float *pos_emb;   /* (max_len, C) learned PE, or NULL when sinusoidal */
-    float *cls1_w;    /* (C/2, C) classifier.0.weight */
+    float *norm_g;    /* (C) final LayerNorm gamma (NORM_PRE), else NULL */
+    float *norm_b;    /* (C) its beta */
+    float *cls1_w;    /* (C/2, C) classifier.0.weight (classify) */
     float *cls1_b;    /* (C/2) */
     float *cls2_w;    /* (K, C/2) classifier.3.weight */
     float *cls2_b;    /* (K) */
+    float *lm_head;   /* (V, C) lm_head.weight (lm); == tok_emb when tied */
 } ModelWeights;
 
 typedef struct Model {
@@ -149,6 +193,10 @@ LayerWeights model_layer_params(const Model *m, int l);
 LayerWeights model_layer_grads(const Model *m, int l);
 ModelWeights model_params(const Model *m);
 ModelWeights model_grads(const Model *m);
+/* The same views into any buffer with the parameter layout (base: num_params
+ * floats), such as a batch shard's gradient buffer. */
+LayerWeights model_layer_views(const Model *m, float *base, int l);
+ModelWeights model_weight_views(const Model *m, float *base);
 /* NULL when no tensor has that name. Only the tests call it (to reach one tensor
  * by its state_dict name); checkpoints walk m->views. */
 const ParamView *model_find_view(const Model *m, const char *name);
@@ -181,7 +229,8 @@ void activations_free(Activations *a);
 size_t activations_bytes(const ModelConfig *cfg, int B, int T);
 
 /* Forward for tokens (B, T) (ids, MODEL_PAD_ID = padding), T <= the T reserved.
- * `dropout_rng` NULL = eval mode (no dropout). Returns logits (B, K), owned by `a`;
+ * `dropout_rng` NULL = eval mode (no dropout). Returns the logits, owned by `a`:
+ * classify (B, K); lm (B, T, V), row (b, t) predicting the token after position t.
  * NULL if B or T exceed the reservation, a token id is outside [0, V), or `a`
  * was made for a model of another shape: model_forward_error says which. */
 const float *model_forward(Model *m, Activations *a, const int *tokens, int B, int T,
@@ -198,12 +247,21 @@ const float *model_forward_perturbed(Model *m, Activations *a, const int *tokens
                                      Rng *dropout_rng, const float *emb_delta);
 /* Softmax cross-entropy of the last forward against labels (B); mean over the batch.
  * label_smoothing 0 = the notebook. Also stores dlogits for backward.
- * `correct` (may be NULL) receives how many argmax predictions equal the label. */
+ * `correct` (may be NULL) receives how many argmax predictions equal the label.
+ * Classify only (NAN on a language model's activations). */
 float model_loss(Activations *a, const int *labels, float label_smoothing, int *correct);
+/* Language model: next-token cross-entropy of the last forward, in nats, the mean
+ * over the positions whose target (B, T) is not MODEL_PAD_ID (targets[b][t] is the
+ * token after tokens[b][t]: usually the input shifted by one). Stores dlogits for
+ * model_backward (the gradient of that mean; 0 at positions not counted).
+ * `counted` (may be NULL) receives how many positions were counted; none counted:
+ * loss 0 and zero gradients. NAN on a classifier's activations, or when a target is
+ * outside [0, V) (model_forward_error then names it). */
+float model_lm_loss(Activations *a, const int *targets, int *counted);
 /* Accumulates (+=) into m->grads the gradient of the last model_loss (nothing
  * if no loss was computed since the last forward). Zero the grads once per step. */
 void model_backward(Model *m, Activations *a);
-/* R-Drop: a and b hold two forwards of the same batch (different dropout masks), each
+/* R-Drop (classify only; NAN otherwise): a and b hold two forwards of the same batch (different dropout masks), each
  * followed by model_loss. Turns their stored gradients into those of the mean of the
  * two losses plus alpha/2 * the batch-mean symmetric KL of their predictions (see
  * rdrop_consistency in layers.h); returns that KL term. Then model_backward both. */
@@ -251,10 +309,12 @@ int activations_shards(const Activations *a);
 /* Read-outs of the last forward, for the visualiser and `predict --attention`. */
 const float *activations_attention(const Activations *a, int layer); /* (B, NH, T, T) */
 /* (B, K) softmax of the logits, computed by the forward (softmax_probs: the
- * numbers model_loss's cross-entropy uses). */
+ * numbers model_loss's cross-entropy uses). NULL for a language model (its
+ * forward computes no softmax; sample_next_token in generate.h does for one row). */
 const float *activations_probs(const Activations *a);
 /* Mean L2 norm over non-pad positions of batch row b: index 0 after the embedding
- * (+PE), index l+1 after layer l. out has L+1 entries. */
+ * (+PE), index l+1 after layer l (the residual stream with NORM_PRE, before the
+ * final LayerNorm). out has L+1 entries. */
 void activations_layer_norms(const Activations *a, int b, float *out);
 /* (B, C) the pooled encoder output (the Model view's data flow, predict --internals). */
 const float *activations_pooled(const Activations *a);

@@ -18,7 +18,6 @@
 #include "safetensors.h"
 #include "spelling.h"
 
-#define PE_NAME "encoder.pos_encoding.pe"
 /* The file's sinusoid rows that the model uses must equal ours this closely
  * (both are float32 sin/cos of the same float32 angle; libm may differ by an ulp). */
 #define PE_TOLERANCE 1e-4f
@@ -44,6 +43,7 @@ typedef struct {
 
 _Static_assert(sizeof(LayerNormKind) == sizeof(int) && sizeof(PosEncodingKind) == sizeof(int) &&
                sizeof(PoolingKind) == sizeof(int) && sizeof(TokenizerKind) == sizeof(int) &&
+               sizeof(ModelTask) == sizeof(int) && sizeof(NormPlacement) == sizeof(int) &&
                sizeof(OptimKind) == sizeof(int), "J_ENUM fields are stored through an int");
 
 #define SAVED(field) offsetof(SavedConfig, field)
@@ -70,6 +70,12 @@ static const JsonKey CONFIG_KEYS[] = {
     /* Written only when not the notebook's mean, so that default checkpoints keep
      * their exact metadata. */
     {"pooling", J_ENUM, SAVED(model.pooling), &POOLING_NAMES, true, true, "model", "pooling"},
+    /* The language model's keys: written for a language model (every key then), and
+     * for a classifier only when not the notebook's value. */
+    {"task", J_ENUM, SAVED(model.task), &TASK_NAMES, true, true, "model", "task"},
+    {"norm", J_ENUM, SAVED(model.norm), &NORM_NAMES, true, true, "model", "norm"},
+    {"tie_embeddings", J_BOOL, SAVED(model.tie_embeddings), NULL, true, true, "model",
+     "tie_embeddings"},
 };
 #undef SAVED
 
@@ -77,7 +83,8 @@ static char *config_json(const ModelConfig *c, const TokenizerConfig *tc, char *
                          size_t err_len)
 {
     const SavedConfig saved = {*c, *tc};
-    return json_write_object(CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, "config", err, err_len);
+    return json_write_object(CONFIG_KEYS, COUNT(CONFIG_KEYS), &saved, c->task == MODEL_TASK_LM,
+                             "config", err, err_len);
 }
 
 static int parse_config(const char *text, ModelConfig *c, TokenizerConfig *tc, const char *file,
@@ -270,10 +277,9 @@ static int expected_tensors(const Model *m, const float *sinusoid_buffer, SafeTe
             .shape = {v->shape[0], v->ndim == 2 ? v->shape[1] : 0},
             .data = m->params + v->offset,
         };
-        if (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL &&
-            strcmp(v->name, "encoder.embedding.weight") == 0)
+        if (m->cfg.pos_encoding == POS_ENCODING_SINUSOIDAL && v->role == PARAM_TOKEN_EMBEDDING)
             out[n++] = (SafeTensorF32){
-                .name = PE_NAME, .ndim = 2,
+                .name = model_sinusoid_buffer_name(&m->cfg), .ndim = 2,
                 .shape = {MODEL_SINUSOID_BUFFER_LEN, m->cfg.d_model},
                 .data = sinusoid_buffer,
             };
@@ -405,6 +411,42 @@ int checkpoint_save_info(const char *path, const Model *m, const TokenizerConfig
     return rc;
 }
 
+/* Whether expected[i] shares its floats with an earlier tensor (a tied lm_head.weight
+ * is the embedding table). */
+static bool aliased(const SafeTensorF32 *expected, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (expected[j].data == expected[i].data)
+            return true;
+    return false;
+}
+
+/* A tied tensor's values in the file must be the ones already loaded under the
+ * first name (PyTorch's state_dict of a tied model holds the same table twice). */
+static int check_tied(const SafeTensorF32 *e, const SafeTensorF32 *expected, int i,
+                      const SafeTensor *t, const char *file, char *err, size_t err_len)
+{
+    const char *first = e->name;
+    for (int j = 0; j < i; j++)
+        if (expected[j].data == e->data) {
+            first = expected[j].name;
+            break;
+        }
+    float *values = malloc(t->numel * sizeof(float));
+    if (!values)
+        return errorf(err, err_len, "%s: out of memory", file);
+    safetensors_copy_f32(values, t);
+    size_t differ = t->numel;
+    for (size_t k = 0; k < t->numel && differ == t->numel; k++)
+        if (memcmp(&values[k], &e->data[k], sizeof(float)) != 0)
+            differ = k;
+    free(values);
+    if (differ == t->numel)
+        return 0;
+    return errorf(err, err_len, "%s: tensor '%s' differs from '%s' at index %zu, but the config "
+                  "ties them (tie_embeddings)", file, e->name, first, differ);
+}
+
 /* Every expected tensor present with its shape, none unexpected; copies the values. */
 static int load_tensors(Model *m, const SafeTensors *st, const char *file, char *err,
                         size_t err_len)
@@ -452,12 +494,14 @@ static int load_tensors(Model *m, const SafeTensors *st, const char *file, char 
                 if (!(fabsf(file_pe[j] - pe[j]) <= PE_TOLERANCE)) {
                     rc = errorf(err, err_len,
                               "%s: tensor '%s' row %zu column %zu is %g, not the sinusoid %g",
-                              file, PE_NAME, j / (size_t)m->cfg.d_model,
+                              file, e->name, j / (size_t)m->cfg.d_model,
                               j % (size_t)m->cfg.d_model, (double)file_pe[j], (double)pe[j]);
                     break;
                 }
             }
             free(file_pe);
+        } else if (aliased(expected, i)) {
+            rc = check_tied(e, expected, i, t, file, err, err_len);
         } else {
             safetensors_copy_f32((float *)e->data, t);
             rc = values_check(e->data, t->numel, false, file, e->name, "", err, err_len);

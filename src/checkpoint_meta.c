@@ -22,8 +22,8 @@ double float_for_json(float f)
 /* The struct at base as an unformatted JSON object (malloc'ed, cJSON_free), or NULL
  * with err (which names `what` and the key) when an enum value has no name or
  * memory runs out. */
-char *json_write_object(const JsonKey *keys, int n, const void *base, const char *what,
-                        char *err, size_t err_len)
+char *json_write_object(const JsonKey *keys, int n, const void *base, bool every_key,
+                        const char *what, char *err, size_t err_len)
 {
     cJSON *o = cJSON_CreateObject();
     bool ok = o != NULL;
@@ -38,6 +38,8 @@ char *json_write_object(const JsonKey *keys, int n, const void *base, const char
             ok = cJSON_AddNumberToObject(o, k->name, iv) != NULL;
             break;
         case J_BOOL:
+            if (k->omit_default && !every_key && !*(const bool *)field)
+                break;
             ok = cJSON_AddBoolToObject(o, k->name, *(const bool *)field) != NULL;
             break;
         case J_FLOAT:
@@ -46,7 +48,7 @@ char *json_write_object(const JsonKey *keys, int n, const void *base, const char
             break;
         case J_ENUM:
             memcpy(&iv, field, sizeof iv);
-            if (k->omit_default && iv == 0)
+            if (k->omit_default && !every_key && iv == 0)
                 break;
             if (!enum_name(k->names, iv)) {
                 cJSON_Delete(o);

@@ -24,7 +24,8 @@ typedef struct {
     size_t offset;           /* into the struct */
     const EnumNames *names;  /* J_ENUM: spelling.h's table (the field is an int-sized enum) */
     bool optional;           /* on load: absent keeps the struct's value */
-    bool omit_default;       /* on save: J_ENUM not written when it is value 0 */
+    bool omit_default;       /* on save: J_ENUM not written when it is value 0, J_BOOL when
+                              * false (unless the caller writes every key) */
     const char *ini_section; /* the INI config's key for the same value, whose range */
     const char *ini_key;     /* it must be in (config.c's table), or NULL */
 } JsonKey;
@@ -33,9 +34,9 @@ typedef struct {
 
 /* The struct at base as an unformatted JSON object (malloc'ed, cJSON_free), or NULL
  * with err (which names `what` and the key) when an enum value has no name or
- * memory runs out. */
-char *json_write_object(const JsonKey *keys, int n, const void *base, const char *what,
-                        char *err, size_t err_len);
+ * memory runs out. every_key: omit_default keys are written too. */
+char *json_write_object(const JsonKey *keys, int n, const void *base, bool every_key,
+                        const char *what, char *err, size_t err_len);
 /* Reads the table's keys of object o into the struct at base, in table order;
  * the first problem is reported as "<file>: <section>: key '<name>' ...". */
 int json_read_object(const cJSON *o, const JsonKey *keys, int n, void *base, const char *file,

@@ -139,7 +139,7 @@ int optimizer_state_save_matching(const char *path, const Optimizer *opt, uint64
     if (check_saveable(path, opt, err, err_len) != 0)
         return -1;
     char why[256];
-    char *config = json_write_object(OPTIM_KEYS, COUNT(OPTIM_KEYS), &opt->cfg, "optimizer", why,
+    char *config = json_write_object(OPTIM_KEYS, COUNT(OPTIM_KEYS), &opt->cfg, false, "optimizer", why,
                                      sizeof why);
     char step[32], num_params[32], hash[32];
     snprintf(step, sizeof step, "%ld", opt->step);

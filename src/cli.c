@@ -20,7 +20,7 @@ static const CliOption tui_options[] = {
 static const CliCommand tui_command = {
     .command = NULL,
     .synopsis = "[--config F] [--data F] [--val F] [--checkpoint F] [--ui-bench S [--headless]]\n"
-                "       " CLI_PROGRAM " train|eval|predict|tokenize [options]   (see COMMAND --help)",
+                "       " CLI_PROGRAM " train|eval|predict|tokenize|generate [options]   (see COMMAND --help)",
     .description =
         "Builds, trains and explains a small Transformer sentiment classifier live in the\n"
         "terminal. Without a command, opens the interactive visualiser.\n"
@@ -29,7 +29,8 @@ static const CliCommand tui_command = {
         "  train     train without the visualiser, save a checkpoint\n"
         "  eval      accuracy, per-class precision/recall/F1 and confusion matrix\n"
         "  predict   class probabilities (and attention) for sentences\n"
-        "  tokenize  learn a byte-level BPE tokenizer, or show the ids and pieces of texts",
+        "  tokenize  learn a byte-level BPE tokenizer, or show the ids and pieces of texts\n"
+        "  generate  write text with a language model ([model] task = lm)",
     .options = tui_options,
     .num_options = (int)(sizeof tui_options / sizeof tui_options[0]),
     .epilogue = "Exit status: 0 success, 1 error, 2 usage error.",
@@ -66,7 +67,7 @@ static int run_tui(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
         return CLI_EXIT_OK;
     }
     if (args.num_positional > 0) {
-        cli_error(NULL, err, "unknown command '%s' (commands: train, eval, predict, tokenize; see '"
+        cli_error(NULL, err, "unknown command '%s' (commands: train, eval, predict, tokenize, generate; see '"
                   CLI_PROGRAM " --help')", args.positional[0]);
         return CLI_EXIT_USAGE;
     }
@@ -107,6 +108,8 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
             return cli_predict(argc - 1, argv + 1, stdin, out, err);
         if (strcmp(cmd, "tokenize") == 0)
             return cli_tokenize(argc - 1, argv + 1, stdin, out, err);
+        if (strcmp(cmd, "generate") == 0)
+            return cli_generate(argc - 1, argv + 1, out, err);
     }
     return run_tui(argc, argv, out, err, tui);
 }

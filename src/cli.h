@@ -1,4 +1,4 @@
-/* The command line: `minillm-tui [train|eval|predict|tokenize] ...`. Every command writes
+/* The command line: `minillm-tui [train|eval|predict|tokenize|generate] ...`. Every command writes
  * its results to `out` and its one-line errors to `err`, and returns the exit
  * status (0 success, 2 usage error, 1 any other error), so tests run the
  * commands in-process. */
@@ -36,5 +36,6 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err);
 int cli_eval(int argc, char **argv, FILE *out, FILE *err);
 int cli_predict(int argc, char **argv, FILE *in, FILE *out, FILE *err);
 int cli_tokenize(int argc, char **argv, FILE *in, FILE *out, FILE *err);
+int cli_generate(int argc, char **argv, FILE *out, FILE *err);
 
 #endif

@@ -13,8 +13,10 @@
 
 static const CliOption eval_options[] = {
     {"checkpoint", "FILE", "the model to evaluate (safetensors saved by train)"},
-    {"data", "FILE", "labelled TSV or CSV file (default: the embedded held-out sentences)"},
-    {"json", NULL, "print one JSON object: n, accuracy, labels, confusion, per_class"},
+    {"data", "FILE", "labelled TSV or CSV file (default: the embedded held-out sentences); for a "
+                     "language model, a text (.txt, or a TSV/CSV's text column)"},
+    {"json", NULL, "print one JSON object: n, accuracy, labels, confusion, per_class (language "
+                   "model: loss, perplexity, bits_per_char, tokens)"},
 };
 
 static const CliCommand eval_command = {
@@ -23,7 +25,10 @@ static const CliCommand eval_command = {
     .description =
         "Evaluates a saved model: accuracy, per-class precision, recall, F1 and support,\n"
         "and the confusion matrix (rows: true class, columns: predicted class). The file's\n"
-        "labels must be among the checkpoint's; other lines are reported and skipped.",
+        "labels must be among the checkpoint's; other lines are reported and skipped.\n"
+        "A language model is evaluated by the protocol of the README: the text as one\n"
+        "stream, cut into blocks of max_len + 1 tokens, each predicting its tokens 2..n;\n"
+        "loss (nats per token), perplexity and bits per character.",
     .options = eval_options,
     .num_options = (int)(sizeof eval_options / sizeof eval_options[0]),
     .epilogue = NULL,
@@ -212,6 +217,11 @@ int cli_eval(int argc, char **argv, FILE *out, FILE *err)
     }
     if (run.note[0])
         cli_error(cmd, err, "%s", run.note);
+    if (run.lm) { /* a language model: loss, perplexity, bits per character */
+        rc = cli_eval_lm(&run, json, out, err);
+        run_close(&run);
+        return rc;
+    }
     const int K = run.num_labels;
     long *confusion = calloc((size_t)K * (size_t)K, sizeof *confusion);
     int bad = -1;

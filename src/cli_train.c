@@ -16,6 +16,8 @@
 
 /* The columns of the --metrics CSV, one row per step. */
 #define METRICS_COLUMNS "step,epoch,lr,loss,acc,val_loss,val_acc,sentences_per_s"
+/* The same for a language model: bits per character instead of accuracy. */
+#define METRICS_COLUMNS_LM "step,epoch,lr,loss,bpc,val_loss,val_bpc,tokens_per_s"
 
 static const CliOption train_options[] = {
     {"config", "FILE", "read settings from this INI file; the flags below override it"},
@@ -31,7 +33,8 @@ static const CliOption train_options[] = {
                      "with [train] save = best, the best model by validation accuracy (no FILE.optim)"},
     {"save-best", "FILE", "also save the model with the best validation accuracy here"},
     {"resume", "FILE", "continue a run saved by --save (FILE and FILE.optim; keeps its model and vocabulary)"},
-    {"metrics", "FILE", "write one CSV row per step: " METRICS_COLUMNS},
+    {"metrics", "FILE", "write one CSV row per step: " METRICS_COLUMNS
+                        " (language model: " METRICS_COLUMNS_LM ")"},
     {"quiet", NULL, "no progress output, only the summary"},
 };
 
@@ -43,7 +46,11 @@ static const CliCommand train_command = {
         "Trains the classifier without the visualiser. The vocabulary is built from the\n"
         "training sentences ([data] min_freq, max_vocab) and the classes from its labels.\n"
         "Progress (epoch, step, loss, accuracy, validation accuracy, sentences/s, ETA) is a\n"
-        "live line on a terminal and one line per epoch otherwise.",
+        "live line on a terminal and one line per epoch otherwise.\n"
+        "With [model] task = lm it trains a language model on the text of --data (a .txt\n"
+        "file whole, or the text column of a TSV/CSV; default: the embedded text) and\n"
+        "reports loss, bits per character and tokens/s; validation (--val, else the last\n"
+        "5 % of the text) follows the evaluation protocol of `eval`.",
     .options = train_options,
     .num_options = (int)(sizeof train_options / sizeof train_options[0]),
     .epilogue =
@@ -105,13 +112,21 @@ static int last_step_epoch(const TrainProgress *p)
 static void progress_line(char *buf, size_t len, const TrainProgress *p, long first_step)
 {
     char val[48] = "";
-    if (p->val_step >= 0)
+    if (p->is_lm && p->val_step >= 0)
+        snprintf(val, sizeof val, " val_bpc %.3f", (double)p->val_bpc);
+    else if (p->val_step >= 0)
         snprintf(val, sizeof val, " val_acc %5.1f%%", 100.0 * p->val_acc);
     long done = p->step - first_step;
     double eta = done > 0 ? p->elapsed_s / (double)done * (double)(p->total_steps - p->step) : 0;
     char eta_s[32];
     format_duration(eta_s, sizeof eta_s, eta);
     int epoch = last_step_epoch(p);
+    if (p->is_lm) {
+        snprintf(buf, len, "epoch %d/%d step %ld/%ld loss %.4f bpc %.3f%s %.0f tok/s ETA %s", epoch,
+                 p->epochs, p->step, p->total_steps, p->loss_avg, (double)p->bpc_avg, val,
+                 p->tokens_per_s, eta_s);
+        return;
+    }
     snprintf(buf, len, "epoch %d/%d step %ld/%ld loss %.4f acc %5.1f%%%s %.0f sent/s ETA %s",
              epoch, p->epochs, p->step, p->total_steps, p->loss_avg, 100.0 * p->acc_avg, val,
              p->sentences_per_s, eta_s);
@@ -121,7 +136,9 @@ static void show_progress(ProgressOut *po, const TrainProgress *p)
 {
     if (po->quiet)
         return;
-    bool epoch_end = p->step_in_epoch == 0 || p->done;
+    /* A language model's epochs are short: its plain lines follow the validations. */
+    bool epoch_end = p->is_lm ? p->val_step == p->step || p->done
+                              : p->step_in_epoch == 0 || p->done;
     char line[256];
     progress_line(line, sizeof line, p, po->first_step);
     if (po->live && (epoch_end || p->elapsed_s - po->last_draw >= 0.1)) {
@@ -141,13 +158,26 @@ static void show_progress(ProgressOut *po, const TrainProgress *p)
 /* One row; a failed write is kept in the writer (see train_loop). */
 static void write_metrics_row(FileWriter *metrics, const TrainProgress *p)
 {
+    /* A language model's bits per character where the classifier has accuracy. */
+    double acc = p->is_lm ? (double)p->loss / log(2.0) : (double)p->acc;
+    double val_acc = p->is_lm ? (double)p->val_bpc : (double)p->val_acc;
     file_writer_printf(metrics, "%ld,%d,%.6g,%.6f,%.6f,", p->step, last_step_epoch(p),
-                       (double)p->lr, (double)p->loss, (double)p->acc);
+                       (double)p->lr, (double)p->loss, acc);
     if (p->val_step == p->step)
-        file_writer_printf(metrics, "%.6f,%.6f,", (double)p->val_loss, (double)p->val_acc);
+        file_writer_printf(metrics, "%.6f,%.6f,", (double)p->val_loss, val_acc);
     else
         file_writer_printf(metrics, ",,");
-    file_writer_printf(metrics, "%.1f\n", p->sentences_per_s);
+    file_writer_printf(metrics, "%.1f\n", p->is_lm ? p->tokens_per_s : p->sentences_per_s);
+}
+
+/* "validation accuracy 81.2%" or, for a language model, "validation loss 1.2345
+ * (1.781 bits/char)": what the best model was chosen by. */
+static void best_text(char *buf, size_t len, const TrainProgress *p)
+{
+    if (p->is_lm)
+        snprintf(buf, len, "validation loss %.4f", (double)p->best_val_loss);
+    else
+        snprintf(buf, len, "validation accuracy %.1f%%", 100.0 * p->best_val_acc);
 }
 
 /* Parses argv into cfg and a. Returns an exit status; *help when --help was printed. */
@@ -225,10 +255,26 @@ static int train_loop(Run *run, const TrainArgs *a, FileWriter *metrics, Progres
     return rc < 0 ? LOOP_FAILED : LOOP_DONE;
 }
 
+static void print_summary_lm(FILE *out, const TrainProgress *p, long first_step, const char *took)
+{
+    fprintf(out, "%s %ld steps in %s (%.1f s), %.0f tokens/s; last epoch loss %.4f, "
+            "%.3f bits/char\n", interrupted ? "interrupted after" : "trained",
+            p->step - first_step, took, p->elapsed_s, p->tokens_per_s, (double)p->loss_avg,
+            (double)p->bpc_avg);
+    if (p->val_step >= 0)
+        fprintf(out, "validation: loss %.4f, perplexity %.3f, %.4f bits/char at step %ld; best loss "
+                "%.4f at step %ld\n", (double)p->val_loss, (double)p->val_perplexity,
+                (double)p->val_bpc, p->val_step, (double)p->best_val_loss, p->best_step);
+}
+
 static void print_summary(FILE *out, const TrainProgress *p, long first_step)
 {
     char took[32];
     format_duration(took, sizeof took, p->elapsed_s);
+    if (p->is_lm) {
+        print_summary_lm(out, p, first_step, took);
+        return;
+    }
     fprintf(out, "%s %ld steps in %s (%.1f s), %.0f sentences/s; last epoch loss %.4f, accuracy %.1f%%\n",
             interrupted ? "interrupted after" : "trained", p->step - first_step, took, p->elapsed_s,
             p->sentences_per_s, (double)p->loss_avg, 100.0 * p->acc_avg);
@@ -243,12 +289,14 @@ static int save_final(Run *run, const TrainArgs *a, FILE *out, char *msg, size_t
 {
     const TrainProgress *p = trainer_progress(run->trainer);
     RunSaveKind kind = run_save_kind(run);
+    char best[64];
+    best_text(best, sizeof best, p);
     if (a->save_path && run_save(run, a->save_path, kind, msg, msg_len) != 0)
         return -1;
     if (a->save_path && kind == RUN_SAVE_BEST)
-        fprintf(out, "saved the best model by validation accuracy (%.1f%% at step %ld) to %s "
+        fprintf(out, "saved the best model by %s at step %ld to %s "
                 "([train] save = best; no optimizer state, a resume needs save = last)\n",
-                100.0 * p->best_val_acc, p->best_step, a->save_path);
+                best, p->best_step, a->save_path);
     else if (a->save_path)
         fprintf(out, "saved the final model (step %ld) to %s, optimizer state to %s.optim%s\n",
                 p->step, a->save_path, a->save_path,
@@ -260,8 +308,8 @@ static int save_final(Run *run, const TrainArgs *a, FILE *out, char *msg, size_t
     if (run_save(run, a->best_path, RUN_SAVE_BEST, msg, msg_len) != 0)
         return -1;
     if (p->best_step >= 0)
-        fprintf(out, "saved the best model by validation accuracy (%.1f%% at step %ld) to %s\n",
-                100.0 * p->best_val_acc, p->best_step, a->best_path);
+        fprintf(out, "saved the best model by %s at step %ld to %s\n", best, p->best_step,
+                a->best_path);
     else
         fprintf(out, "no validation data: saved the final model to %s\n", a->best_path);
     return 0;
@@ -276,7 +324,12 @@ static int train_and_save(Run *run, const TrainArgs *a, FileWriter *metrics, FIL
     ProgressOut po = {.out = out, .quiet = a->quiet, .first_step = p->step};
     po.live = !a->quiet && isatty(fileno(out));
     po.columns = po.live ? terminal_columns(fileno(out)) : 0;
-    if (!a->quiet)
+    if (!a->quiet && run->lm)
+        fprintf(out, "training a language model on %ld tokens (%s), validating on %ld (%s); "
+                "vocabulary %d, %zu parameters, %ld steps\n",
+                run->lm->train.n, run->data_name, run->lm->val.n, run->lm->val_name,
+                vocab_size(run->vocab), run_model(run)->num_params, p->total_steps - p->step);
+    else if (!a->quiet)
         fprintf(out, "training on %d sentences (%s), validating on %d; vocabulary %d, %d classes, "
                 "%zu parameters, %ld steps\n",
                 run->train->n, run->data_name, run->val_ids ? run->val_ids->n : 0,
@@ -325,12 +378,12 @@ static int check_targets(const TrainArgs *a, char *msg, size_t msg_len)
 
 /* Opens --metrics (appended to on --resume) and writes its header on a new
  * file, flushed at once: a path that cannot be written fails before training. */
-static int open_metrics(FileWriter *w, const TrainArgs *a, char *msg, size_t msg_len)
+static int open_metrics(FileWriter *w, const TrainArgs *a, bool lm, char *msg, size_t msg_len)
 {
     if (file_writer_open(w, a->metrics_path, a->resume_path != NULL, msg, msg_len) != 0)
         return -1;
     if (ftell(w->f) <= 0)
-        file_writer_printf(w, METRICS_COLUMNS "\n");
+        file_writer_printf(w, "%s\n", lm ? METRICS_COLUMNS_LM : METRICS_COLUMNS);
     if (file_writer_flush(w, msg, msg_len) != 0) {
         char ignored[16];
         file_writer_close(w, ignored, sizeof ignored);
@@ -359,7 +412,7 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
     if (run.note[0])
         cli_error(cmd, err, "%s", run.note);
     FileWriter metrics = {0};
-    if (a.metrics_path && open_metrics(&metrics, &a, msg, sizeof msg) != 0) {
+    if (a.metrics_path && open_metrics(&metrics, &a, run.lm, msg, sizeof msg) != 0) {
         cli_error(cmd, err, "%s", msg);
         run_close(&run);
         return CLI_EXIT_FAILURE;

@@ -75,6 +75,11 @@ int cli_copy_path(const CliCommand *cmd, char *dst, size_t dst_len, const char *
 struct cJSON;
 int cli_print_json(FILE *out, const struct cJSON *root);
 
+/* `eval` of a language model's run (run->lm->val, the checkpoint's model): loss,
+ * perplexity, bits per character as text or JSON. Returns an exit status. */
+struct Run;
+int cli_eval_lm(struct Run *run, bool json, FILE *out, FILE *err);
+
 /* A probability or score rounded to 6 decimals for JSON: float noise helps nobody. */
 double cli_round6(double x);
 

@@ -30,6 +30,9 @@ _Static_assert(sizeof(OptimKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(LrScheduleKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(TokenizerKind) == sizeof(int), "enum size");
 _Static_assert(sizeof(TrainSaveKind) == sizeof(int), "enum size");
+_Static_assert(sizeof(ModelTask) == sizeof(int), "enum size");
+_Static_assert(sizeof(NormPlacement) == sizeof(int), "enum size");
+_Static_assert(sizeof(SyntheticTask) == sizeof(int), "enum size");
 
 AppConfig app_config_default(void)
 {
@@ -47,6 +50,9 @@ AppConfig app_config_default(void)
     c.model.pad_mask = true;
     c.model.causal = false;
     c.model.pooling = POOLING_MEAN;
+    c.model.task = MODEL_TASK_CLASSIFY;
+    c.model.norm = NORM_POST;
+    c.model.tie_embeddings = false;
 
     c.train.epochs = 20;
     c.train.batch_size = 16;
@@ -75,6 +81,7 @@ AppConfig app_config_default(void)
     c.train.oversample_extra = 1;
     c.train.embedding_init_std = 1.0f;
     c.train.save = TRAIN_SAVE_LAST;
+    c.train.max_steps = 0;
 
     c.data.val_fraction = 0.1f;
     c.data.tokenizer = (TokenizerConfig){TOKENIZER_WORDS, true};
@@ -82,6 +89,7 @@ AppConfig app_config_default(void)
     c.data.max_vocab = 20000;
     c.data.length_buckets = true;
     c.data.max_file_mb = DATASET_DEFAULT_MAX_FILE_MB;
+    c.data.synthetic = SYNTHETIC_NONE;
 
     c.ui.fps = 20;
     c.ui.pace = 15.0f;
@@ -141,6 +149,9 @@ static const Key KEYS[] = {
     BOOL("model", "pad_mask", model.pad_mask),
     BOOL("model", "causal", model.causal),
     ENUM("model", "pooling", model.pooling, POOLING),
+    ENUM("model", "task", model.task, TASK),
+    ENUM("model", "norm", model.norm, NORM),
+    BOOL("model", "tie_embeddings", model.tie_embeddings),
 
     INT("train", "epochs", train.epochs, 1, 1000000, "an integer from 1 to 1000000"),
     INT("train", "batch_size", train.batch_size, 1, 65536, "an integer from 1 to 65536"),
@@ -180,6 +191,8 @@ static const Key KEYS[] = {
     FLT("train", "embedding_init_std", train.embedding_init_std, 0, true, 100, false,
         "a number in (0, 100]"),
     ENUM("train", "save", train.save, SAVE),
+    INT("train", "max_steps", train.max_steps, 0, 1000000000,
+        "0 (the epochs decide) or the most optimizer steps"),
 
     STR("data", "train", data.train_path, NULL, "a .tsv or .csv file, or empty for the embedded dataset"),
     STR("data", "val", data.val_path, NULL, "a .tsv or .csv file, or empty to split from train"),
@@ -192,6 +205,7 @@ static const Key KEYS[] = {
     INT0("data", "max_vocab", data.max_vocab, 3, 10000000, "0 (unlimited) or an integer from 3 to 10000000"),
     BOOL("data", "length_buckets", data.length_buckets),
     INT("data", "max_file_mb", data.max_file_mb, 1, 1048576, "an integer from 1 to 1048576 (MiB)"),
+    ENUM("data", "synthetic", data.synthetic, SYNTHETIC),
 
     INT("ui", "fps", ui.fps, 1, 120, "an integer from 1 to 120"),
     FLT("ui", "pace", ui.pace, 0, false, 10000, false, "0 (no limit) or steps per second up to 10000"),
@@ -657,6 +671,31 @@ int app_config_label_names(const char *value, char *buf, size_t buf_len, const c
     return n;
 }
 
+/* The keys that only mean something for one task. */
+static int validate_lm_keys(const AppConfig *cfg, char *err, size_t err_len)
+{
+    char at[1100];
+    const Key *task = find_key("model", "task");
+    if (cfg->model.task == MODEL_TASK_LM && cfg->data.tokenizer.kind != TOKENIZER_CHAR) {
+        origin_prefix(cfg, find_key("data", "tokenizer"), task, at, sizeof at);
+        return errorf(err, err_len, "%sdata.tokenizer = %s: the language model (model.task = lm) "
+                      "needs data.tokenizer = char (word tokens lose the spaces it must write)",
+                      at, enum_name(&TOKENIZER_NAMES, cfg->data.tokenizer.kind));
+    }
+    if (cfg->model.task != MODEL_TASK_LM && cfg->model.tie_embeddings) {
+        origin_prefix(cfg, find_key("model", "tie_embeddings"), task, at, sizeof at);
+        return errorf(err, err_len, "%smodel.tie_embeddings = true needs model.task = lm (the "
+                      "classifier has no output embedding to tie)", at);
+    }
+    if (cfg->model.task != MODEL_TASK_LM && cfg->data.synthetic != SYNTHETIC_NONE) {
+        origin_prefix(cfg, find_key("data", "synthetic"), task, at, sizeof at);
+        return errorf(err, err_len, "%sdata.synthetic = %s needs model.task = lm (the synthetic "
+                      "tasks are texts to continue)", at,
+                      enum_name(&SYNTHETIC_NAMES, cfg->data.synthetic));
+    }
+    return 0;
+}
+
 int app_config_validate(const AppConfig *cfg, char *err, size_t err_len)
 {
     char at[1100]; /* "file:line: " or "config: " */
@@ -697,6 +736,8 @@ int app_config_validate(const AppConfig *cfg, char *err, size_t err_len)
         return errorf(err, err_len, "%sdata.label_names = %s: %s (allowed: %s)", at,
                       cfg->data.label_names, why, find_key("data", "label_names")->info.allowed);
     }
+    if (validate_lm_keys(cfg, err, err_len) != 0)
+        return -1;
     char model_err[256];
     if (model_config_validate(m, model_err, sizeof model_err) != 0)
         return errorf(err, err_len, "config: model: %s", model_err);

@@ -13,6 +13,7 @@
 
 #include "model/model.h"
 #include "model/optim.h"
+#include "lm_synthetic.h"
 #include "text.h"
 
 typedef enum { TRAIN_SAVE_LAST = 0, TRAIN_SAVE_BEST = 1 } TrainSaveKind;
@@ -44,6 +45,7 @@ typedef struct {
                                * embedded input (Miyato et al. 2017); 0 = off */
     float embedding_init_std; /* std of the initial token embeddings (PyTorch: 1) */
     TrainSaveKind save;       /* which weights --save writes: the last or the best by validation */
+    int max_steps;            /* most optimizer steps (fewer than the epochs would take); 0 = off */
 } TrainConfig;
 
 typedef struct {
@@ -57,6 +59,7 @@ typedef struct {
     int max_vocab;            /* 0 = unlimited */
     bool length_buckets;      /* batch sentences of similar length together */
     int max_file_mb;          /* a data file above this many MiB is refused unread */
+    SyntheticTask synthetic;  /* language model: train on a generated task instead of text */
 } DataConfig;
 
 typedef struct {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -275,12 +276,46 @@ static int open_trainer(Run *r, const RunSpec *spec, char *err, size_t err_len)
     return restore_optimizer(r, spec->checkpoint, spec->resume, err, err_len);
 }
 
+/* A language model's run: its text, vocabulary and trainer (see LmData). */
+static int open_lm_parts(Run *r, const RunSpec *spec, char *err, size_t err_len)
+{
+    if (spec->purpose == RUN_PREDICT)
+        return 0;
+    if (!(r->lm = calloc(1, sizeof *r->lm)))
+        return errorf(err, err_len, "out of memory");
+    const DataConfig *dc = &r->cfg.data;
+    if (spec->purpose == RUN_EVAL) {
+        if (lm_data_open_eval(r->lm, dc, r->cfg.train.seed, r->vocab, spec->log, err, err_len) != 0)
+            return -1;
+        snprintf(r->data_name, sizeof r->data_name, "%.1000s", r->lm->val_name);
+        note_skipped(r, r->lm->val_name, r->lm->skipped);
+        return 0;
+    }
+    if (lm_data_open_train(r->lm, dc, r->cfg.train.seed, r->vocab, r->cfg.model.max_len + 1,
+                           spec->log, err, err_len) != 0)
+        return -1;
+    snprintf(r->data_name, sizeof r->data_name, "%s", r->lm->train_name);
+    note_skipped(r, r->lm->train_name, r->lm->skipped);
+    if (!spec->checkpoint) {
+        r->vocab = r->lm->vocab;
+        r->cfg.model.vocab_size = vocab_size(r->vocab);
+        r->cfg.model.num_classes = 0;
+    }
+    Model *model = r->checkpoint.model; /* NULL: fresh weights */
+    r->checkpoint.model = r->model = NULL; /* the trainer owns it now, also on failure */
+    if (!(r->trainer = trainer_create_lm(&r->cfg, model, r->lm, err, err_len)))
+        return -1;
+    return spec->checkpoint ? restore_optimizer(r, spec->checkpoint, spec->resume, err, err_len) : 0;
+}
+
 static int open_parts(Run *r, const RunSpec *spec, char *err, size_t err_len)
 {
     if (!spec->checkpoint && (spec->purpose != RUN_TRAIN || spec->resume))
         return errorf(err, err_len, "no checkpoint given (a saved model is needed here)");
     if (spec->checkpoint && load_checkpoint(r, spec->checkpoint, err, err_len) != 0)
         return -1;
+    if (r->cfg.model.task == MODEL_TASK_LM)
+        return open_lm_parts(r, spec, err, err_len);
     switch (spec->purpose) {
     case RUN_PREDICT:
         return 0;
@@ -319,6 +354,9 @@ void run_close(Run *r)
     dataset_free(r->train);
     dataset_free(r->val);
     vocab_free(r->built_vocab);
+    if (r->lm)
+        lm_data_close(r->lm);
+    free(r->lm);
     checkpoint_free(&r->checkpoint);
     memset(r, 0, sizeof *r);
 }

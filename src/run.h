@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "dataset.h"
+#include "lm_data.h"
 #include "trainer.h"
 
 /* What the run is for: it decides what run_open builds. */
@@ -51,6 +52,11 @@ typedef struct Run {
                                  * held-out part) */
     EncodedDataset *train_ids;  /* token ids of train */
     EncodedDataset *val_ids;    /* token ids of val; NULL when val is NULL or empty */
+    LmData *lm;                 /* a language model (model.task = lm, the config's or the
+                                 * checkpoint's): its text streams instead of the
+                                 * datasets above (RUN_TRAIN: training and validation;
+                                 * RUN_EVAL: the text to evaluate, lm->val); vocab is
+                                 * then its char vocabulary, labels NULL */
     Trainer *trainer;           /* RUN_TRAIN */
     Model *model;               /* RUN_EVAL, RUN_PREDICT: the checkpoint's weights */
     char data_name[1024];       /* the file trained on or evaluated, or which embedded set */

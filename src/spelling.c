@@ -12,10 +12,15 @@
 _Static_assert(LAYERNORM_WORKSHOP == 0 && LAYERNORM_STANDARD == 1, "LayerNormKind values");
 _Static_assert(POS_ENCODING_SINUSOIDAL == 0 && POS_ENCODING_LEARNED == 1, "PosEncodingKind values");
 _Static_assert(POOLING_MEAN == 0 && POOLING_MAX == 1, "PoolingKind values");
-_Static_assert(TOKENIZER_WHITESPACE == 0 && TOKENIZER_WORDS == 1, "TokenizerKind values");
+_Static_assert(TOKENIZER_WHITESPACE == 0 && TOKENIZER_WORDS == 1 && TOKENIZER_CHAR == 2,
+               "TokenizerKind values");
 _Static_assert(OPTIM_ADAM == 0 && OPTIM_ADAMW == 1, "OptimKind values");
 _Static_assert(LR_CONSTANT == 0 && LR_WARMUP_COSINE == 1, "LrScheduleKind values");
 _Static_assert(TRAIN_SAVE_LAST == 0 && TRAIN_SAVE_BEST == 1, "TrainSaveKind values");
+_Static_assert(MODEL_TASK_CLASSIFY == 0 && MODEL_TASK_LM == 1, "ModelTask values");
+_Static_assert(NORM_POST == 0 && NORM_PRE == 1, "NormPlacement values");
+_Static_assert(SYNTHETIC_NONE == 0 && SYNTHETIC_COPY == 1 && SYNTHETIC_REVERSE == 2 &&
+               SYNTHETIC_SORT == 3, "SyntheticTask values");
 
 #define ENUM_NAMES(TABLE, ALLOWED, ...)                                                    \
     static const char *const TABLE##_LIST[] = {__VA_ARGS__};                               \
@@ -25,10 +30,13 @@ _Static_assert(TRAIN_SAVE_LAST == 0 && TRAIN_SAVE_BEST == 1, "TrainSaveKind valu
 ENUM_NAMES(LAYERNORM_NAMES, LAYERNORM_ALLOWED, "workshop", "standard");
 ENUM_NAMES(POS_ENCODING_NAMES, POS_ENCODING_ALLOWED, "sinusoidal", "learned");
 ENUM_NAMES(POOLING_NAMES, POOLING_ALLOWED, "mean", "max");
-ENUM_NAMES(TOKENIZER_NAMES, TOKENIZER_ALLOWED, "whitespace", "words");
+ENUM_NAMES(TOKENIZER_NAMES, TOKENIZER_ALLOWED, "whitespace", "words", "char");
 ENUM_NAMES(OPTIMIZER_NAMES, OPTIMIZER_ALLOWED, "adam", "adamw");
 ENUM_NAMES(SCHEDULE_NAMES, SCHEDULE_ALLOWED, "constant", "warmup_cosine");
 ENUM_NAMES(SAVE_NAMES, SAVE_ALLOWED, "last", "best");
+ENUM_NAMES(TASK_NAMES, TASK_ALLOWED, "classify", "lm");
+ENUM_NAMES(NORM_NAMES, NORM_ALLOWED, "post", "pre");
+ENUM_NAMES(SYNTHETIC_NAMES, SYNTHETIC_ALLOWED, "none", "copy", "reverse", "sort");
 
 const char *enum_name(const EnumNames *e, int value)
 {

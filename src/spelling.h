@@ -18,10 +18,13 @@ typedef struct {
 #define LAYERNORM_ALLOWED "workshop, standard"
 #define POS_ENCODING_ALLOWED "sinusoidal, learned"
 #define POOLING_ALLOWED "mean, max"
-#define TOKENIZER_ALLOWED "whitespace, words"
+#define TOKENIZER_ALLOWED "whitespace, words, char"
 #define OPTIMIZER_ALLOWED "adam, adamw"
 #define SCHEDULE_ALLOWED "constant, warmup_cosine"
 #define SAVE_ALLOWED "last, best"
+#define TASK_ALLOWED "classify, lm"
+#define NORM_ALLOWED "post, pre"
+#define SYNTHETIC_ALLOWED "none, copy, reverse, sort"
 
 extern const EnumNames LAYERNORM_NAMES;    /* LayerNormKind (model/model.h) */
 extern const EnumNames POS_ENCODING_NAMES; /* PosEncodingKind (model/model.h) */
@@ -30,6 +33,9 @@ extern const EnumNames TOKENIZER_NAMES;    /* TokenizerKind (text.h) */
 extern const EnumNames OPTIMIZER_NAMES;    /* OptimKind (model/optim.h) */
 extern const EnumNames SCHEDULE_NAMES;     /* LrScheduleKind (model/optim.h) */
 extern const EnumNames SAVE_NAMES;         /* TrainSaveKind (config.h) */
+extern const EnumNames TASK_NAMES;         /* ModelTask (model/model.h) */
+extern const EnumNames NORM_NAMES;         /* NormPlacement (model/model.h) */
+extern const EnumNames SYNTHETIC_NAMES;    /* SyntheticTask (lm_synthetic.h) */
 
 /* The name of value, or NULL when value is not one of the enum's. */
 const char *enum_name(const EnumNames *e, int value);

@@ -162,6 +162,13 @@ static bool next_token(TokenizerKind kind, const unsigned char *text, size_t len
 {
     size_t i = *pos, clen;
     CharClass cc = CC_SPACE;
+    if (kind == TOKENIZER_CHAR) {
+        if (i >= len) return false;
+        char_class(text + i, len - i, &clen);
+        *start = i;
+        *end = *pos = i + clen;
+        return true;
+    }
     while (i < len && (cc = char_class(text + i, len - i, &clen)) == CC_SPACE) i += clen;
     if (i >= len) { *pos = len; return false; }
     *start = i;
@@ -514,4 +521,56 @@ int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text,
         if (token_text) token_text[i][0] = '\0';
     }
     return kept;
+}
+
+size_t utf8_count_chars(const char *s, size_t len)
+{
+    size_t i = 0, count = 0;
+    while (i < len) {
+        size_t n = utf8_char_len(s + i, len - i);
+        i += n ? n : 1;
+        count++;
+    }
+    return count;
+}
+
+long encode_text(const TokenizerConfig *tc, const Vocab *v, const char *text, size_t len, int *ids,
+                 int *chars)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t pos = 0, start, end;
+    char small[256];
+    long count = 0;
+    while (next_token(tc->kind, t, len, &pos, &start, &end)) {
+        size_t n = end - start;
+        char *tok = n < sizeof small ? small : malloc(n + 1);
+        if (!tok)
+            return -1;
+        copy_token(tok, t + start, n, tc->lowercase);
+        ids[count] = vocab_lookup(v, tok);
+        if (chars)
+            chars[count] = (int)utf8_count_chars(tok, n);
+        if (tok != small) free(tok);
+        count++;
+    }
+    return count;
+}
+
+void vocab_builder_add_text(VocabBuilder *vb, const TokenizerConfig *tc, const char *text,
+                            size_t len)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t pos = 0, start, end;
+    char small[256];
+    while (next_token(tc->kind, t, len, &pos, &start, &end)) {
+        size_t n = end - start;
+        char *tok = n < sizeof small ? small : malloc(n + 1);
+        if (!tok) {
+            vb->failed = true;
+            return;
+        }
+        copy_token(tok, t + start, n, tc->lowercase);
+        vocab_builder_add(vb, tok);
+        if (tok != small) free(tok);
+    }
 }

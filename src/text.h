@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { TOKENIZER_WHITESPACE = 0, TOKENIZER_WORDS = 1 } TokenizerKind;
+/* TOKENIZER_CHAR: every Unicode code point is a token, spaces and newlines
+ * included (an invalid UTF-8 byte is a one-byte token); the language model's. */
+typedef enum { TOKENIZER_WHITESPACE = 0, TOKENIZER_WORDS = 1, TOKENIZER_CHAR = 2 } TokenizerKind;
 
 typedef struct {
     TokenizerKind kind;
@@ -40,6 +42,10 @@ typedef struct VocabBuilder VocabBuilder;
 VocabBuilder *vocab_builder_create(void);
 /* Counts one token. "<PAD>" and "<UNK>" themselves are ignored. */
 void vocab_builder_add(VocabBuilder *vb, const char *token);
+/* Counts every token of text[0..len) as tokenize would cut it (the language
+ * model's vocabulary: with TOKENIZER_CHAR, every code point). */
+void vocab_builder_add_text(VocabBuilder *vb, const TokenizerConfig *tc, const char *text,
+                            size_t len);
 /* min_freq >= 1; max_size counts <PAD> and <UNK> (0 = unlimited); ties in frequency
  * at the max_size cut are broken by byte order of the word. */
 Vocab *vocab_build(VocabBuilder *vb, int min_freq, int max_size);
@@ -60,6 +66,16 @@ int vocab_lookup(const Vocab *v, const char *token);
  * UTF-8 character boundary; unused rows are empty strings). */
 int encode_sentence(const TokenizerConfig *tc, const Vocab *v, const char *text, int max_len,
                     int *ids, char (*token_text)[32]);
+
+/* A whole text as token ids, without truncation or padding (the language
+ * model's stream): ids gets one entry per token (at most len: a token has at
+ * least one byte) and chars (may be NULL) the number of characters (code
+ * points) of each token's text, which bits per character count. Returns the
+ * number of tokens, or -1 when out of memory for a giant token. */
+long encode_text(const TokenizerConfig *tc, const Vocab *v, const char *text, size_t len, int *ids,
+                 int *chars);
+/* Code points in s[0..len) (an invalid byte counts as one). */
+size_t utf8_count_chars(const char *s, size_t len);
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);

@@ -29,6 +29,17 @@ typedef struct {
     int batch_len;                   /* T fed for the last batch (model_tokens_to_feed:
                                         its longest sentence with the padding mask, else
                                         max_len) */
+    /* Language model (model.task = lm); for the classifier is_lm is false and
+     * these stay 0. Its sentences_per_s counts training windows of max_len + 1
+     * tokens; acc and acc_avg stay 0; the best model is the one of lowest
+     * validation loss (best_step). Validation figures follow the evaluation
+     * protocol of src/lm_eval.h. */
+    bool is_lm;
+    float ppl_avg;                   /* exp(loss_avg): training perplexity, this epoch */
+    float bpc_avg;                   /* training bits per character, this epoch */
+    float val_perplexity, val_bpc;   /* last validation pass (val_loss is its mean nats) */
+    float best_val_loss;             /* of the best validation pass (best_step) */
+    double tokens_per_s;             /* predicted training tokens per second, this epoch */
 } TrainProgress;
 
 #endif

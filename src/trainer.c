@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "errors.h"
+#include "lm_score.h"
 #include "memory.h"
 #include "model/adversarial.h"
 
@@ -56,6 +57,14 @@ struct Trainer {
     float *adv_delta;           /* (B, max_T, C) adversarial perturbation; NULL when off */
     uint8_t *rare_words;        /* (V) words for rare_word_dropout; NULL when off */
 
+    const LmData *lm;           /* language model: its data (windows, validation); NULL
+                                 * for the classifier */
+    int *lm_window;             /* (max_T + 1) one training window */
+    char *lm_window_text;       /* (max_T + 1) generated text of a synthetic window */
+    int *lm_targets;            /* (B, max_T) the token after each input token */
+    double lm_chars_sum;        /* characters of the predicted tokens, this epoch */
+    long lm_tokens_sum;         /* predicted tokens, this epoch */
+
     bool epoch_started;         /* running sums belong to the current epoch */
     double loss_sum;            /* sum over sentences of this epoch */
     long correct_sum, seen;
@@ -80,6 +89,7 @@ static void seed_stream(Rng *rng, uint64_t seed, uint64_t purpose, uint64_t inde
 #define STREAM_DROPOUT 2u
 #define STREAM_WORD_DROPOUT 3u
 #define STREAM_WORD_DELETE 4u
+#define STREAM_LM_WINDOWS 5u
 
 /* PyTorch's nn.Embedding draws N(0, 1); the encoder multiplies by sqrt(d_model), so with
  * Adam (steps of about lr whatever the scale) a word's vector moves slowly relative to
@@ -281,6 +291,14 @@ static Model *model_clone(const Model *src, char *err, size_t err_len)
     return m;
 }
 
+/* Steps of the run: the epochs', or [train] max_steps when that is fewer. */
+static long planned_steps(const Trainer *t)
+{
+    long total = (long)t->num_batches * t->cfg.train.epochs;
+    int max_steps = t->cfg.train.max_steps;
+    return max_steps > 0 && max_steps < total ? max_steps : total;
+}
+
 static void reset_progress(Trainer *t)
 {
     int spe = t->num_batches;
@@ -288,8 +306,9 @@ static void reset_progress(Trainer *t)
     memset(p, 0, sizeof *p);
     p->epochs = t->cfg.train.epochs;
     p->steps_per_epoch = spe;
-    p->total_steps = (long)spe * p->epochs;
-    p->has_val = t->val != NULL && t->val->n > 0;
+    p->total_steps = planned_steps(t);
+    p->has_val = t->lm ? t->lm->val.n >= 2 : t->val != NULL && t->val->n > 0;
+    p->is_lm = t->lm != NULL;
     p->val_step = -1;
     p->best_step = -1;
     p->lr = lr_schedule_at(&t->schedule, 0) * t->lr_scale;
@@ -299,6 +318,8 @@ static void reset_progress(Trainer *t)
     t->correct_sum = t->seen = 0;
     t->epoch_time_s = 0;
     t->prepared_epoch = -1;
+    t->lm_chars_sum = 0;
+    t->lm_tokens_sum = 0;
 }
 
 /* epochs and batch size usable, training data present: 0, or -1 with err. */
@@ -390,6 +411,25 @@ static int alloc_options(Trainer *t, char *err, size_t err_len)
     return 0;
 }
 
+/* The optimizer, the learning-rate schedule over the planned steps, progress at step 0. */
+static int start_run(Trainer *t, char *err, size_t err_len)
+{
+    const TrainConfig *tc = &t->cfg.train;
+    if (optimizer_init(&t->opt, &tc->optim, t->model->num_params) != 0)
+        return errorf(err, err_len, "out of memory (optimizer state for %zu parameters)",
+                      t->model->num_params);
+    const long total = planned_steps(t);
+    t->schedule = (LrSchedule){
+        .kind = tc->schedule,
+        .peak_lr = tc->optim.lr,
+        .warmup_steps = (long)((double)tc->warmup_fraction * (double)total + 0.5),
+        .total_steps = total,
+        .min_lr = tc->min_lr,
+    };
+    reset_progress(t);
+    return 0;
+}
+
 Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset *train,
                         const EncodedDataset *val, char *err, size_t err_len)
 {
@@ -427,20 +467,8 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     plan_batches(t);
     if (alloc_batches(t, err, err_len) != 0 || alloc_options(t, err, err_len) != 0)
         goto fail;
-    if (optimizer_init(&t->opt, &cfg->train.optim, t->model->num_params) != 0) {
-        errorf(err, err_len, "out of memory (optimizer state for %zu parameters)",
-               t->model->num_params);
+    if (start_run(t, err, err_len) != 0)
         goto fail;
-    }
-    const long total = (long)t->num_batches * cfg->train.epochs;
-    t->schedule = (LrSchedule){
-        .kind = cfg->train.schedule,
-        .peak_lr = cfg->train.optim.lr,
-        .warmup_steps = (long)((double)cfg->train.warmup_fraction * (double)total + 0.5),
-        .total_steps = total,
-        .min_lr = cfg->train.min_lr,
-    };
-    reset_progress(t);
     return t;
 fail:
     trainer_free(t);
@@ -466,6 +494,9 @@ void trainer_free(Trainer *t)
     free(t->labels);
     free(t->adv_delta);
     free(t->rare_words);
+    free(t->lm_window);
+    free(t->lm_window_text);
+    free(t->lm_targets);
     free(t);
 }
 
@@ -508,8 +539,14 @@ int trainer_evaluate(Trainer *t, const EncodedDataset *d, float *loss, float *ac
     return isfinite(*loss) ? 0 : -1;
 }
 
+static void validate_lm(Trainer *t);
+
 static void validate(Trainer *t)
 {
+    if (t->lm) {
+        validate_lm(t);
+        return;
+    }
     TrainProgress *p = &t->prog;
     float loss, acc;
     bool ok = trainer_evaluate(t, t->val, &loss, &acc) == 0;
@@ -573,6 +610,14 @@ static int not_finite(const TrainProgress *p, const char *what, float value, con
     return errorf(err, err_len, "step %ld (epoch %d): the %s is %s; weights left as before this "
                   "step (try a lower %s)", p->step + 1, p->epoch + 1, what,
                   isnan(value) ? "NaN" : "infinite", advice);
+}
+
+/* optimizer_step refused the step: an update that would go NaN or infinite. */
+static int update_not_finite(const TrainProgress *p, char *err, size_t err_len)
+{
+    return errorf(err, err_len, "step %ld (epoch %d): the update would make a weight or an "
+                  "optimizer moment NaN or infinite (training diverged); weights left as before "
+                  "this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
 }
 
 /* The epoch's order on its first step, and its running sums cleared. */
@@ -693,7 +738,8 @@ static void record_step(Trainer *t, int count, int T, float loss, int correct, f
     p->acc_avg = (float)t->correct_sum / (float)t->seen;
 
     bool end_of_epoch = p->step_in_epoch >= p->steps_per_epoch;
-    bool end_of_training = end_of_epoch && p->epoch + 1 >= p->epochs;
+    bool end_of_training = (end_of_epoch && p->epoch + 1 >= p->epochs) ||
+                           p->step >= p->total_steps; /* [train] max_steps */
     if (p->has_val) {
         int every = t->cfg.train.eval_every;
         if ((every > 0 && p->step % every == 0) || (every <= 0 && end_of_epoch) || end_of_training)
@@ -712,11 +758,15 @@ static void record_step(Trainer *t, int count, int T, float loss, int correct, f
     }
 }
 
+static int lm_step(Trainer *t, char *err, size_t err_len);
+
 int trainer_step(Trainer *t, char *err, size_t err_len)
 {
     TrainProgress *p = &t->prog;
     if (p->done)
         return 1;
+    if (t->lm)
+        return lm_step(t, err, err_len);
     double t0 = now_s();
     begin_epoch(t);
     int count;
@@ -734,9 +784,7 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
     if (!isfinite(norm))
         return not_finite(p, "gradient", norm, "learning rate", err, err_len);
     if (optimizer_step(&t->opt, m->params, m->grads, lr) != 0)
-        return errorf(err, err_len, "step %ld (epoch %d): the update would make a weight or an "
-                      "optimizer moment NaN or infinite (training diverged); weights left as "
-                      "before this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
+        return update_not_finite(p, err, err_len);
     if (t->weight_average)
         update_weight_average(t);
     record_step(t, count, T, loss, correct, lr, norm, t0);
@@ -799,8 +847,9 @@ int trainer_set_step(Trainer *t, long step, char *err, size_t err_len)
     reset_progress(t);
     p->step = step;
     if (step == p->total_steps) {
-        p->epoch = p->epochs - 1;
-        p->step_in_epoch = p->steps_per_epoch;
+        /* The epoch of the last step (the last epoch unless max_steps cut the run). */
+        p->epoch = step > 0 ? (int)((step - 1) / p->steps_per_epoch) : 0;
+        p->step_in_epoch = step - (long)p->epoch * p->steps_per_epoch;
         p->done = true;
     } else {
         p->epoch = (int)(step / p->steps_per_epoch);
@@ -829,4 +878,205 @@ void trainer_reset(Trainer *t)
         model_copy_params(t->best, t->model);
     optimizer_reset(&t->opt);
     reset_progress(t);
+}
+
+/* ------------------------------------------------------------ language model */
+
+/* Options of the classifier's training that the language model does not take. */
+static int check_run_lm(const AppConfig *cfg, const LmData *data, char *err, size_t err_len)
+{
+    const TrainConfig *tc = &cfg->train;
+    if (cfg->model.task != MODEL_TASK_LM)
+        return errorf(err, err_len, "model.task is not lm: this is the language model's trainer");
+    if (tc->epochs < 1 || tc->batch_size < 1)
+        return errorf(err, err_len, "epochs and batch_size must be at least 1 (got %d and %d)",
+                      tc->epochs, tc->batch_size);
+    const struct { const char *key; float value; } unused[] = {
+        {"label_smoothing", tc->label_smoothing}, {"word_dropout", tc->word_dropout},
+        {"rare_word_dropout", tc->rare_word_dropout}, {"word_delete", tc->word_delete},
+        {"oversample_min_tokens", (float)tc->oversample_min_tokens},
+        {"rdrop_alpha", tc->rdrop_alpha}, {"adversarial_eps", tc->adversarial_eps},
+    };
+    for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++)
+        if (unused[i].value != 0)
+            return errorf(err, err_len, "train.%s = %g is a classifier option; the language model "
+                          "(model.task = lm) does not use it (set it to 0)", unused[i].key,
+                          (double)unused[i].value);
+    if (data->synthetic == SYNTHETIC_NONE && data->train.n < cfg->model.max_len + 1)
+        return errorf(err, err_len, "%s: the training text has %ld tokens, fewer than max_len + 1 "
+                      "= %d", data->train_name, data->train.n, cfg->model.max_len + 1);
+    return 0;
+}
+
+/* Batches of batch_size windows of max_len + 1 tokens; an epoch is the
+ * training text's tokens once (rounded up), or LM_SYNTHETIC_STEPS_PER_EPOCH. */
+static void plan_lm(Trainer *t)
+{
+    const int B = t->cfg.train.batch_size, T = t->model->cfg.max_len;
+    t->train_B = t->batch_size = B;
+    t->max_T = T;
+    long per_step = (long)B * T, n = t->lm->train.n;
+    t->num_batches = t->lm->synthetic != SYNTHETIC_NONE ? LM_SYNTHETIC_STEPS_PER_EPOCH
+                                                        : (int)((n + per_step - 1) / per_step);
+    if (t->num_batches < 1)
+        t->num_batches = 1;
+}
+
+static int alloc_lm(Trainer *t, char *err, size_t err_len)
+{
+    const size_t B = (size_t)t->batch_size, T = (size_t)t->max_T;
+    t->tokens = malloc(B * T * sizeof *t->tokens);
+    t->lm_targets = malloc(B * T * sizeof *t->lm_targets);
+    t->lm_window = malloc((T + 1) * sizeof *t->lm_window);
+    t->lm_window_text = malloc(T + 1);
+    t->acts = activations_create(t->model, t->batch_size, t->max_T);
+    if (!t->tokens || !t->lm_targets || !t->lm_window || !t->lm_window_text || !t->acts)
+        return errorf(err, err_len, "out of memory (batch %d x %d)", t->batch_size, t->max_T);
+    const TrainConfig *tc = &t->cfg.train;
+    if (tc->ema_decay > 0 || tc->swa_start > 0) {
+        if (!(t->weight_average = model_clone(t->model, err, err_len)))
+            return -1;
+        if (!(t->average_acts = activations_create(t->weight_average, t->batch_size, t->max_T)))
+            return errorf(err, err_len, "out of memory (weight average activations)");
+    }
+    if (t->lm->val.n >= 2 && !(t->best = model_clone(t->model, err, err_len)))
+        return -1;
+    return 0;
+}
+
+Trainer *trainer_create_lm(const AppConfig *cfg, Model *model, const LmData *data, char *err,
+                           size_t err_len)
+{
+    Trainer *t = NULL;
+    if (check_run_lm(cfg, data, err, err_len) != 0)
+        goto fail;
+    if (!(t = calloc(1, sizeof *t))) {
+        errorf(err, err_len, "out of memory");
+        goto fail;
+    }
+    t->cfg = *cfg;
+    t->lm = data;
+    t->lr_scale = 1.0f;
+    /* Once per run, before the training and UI threads exist (see model_set_threads). */
+    model_set_threads(cfg->train.threads, model_shards_pay_off(&cfg->model, cfg->train.batch_size,
+                                                               cfg->model.max_len));
+    if (!(t->model = initial_model(cfg, model, err, err_len)))
+        goto fail;
+    model = NULL; /* the trainer owns it */
+    t->cfg.model = t->model->cfg;
+    if (vocab_size(data->vocab) != t->model->cfg.vocab_size) {
+        errorf(err, err_len, "the vocabulary has %d tokens, the model %d", vocab_size(data->vocab),
+               t->model->cfg.vocab_size);
+        goto fail;
+    }
+    plan_lm(t);
+    if (alloc_lm(t, err, err_len) != 0 || start_run(t, err, err_len) != 0)
+        goto fail;
+    return t;
+fail:
+    model_free(model);
+    trainer_free(t);
+    return NULL;
+}
+
+/* The step's windows into t->tokens (inputs) and t->lm_targets (the same
+ * shifted by one), drawn from (seed, step); returns the characters predicted. */
+static double lm_batch(Trainer *t)
+{
+    const int B = t->train_B, T = t->max_T;
+    Rng rng;
+    seed_stream(&rng, t->cfg.train.seed, STREAM_LM_WINDOWS, (uint64_t)t->prog.step);
+    double chars = 0;
+    for (int b = 0; b < B; b++) {
+        chars += (double)lm_data_window(t->lm, &rng, T + 1, t->lm_window, t->lm_window_text);
+        memcpy(t->tokens + (size_t)b * T, t->lm_window, (size_t)T * sizeof(int));
+        memcpy(t->lm_targets + (size_t)b * T, t->lm_window + 1, (size_t)T * sizeof(int));
+    }
+    return chars;
+}
+
+/* Forward, next-token loss and backward into t->model->grads; 0, or -1 with err. */
+static int lm_gradients(Trainer *t, float *loss, int *counted, char *err, size_t err_len)
+{
+    const TrainProgress *p = &t->prog;
+    Rng dropout;
+    seed_stream(&dropout, t->cfg.train.seed, STREAM_DROPOUT, (uint64_t)p->step);
+    model_zero_grad(t->model);
+    if (!model_forward(t->model, t->acts, t->tokens, t->train_B, t->max_T, &dropout))
+        return errorf(err, err_len, "step %ld: the model refused the batch: %s", p->step + 1,
+                      model_forward_error(t->acts));
+    *loss = model_lm_loss(t->acts, t->lm_targets, counted);
+    if (!isfinite(*loss))
+        return not_finite(p, "loss", *loss, "learning rate", err, err_len);
+    model_backward(t->model, t->acts);
+    return 0;
+}
+
+static int lm_step(Trainer *t, char *err, size_t err_len)
+{
+    TrainProgress *p = &t->prog;
+    double t0 = now_s();
+    if (!t->epoch_started) {
+        t->loss_sum = 0;
+        t->correct_sum = t->seen = 0;
+        t->epoch_time_s = 0;
+        t->lm_chars_sum = 0;
+        t->lm_tokens_sum = 0;
+        t->epoch_started = true;
+    }
+    const double chars = lm_batch(t);
+    const float lr = lr_schedule_at(&t->schedule, p->step) * t->lr_scale;
+    float loss = 0.0f;
+    int counted = 0;
+    if (lm_gradients(t, &loss, &counted, err, err_len) != 0)
+        return -1;
+    layer_grad_norms(t);
+    const OptimConfig *oc = &t->cfg.train.optim;
+    Model *m = t->model;
+    float norm = oc->clip_norm > 0 ? grad_clip(m->grads, m->num_params, oc->clip_norm)
+                                   : grad_global_norm(m->grads, m->num_params);
+    if (!isfinite(norm))
+        return not_finite(p, "gradient", norm, "learning rate", err, err_len);
+    if (optimizer_step(&t->opt, m->params, m->grads, lr) != 0)
+        return update_not_finite(p, err, err_len);
+    if (t->weight_average)
+        update_weight_average(t);
+    t->lm_chars_sum += chars;
+    t->lm_tokens_sum += counted;
+    record_step(t, t->train_B, t->max_T, loss, 0, lr, norm, t0);
+    /* Every window counts max_len tokens, so loss_avg is the mean per token. */
+    p->ppl_avg = expf(p->loss_avg);
+    p->bpc_avg = t->lm_chars_sum > 0
+                     ? (float)((double)p->loss_avg * (double)t->lm_tokens_sum / log(2.0) /
+                               t->lm_chars_sum)
+                     : 0.0f;
+    p->tokens_per_s = t->epoch_time_s > 0 ? (double)t->lm_tokens_sum / t->epoch_time_s : 0;
+    return 0;
+}
+
+int trainer_evaluate_lm(Trainer *t, const LmStream *s, LmEvalResult *out, char *err,
+                        size_t err_len)
+{
+    Activations *acts;
+    Model *m = eval_model(t, &acts);
+    return lm_evaluate_model(m, acts, t->batch_size, s, out, err, err_len);
+}
+
+/* The protocol on the validation text; the best model is the lowest loss. */
+static void validate_lm(Trainer *t)
+{
+    TrainProgress *p = &t->prog;
+    LmEvalResult r;
+    char err[256];
+    bool ok = trainer_evaluate_lm(t, &t->lm->val, &r, err, sizeof err) == 0 && isfinite(r.loss);
+    p->val_loss = ok ? (float)r.loss : NAN;
+    p->val_perplexity = ok ? (float)r.perplexity : NAN;
+    p->val_bpc = ok ? (float)r.bits_per_char : NAN;
+    p->val_acc = 0;
+    p->val_step = p->step;
+    if (ok && (p->best_step < 0 || (float)r.loss < p->best_val_loss)) {
+        p->best_val_loss = (float)r.loss;
+        p->best_step = p->step;
+        model_copy_params(t->best, trainer_model(t));
+    }
 }

@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "dataset.h"
+#include "lm_data.h"
+#include "lm_eval.h"
 #include "model/model.h"
 #include "model/optim.h"
 #include "train_progress.h"
@@ -21,6 +23,17 @@ typedef struct Trainer Trainer;
  * train/val datasets (val may be NULL), vocab and labels stay owned by the caller. */
 Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset *train,
                         const EncodedDataset *val, char *err, size_t err_len);
+/* The language model's trainer (cfg->model.task = lm): each step draws
+ * batch_size windows of max_len + 1 tokens from data (lm_data_window, from
+ * (seed, step)), feeds the first max_len and learns to predict each next token.
+ * An epoch is the training text's tokens once, rounded up to whole steps
+ * (LM_SYNTHETIC_STEPS_PER_EPOCH for a synthetic task); validation is the
+ * evaluation protocol (lm_eval.h) on data->val, and the best model the one of
+ * lowest validation loss. data stays owned by the caller and must outlive the
+ * trainer. The classifier's options (label smoothing, word dropout and
+ * deletion, oversampling, R-Drop, adversarial training) must be off. */
+Trainer *trainer_create_lm(const AppConfig *cfg, Model *model, const LmData *data, char *err,
+                           size_t err_len);
 void trainer_free(Trainer *t);
 /* One optimizer step. Returns 0 on success, 1 when training is complete,
  * -1 on an error (a non-finite loss or gradient, an update that would make a
@@ -30,6 +43,9 @@ int trainer_step(Trainer *t, char *err, size_t err_len);
 /* Loss and accuracy of trainer_model's weights on a dataset, eval mode (what
  * validation runs; public for the tests, which evaluate on their own sets). */
 int trainer_evaluate(Trainer *t, const EncodedDataset *d, float *loss, float *acc);
+/* The evaluation protocol on s with trainer_model's weights (language model). */
+int trainer_evaluate_lm(Trainer *t, const LmStream *s, LmEvalResult *out, char *err,
+                        size_t err_len);
 const TrainProgress *trainer_progress(const Trainer *t);
 /* Weights to use for inference and saving: the weight average when ema_decay or
  * swa_start is set, else the weights being optimised. */

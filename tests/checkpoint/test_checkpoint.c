@@ -346,7 +346,7 @@ Test(checkpoint, every_enum_value_spelled_by_the_table_and_loaded_back)
     const char *path = in_tmp("unnamed.safetensors");
     cr_expect_eq(checkpoint_save(path, f.model, &f.tc, f.vocab, f.labels, f.num_labels, err,
                                  sizeof err), -1);
-    cr_expect_not_null(strstr(err, "config: key 'tokenizer': \"5\" is not allowed (allowed: whitespace, words)"),
+    cr_expect_not_null(strstr(err, "config: key 'tokenizer': \"5\" is not allowed (allowed: whitespace, words, char)"),
                        "%s", err);
     cr_expect_neq(access(path, F_OK), 0);
     fixture_free(&f);
@@ -727,7 +727,7 @@ Test(checkpoint, config_values_checked)
          "config: key 'pos_encoding' must be \"sinusoidal\" or \"learned\""},
         {"\"pad_mask\":true", "\"pad_mask\":1", "config: key 'pad_mask' must be true or false"},
         {"\"tokenizer\":\"words\"", "\"tokenizer\":\"bpe\"",
-         "config: key 'tokenizer' must be \"whitespace\" or \"words\""},
+         "config: key 'tokenizer' must be \"whitespace\", \"words\" or \"char\""},
         /* Values the INI config refuses, in its words (config.c's key table). */
         {"\"max_len\":8", "\"max_len\":9999",
          "config: key 'max_len': 9999 is out of range (allowed: an integer from 1 to 5000)"},

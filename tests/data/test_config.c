@@ -179,7 +179,7 @@ Test(errors, values_that_do_not_parse)
     expect_error("[train]\nschedule = cosine\n",
                  "bad.ini:2: train.schedule: \"cosine\" is not allowed (allowed: constant, warmup_cosine)");
     expect_error("[data]\ntokenizer = bpe\n",
-                 "bad.ini:2: data.tokenizer: \"bpe\" is not allowed (allowed: whitespace, words)");
+                 "bad.ini:2: data.tokenizer: \"bpe\" is not allowed (allowed: whitespace, words, char)");
     expect_error("[ui]\nlang = de\n", "bad.ini:2: ui.lang: \"de\" is not allowed (allowed: auto, en, fr)");
     expect_error("[train]\nseed = -1\n",
                  "bad.ini:2: train.seed: \"-1\" is not an integer (allowed: an integer from 0 to 18446744073709551615)");

@@ -146,10 +146,13 @@ Test(enum_names, every_value_round_trips)
     expect_table(&LAYERNORM_NAMES, 2, LAYERNORM_ALLOWED);
     expect_table(&POS_ENCODING_NAMES, 2, POS_ENCODING_ALLOWED);
     expect_table(&POOLING_NAMES, 2, POOLING_ALLOWED);
-    expect_table(&TOKENIZER_NAMES, 2, TOKENIZER_ALLOWED);
+    expect_table(&TOKENIZER_NAMES, 3, TOKENIZER_ALLOWED);
     expect_table(&OPTIMIZER_NAMES, 2, OPTIMIZER_ALLOWED);
     expect_table(&SCHEDULE_NAMES, 2, SCHEDULE_ALLOWED);
     expect_table(&SAVE_NAMES, 2, SAVE_ALLOWED);
+    expect_table(&TASK_NAMES, 2, TASK_ALLOWED);
+    expect_table(&NORM_NAMES, 2, NORM_ALLOWED);
+    expect_table(&SYNTHETIC_NAMES, 4, SYNTHETIC_ALLOWED);
     /* The values are the C enums' own. */
     cr_expect_str_eq(enum_name(&LAYERNORM_NAMES, LAYERNORM_STANDARD), "standard");
     cr_expect_str_eq(enum_name(&POS_ENCODING_NAMES, POS_ENCODING_LEARNED), "learned");
@@ -158,6 +161,10 @@ Test(enum_names, every_value_round_trips)
     cr_expect_str_eq(enum_name(&OPTIMIZER_NAMES, OPTIM_ADAMW), "adamw");
     cr_expect_str_eq(enum_name(&SCHEDULE_NAMES, LR_WARMUP_COSINE), "warmup_cosine");
     cr_expect_str_eq(enum_name(&SAVE_NAMES, TRAIN_SAVE_BEST), "best");
+    cr_expect_str_eq(enum_name(&TOKENIZER_NAMES, TOKENIZER_CHAR), "char");
+    cr_expect_str_eq(enum_name(&TASK_NAMES, MODEL_TASK_LM), "lm");
+    cr_expect_str_eq(enum_name(&NORM_NAMES, NORM_PRE), "pre");
+    cr_expect_str_eq(enum_name(&SYNTHETIC_NAMES, SYNTHETIC_SORT), "sort");
 }
 
 Test(enum_names, quoted_choices_for_messages)

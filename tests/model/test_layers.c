@@ -100,7 +100,7 @@ static void check_attention(const char *what, const uint8_t *pad, bool causal)
     fill_normal(c.r, no, 1.0f, &rng);
     float *dqkv = falloc(nq), *scratch = falloc(na);
     attention_loss(&c);
-    attention_backward(dqkv, scratch, c.r, c.qkv, c.att, B, T, C, NH);
+    attention_backward(dqkv, scratch, c.r, c.qkv, c.att, causal, B, T, C, NH);
     gradcheck_assert(what, gradcheck(c.qkv, dqkv, nq, 0, 1e-2f, attention_loss, &c, &rng), 2e-3, 2e-2);
 
     /* Probabilities: rows sum to 1 (or are all zero when every key is masked),

@@ -126,7 +126,7 @@ static void run_kernels(Outputs *o, const Inputs *in, int threads)
     attention_forward(o->out_small, o->att_small, in->qkv_small, NULL, false, SMALL_B, SMALL_T,
                       SMALL_C, SMALL_NH);
     attention_backward(o->dqkv_small, scratch, in->dout_small, in->qkv_small, o->att_small,
-                       SMALL_B, SMALL_T, SMALL_C, SMALL_NH);
+                       false, SMALL_B, SMALL_T, SMALL_C, SMALL_NH);
     free(scratch);
     const size_t ba = (size_t)BIG_B * BIG_NH * BIG_T * BIG_T;
     o->att_big = falloc(ba);
@@ -135,8 +135,8 @@ static void run_kernels(Outputs *o, const Inputs *in, int threads)
     scratch = falloc(ba);
     attention_forward(o->out_big, o->att_big, in->qkv_big, NULL, true, BIG_B, BIG_T, BIG_C,
                       BIG_NH);
-    attention_backward(o->dqkv_big, scratch, in->dout_big, in->qkv_big, o->att_big, BIG_B, BIG_T,
-                       BIG_C, BIG_NH);
+    attention_backward(o->dqkv_big, scratch, in->dout_big, in->qkv_big, o->att_big, true, BIG_B,
+                       BIG_T, BIG_C, BIG_NH);
     free(scratch);
 }
 
@@ -262,8 +262,8 @@ Test(parallel, overwrite_variants_equal_adding_into_zeros)
     float *da = random_floats((size_t)B * T * AC, &rng);
     float *dq_add = falloc(nq), *dq_set = random_floats(nq, &rng);
     attention_forward(o, att, qkv, NULL, false, B, T, AC, NH);
-    attention_backward(dq_add, scratch, da, qkv, att, B, T, AC, NH);
-    attention_backward_set(dq_set, scratch, da, qkv, att, B, T, AC, NH);
+    attention_backward(dq_add, scratch, da, qkv, att, false, B, T, AC, NH);
+    attention_backward_set(dq_set, scratch, da, qkv, att, false, B, T, AC, NH);
     cr_expect_eq(memcmp(dq_add, dq_set, nq * sizeof(float)), 0, "attention_backward_set");
 
     const size_t n = (size_t)N * IC;
