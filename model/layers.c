@@ -208,10 +208,17 @@ static size_t heads_per_task_min(int T, int HS)
  * expf is a call per element): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2,
  * Cephes' degree-6 polynomial for e^r, 2^n put into the exponent bits. Relative
  * error about 1e-7 (a couple of float ulps); x < -87 (and -inf) gives 0, where
- * expf would give at most 1.6e-38. */
+ * expf would give at most 1.6e-38.
+ * Defined for every float: the reduction only ever sees xc in [-87, 0] (a NaN
+ * fails the first comparison and becomes -87, x > 0 and +inf become 0), so n is
+ * in [-126, 0] and its conversion and exponent arithmetic stay in range; a NaN
+ * comes back NaN (a softmax over NaN scores is NaN, not numbers), x > 0 gives 1
+ * (only a NaN or infinite score row can ask for it). For x in [-inf, 0] the
+ * result is bit for bit what it was before these clamps. */
 static inline float exp_nonpositive(float x)
 {
-    const float xc = x < -87.0f ? -87.0f : x;
+    float xc = x > -87.0f ? x : -87.0f;
+    xc = xc < 0.0f ? xc : 0.0f;
     const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round */
     const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -224,7 +231,8 @@ static inline float exp_nonpositive(float x)
     const int32_t bits = ((int32_t)n + 127) * (1 << 23);
     float two_n;
     memcpy(&two_n, &bits, sizeof two_n);
-    return x < -87.0f ? 0.0f : er * two_n;
+    const float e = x < -87.0f ? 0.0f : er * two_n;
+    return x == x ? e : x;
 }
 
 /* The float softmax of the hot paths (attention rows, the LM's token
@@ -268,8 +276,12 @@ static void attention_softmax_row(float *row, const uint8_t *pad, int kmax, int 
             if (pad[s])
                 row[s] = -INFINITY;
     const float maxv = max8(row, kmax);
-    if (maxv == -INFINITY) { /* every key masked */
-        memset(row, 0, (size_t)T * sizeof(float));
+    if (maxv == -INFINITY) { /* every key masked, or a score NaN (no comparison picks it) */
+        bool nan = false;
+        for (int s = 0; s < kmax; s++)
+            nan |= row[s] != row[s];
+        for (int s = 0; s < T; s++)
+            row[s] = nan && s < kmax ? NAN : 0.0f;
         return;
     }
     const float inv = 1.0f / exp_shifted_sum(row, kmax, maxv);
@@ -713,8 +725,10 @@ static void relu_forward_chunk(void *ctx, size_t begin, size_t end)
     const ElementJob *j = ctx;
     float *restrict out = j->out;
     const float *inp = j->inp; /* may alias out */
+    /* !(x <= 0): a NaN goes through, as in PyTorch (x > 0 would make it 0 and
+     * hide a diverged model behind finite logits); the same for every number */
     for (size_t i = begin; i < end; i++)
-        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+        out[i] = !(inp[i] <= 0.0f) ? inp[i] : 0.0f;
 }
 
 void relu_forward(float *out, const float *inp, size_t n)
@@ -846,7 +860,7 @@ static void dropout_blocks(const ElementJob *j, size_t begin, size_t end, Dropou
         } else {
             for (size_t i = 0; i < count; i++) {
                 const float x = inp[i], y = x * scale;
-                out[i] = keep[i] && x > 0.0f ? y : 0.0f;
+                out[i] = keep[i] && !(x <= 0.0f) ? y : 0.0f; /* NaN kept: relu_forward */
             }
         }
     }

@@ -89,6 +89,7 @@ void layernorm_backward_set(float *dinp, float *dgamma, float *dbeta, const floa
 /* In place is fine for both (out == inp; dinp == dout masks the gradient instead
  * of adding). The backward reads the
  * forward's output: out > 0 exactly where inp > 0. */
+/* max(x, 0); a NaN stays NaN (as torch.relu), so a diverged model's logits say so. */
 void relu_forward(float *out, const float *inp, size_t n);
 void relu_backward(float *dinp, const float *dout, const float *out, size_t n);
 

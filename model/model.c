@@ -6,6 +6,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,18 @@ Activations *activations_create(const Model *m, int B, int T)
     return a;
 }
 
+size_t activations_bytes(const ModelConfig *cfg, int B, int T)
+{
+    if (cfg->num_layers < 0 || cfg->num_layers > MODEL_MAX_LAYERS)
+        return SIZE_MAX;
+    Activations a = {.cfg = *cfg, .lm = cfg->task == MODEL_TASK_LM, .B_max = B, .T_max = T};
+    LayerActs layers[MODEL_MAX_LAYERS];
+    a.layers = layers;
+    Arena ar = {NULL, 0};
+    layout_activations(&a, &ar); /* no base: only measures */
+    return sizeof a + ar.used + 64;
+}
+
 void activations_free(Activations *a)
 {
     if (!a)
@@ -295,6 +308,11 @@ static int shards_for(int wanted, const ModelConfig *cfg, int B, int T)
     if (n > MODEL_MAX_SHARDS)
         n = MODEL_MAX_SHARDS;
     return n > B ? B : n < 1 ? 1 : n;
+}
+
+int activations_auto_shards(const ModelConfig *cfg, int B, int T)
+{
+    return shards_for(0, cfg, B, T);
 }
 
 int activations_set_shards(Activations *a, const Model *m, int shards)
@@ -1022,6 +1040,19 @@ static const LayerActs *layer_acts(const Activations *a, int layer)
 
 const float *activations_embedded(const Activations *a) { return a->emb; }
 const float *activations_logits(const Activations *a) { return a->logits; }
+
+int activations_nonfinite_row(const Activations *a)
+{
+    /* a classifier's row: K logits; a language model's: T positions of V logits */
+    const size_t per_row = a->cfg.task == MODEL_TASK_LM
+                               ? (size_t)a->T * (size_t)a->cfg.vocab_size
+                               : (size_t)a->cfg.num_classes;
+    for (int b = 0; b < a->B; b++)
+        for (size_t k = 0; k < per_row; k++)
+            if (!isfinite(a->logits[(size_t)b * per_row + k]))
+                return b;
+    return -1;
+}
 
 const float *activations_qkv(const Activations *a, int layer)
 {

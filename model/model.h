@@ -223,6 +223,10 @@ void model_zero_grad(Model *m);
 typedef struct Activations Activations;
 Activations *activations_create(const Model *m, int B, int T);
 void activations_free(Activations *a);
+/* The bytes activations_create(m, B, T) allocates for a model of cfg (its
+ * per-shard gradient buffers aside): for a memory estimate before anything is
+ * allocated. */
+size_t activations_bytes(const ModelConfig *cfg, int B, int T);
 
 /* Forward for tokens (B, T) (ids, MODEL_PAD_ID = padding), T <= the T reserved.
  * `dropout_rng` NULL = eval mode (no dropout). Returns the logits, owned by `a`:
@@ -296,6 +300,9 @@ bool model_shards_pay_off(const ModelConfig *cfg, int B, int T);
  * gradient buffers ((n - 1) x num_params floats) if needed; -1 when out of memory
  * or n is not in [0, PARALLEL_MAX_THREADS] (the setting is then unchanged). */
 int activations_set_shards(Activations *a, const Model *m, int shards);
+/* The shards activations_create picks for B x T on this run's threads (after
+ * model_set_threads); each beyond the first has a gradient buffer of num_params. */
+int activations_auto_shards(const ModelConfig *cfg, int B, int T);
 /* Shards the last forward ran with (1 = unsharded). */
 int activations_shards(const Activations *a);
 
@@ -329,6 +336,11 @@ const float *activations_ffn_residual(const Activations *a, int layer);/* (B, T,
 /* What the next layer reads: post: LN2 of the FFN residual; pre: the FFN residual */
 const float *activations_layer_output(const Activations *a, int layer);/* (B, T, C) */
 const float *activations_logits(const Activations *a);                 /* (B, K) */
+/* The first row b of the last forward's batch whose logits are not all finite
+ * (NaN or infinite: weights that diverged or are too large for float), or -1.
+ * A language model's row is its T positions' logits.
+ * Such a row's probabilities are not a prediction: callers say so instead. */
+int activations_nonfinite_row(const Activations *a);
 /* scores (T, T) = q k^T / sqrt(HS) of sequence b, layer, head: before the mask
  * and the softmax (the forward overwrites them with the weights). -1 when b,
  * layer or head is out of range. */

@@ -35,8 +35,13 @@ float grad_global_norm(const float *grads, size_t n);
 /* Scales grads so their global norm is <= max_norm (PyTorch clip_grad_norm_); returns the norm before. */
 float grad_clip(float *grads, size_t n, float max_norm);
 /* One update of params with grads at learning rate lr (the schedule's value).
- * Matches torch.optim.Adam / AdamW step for step. */
-void optimizer_step(Optimizer *opt, float *params, const float *grads, float lr);
+ * Matches torch.optim.Adam / AdamW step for step. Returns 0, or -1 when the
+ * update would leave a parameter or a moment NaN or infinite (an overflow from
+ * huge gradients or moments): then nothing is written, the step count
+ * included. The update is computed twice, once to check it (about the cost of
+ * the update itself; next to a forward and backward pass, a few percent at
+ * most). */
+int optimizer_step(Optimizer *opt, float *params, const float *grads, float lr);
 
 typedef struct {
     LrScheduleKind kind;

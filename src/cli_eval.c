@@ -39,8 +39,13 @@ static double ratio(long num, long den)
     return den > 0 ? (double)num / (double)den : 0.0;
 }
 
-/* confusion (K, K): [true][predicted]. Returns 0 or -1 (out of memory / bad forward). */
-static int confusion_matrix(Model *m, const EncodedDataset *e, long *confusion)
+/* What confusion_matrix gives besides 0. */
+enum { EVAL_FAILED = -1, EVAL_NOT_FINITE = -2 };
+
+/* confusion (K, K): [true][predicted]. Returns 0, EVAL_FAILED (out of memory, a
+ * bad forward, a label beyond the model) or EVAL_NOT_FINITE (the logits of
+ * sentence *bad, 0-based, are NaN or infinite: there is no prediction to count). */
+static int confusion_matrix(Model *m, const EncodedDataset *e, long *confusion, int *bad)
 {
     const ModelConfig *mc = &m->cfg;
     const int K = mc->num_classes;
@@ -62,6 +67,12 @@ static int confusion_matrix(Model *m, const EncodedDataset *e, long *confusion)
         }
         if (!model_forward(m, a, tokens, count, T, NULL)) {
             rc = -1;
+            break;
+        }
+        const int row = activations_nonfinite_row(a);
+        if (row >= 0) {
+            *bad = i0 + row;
+            rc = EVAL_NOT_FINITE;
             break;
         }
         const float *probs = activations_probs(a);
@@ -213,8 +224,15 @@ int cli_eval(int argc, char **argv, FILE *out, FILE *err)
     }
     const int K = run.num_labels;
     long *confusion = calloc((size_t)K * (size_t)K, sizeof *confusion);
-    bool ok = run.val_ids && confusion && confusion_matrix(run.model, run.val_ids, confusion) == 0;
-    if (!ok) {
+    int bad = -1;
+    const int crc = run.val_ids && confusion ? confusion_matrix(run.model, run.val_ids, confusion, &bad)
+                                             : EVAL_FAILED;
+    bool ok = crc == 0;
+    if (crc == EVAL_NOT_FINITE) {
+        cli_error(cmd, err, "%s: the model's output (logits) is NaN or infinite on sentence %d of the %d "
+                  "read from %s: no evaluation (weights that diverged or are too large)",
+                  ckpt_path, bad + 1, run.val_ids->n, run.data_name);
+    } else if (!ok) {
         cli_error(cmd, err, "%s: evaluation failed (out of memory or labels beyond the model's %d classes)",
                   run.data_name, K);
     } else if (!json) {

@@ -101,6 +101,7 @@ typedef struct {
     float *scores;          /* (max_len, max_len) one head's scores */
     int T;                  /* tokens fed in the last run */
     int n_unknown;          /* of them, words fed as <UNK> (an empty sentence: 1) */
+    bool nonfinite;         /* the last run gave NaN or infinite logits: no prediction */
 } Predictor;
 
 static int predictor_init(Predictor *pr, const Run *run, FILE *err)
@@ -162,7 +163,8 @@ static const float *predict_one(Predictor *pr, int index, const char *sentence)
         snprintf(pr->text[j], sizeof pr->text[j], "%s", VOCAB_PAD_TOKEN);
     if (!model_forward(m, pr->acts, pr->ids, 1, pr->T, NULL))
         return NULL;
-    return activations_probs(pr->acts);
+    pr->nonfinite = activations_nonfinite_row(pr->acts) >= 0;
+    return pr->nonfinite ? NULL : activations_probs(pr->acts);
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -249,16 +251,21 @@ static bool json_asked(int j, const PredictShow *show)
 static void add_sentence_json(Predictor *pr, cJSON **arr, const char *sentence, const float *probs)
 {
     const ModelConfig *mc = &pr->run->model->cfg;
+    char *text = utf8_sanitized(sentence); /* valid JSON whatever the input's bytes */
     cJSON *item[J_COUNT] = {
-        [J_SENTENCES] = cJSON_CreateString(sentence),
+        [J_SENTENCES] = text ? cJSON_CreateString(text) : NULL,
         [J_PROBS] = json_numbers(probs, pr->run->num_labels, 1),
         [J_UNKNOWN] = cJSON_CreateNumber(pr->n_unknown),
     };
     if (arr[J_TOKENS]) {
         item[J_TOKENS] = cJSON_CreateArray();
-        for (int j = 0; j < pr->T && item[J_TOKENS]; j++)
-            cJSON_AddItemToArray(item[J_TOKENS], cJSON_CreateString(pr->text[j]));
+        for (int j = 0; j < pr->T && item[J_TOKENS]; j++) {
+            char *token = utf8_sanitized(pr->text[j]);
+            cJSON_AddItemToArray(item[J_TOKENS], token ? cJSON_CreateString(token) : NULL);
+            free(token);
+        }
     }
+    free(text);
     static const HeadPart parts[J_COUNT] = {[J_ATTENTION] = HEAD_ATTENTION, [J_SCORES] = HEAD_SCORES,
                                             [J_Q] = HEAD_Q, [J_K] = HEAD_K, [J_V] = HEAD_V};
     for (int j = J_ATTENTION; j <= J_V; j++)
@@ -401,8 +408,8 @@ static int predict_text(Predictor *pr, const SentenceList *s, const PredictShow 
 }
 
 /* Predicts every sentence and prints the result. Returns an exit status. */
-static int predict_all(const Run *run, const SentenceList *s, const PredictShow *show, FILE *out,
-                       FILE *err)
+static int predict_all(const Run *run, const char *ckpt_path, const SentenceList *s,
+                       const PredictShow *show, FILE *out, FILE *err)
 {
     const CliCommand *cmd = &predict_command;
     Predictor pr;
@@ -421,7 +428,10 @@ static int predict_all(const Run *run, const SentenceList *s, const PredictShow 
         failed = predict_json(&pr, s, show, root);
     predictor_free(&pr);
     int rc = CLI_EXIT_FAILURE;
-    if (failed > 0)
+    if (failed > 0 && pr.nonfinite)
+        cli_error(cmd, err, "%s: the model's output (logits) is NaN or infinite on sentence %d: "
+                  "no prediction (weights that diverged or are too large)", ckpt_path, failed);
+    else if (failed > 0)
         cli_error(cmd, err, "the model could not run on sentence %d", failed);
     else if (failed < 0 || (show->json && cli_print_json(out, root) != 0))
         cli_error(cmd, err, "out of memory writing JSON");
@@ -489,7 +499,7 @@ int cli_predict(int argc, char **argv, FILE *in, FILE *out, FILE *err)
         cli_error(cmd, err, "no sentence given (arguments or lines on standard input)");
         rc = CLI_EXIT_USAGE;
     } else {
-        rc = predict_all(&run, &sentences, &show, out, err);
+        rc = predict_all(&run, ckpt_path, &sentences, &show, out, err);
     }
     run_close(&run);
     sentence_list_free(&sentences);

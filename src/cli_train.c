@@ -1,5 +1,6 @@
 /* `minillm-tui train`: headless training with a progress bar (a live line on a
  * terminal, plain lines otherwise), a metrics CSV and checkpoints. */
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "errors.h"
+#include "files.h"
 #include "run.h"
 
 /* The columns of the --metrics CSV, one row per step. */
@@ -152,18 +155,19 @@ static void show_progress(ProgressOut *po, const TrainProgress *p)
     }
 }
 
-static void write_metrics_row(FILE *metrics, const TrainProgress *p)
+/* One row; a failed write is kept in the writer (see train_loop). */
+static void write_metrics_row(FileWriter *metrics, const TrainProgress *p)
 {
     /* A language model's bits per character where the classifier has accuracy. */
     double acc = p->is_lm ? (double)p->loss / log(2.0) : (double)p->acc;
     double val_acc = p->is_lm ? (double)p->val_bpc : (double)p->val_acc;
-    fprintf(metrics, "%ld,%d,%.6g,%.6f,%.6f,", p->step, last_step_epoch(p), (double)p->lr,
-            (double)p->loss, acc);
+    file_writer_printf(metrics, "%ld,%d,%.6g,%.6f,%.6f,", p->step, last_step_epoch(p),
+                       (double)p->lr, (double)p->loss, acc);
     if (p->val_step == p->step)
-        fprintf(metrics, "%.6f,%.6f,", (double)p->val_loss, val_acc);
+        file_writer_printf(metrics, "%.6f,%.6f,", (double)p->val_loss, val_acc);
     else
-        fputs(",,", metrics);
-    fprintf(metrics, "%.1f\n", p->is_lm ? p->tokens_per_s : p->sentences_per_s);
+        file_writer_printf(metrics, ",,");
+    file_writer_printf(metrics, "%.1f\n", p->is_lm ? p->tokens_per_s : p->sentences_per_s);
 }
 
 /* "validation accuracy 81.2%" or, for a language model, "validation loss 1.2345
@@ -220,23 +224,35 @@ static int parse_args(int argc, char **argv, FILE *out, FILE *err, AppConfig *cf
     return CLI_EXIT_OK;
 }
 
+/* How train_loop ended. */
+enum { LOOP_DONE = 0, LOOP_FAILED = -1, LOOP_METRICS_FAILED = -2 };
+
 /* Steps until done, Ctrl-C or an error: the metrics row, the progress line and the
- * periodic save after each step. Returns 0, or -1 with msg set. */
-static int train_loop(Run *run, const TrainArgs *a, FILE *metrics, ProgressOut *po, char *msg,
-                      size_t msg_len)
+ * periodic save after each step. Returns LOOP_DONE; LOOP_FAILED (training or a
+ * save failed) or LOOP_METRICS_FAILED (a write of the metrics failed: training
+ * stops there, the model is still good to save) with msg set. */
+static int train_loop(Run *run, const TrainArgs *a, FileWriter *metrics, ProgressOut *po,
+                      char *msg, size_t msg_len)
 {
     const TrainProgress *p = trainer_progress(run->trainer);
     const int save_every = run->cfg.train.save_every;
     int rc = 0;
     while (!interrupted && (rc = trainer_step(run->trainer, msg, msg_len)) == 0) {
-        if (metrics)
+        if (metrics) {
             write_metrics_row(metrics, p);
+            if (metrics->error) {
+                char why[512];
+                file_writer_flush(metrics, why, sizeof why);
+                errorf(msg, msg_len, "%s (training stopped after step %ld)", why, p->step);
+                return LOOP_METRICS_FAILED;
+            }
+        }
         show_progress(po, p);
         if (a->save_path && save_every > 0 && p->step % save_every == 0 && !p->done &&
             run_save(run, a->save_path, RUN_SAVE_CURRENT, msg, msg_len) != 0)
-            return -1;
+            return LOOP_FAILED;
     }
-    return rc < 0 ? -1 : 0;
+    return rc < 0 ? LOOP_FAILED : LOOP_DONE;
 }
 
 static void print_summary_lm(FILE *out, const TrainProgress *p, long first_step, const char *took)
@@ -299,8 +315,9 @@ static int save_final(Run *run, const TrainArgs *a, FILE *out, char *msg, size_t
     return 0;
 }
 
-/* Trains the open run to the end (or Ctrl-C) and saves. Returns an exit status. */
-static int train_and_save(Run *run, const TrainArgs *a, FILE *metrics, FILE *out, FILE *err)
+/* Trains the open run to the end (or Ctrl-C, or a failed metrics write) and saves.
+ * Returns an exit status. */
+static int train_and_save(Run *run, const TrainArgs *a, FileWriter *metrics, FILE *out, FILE *err)
 {
     const CliCommand *cmd = &train_command;
     const TrainProgress *p = trainer_progress(run->trainer);
@@ -324,20 +341,55 @@ static int train_and_save(Run *run, const TrainArgs *a, FILE *metrics, FILE *out
     sigemptyset(&sa.sa_mask);
     interrupted = 0;
     sigaction(SIGINT, &sa, &old_sa);
-    char msg[1024];
+    char msg[1024], save_msg[1024];
     int rc = train_loop(run, a, metrics, &po, msg, sizeof msg);
     sigaction(SIGINT, &old_sa, NULL);
-    if (rc != 0 && po.live)
+    if (rc != LOOP_DONE && po.live)
         fputc('\n', out);
-    if (rc == 0) {
+    int status = interrupted ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+    if (rc != LOOP_FAILED) { /* the weights are good: saved also when the metrics failed */
         print_summary(out, p, po.first_step);
-        rc = save_final(run, a, out, msg, sizeof msg);
+        if (save_final(run, a, out, save_msg, sizeof save_msg) != 0) {
+            cli_error(cmd, err, "%s", save_msg);
+            status = CLI_EXIT_FAILURE;
+        }
     }
-    if (rc != 0) {
+    if (rc != LOOP_DONE) {
         cli_error(cmd, err, "%s", msg);
-        return CLI_EXIT_FAILURE;
+        status = CLI_EXIT_FAILURE;
     }
-    return interrupted ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+    return status;
+}
+
+/* The files the run will write, checked before it starts (a bad --save path
+ * fails now, not after the training): what atomic_write_file would refuse. */
+static int check_targets(const TrainArgs *a, char *msg, size_t msg_len)
+{
+    char sidecar[PATH_MAX + 8];
+    if (a->save_path) {
+        if (atomic_write_check(a->save_path, msg, msg_len) != 0)
+            return -1;
+        checkpoint_optim_path(a->save_path, sidecar, sizeof sidecar);
+        if (atomic_write_check(sidecar, msg, msg_len) != 0)
+            return -1;
+    }
+    return a->best_path ? atomic_write_check(a->best_path, msg, msg_len) : 0;
+}
+
+/* Opens --metrics (appended to on --resume) and writes its header on a new
+ * file, flushed at once: a path that cannot be written fails before training. */
+static int open_metrics(FileWriter *w, const TrainArgs *a, bool lm, char *msg, size_t msg_len)
+{
+    if (file_writer_open(w, a->metrics_path, a->resume_path != NULL, msg, msg_len) != 0)
+        return -1;
+    if (ftell(w->f) <= 0)
+        file_writer_printf(w, "%s\n", lm ? METRICS_COLUMNS_LM : METRICS_COLUMNS);
+    if (file_writer_flush(w, msg, msg_len) != 0) {
+        char ignored[16];
+        file_writer_close(w, ignored, sizeof ignored);
+        return -1;
+    }
+    return 0;
 }
 
 int cli_train(int argc, char **argv, FILE *out, FILE *err)
@@ -353,26 +405,21 @@ int cli_train(int argc, char **argv, FILE *out, FILE *err)
     RunSpec spec = {.purpose = RUN_TRAIN, .checkpoint = a.resume_path, .resume = a.resume_path != NULL,
                     .log = err};
     char msg[1024];
-    if (run_open(&run, &cfg, &spec, msg, sizeof msg) != 0) {
+    if (check_targets(&a, msg, sizeof msg) != 0 || run_open(&run, &cfg, &spec, msg, sizeof msg) != 0) {
         cli_error(cmd, err, "%s", msg);
         return CLI_EXIT_FAILURE;
     }
     if (run.note[0])
         cli_error(cmd, err, "%s", run.note);
-    FILE *metrics = NULL;
-    if (a.metrics_path) {
-        metrics = fopen(a.metrics_path, a.resume_path ? "a" : "w");
-        if (!metrics) {
-            cli_error(cmd, err, "%s: cannot open for writing", a.metrics_path);
-            run_close(&run);
-            return CLI_EXIT_FAILURE;
-        }
-        if (ftell(metrics) == 0)
-            fputs(run.lm ? METRICS_COLUMNS_LM "\n" : METRICS_COLUMNS "\n", metrics);
+    FileWriter metrics = {0};
+    if (a.metrics_path && open_metrics(&metrics, &a, run.lm, msg, sizeof msg) != 0) {
+        cli_error(cmd, err, "%s", msg);
+        run_close(&run);
+        return CLI_EXIT_FAILURE;
     }
-    rc = train_and_save(&run, &a, metrics, out, err);
-    if (metrics && fclose(metrics) != 0 && rc == CLI_EXIT_OK) {
-        cli_error(cmd, err, "%s: write failed", a.metrics_path);
+    rc = train_and_save(&run, &a, a.metrics_path ? &metrics : NULL, out, err);
+    if (a.metrics_path && file_writer_close(&metrics, msg, sizeof msg) != 0 && rc == CLI_EXIT_OK) {
+        cli_error(cmd, err, "%s", msg);
         rc = CLI_EXIT_FAILURE;
     }
     run_close(&run);

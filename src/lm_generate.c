@@ -1,6 +1,8 @@
 /* Text generation: see lm_generate.h. */
 #include "lm_generate.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +61,14 @@ static int append_text(GenerateResult *r, const char *piece, size_t *cap)
     return 0;
 }
 
+static bool logits_finite(const float *logits, int V)
+{
+    for (int v = 0; v < V; v++)
+        if (!isfinite(logits[v]))
+            return false;
+    return true;
+}
+
 int lm_generate(const Model *m, const TokenizerConfig *tc, const Vocab *v, const GenerateSpec *spec,
                 GenerateSink sink, void *ctx, GenerateResult *out, char *err, size_t err_len)
 {
@@ -84,6 +94,11 @@ int lm_generate(const Model *m, const TokenizerConfig *tc, const Vocab *v, const
     rng_seed(&rng, spec->seed);
     const float *logits = slide(g, history, n, n < T ? n : T - 1);
     for (int i = 0; i < spec->tokens; i++) {
+        if (logits && !logits_finite(logits, V)) {
+            errorf(err, err_len, "the model's output is NaN or infinite (the weights diverged or "
+                   "are too large): nothing generated after %d tokens", i);
+            goto done;
+        }
         int id = sample_next_token(logits, V, &spec->sampling, &rng, scratch, &out->logprobs[i]);
         out->ids[i] = id;
         out->n = i + 1;

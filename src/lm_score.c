@@ -36,6 +36,9 @@ static int score(void *ctx, const int *tokens, int B, int n, float *logp, char *
     const float *logits = model_forward(s->m, s->acts, s->inputs, B, T, NULL);
     if (!logits)
         return errorf(err, err_len, "%s", model_forward_error(s->acts));
+    if (activations_nonfinite_row(s->acts) >= 0) /* diverged weights: no figure at all */
+        return errorf(err, err_len, "the model's output is NaN or infinite (the weights diverged "
+                      "or are too large): no evaluation");
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             int next = tokens[(size_t)b * n + t + 1];

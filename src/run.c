@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bpe.h"
+#include "checkpoint_meta.h" /* values_check */
 #include "errors.h"
 
 /* A sidecar path: the model's path and ".optim". */
@@ -113,6 +114,16 @@ static int configured_labels(Run *r, const char *const **names, int *num_names, 
     return 0;
 }
 
+/* A data file by the [data] rules: classes from names (NULL: the file's own),
+ * at most [data] max_file_mb MiB. */
+static Dataset *load_data_file(const Run *r, const char *path, const char *const *names,
+                               int num_names, FILE *log, char *err, size_t err_len)
+{
+    const DatasetOptions opt = {.label_names = names, .n_names = num_names, .log = log,
+                                .max_file_mb = r->cfg.data.max_file_mb};
+    return dataset_load_with(path, &opt, err, err_len);
+}
+
 /* Classes named "0", "1", ...: the file's labels are numbers and nothing names them. */
 static void note_numbered_classes(Run *r, const Dataset *d)
 {
@@ -141,7 +152,7 @@ static int load_training_sets(Run *r, FILE *log, char *err, size_t err_len)
     snprintf(r->data_name, sizeof r->data_name, "%s",
              dc->train_path[0] ? dc->train_path : "embedded dataset");
     if (dc->train_path[0]) {
-        r->train = dataset_load(dc->train_path, names, num_names, log, err, err_len);
+        r->train = load_data_file(r, dc->train_path, names, num_names, log, err, err_len);
         if (!r->train)
             return -1;
         note_skipped(r, dc->train_path, r->train->skipped);
@@ -155,7 +166,7 @@ static int load_training_sets(Run *r, FILE *log, char *err, size_t err_len)
         num_names = r->train->num_classes;
     }
     if (dc->val_path[0]) {
-        r->val = dataset_load(dc->val_path, names, num_names, log, err, err_len);
+        r->val = load_data_file(r, dc->val_path, names, num_names, log, err, err_len);
         if (!r->val)
             return -1;
         note_skipped(r, dc->val_path, r->val->skipped);
@@ -180,7 +191,7 @@ static int load_eval_set(Run *r, FILE *log, char *err, size_t err_len)
     const char *path = r->cfg.data.val_path;
     if (path[0]) {
         snprintf(r->data_name, sizeof r->data_name, "%s", path);
-        r->val = dataset_load(path, r->labels, r->num_labels, log, err, err_len);
+        r->val = load_data_file(r, path, r->labels, r->num_labels, log, err, err_len);
         if (!r->val)
             return -1;
         note_skipped(r, path, r->val->skipped);
@@ -253,7 +264,9 @@ static int encode_sets(Run *r, char *err, size_t err_len)
 }
 
 /* The checkpoint's optimizer state and step (see RunSpec: required on resume,
- * else used when it is there). */
+ * else used when it is there). The sidecar must belong to the model file just
+ * loaded: its hash is that of the bytes read then (no second read, no race with
+ * a save in between). */
 static int restore_optimizer(Run *r, const char *path, bool required, char *err, size_t err_len)
 {
     char sidecar[RUN_SIDECAR_PATH_MAX], why[512];
@@ -263,7 +276,9 @@ static int restore_optimizer(Run *r, const char *path, bool required, char *err,
         return 0;
     }
     Optimizer *opt = trainer_optimizer(r->trainer);
-    if (optimizer_state_load(sidecar, opt, why, sizeof why) != 0) {
+    const OptimConfig configured = opt->cfg;
+    if (optimizer_state_load_matching(sidecar, opt, path, r->checkpoint.file_hash, why,
+                                      sizeof why) != 0) {
         if (required)
             return errorf(err, err_len, "%s", why);
         note_add(r, "optimizer state not restored: %.200s", why);
@@ -273,6 +288,8 @@ static int restore_optimizer(Run *r, const char *path, bool required, char *err,
         if (required)
             return errorf(err, err_len, "%s: %s (same data and batch size as the saved run?)",
                           sidecar, why);
+        opt->cfg = configured; /* a fresh optimizer, as configured */
+        optimizer_reset(opt);
         note_add(r, "optimizer state not restored: %.200s", why);
         return 0;
     }
@@ -413,22 +430,36 @@ CheckpointInfo run_save_info(const Run *r, RunSaveKind kind)
     return info;
 }
 
+/* Weights that went NaN or infinite are a training run that diverged: said so,
+ * in those words, before checkpoint_save refuses them with its own message. */
+static int check_weights_finite(const char *path, const Model *m, char *err, size_t err_len)
+{
+    char why[512];
+    for (int i = 0; i < m->num_views; i++)
+        if (values_check(m->params + m->views[i].offset, m->views[i].numel, false, path,
+                         m->views[i].name, "", why, sizeof why) != 0)
+            return errorf(err, err_len, "not saved: the weights are not finite, the training "
+                          "diverged (%s); the previous file, if any, is unchanged", why);
+    return 0;
+}
+
 int run_save(Run *r, const char *path, RunSaveKind kind, char *err, size_t err_len)
 {
     if (!r->trainer)
         return errorf(err, err_len, "%s: nothing to save (no training run)", path);
     const Model *m = kind == RUN_SAVE_BEST ? trainer_best_model(r->trainer) : run_model(r);
+    if (check_weights_finite(path, m, err, err_len) != 0)
+        return -1;
     CheckpointInfo info = run_save_info(r, kind);
+    if (kind == RUN_SAVE_CURRENT)
+        return checkpoint_save_with_optimizer(path, m, &r->cfg.data.tokenizer, r->vocab, r->labels,
+                                              r->num_labels, &info, trainer_optimizer(r->trainer),
+                                              err, err_len);
     if (checkpoint_save_info(path, m, &r->cfg.data.tokenizer, r->vocab, r->labels, r->num_labels,
                              &info, err, err_len) != 0)
         return -1;
-    char sidecar[RUN_SIDECAR_PATH_MAX], why[512];
+    char sidecar[RUN_SIDECAR_PATH_MAX];
     checkpoint_optim_path(path, sidecar, sizeof sidecar);
-    if (kind == RUN_SAVE_BEST) {
-        remove(sidecar);
-        return 0;
-    }
-    if (optimizer_state_save(sidecar, trainer_optimizer(r->trainer), why, sizeof why) != 0)
-        return errorf(err, err_len, "%s (the model itself was saved to %s)", why, path);
+    remove(sidecar); /* it belongs to other weights */
     return 0;
 }

@@ -54,6 +54,29 @@ size_t utf8_char_len(const char *s, size_t avail)
     return utf8_decode((const unsigned char *)s, avail, &cp);
 }
 
+char *utf8_sanitized(const char *s)
+{
+    const size_t len = strlen(s);
+    char *out = malloc(3 * len + 1); /* each byte at most U+FFFD's three */
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len(s + i, len - i);
+        if (n == 0) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static size_t utf8_encode(uint32_t cp, unsigned char *out)
 {
     if (cp < 0x80) { out[0] = (unsigned char)cp; return 1; }

@@ -129,5 +129,9 @@ bool utf8_valid(const char *s, size_t len);
 /* Length (1..4) of the valid UTF-8 character at s (avail > 0 bytes), by the same
  * rules; 0 when there is none. */
 size_t utf8_char_len(const char *s, size_t avail);
+/* A copy of s (NUL-terminated) in which every byte that does not start a valid
+ * UTF-8 character is replaced by U+FFFD, as a strict reader (JSON) needs it;
+ * valid text comes back unchanged. Free with free(); NULL when out of memory. */
+char *utf8_sanitized(const char *s);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "errors.h"
 #include "lm_score.h"
+#include "memory.h"
 #include "model/adversarial.h"
 
 /* Length buckets: sentences are sorted by length inside chunks of this many batches,
@@ -449,6 +450,14 @@ Trainer *trainer_create(const AppConfig *cfg, Model *model, const EncodedDataset
     /* Once per run, before the training and UI threads exist (see model_set_threads). */
     model_set_threads(cfg->train.threads, model_shards_pay_off(&cfg->model, cfg->train.batch_size,
                                                                cfg->model.max_len));
+    /* Before the model (when fresh) and every buffer: a config too large for the
+     * machine is an error naming its keys, not a process the OOM killer ends. */
+    if (memory_check_training(cfg, val && val->n > 0,
+                              activations_auto_shards(&cfg->model, cfg->train.batch_size,
+                                                      cfg->model.max_len), err, err_len) != 0) {
+        model_free(model); /* ours, also on failure */
+        goto fail;
+    }
     if (!(t->model = initial_model(cfg, model, err, err_len)))
         goto fail;
     t->cfg.model = t->model->cfg;
@@ -601,6 +610,14 @@ static int not_finite(const TrainProgress *p, const char *what, float value, con
     return errorf(err, err_len, "step %ld (epoch %d): the %s is %s; weights left as before this "
                   "step (try a lower %s)", p->step + 1, p->epoch + 1, what,
                   isnan(value) ? "NaN" : "infinite", advice);
+}
+
+/* optimizer_step refused the step: an update that would go NaN or infinite. */
+static int update_not_finite(const TrainProgress *p, char *err, size_t err_len)
+{
+    return errorf(err, err_len, "step %ld (epoch %d): the update would make a weight or an "
+                  "optimizer moment NaN or infinite (training diverged); weights left as before "
+                  "this step (try a lower learning rate)", p->step + 1, p->epoch + 1);
 }
 
 /* The epoch's order on its first step, and its running sums cleared. */
@@ -766,7 +783,8 @@ int trainer_step(Trainer *t, char *err, size_t err_len)
                                    : grad_global_norm(m->grads, m->num_params);
     if (!isfinite(norm))
         return not_finite(p, "gradient", norm, "learning rate", err, err_len);
-    optimizer_step(&t->opt, m->params, m->grads, lr);
+    if (optimizer_step(&t->opt, m->params, m->grads, lr) != 0)
+        return update_not_finite(p, err, err_len);
     if (t->weight_average)
         update_weight_average(t);
     record_step(t, count, T, loss, correct, lr, norm, t0);
@@ -1019,7 +1037,8 @@ static int lm_step(Trainer *t, char *err, size_t err_len)
                                    : grad_global_norm(m->grads, m->num_params);
     if (!isfinite(norm))
         return not_finite(p, "gradient", norm, "learning rate", err, err_len);
-    optimizer_step(&t->opt, m->params, m->grads, lr);
+    if (optimizer_step(&t->opt, m->params, m->grads, lr) != 0)
+        return update_not_finite(p, err, err_len);
     if (t->weight_average)
         update_weight_average(t);
     t->lm_chars_sum += chars;

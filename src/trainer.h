@@ -36,7 +36,8 @@ Trainer *trainer_create_lm(const AppConfig *cfg, Model *model, const LmData *dat
                            size_t err_len);
 void trainer_free(Trainer *t);
 /* One optimizer step. Returns 0 on success, 1 when training is complete,
- * -1 on an error (a non-finite loss or gradient, a batch the model refused) with
+ * -1 on an error (a non-finite loss or gradient, an update that would make a
+ * weight or an Adam moment non-finite, a batch the model refused) with
  * err set; the model is left unchanged then. */
 int trainer_step(Trainer *t, char *err, size_t err_len);
 /* Loss and accuracy of trainer_model's weights on a dataset, eval mode (what

@@ -61,7 +61,8 @@ void examples_run(Examples *ex, Model *m)
     const int T = model_tokens_to_feed(&m->cfg, ex->longest);
     for (int i = 0; i < ex->n; i++)
         memcpy(ex->feed + (size_t)i * T, ex->ids + (size_t)i * ex->T_max, (size_t)T * sizeof(int));
-    if (!model_forward(m, ex->acts, ex->feed, ex->n, T, NULL))
+    if (!model_forward(m, ex->acts, ex->feed, ex->n, T, NULL) ||
+        activations_nonfinite_row(ex->acts) >= 0) /* no prediction: rows show "-" */
         return;
     const float *p = activations_probs(ex->acts);
     memcpy(ex->probs, p, (size_t)ex->n * (size_t)ex->K * sizeof(float));

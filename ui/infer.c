@@ -75,7 +75,7 @@ void infer_run(Inference *inf, const char *sentence)
     inf->n_unknown = 0;
     for (int i = 0; i < inf->n_tokens; i++)
         inf->n_unknown += inf->ids[i] == MODEL_UNK_ID;
-    inf->valid = false;
+    inf->valid = inf->nonfinite = false;
     if (inf->n_tokens <= 0)
         return;
     int spare = mc->max_len - inf->n_tokens;
@@ -86,6 +86,9 @@ void infer_run(Inference *inf, const char *sentence)
     inf->T = model_tokens_to_feed(mc, inf->shown);
     const float *logits = model_forward(inf->model, inf->acts, inf->ids, 1, inf->T, NULL);
     if (!logits)
+        return;
+    inf->nonfinite = activations_nonfinite_row(inf->acts) >= 0;
+    if (inf->nonfinite)
         return;
     if (inf->lm) { /* the row of the last real token predicts the next one */
         int V = mc->vocab_size;

@@ -29,6 +29,7 @@ typedef struct {
     int T;                      /* length fed to the forward */
     int shown;                  /* key columns drawn: real tokens + a few pads */
     bool valid;                 /* a forward has run for the current sentence */
+    bool nonfinite;             /* it gave NaN or infinite logits: no prediction (valid false) */
     float *probs;               /* (num_labels) class probabilities */
     int predicted;              /* argmax of probs */
     float norms[MODEL_MAX_LAYERS + 1]; /* mean vector norm after the embedding, each layer */

@@ -77,6 +77,8 @@ typedef enum { LANG_EN = 0, LANG_FR = 1 } Lang;
     X(MSG_MASKED, "masked", "masqué")                                                   \
     X(MSG_WEIGHTS_OF_STEP, "weights of step", "poids du pas")                           \
     X(MSG_EMPTY_SENTENCE, "(type a sentence: press /)", "(tapez une phrase : touche /)") \
+    X(MSG_NOT_FINITE, "the model's output is NaN or infinite: no prediction (weights diverged or too large)", \
+      "la sortie du modèle est NaN ou infinie : pas de prédiction (poids divergents ou trop grands)") \
     X(MSG_UNKNOWN_WORDS, "unknown words, fed as <UNK>: %d", "mots inconnus, lus comme <UNK> : %d") \
     X(MSG_NO_KNOWN_WORD, "no known word: the model sees only <UNK>", "aucun mot connu : le modèle ne voit que <UNK>") \
     X(MSG_TRUNCATED, "%d tokens: the model reads the first %d (max_len)", "%d tokens : le modèle lit les %d premiers (max_len)") \

@@ -259,6 +259,11 @@ void sentence_notice(const UiState *ui, char *out, size_t len)
     snprintf(out, len, "%s%s%s", unknown, unknown[0] && cut[0] ? "; " : "", cut);
 }
 
+MsgId no_prediction_msg(const UiState *ui, MsgId otherwise)
+{
+    return ui->inf.nonfinite ? MSG_NOT_FINITE : otherwise;
+}
+
 /* ------------------------------------------------------------ input line */
 
 /* Bytes of the character at s: its lead byte and at most three continuation

@@ -95,7 +95,8 @@ void draw_examples(const UiState *ui, const Canvas *c)
         sentence_notice(ui, notice, sizeof notice);
         canvas_text(c, y + 1, 2, -1, notice, STYLE_WARN);
     } else {
-        canvas_text(c, y, 0, -1, msg(MSG_EMPTY_SENTENCE), STYLE_DIM);
+        canvas_text(c, y, 0, -1, msg(no_prediction_msg(ui, MSG_EMPTY_SENTENCE)),
+                    ui->inf.nonfinite ? STYLE_WARN : STYLE_DIM);
     }
 }
 

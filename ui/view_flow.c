@@ -64,7 +64,7 @@ void draw_flow_layers(const UiState *ui, const Canvas *c)
     const Lesson *ls = &ui->lesson;
     canvas_text(c, 0, 0, -1, msg(MSG_FLOW_TITLE), STYLE_TITLE);
     if (!ui->inf.valid || !ls->valid) {
-        canvas_text(c, 1, 2, -1, msg(ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE), STYLE_DIM);
+        canvas_text(c, 1, 2, -1, msg(no_prediction_msg(ui, ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE)), STYLE_DIM);
         return;
     }
     const FlowCols fc = flow_cols(c);

@@ -54,7 +54,7 @@ void draw_heads_panel(const UiState *ui, const Canvas *c)
 {
     const Lesson *ls = &ui->lesson;
     if (!ui->inf.valid || !ls->valid) {
-        canvas_text(c, 0, 0, -1, msg(MSG_EMPTY_SENTENCE), STYLE_DIM);
+        canvas_text(c, 0, 0, -1, msg(no_prediction_msg(ui, MSG_EMPTY_SENTENCE)), STYLE_DIM);
         return;
     }
     /* every map laid out alike: the labels' column fixed, room for numbers in it */
@@ -119,7 +119,7 @@ void draw_focus_panel(const UiState *ui, const Canvas *c)
 {
     const Lesson *ls = &ui->lesson;
     if (!ui->inf.valid || !ls->valid) {
-        canvas_text(c, 0, 0, -1, msg(MSG_EMPTY_SENTENCE), STYLE_DIM);
+        canvas_text(c, 0, 0, -1, msg(no_prediction_msg(ui, MSG_EMPTY_SENTENCE)), STYLE_DIM);
         return;
     }
     char word[64];

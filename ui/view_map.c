@@ -191,7 +191,7 @@ int draw_token_map(const UiState *ui, const Canvas *c, int y, int x, int h, int 
 {
     const Inference *inf = &ui->inf;
     if (!inf->valid) {
-        canvas_text(c, y, x, w, msg(ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE), STYLE_DIM);
+        canvas_text(c, y, x, w, msg(no_prediction_msg(ui, ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE)), STYLE_DIM);
         return 1;
     }
     MapLayout m = map_layout(ui, tm, h, w);

@@ -245,7 +245,7 @@ static void draw_sentence_panel(const UiState *ui, const Canvas *c)
     const int each = (c->w - lw - norms_w) / 3 - 1;
     canvas_printf(c, 0, 0, -1, STYLE_TITLE, msg(MSG_PE_SENTENCE), each < C ? each : C, C);
     if (!inf->valid || !ls->valid || each < 4) {
-        canvas_text(c, 1, 0, -1, msg(inf->valid ? MSG_TOO_SMALL : MSG_EMPTY_SENTENCE), STYLE_DIM);
+        canvas_text(c, 1, 0, -1, msg(inf->valid ? MSG_TOO_SMALL : no_prediction_msg(ui, MSG_EMPTY_SENTENCE)), STYLE_DIM);
         return;
     }
     static const char *const heads[3] = {"E x sqrt(d)", "PE(pos)", "E x sqrt(d)+PE"};

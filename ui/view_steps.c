@@ -295,7 +295,7 @@ static void draw_matrix_step(const UiState *ui, const Canvas *c)
 void draw_step_panel(const UiState *ui, const Canvas *c)
 {
     if (!ui->inf.valid || !ui->lesson.valid) {
-        canvas_text(c, 0, 0, -1, msg(ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE), STYLE_DIM);
+        canvas_text(c, 0, 0, -1, msg(no_prediction_msg(ui, ui->editing ? MSG_TYPE_SENTENCE : MSG_EMPTY_SENTENCE)), STYLE_DIM);
         return;
     }
     int top = step_caption(ui, c);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "canvas.h"
+#include "lang.h"
 #include "state.h"
 
 void view_dashboard_draw(const UiState *ui, const Canvas *c);
@@ -125,6 +126,9 @@ void draw_sentence_line(const UiState *ui, const Canvas *c, int y);
 /* "no known word", "unknown words: N", "N tokens: the model reads the first M",
  * or "" when the sentence has none of these. */
 void sentence_notice(const UiState *ui, char *out, size_t len);
+/* What a view shows where the sentence's prediction would be when there is none:
+ * MSG_NOT_FINITE when the forward gave NaN or infinite logits, else `otherwise`. */
+MsgId no_prediction_msg(const UiState *ui, MsgId otherwise);
 void format_count(char *out, size_t len, double v);
 /* hh:mm:ss */
 void format_clock(char *out, size_t len, double seconds);

@@ -4,6 +4,7 @@
  * --resume), the save rules (current + sidecar, best without), evaluation and
  * prediction runs, and errors that leave nothing allocated. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,4 +275,113 @@ Test(run, a_missing_file_is_named)
     cr_expect_eq(run_open(&r, &cfg, &spec, err, sizeof err), -1);
     cr_expect(strstr(err, "/nonexistent/m.safetensors") != NULL, "%s", err);
     run_close(&r); /* a no-op on a run that failed to open */
+}
+
+/* Issue 14: every data file of a run (training, validation, evaluation) is read
+ * under [data] max_file_mb, which names itself when it refuses one. */
+Test(run, every_data_file_obeys_the_size_cap)
+{
+    const char *big = path_in_dir("big.tsv"), *small = path_in_dir("small.tsv");
+    FILE *f = fopen(big, "w");
+    cr_assert_not_null(f);
+    fputs("sentence\tlabel\n", f);
+    for (int i = 0; i < 40000; i++) /* 40000 * 28 bytes: more than 1 MiB */
+        fprintf(f, "%s\t%d\n", i % 2 ? "a good film, really good" : "a dull film, really dull", i % 2);
+    fclose(f);
+    f = fopen(small, "w");
+    cr_assert_not_null(f);
+    fputs("sentence\tlabel\ngood\t1\nbad\t0\nfine\t1\nawful\t0\n", f);
+    fclose(f);
+    const char *model = path_in_dir("m.safetensors");
+    train_and_save(model);
+
+    AppConfig cfg = small_config();
+    cfg.data.max_file_mb = 1;
+    char err[512], want[300];
+    snprintf(want, sizeof want, "%s: ", big);
+    const char *cap = "allowed by [data] max_file_mb = 1";
+    Run r;
+    RunSpec train = {.purpose = RUN_TRAIN};
+    snprintf(cfg.data.train_path, sizeof cfg.data.train_path, "%s", big);
+    cr_expect_eq(run_open(&r, &cfg, &train, err, sizeof err), -1, "training file");
+    cr_expect(strncmp(err, want, strlen(want)) == 0 && strstr(err, cap), "%s", err);
+
+    snprintf(cfg.data.train_path, sizeof cfg.data.train_path, "%s", small);
+    snprintf(cfg.data.val_path, sizeof cfg.data.val_path, "%s", big);
+    cr_expect_eq(run_open(&r, &cfg, &train, err, sizeof err), -1, "validation file");
+    cr_expect(strncmp(err, want, strlen(want)) == 0 && strstr(err, cap), "%s", err);
+
+    RunSpec eval = {.purpose = RUN_EVAL, .checkpoint = model};
+    cr_expect_eq(run_open(&r, &cfg, &eval, err, sizeof err), -1, "evaluation file");
+    cr_expect(strncmp(err, want, strlen(want)) == 0 && strstr(err, cap), "%s", err);
+
+    cfg.data.max_file_mb = 2; /* the same file under a cap it fits */
+    cr_expect_eq(run_open(&r, &cfg, &eval, err, sizeof err), 0, "%s", err);
+    run_close(&r);
+}
+
+/* Issue 14: the sidecar of another save of the same path (a model file replaced
+ * after its sidecar was written, or a pair torn by a kill) is refused on
+ * --resume naming both files, and is not used without it. */
+Test(run, a_sidecar_of_other_weights_is_not_resumed)
+{
+    const char *a = path_in_dir("a.safetensors"), *b = path_in_dir("b.safetensors");
+    char sidecar_a[160], sidecar_b[160];
+    checkpoint_optim_path(a, sidecar_a, sizeof sidecar_a);
+    checkpoint_optim_path(b, sidecar_b, sizeof sidecar_b);
+    train_and_save(a);
+    AppConfig cfg = small_config();
+    cfg.train.seed = 43; /* other weights, the same shapes */
+    RunSpec spec = {.purpose = RUN_TRAIN};
+    Run r;
+    char err[512];
+    cr_assert_eq(run_open(&r, &cfg, &spec, err, sizeof err), 0, "%s", err);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(trainer_step(r.trainer, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(run_save(&r, b, RUN_SAVE_CURRENT, err, sizeof err), 0, "%s", err);
+    run_close(&r);
+    cr_assert_eq(rename(sidecar_b, sidecar_a), 0);
+
+    RunSpec resume = {.purpose = RUN_TRAIN, .checkpoint = a, .resume = true};
+    cr_expect_eq(run_open(&r, &cfg, &resume, err, sizeof err), -1);
+    cr_expect(strstr(err, sidecar_a) && strstr(err, a), "names both files: %s", err);
+    RunSpec load = {.purpose = RUN_TRAIN, .checkpoint = a};
+    cr_assert_eq(run_open(&r, &cfg, &load, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(trainer_progress(r.trainer)->step, 0, "a fresh optimizer");
+    cr_expect_eq(trainer_optimizer(r.trainer)->step, 0);
+    cr_expect(strstr(r.note, "optimizer state not restored") != NULL, "%s", r.note);
+    run_close(&r);
+}
+
+/* Issue 14: weights that went non-finite are never saved, in either kind of
+ * save, and the file already there is left as it was. */
+Test(run, diverged_weights_are_not_saved)
+{
+    const char *path = path_in_dir("m.safetensors");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("the previous file", f);
+    fclose(f);
+    AppConfig cfg = small_config();
+    RunSpec spec = {.purpose = RUN_TRAIN};
+    Run r;
+    char err[512];
+    cr_assert_eq(run_open(&r, &cfg, &spec, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(trainer_step(r.trainer, err, sizeof err), 0, "%s", err);
+    trainer_train_model(r.trainer)->params[5] = INFINITY;
+    for (int kind = RUN_SAVE_CURRENT; kind <= RUN_SAVE_BEST; kind++) {
+        err[0] = '\0';
+        cr_expect_eq(run_save(&r, path, (RunSaveKind)kind, err, sizeof err), -1);
+        cr_expect(strstr(err, "not saved") && strstr(err, "diverged"), "%s", err);
+    }
+    char text[64] = "";
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_expect_not_null(fgets(text, sizeof text, f));
+    fclose(f);
+    cr_expect_str_eq(text, "the previous file");
+    char sidecar[160];
+    checkpoint_optim_path(path, sidecar, sizeof sidecar);
+    cr_expect_not(exists(sidecar));
+    run_close(&r);
 }

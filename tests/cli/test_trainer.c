@@ -217,6 +217,39 @@ Test(trainer, non_finite_loss_is_an_error_and_leaves_the_model)
     encoded_free(&e);
 }
 
+/* A finite loss and gradient whose update would still overflow (a first moment
+ * of 3e38 over a second moment of 0: m / eps is infinite) stops training with the
+ * weights, the moments and the step as they were. */
+Test(trainer, update_going_non_finite_is_an_error_and_leaves_the_model)
+{
+    AppConfig c = small_config();
+    c.model.dropout = 0.0f;
+    Encoded e = encode(dataset_workshop_toy(), &c);
+    Trainer *t = make_trainer(&c, &e, NULL);
+    run(t, 2, NULL);
+    Model *m = trainer_train_model(t);
+    Optimizer *opt = trainer_optimizer(t);
+    opt->m[0] = 3e38f;
+    opt->v[0] = 0.0f;
+    const size_t bytes = m->num_params * sizeof(float);
+    float *before = malloc(bytes), *m_before = malloc(bytes);
+    memcpy(before, m->params, bytes);
+    memcpy(m_before, opt->m, bytes);
+    long opt_step = opt->step;
+    char err[256] = "";
+    cr_assert_eq(trainer_step(t, err, sizeof err), -1);
+    cr_expect(strstr(err, "NaN or infinite") != NULL, "message: %s", err);
+    cr_expect(strstr(err, "step 3") != NULL, "message names the step: %s", err);
+    cr_expect(memcmp(before, m->params, bytes) == 0, "weights changed");
+    cr_expect(memcmp(m_before, opt->m, bytes) == 0, "moments changed");
+    cr_expect_eq(trainer_progress(t)->step, 2);
+    cr_expect_eq(opt->step, opt_step);
+    free(before);
+    free(m_before);
+    trainer_free(t);
+    encoded_free(&e);
+}
+
 Test(trainer, warmup_cosine_schedule_and_lr_scale_are_applied)
 {
     AppConfig c = small_config();

@@ -1,5 +1,6 @@
 /* Tokenizer and vocabulary. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/model.h"
@@ -266,4 +267,28 @@ Test(utf8, validation)
     cr_expect_not(utf8_valid("\xc0\xaf", 2));        /* overlong */
     cr_expect_not(utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
     cr_expect_not(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+}
+
+/* Issue 14: what predict --json puts in a JSON string is valid UTF-8 whatever
+ * the input: each byte that starts no valid character becomes U+FFFD. */
+Test(utf8, sanitized_replaces_each_invalid_byte)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"plain", "plain"},
+        {"caf\xc3\xa9 \xf0\x9f\x91\x8d", "caf\xc3\xa9 \xf0\x9f\x91\x8d"},  /* valid: unchanged */
+        {"a\xff" "b", "a\xef\xbf\xbd" "b"},
+        {"\xc3", "\xef\xbf\xbd"},                                        /* truncated */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                        /* overlong */
+        {"\xed\xa0\x80!", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!"},      /* surrogate */
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = utf8_sanitized(cases[i].in);
+        cr_assert_not_null(s);
+        cr_expect_str_eq(s, cases[i].want, "case %zu", i);
+        cr_expect(utf8_valid(s, strlen(s)), "case %zu", i);
+        free(s);
+    }
 }

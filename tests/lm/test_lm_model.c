@@ -353,3 +353,29 @@ Test(lm_model, greedy_generation_takes_the_most_probable_token)
     generate_result_free(&g);
     run_close(&r);
 }
+
+/* Weights too large for float make NaN or infinite logits: generation and the
+ * evaluation protocol say so instead of printing text or a NaN figure. */
+Test(lm_model, non_finite_logits_are_an_error_not_a_result)
+{
+    AppConfig cfg = small_lm();
+    Run r;
+    open_train(&r, &cfg);
+    Model *m = (Model *)run_model(&r);
+    ModelWeights w = model_params(m);
+    for (size_t i = 0; i < (size_t)m->cfg.vocab_size * (size_t)m->cfg.d_model; i++)
+        w.lm_head[i] = 3e38f; /* finite, but a sum of them is not */
+    GenerateSpec spec = {.prompt = "The d", .tokens = 5, .sampling = {.temperature = 1.0f, .top_p = 1.0f},
+                         .seed = 7};
+    GenerateResult g;
+    char err[512] = "";
+    cr_expect_eq(lm_generate(m, &r.cfg.data.tokenizer, r.vocab, &spec, NULL, NULL, &g, err,
+                             sizeof err), -1);
+    cr_expect(strstr(err, "NaN or infinite"), "%s", err);
+    generate_result_free(&g);
+    LmEvalResult res;
+    err[0] = '\0';
+    cr_expect_eq(lm_evaluate_model(m, NULL, 5, &r.lm->val, &res, err, sizeof err), -1);
+    cr_expect(strstr(err, "NaN or infinite"), "%s", err);
+    run_close(&r);
+}

@@ -146,6 +146,41 @@ Test(layers, attention_layout_is_per_head_qkv_blocks)
             cr_expect_eq(out[h * HS + d], (float)(h * 3 * HS + 2 * HS + d));
 }
 
+/* Issue 14: scores that are NaN or infinite (from huge or NaN weights) give a
+ * NaN attention row, never numbers, and no undefined behaviour in the fast exp
+ * (the ASan+UBSan suite runs this with halt_on_error); a row of huge but finite
+ * scores is still an exact one-hot softmax. One head, HS 2, three tokens:
+ * query 0 is NaN, query 1 finite against keys of +-1e30 (scores +-7e29), query 2
+ * huge (scores +inf, -inf and a finite one: inf - inf in the exp), query 3 sees
+ * only NaN scores. */
+Test(layers, attention_softmax_of_non_finite_scores_is_nan)
+{
+    enum { T = 4, C = 2 };
+    float qkv[T * 3 * C] = {
+        NAN,   0.0f, 1e30f,  0.0f, 1.0f, 2.0f,  /* token 0: q, k, v */
+        1.0f,  0.0f, -1e30f, 0.0f, 3.0f, 4.0f,  /* token 1 */
+        1e30f, 0.0f, 1.0f,   0.0f, 5.0f, 6.0f,  /* token 2 */
+        0.0f,  NAN,  2.0f,   0.0f, 7.0f, 8.0f,  /* token 3 */
+    };
+    float att[T * T], out[T * C];
+    attention_forward(out, att, qkv, NULL, false, 1, T, C, 1);
+    for (int q = 0; q < T; q++) {
+        if (q == 1)
+            continue;
+        for (int k = 0; k < T; k++)
+            cr_expect(isnan(att[q * T + k]), "att[%d][%d] = %g, not NaN", q, k,
+                      (double)att[q * T + k]);
+        for (int c = 0; c < C; c++)
+            cr_expect(isnan(out[q * C + c]), "out[%d][%d] = %g, not NaN", q, c,
+                      (double)out[q * C + c]);
+    }
+    const float one_hot[T] = {1.0f, 0.0f, 0.0f, 0.0f};
+    for (int k = 0; k < T; k++)
+        cr_expect_eq(att[1 * T + k], one_hot[k], "att[1][%d] = %g", k, (double)att[1 * T + k]);
+    cr_expect_eq(out[1 * C + 0], 1.0f);
+    cr_expect_eq(out[1 * C + 1], 2.0f);
+}
+
 /* ------------------------------------------------------------- layernorm */
 
 typedef struct {
@@ -596,4 +631,24 @@ Test(layers, rdrop_consistency_matches_finite_differences)
     for (size_t i = 0; i < n; i++)
         cr_expect_float_eq(da[i], half[i], 1e-7f, "entry %zu: %g vs %g", i, (double)da[i], (double)half[i]);
     free(c.za); free(c.zb); free(c.probs); free(da); free(db); free(half);
+}
+
+/* Issue 14: ReLU passes a NaN on (as torch.relu): mapped to 0 it would hide a
+ * diverged layer behind finite logits. Signed zeros and infinities as max(x, 0). */
+Test(layers, relu_keeps_nan)
+{
+    const float in[6] = {NAN, -NAN, -1.5f, -0.0f, 2.0f, INFINITY};
+    float out[6];
+    relu_forward(out, in, 6);
+    cr_expect(isnan(out[0]));
+    cr_expect(isnan(out[1]));
+    cr_expect_eq(out[2], 0.0f);
+    cr_expect(out[3] == 0.0f && !signbit(out[3]), "relu(-0) = +0");
+    cr_expect_eq(out[4], 2.0f);
+    cr_expect_eq(out[5], INFINITY);
+    Rng rng;
+    rng_seed(&rng, 3);
+    relu_dropout_forward(out, in, 0.0f, &rng, 6); /* p = 0: nothing dropped */
+    cr_expect(isnan(out[0]) && isnan(out[1]), "the fused ReLU + dropout keeps NaN too");
+    cr_expect_eq(out[4], 2.0f);
 }

@@ -122,3 +122,35 @@ Test(optim, learning_rate_schedule)
     for (long t = 10; t < 110; t++)
         cr_expect(lr_schedule_at(&s, t + 1) <= lr_schedule_at(&s, t), "not decreasing at %ld", t);
 }
+
+/* A step whose update would overflow (g² = inf in v) or carry a NaN is not
+ * taken: -1, and the parameters, both moments and the step count as before. */
+static void expect_step_refused(float bad_grad)
+{
+    float p[3] = {0.5f, -1.0f, 2.0f}, g[3] = {0.1f, -0.2f, 0.3f};
+    Optimizer opt;
+    OptimConfig cfg = optim_config_default();
+    cfg.kind = OPTIM_ADAMW;
+    cfg.weight_decay = 0.1f;
+    cr_assert_eq(optimizer_init(&opt, &cfg, 3), 0);
+    cr_assert_eq(optimizer_step(&opt, p, g, 1e-2f), 0);
+    const float p_before[3] = {p[0], p[1], p[2]};
+    const float m_before[3] = {opt.m[0], opt.m[1], opt.m[2]};
+    const float v_before[3] = {opt.v[0], opt.v[1], opt.v[2]};
+    g[1] = bad_grad;
+    cr_expect_eq(optimizer_step(&opt, p, g, 1e-2f), -1, "grad %g accepted", (double)bad_grad);
+    cr_expect_eq(opt.step, 1);
+    for (int i = 0; i < 3; i++) {
+        cr_expect_eq(p[i], p_before[i], "param %d changed", i);
+        cr_expect_eq(opt.m[i], m_before[i], "m[%d] changed", i);
+        cr_expect_eq(opt.v[i], v_before[i], "v[%d] changed", i);
+    }
+    g[1] = -0.2f;
+    cr_expect_eq(optimizer_step(&opt, p, g, 1e-2f), 0);
+    cr_expect_eq(opt.step, 2);
+    optimizer_free(&opt);
+}
+
+Test(optim, overflowing_update_is_not_taken) { expect_step_refused(1e30f); }
+Test(optim, nan_gradient_is_not_taken) { expect_step_refused(NAN); }
+Test(optim, infinite_gradient_is_not_taken) { expect_step_refused(-INFINITY); }

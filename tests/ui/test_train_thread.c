@@ -308,6 +308,21 @@ Test(train_thread, non_finite_loss_pauses_with_message)
     cr_expect(strstr(status_text(&d), "training error"), "status: %s", status_text(&d));
     cr_expect(train_thread_paused(tt));
     cr_expect_eq(d.progress.step, 0, "the failed step is not counted");
+    /* Issue 14: `s` on the NaN weights writes nothing and says why. */
+    char dir[] = "/tmp/minillm-tt-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    uint64_t seq = d.status_seq;
+    train_thread_request_save(tt, path);
+    cr_assert(wait_until(status_seq_above, (long)seq), "no save outcome");
+    cr_expect(strstr(status_text(&d), "save failed: not saved: the weights are not finite, the training "
+                               "diverged"), "status: %s", status_text(&d));
+    cr_expect_neq(access(path, F_OK), 0, "a file was written");
+    char sidecar[160];
+    snprintf(sidecar, sizeof sidecar, "%s.optim", path);
+    cr_expect_neq(access(sidecar, F_OK), 0, "a sidecar was written");
+    cr_expect_eq(rmdir(dir), 0, "the directory holds nothing");
     train_thread_stop(tt);
     cleanup();
 }

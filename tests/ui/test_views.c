@@ -497,3 +497,32 @@ Test(views, current_tab_in_brackets)
               "narrow tabs: %s", row);
     canvas_free_offscreen(&n);
 }
+
+/* Issue 14: weights that give NaN or infinite logits (a diverged run, or huge
+ * weights loaded) show a message where the prediction would be, in every view
+ * that shows one, and no class bars. */
+Test(views, non_finite_output_is_a_message_not_a_prediction)
+{
+    Model *m = ui.inf.model;
+    ModelWeights w = model_params(m);
+    const size_t emb = (size_t)m->cfg.vocab_size * (size_t)m->cfg.d_model;
+    for (size_t i = 0; i < emb; i++)
+        w.tok_emb[i] = 3e38f; /* times sqrt(d_model): infinite embeddings */
+    fixture_sentence(&ui, "the movie was great");
+    cr_expect(ui.inf.nonfinite);
+    cr_expect_not(ui.inf.valid);
+    const char *says = "the model's output is NaN or infinite: no prediction";
+    expect_in(view_dashboard_draw, 38, 132, &mono_ascii, says);
+    expect_in(view_attention_draw, 38, 132, &mono_ascii, says);
+    expect_on_a_page(view_model_draw, VIEW_MODEL, 38, 132, says);
+    char *text = fixture_draw(view_dashboard_draw, &ui, 38, 132, &mono_ascii);
+    cr_expect_null(strstr(text, "nan"), "no number from NaN logits:\n%s", text);
+    free(text);
+    /* finite weights again: a prediction again */
+    w.tok_emb[0] = 0.0f;
+    for (size_t i = 0; i < emb; i++)
+        w.tok_emb[i] = 0.01f * (float)(i % 7);
+    fixture_sentence(&ui, "the movie was great");
+    cr_expect(ui.inf.valid);
+    cr_expect_not(ui.inf.nonfinite);
+}
