@@ -178,7 +178,7 @@ static int key_quit(UiState *ui, int key)
 static int key_edit(UiState *ui, int key)
 {
     (void)key;
-    if (on_merges(ui))
+    if (on_merges(ui) && ui_merges(ui)) /* a word model's panel has nothing to search */
         return merges_search_start(ui);
     if (ui->view == VIEW_PE || ui->view == VIEW_HELP)
         ui->view = VIEW_ATTENTION;

@@ -361,6 +361,8 @@ Test(merges, a_word_model_has_none_and_says_so)
     cr_expect_eq(w.panel, PANEL_MERGES);
     cr_expect_eq(w.merge_sel, 0);
     cr_expect_eq(w.merge_matches, 0);
+    cr_expect(!w.searching, "no search without merges: `/` edited the sentence");
+    cr_expect_str_eq(w.sentence, "the movie was greatx");
     Theme t;
     theme_init(&t, COLOR_MODE_MONO, true);
     Canvas c = canvas_offscreen(24, 80, &t);
