@@ -1,6 +1,8 @@
 /* Command dispatch, the no-command form (the TUI), --help and --version. */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli_util.h"
@@ -99,7 +101,24 @@ static int run_tui(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
     return CLI_EXIT_OK;
 }
 
+static int cli_dispatch(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui);
+
+/* A command whose output could not be written did not do its job: the write
+ * error (a full disk, a closed pipe) is its outcome, whatever it returned. */
+static int output_checked(int rc, FILE *out, FILE *err)
+{
+    if (fflush(out) == 0 && !ferror(out))
+        return rc;
+    fprintf(err, "minillm-tui: standard output: write failed: %s\n", strerror(errno));
+    return rc == 0 ? 1 : rc;
+}
+
 int cli_main(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
+{
+    return output_checked(cli_dispatch(argc, argv, out, err, tui), out, err);
+}
+
+static int cli_dispatch(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
 {
     if (argc >= 2) {
         const char *cmd = argv[1];
