@@ -24,15 +24,16 @@ static const CliCommand tui_command = {
     .synopsis = "[--config F] [--data F] [--val F] [--checkpoint F] [--ui-bench S [--headless]]\n"
                 "       " CLI_PROGRAM " train|eval|predict|tokenize|generate [options]   (see COMMAND --help)",
     .description =
-        "Builds, trains and explains a small Transformer sentiment classifier live in the\n"
-        "terminal. Without a command, opens the interactive visualiser (views 1-4, ? help;\n"
-        "with a language model, [model] task = lm as in assets/lm-toy.ini, also view 5:\n"
-        "Generate, where n draws a token, N streams, e starts again, [ ] set the\n"
-        "temperature and { } top-k).\n"
+        "Builds, trains and explains a small Transformer live in the terminal: a sentiment\n"
+        "classifier, or a language model that writes. Without a command, opens the\n"
+        "interactive visualiser (views 1-4, ? help; with a language model, [model] task =\n"
+        "lm as in assets/lm-toy.ini, also view 5: Generate, where n draws a token, N\n"
+        "streams, e starts again, [ ] set the temperature and { } top-k).\n"
         "\n"
         "Commands:\n"
         "  train     train without the visualiser, save a checkpoint\n"
         "  eval      accuracy, per-class precision/recall/F1 and confusion matrix\n"
+        "            (a language model: loss, perplexity, bits per character)\n"
         "  predict   class probabilities (and attention) for sentences\n"
         "  tokenize  learn a byte-level BPE tokenizer, or show the ids and pieces of texts\n"
         "  generate  write text with a language model ([model] task = lm)",
