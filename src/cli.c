@@ -1,6 +1,8 @@
 /* Command dispatch, the no-command form (the TUI), --help and --version. */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli_util.h"
@@ -22,15 +24,16 @@ static const CliCommand tui_command = {
     .synopsis = "[--config F] [--data F] [--val F] [--checkpoint F] [--ui-bench S [--headless]]\n"
                 "       " CLI_PROGRAM " train|eval|predict|tokenize|generate [options]   (see COMMAND --help)",
     .description =
-        "Builds, trains and explains a small Transformer sentiment classifier live in the\n"
-        "terminal. Without a command, opens the interactive visualiser (views 1-4, ? help;\n"
-        "with a language model, [model] task = lm as in assets/lm-toy.ini, also view 5:\n"
-        "Generate, where n draws a token, N streams, e starts again, [ ] set the\n"
-        "temperature and { } top-k).\n"
+        "Builds, trains and explains a small Transformer live in the terminal: a sentiment\n"
+        "classifier, or a language model that writes. Without a command, opens the\n"
+        "interactive visualiser (views 1-4, ? help; with a language model, [model] task =\n"
+        "lm as in assets/lm-toy.ini, also view 5: Generate, where n draws a token, N\n"
+        "streams, e starts again, [ ] set the temperature and { } top-k).\n"
         "\n"
         "Commands:\n"
         "  train     train without the visualiser, save a checkpoint\n"
         "  eval      accuracy, per-class precision/recall/F1 and confusion matrix\n"
+        "            (a language model: loss, perplexity, bits per character)\n"
         "  predict   class probabilities (and attention) for sentences\n"
         "  tokenize  learn a byte-level BPE tokenizer, or show the ids and pieces of texts\n"
         "  generate  write text with a language model ([model] task = lm)",
@@ -99,7 +102,24 @@ static int run_tui(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
     return CLI_EXIT_OK;
 }
 
+static int cli_dispatch(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui);
+
+/* A command whose output could not be written did not do its job: the write
+ * error (a full disk, a closed pipe) is its outcome, whatever it returned. */
+static int output_checked(int rc, FILE *out, FILE *err)
+{
+    if (fflush(out) == 0 && !ferror(out))
+        return rc;
+    fprintf(err, "minillm-tui: standard output: write failed: %s\n", strerror(errno));
+    return rc == 0 ? 1 : rc;
+}
+
 int cli_main(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
+{
+    return output_checked(cli_dispatch(argc, argv, out, err, tui), out, err);
+}
+
+static int cli_dispatch(int argc, char **argv, FILE *out, FILE *err, CliTuiFn tui)
 {
     if (argc >= 2) {
         const char *cmd = argv[1];

@@ -66,6 +66,27 @@ Test(commands, metrics_on_a_full_device_fails_before_training)
     result_free(&r);
 }
 
+/* Standard output on a full device: the command fails, naming the write error
+ * (it printed nothing and exited 0). */
+Test(commands, a_failed_standard_output_is_an_error)
+{
+    const char *argv[] = {"minillm-tui", "--help"};
+    FILE *full = fopen("/dev/full", "w");
+    if (!full)
+        cr_skip_test("no /dev/full here");
+    char *err_text = NULL;
+    size_t err_len = 0;
+    FILE *err = open_memstream(&err_text, &err_len);
+    cr_assert_not_null(err);
+    int rc = cli_main(2, (char **)argv, full, err, NULL);
+    fclose(full);
+    fclose(err);
+    cr_expect_eq(rc, 1);
+    cr_expect(strstr(err_text, "standard output: write failed: No space left on device"), "%s",
+              err_text);
+    free(err_text);
+}
+
 Test(commands, a_bad_save_target_fails_before_training)
 {
     const char *cases[][2] = {
