@@ -492,7 +492,11 @@ int cli_predict(int argc, char **argv, FILE *in, FILE *out, FILE *err)
         sentence_list_free(&sentences);
         return CLI_EXIT_FAILURE;
     }
-    if (sentences.n == 0 && read_lines(in, &sentences) != 0) {
+    if (run.cfg.model.task == MODEL_TASK_LM) {
+        cli_error(cmd, err, "%s: a language model (task lm) has no classes to predict; use "
+                  "generate, or eval for its bits per character", ckpt_path);
+        rc = CLI_EXIT_FAILURE;
+    } else if (sentences.n == 0 && read_lines(in, &sentences) != 0) {
         cli_error(cmd, err, "error reading sentences from standard input");
         rc = CLI_EXIT_FAILURE;
     } else if (sentences.n == 0) {

@@ -140,4 +140,9 @@ Test(lm_cli, generate_errors)
     cr_expect(strstr(r.err, "a classifier (task classify) does not write text") != NULL, "%s",
               r.err);
     out_free(&r);
+    r = RUN("predict", "--checkpoint", ckpt, "the film");
+    cr_expect_eq(r.rc, CLI_EXIT_FAILURE);
+    cr_expect(strstr(r.err, "a language model (task lm) has no classes to predict") != NULL, "%s",
+              r.err);
+    out_free(&r);
 }
