@@ -666,14 +666,21 @@ Dataset *dataset_parse(const char *name, const char *data, size_t len,
     return parse_with(name, data, len, &opt, err, err_len);
 }
 
+int dataset_file_read(const char *path, int max_file_mb, char **data, size_t *len, char *err,
+                      size_t err_len)
+{
+    int mb = max_file_mb > 0 ? max_file_mb : DATASET_DEFAULT_MAX_FILE_MB;
+    size_t max_bytes = (size_t)mb > SIZE_MAX >> 20 ? SIZE_MAX : (size_t)mb << 20;
+    char limit[64];
+    snprintf(limit, sizeof limit, "[data] max_file_mb = %d", mb);
+    return file_read_capped(path, max_bytes, limit, data, len, err, err_len);
+}
+
 Dataset *dataset_load_with(const char *path, const DatasetOptions *opt, char *err, size_t err_len)
 {
-    int mb = opt->max_file_mb > 0 ? opt->max_file_mb : DATASET_DEFAULT_MAX_FILE_MB;
-    size_t max_bytes = (size_t)mb > SIZE_MAX >> 20 ? SIZE_MAX : (size_t)mb << 20;
-    char limit[64], *data;
+    char *data;
     size_t len;
-    snprintf(limit, sizeof limit, "[data] max_file_mb = %d", mb);
-    if (file_read_capped(path, max_bytes, limit, &data, &len, err, err_len) != 0)
+    if (dataset_file_read(path, opt->max_file_mb, &data, &len, err, err_len) != 0)
         return NULL;
     Dataset *d = parse_with(path, data, len, opt, err, err_len);
     free(data);

@@ -64,6 +64,11 @@ typedef struct {
     bool texts_only;                /* a tokenizer corpus: any number of classes will do */
 } DatasetOptions;
 Dataset *dataset_load_with(const char *path, const DatasetOptions *opt, char *err, size_t err_len);
+/* A data file whole (malloc'ed, NUL-terminated), refused unread when it is not a
+ * regular file or is larger than max_file_mb MiB ([data] max_file_mb; 0: the
+ * default), the message naming that key. */
+int dataset_file_read(const char *path, int max_file_mb, char **data, size_t *len, char *err,
+                      size_t err_len);
 /* Same parser over an in-memory buffer; `name` is used in messages. (Public so that
  * tests/data/test_dataset.c feeds it texts without files; the program loads files.) */
 Dataset *dataset_parse(const char *name, const char *data, size_t len,

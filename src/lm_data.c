@@ -6,10 +6,8 @@
 #include <string.h>
 
 #include "assets.h"
-#include "corpus.h"
 #include "dataset.h"
 #include "errors.h"
-#include "files.h"
 #include "spelling.h"
 
 #define EMBEDDED_LM_NAME "embedded text"
@@ -54,12 +52,9 @@ static int check_text(const char *name, const char *text, size_t len, char *err,
 static int load_txt(const char *path, int max_file_mb, char **text, size_t *len, char *err,
                     size_t err_len)
 {
-    const int mb = max_file_mb > 0 ? max_file_mb : DATASET_DEFAULT_MAX_FILE_MB;
-    const size_t max_bytes = (size_t)mb > SIZE_MAX >> 20 ? SIZE_MAX : (size_t)mb << 20;
-    char limit[64], *bytes;
+    char *bytes;
     size_t n;
-    snprintf(limit, sizeof limit, "[data] max_file_mb = %d", mb);
-    if (file_read_capped(path, max_bytes, limit, &bytes, &n, err, err_len) != 0)
+    if (dataset_file_read(path, max_file_mb, &bytes, &n, err, err_len) != 0)
         return -1;
     if (n > 0 && bytes[n - 1] != '\n') {
         char *grown = realloc(bytes, n + 2);
@@ -233,7 +228,8 @@ static int load_train_text(LmData *d, const DataConfig *dc, char **text, size_t 
 {
     if (dc->train_path[0]) {
         snprintf(d->train_name, sizeof d->train_name, "%s", dc->train_path);
-        return lm_text_load(dc->train_path, dc->max_file_mb, text, len, &d->skipped, log, err, err_len);
+        return lm_text_load(dc->train_path, dc->max_file_mb, text, len, &d->skipped, log, err,
+                            err_len);
     }
     snprintf(d->train_name, sizeof d->train_name, EMBEDDED_LM_NAME);
     if (!(*text = embedded_text(len)))
@@ -258,7 +254,8 @@ int lm_data_open_train(LmData *d, const DataConfig *dc, uint64_t seed, const Voc
     if (load_train_text(d, dc, &text, &len, log, err, err_len) != 0)
         goto done;
     if (dc->val_path[0]) {
-        if (lm_text_load(dc->val_path, dc->max_file_mb, &val_text, &val_len, &val_skipped, log, err, err_len) != 0)
+        if (lm_text_load(dc->val_path, dc->max_file_mb, &val_text, &val_len, &val_skipped, log,
+                         err, err_len) != 0)
             goto done;
         d->skipped += val_skipped;
         snprintf(d->val_name, sizeof d->val_name, "%s", dc->val_path);
@@ -298,7 +295,8 @@ int lm_data_open_eval(LmData *d, const DataConfig *dc, uint64_t seed, const Voca
     int rc = -1;
     if (dc->val_path[0]) {
         snprintf(d->val_name, sizeof d->val_name, "%s", dc->val_path);
-        if (lm_text_load(dc->val_path, dc->max_file_mb, &text, &len, &d->skipped, log, err, err_len) != 0)
+        if (lm_text_load(dc->val_path, dc->max_file_mb, &text, &len, &d->skipped, log, err,
+                         err_len) != 0)
             goto done;
     } else if (dc->synthetic != SYNTHETIC_NONE) {
         d->synthetic = dc->synthetic;
