@@ -760,46 +760,57 @@ float model_rdrop_loss(Activations *a, Activations *b, float alpha)
 
 /* -------------------------------------------------------------- backward */
 
+/* The two branches' backward, shared by both block layouts. The feed-forward
+ * one: from dout, the gradient w.r.t. the branch's output before its dropout, to
+ * the gradient w.r.t. linear1's output (after the ReLU's backward) in a->dff. */
+static void ffn_branch_backward(Activations *a, const LayerActs *la, const LayerWeights *w,
+                                const LayerWeights *g, const float *dout, int N)
+{
+    const int C = a->cfg.d_model, F = a->cfg.d_ff;
+    const float p = a->p;
+    if (a->dropout) {
+        dropout_backward_set(a->db, dout, la->keep2, p, (size_t)N * C);
+        dout = a->db;
+    }
+    linear_backward_set(a->dff, g->ff2_w, g->ff2_b, dout, la->ffh, w->ff2_w, N, F, C);
+    if (a->dropout)
+        relu_dropout_backward(a->dff, la->ffh, p, (size_t)N * F);
+    else
+        relu_backward(a->dff, a->dff, la->ffh, (size_t)N * F);
+}
+
+/* The attention one: from dout (the branch's output before its dropout) to the
+ * gradient w.r.t. the fused qkv in a->dqkv. */
+static void attention_branch_backward(Activations *a, const LayerActs *la, const LayerWeights *w,
+                                      const LayerWeights *g, const float *dout, int B, int T)
+{
+    const int C = a->cfg.d_model, N = B * T;
+    if (a->dropout) {
+        dropout_backward_set(a->db, dout, la->keep1, a->p, (size_t)N * C);
+        dout = a->db;
+    }
+    linear_backward_set(a->dc, g->out_w, g->out_b, dout, la->atty, w->out_w, N, C, C);
+    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, a->causal, B, T, C,
+                           a->cfg.num_heads);
+}
+
 /* dout: gradient w.r.t. the layer's output (in a->dx); on return a->dx holds the
  * gradient w.r.t. the layer's input x. Uses da, db, dc, dqkv, dff, datt as scratch;
  * each is overwritten by its first writer, so nothing needs zeroing. */
 static void layer_backward_post(Activations *a, const LayerActs *la, const float *x,
                                 const LayerWeights *w, const LayerWeights *g, int B, int T)
 {
-    const ModelConfig *cfg = &a->cfg;
-    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
-    const size_t NC = (size_t)N * C, NF = (size_t)N * F;
-    const float p = a->p;
-    const bool dropout = a->dropout;
-
+    const int C = a->cfg.d_model, F = a->cfg.d_ff, N = B * T;
     /* norm2: dres2 into da */
     layernorm_backward_set(a->da, g->ln2_g, g->ln2_b, a->dx, la->res2, w->ln2_g, la->ln2_mean,
                            la->ln2_rstd, la->ln2_std, a->layernorm, N, C);
-    /* feed-forward branch */
-    const float *dff_out = a->da;
-    if (dropout) {
-        dropout_backward_set(a->db, a->da, la->keep2, p, NC);
-        dff_out = a->db;
-    }
-    linear_backward_set(a->dff, g->ff2_w, g->ff2_b, dff_out, la->ffh, w->ff2_w, N, F, C);
-    if (dropout)
-        relu_dropout_backward(a->dff, la->ffh, p, NF);
-    else
-        relu_backward(a->dff, a->dff, la->ffh, NF);
+    ffn_branch_backward(a, la, w, g, a->da, N);
     /* d ln1 = residual (da) + feed-forward input gradient, added into da */
     linear_backward(a->da, g->ff1_w, g->ff1_b, a->dff, la->ln1, w->ff1_w, N, C, F);
     /* norm1: dres1 into dx */
     layernorm_backward_set(a->dx, g->ln1_g, g->ln1_b, a->da, la->res1, w->ln1_g, la->ln1_mean,
                            la->ln1_rstd, la->ln1_std, a->layernorm, N, C);
-    /* attention branch */
-    const float *dattn_out = a->dx;
-    if (dropout) {
-        dropout_backward_set(a->db, a->dx, la->keep1, p, NC);
-        dattn_out = a->db;
-    }
-    linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
-    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, a->causal, B, T, C,
-                           NH);
+    attention_branch_backward(a, la, w, g, a->dx, B, T);
     /* d x = residual (dx) + qkv input gradient, added into dx */
     linear_backward(a->dx, g->qkv_w, g->qkv_b, a->dqkv, x, w->qkv_w, N, C, 3 * C);
 }
@@ -810,36 +821,15 @@ static void layer_backward_post(Activations *a, const LayerActs *la, const float
 static void layer_backward_pre(Activations *a, const LayerActs *la, const float *x,
                                const LayerWeights *w, const LayerWeights *g, int B, int T)
 {
-    const ModelConfig *cfg = &a->cfg;
-    const int C = cfg->d_model, F = cfg->d_ff, NH = cfg->num_heads, N = B * T;
-    const size_t NC = (size_t)N * C, NF = (size_t)N * F;
-    const float p = a->p;
-    const bool dropout = a->dropout;
-
+    const int C = a->cfg.d_model, F = a->cfg.d_ff, N = B * T;
     /* feed-forward branch: res2 = res1 + drop(ffn(LN2(res1))) */
-    const float *dff_out = a->dx;
-    if (dropout) {
-        dropout_backward_set(a->db, a->dx, la->keep2, p, NC);
-        dff_out = a->db;
-    }
-    linear_backward_set(a->dff, g->ff2_w, g->ff2_b, dff_out, la->ffh, w->ff2_w, N, F, C);
-    if (dropout)
-        relu_dropout_backward(a->dff, la->ffh, p, NF);
-    else
-        relu_backward(a->dff, a->dff, la->ffh, NF);
+    ffn_branch_backward(a, la, w, g, a->dx, N);
     linear_backward_set(a->da, g->ff1_w, g->ff1_b, a->dff, la->ln2, w->ff1_w, N, C, F);
     /* d res1 = d res2 (dx) + LN2's input gradient, added into dx */
     layernorm_backward(a->dx, g->ln2_g, g->ln2_b, a->da, la->res1, w->ln2_g, la->ln2_mean,
                        la->ln2_rstd, la->ln2_std, a->layernorm, N, C);
     /* attention branch: res1 = x + drop(attn(LN1(x))) */
-    const float *dattn_out = a->dx;
-    if (dropout) {
-        dropout_backward_set(a->db, a->dx, la->keep1, p, NC);
-        dattn_out = a->db;
-    }
-    linear_backward_set(a->dc, g->out_w, g->out_b, dattn_out, la->atty, w->out_w, N, C, C);
-    attention_backward_set(a->dqkv, a->datt, a->dc, la->qkv, la->att, a->causal, B, T, C,
-                           NH);
+    attention_branch_backward(a, la, w, g, a->dx, B, T);
     linear_backward_set(a->da, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, w->qkv_w, N, C, 3 * C);
     /* d x = d res1 (dx) + LN1's input gradient, added into dx */
     layernorm_backward(a->dx, g->ln1_g, g->ln1_b, a->da, x, w->ln1_g, la->ln1_mean,
