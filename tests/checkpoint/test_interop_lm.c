@@ -14,7 +14,6 @@
  * fixtures (the printed maxima), never bitwise. */
 #include <criterion/criterion.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include "lm_data.h"
 #include "lm_generate.h"
 #include "lm_score.h"
+#include "rel_util.h"
 #include "safetensors.h"
 
 #ifndef SOURCE_ROOT
@@ -48,39 +48,7 @@ static const char *const TORCH_CASES[] = {"pre_tied", "post_untied"};
 
 /* ------------------------------------------------------------ helpers */
 
-static char tmp_dir[64];
-
-static void make_tmp_dir(void)
-{
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/minillm-lmio-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp_dir));
-}
-
-static void remove_tmp_dir(void)
-{
-    DIR *d = opendir(tmp_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name);
-            unlink(path);
-        }
-    }
-    closedir(d);
-    rmdir(tmp_dir);
-}
-
-TestSuite(interop_lm, .init = make_tmp_dir, .fini = remove_tmp_dir);
-
-static const char *in_tmp(const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp_dir, name);
-    return path;
-}
+TestSuite(interop_lm, .init = rel_tmp_make, .fini = rel_tmp_remove);
 
 static const char *fixture(const char *name)
 {
@@ -92,19 +60,11 @@ static const char *fixture(const char *name)
     return p;
 }
 
+/* The whole file (rel_read), which must be there. */
 static unsigned char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    unsigned char *buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
+    unsigned char *buf = rel_read(path, len);
+    cr_assert_not_null(buf, "cannot read %s", path);
     return buf;
 }
 
@@ -444,7 +404,7 @@ Test(interop_lm, resave_of_torch_exports_is_the_same_bytes)
         Checkpoint c;
         load(exported, &c);
         char err[512] = "";
-        const char *resaved = in_tmp("resaved.safetensors");
+        const char *resaved = rel_path("resaved.safetensors");
         cr_assert_eq(checkpoint_save(resaved, c.model, &c.tokenizer, c.vocab,
                                      (const char *const *)c.labels, c.num_labels, err, sizeof err),
                      0, "%s", err);
@@ -572,7 +532,7 @@ Test(interop_lm, c_save_is_the_committed_fixture)
         fprintf(stderr, "wrote %s and interop_lm_c.json; now run "
                         "/usr/bin/python3 tools/make_interop_lm.py --check\n", committed);
     }
-    const char *fresh = in_tmp("interop_lm_c.safetensors");
+    const char *fresh = rel_path("interop_lm_c.safetensors");
     save_c_fixture(fresh);
     /* the same libm call on another machine: within one ulp */
     uint32_t ulps = same_bytes_but_sinusoid(committed, fresh);

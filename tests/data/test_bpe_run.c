@@ -14,33 +14,10 @@
 #include "bpe.h"
 #include "cli.h"
 #include "lm_eval.h"
+#include "rel_util.h"
 #include "run.h"
 
-static char dir[64];
-
-static void make_dir(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/minillm-bperun-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-}
-
-TestSuite(bpe_run, .init = make_dir, .fini = remove_dir);
-
-static const char *in_dir(const char *name)
-{
-    static char paths[4][128];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 128, "%s/%s", dir, name);
-    return p;
-}
+TestSuite(bpe_run, .init = rel_tmp_make, .fini = rel_tmp_remove);
 
 static AppConfig small_bpe_config(ModelTask task, int vocab_size)
 {
@@ -95,7 +72,7 @@ Test(bpe_run, classifier_learns_saves_and_encodes_the_same_after_loading)
     cr_assert_gt(n, 0);
     for (int i = 0; i < n; i++)
         cr_expect_geq(ids[i], 2, "token %d is a special", i);
-    const char *path = in_dir("bpe.safetensors");
+    const char *path = rel_path("bpe.safetensors");
     cr_assert_eq(run_save(&r, path, RUN_SAVE_CURRENT, err, sizeof err), 0, "%s", err);
     Checkpoint c;
     cr_assert_eq(checkpoint_load(path, &c, err, sizeof err), 0, "%s", err);
@@ -142,7 +119,7 @@ Test(bpe_run, language_model_learns_saves_and_counts_characters)
         chars += r.lm->train.chars[i];
     cr_expect_eq(chars, r.lm->train.total_chars);
     cr_expect_lt(r.lm->train.n, r.lm->train.total_chars, "BPE tokens hold several characters");
-    const char *path = in_dir("lm-bpe.safetensors");
+    const char *path = rel_path("lm-bpe.safetensors");
     cr_assert_eq(run_save(&r, path, RUN_SAVE_CURRENT, err, sizeof err), 0, "%s", err);
     Checkpoint c;
     cr_assert_eq(checkpoint_load(path, &c, err, sizeof err), 0, "%s", err);
@@ -252,7 +229,7 @@ Test(bpe_run, a_tampered_tokenizer_is_a_clear_error)
     Run r;
     char err[512] = "";
     cr_assert_eq(run_open(&r, &cfg, &spec, err, sizeof err), 0, "%s", err);
-    const char *good = in_dir("good.safetensors"), *bad = in_dir("bad.safetensors");
+    const char *good = rel_path("good.safetensors"), *bad = rel_path("bad.safetensors");
     cr_assert_eq(run_save(&r, good, RUN_SAVE_CURRENT, err, sizeof err), 0, "%s", err);
     run_close(&r);
     /* a merge whose left id does not exist yet */
@@ -294,7 +271,7 @@ Test(bpe_run, tokenize_checkpoint_prints_what_tokenize_tokenizer_prints)
     Run r;
     char err[512] = "";
     cr_assert_eq(run_open(&r, &cfg, &spec, err, sizeof err), 0, "%s", err);
-    const char *model = in_dir("tok.safetensors"), *file = in_dir("tok.tokenizer");
+    const char *model = rel_path("tok.safetensors"), *file = rel_path("tok.tokenizer");
     cr_assert_eq(run_save(&r, model, RUN_SAVE_CURRENT, err, sizeof err), 0, "%s", err);
     char *json = bpe_to_json(vocab_bpe(r.vocab));
     FILE *f = fopen(file, "w");

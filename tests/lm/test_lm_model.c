@@ -15,34 +15,11 @@
 #include "checkpoint.h"
 #include "lm_generate.h"
 #include "lm_score.h"
+#include "rel_util.h"
 #include "run.h"
 #include "safetensors.h"
 
-static char dir[64];
-
-static void make_dir(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/minillm-lmm-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-}
-
-TestSuite(lm_model, .init = make_dir, .fini = remove_dir);
-
-static const char *in_dir(const char *name)
-{
-    static char paths[4][128];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 128, "%s/%s", dir, name);
-    return p;
-}
+TestSuite(lm_model, .init = rel_tmp_make, .fini = rel_tmp_remove);
 
 /* A small character model on the embedded text. */
 static AppConfig small_lm(void)
@@ -197,7 +174,7 @@ static void expect_round_trip(bool tied, NormPlacement norm)
     Run r;
     open_train(&r, &cfg);
     train_to_end(&r);
-    const char *path = in_dir(tied ? "tied.safetensors" : "untied.safetensors");
+    const char *path = rel_path(tied ? "tied.safetensors" : "untied.safetensors");
     char err[512] = "";
     cr_assert_eq(run_save(&r, path, RUN_SAVE_CURRENT, err, sizeof err), 0, "%s", err);
     cJSON *o = saved_config(path);
@@ -237,7 +214,7 @@ Test(lm_model, a_tied_head_that_differs_from_the_embedding_is_refused)
     Run r;
     open_train(&r, &cfg);
     train_to_end(&r);
-    const char *path = in_dir("tied.safetensors");
+    const char *path = rel_path("tied.safetensors");
     char err[512] = "";
     cr_assert_eq(run_save(&r, path, RUN_SAVE_CURRENT, err, sizeof err), 0, "%s", err);
     run_close(&r);

@@ -1,5 +1,7 @@
-/* Shared by the reliability tests: a scratch directory per test, files written
- * and read back, and a tiny model with its vocabulary and labels to save. */
+/* Shared by the reliability tests (and, for the scratch directory and file
+ * reads, by other suites through scratch_dep in tests/meson.build): a scratch
+ * directory per test, files written and read back, and a tiny model with its
+ * vocabulary and labels to save. */
 #ifndef MINILLM_TESTS_REL_UTIL_H
 #define MINILLM_TESTS_REL_UTIL_H
 
